@@ -1,0 +1,40 @@
+# Two commands set everything up on a fresh machine: `make generate` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SPEC   := spec/openapi.yaml
+OUT    := generated
+PKG    := integrations
+SPECGEN := $(BIN)/specgen
+
+.PHONY: venv generate lint check test serve bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+generate: $(STAMP)
+	$(SPECGEN) generate $(SPEC) --out $(OUT) --package $(PKG)
+
+lint: $(STAMP)
+	$(SPECGEN) lint $(SPEC)
+
+check: $(STAMP)
+	$(SPECGEN) check $(SPEC) --out $(OUT) --package $(PKG)
+
+test: lint check
+	$(BIN)/pytest -q
+
+serve: $(STAMP)
+	PYTHONPATH=$(OUT):. $(BIN)/python -m app.serve
+
+bench: $(STAMP)
+	@echo "make bench: not implemented yet (issue 7)"; exit 1
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache

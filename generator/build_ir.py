@@ -1,0 +1,329 @@
+"""Bundled document + models → Api. Every naming and typing decision is made here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import ir
+from .diagnostics import split_pointer
+from .lint import HTTP_METHODS, spec_version
+from .models import ModelsModule
+from .naming import class_name, snake_name, unique
+
+JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+CONSTRAINTS = {
+    "minimum": "ge",
+    "maximum": "le",
+    "exclusiveMinimum": "gt",
+    "exclusiveMaximum": "lt",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "pattern": "pattern",
+}
+RETRY_SAFE_METHODS = {"get", "head", "options", "put", "delete"}
+
+
+class _Builder:
+    def __init__(self, document: dict[str, Any], models: ModelsModule, package: str):
+        self.document = document
+        self.models = models
+        self.package = package
+
+    def deref(self, node: Any) -> Any:
+        """Follow `$ref`s to a non-reference object (parameters, bodies, responses)."""
+        seen = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
+            ref = node["$ref"]
+            if ref in seen:
+                return {}
+            seen.add(ref)
+            target: Any = self.document
+            for token in split_pointer(ref):
+                target = target[int(token)] if isinstance(target, list) else target.get(token, {})
+            node = target
+        return node if isinstance(node, dict) else {}
+
+    # -- types ---------------------------------------------------------------------------------------------------
+
+    def annotation(self, schema: Any, direction: str) -> str:
+        if not isinstance(schema, dict) or not schema:
+            return "Any"
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            tokens = split_pointer(ref)
+            if len(tokens) == 3 and tokens[:2] == ["components", "schemas"]:
+                table = self.models.request_class if direction == "request" else self.models.response_class
+                name = table.get(tokens[2])
+                return f"models.{name}" if name else "Any"
+            return self.annotation(self.deref(schema), direction)
+        nullable = schema.get("nullable") is True
+        if "const" in schema:
+            return _literal([schema["const"]], nullable)
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return _literal(schema["enum"], nullable)
+        for key in ("oneOf", "anyOf"):
+            if isinstance(schema.get(key), list) and schema[key]:
+                return _union([self.annotation(s, direction) for s in schema[key]] + (["None"] if nullable else []))
+        if isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
+            return _union([self.annotation(schema["allOf"][0], direction)] + (["None"] if nullable else []))
+        types = schema.get("type")
+        type_list = types if isinstance(types, list) else [types] if isinstance(types, str) else []
+        parts = [self._single_type(t, schema, direction) for t in type_list] or ["Any"]
+        if nullable:
+            parts.append("None")
+        return _union(parts)
+
+    def _single_type(self, json_type: str, schema: dict[str, Any], direction: str) -> str:
+        if json_type == "array":
+            return f"list[{self.annotation(schema.get('items'), direction)}]"
+        if json_type == "object":
+            return "dict[str, Any]"
+        return JSON_TYPES.get(json_type, "Any")
+
+    # -- operations ----------------------------------------------------------------------------------------------
+
+    def parameters(self, path_item: dict[str, Any], operation: dict[str, Any]) -> tuple[ir.Parameter, ...]:
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for raw in list(path_item.get("parameters") or []) + list(operation.get("parameters") or []):
+            param = self.deref(raw)
+            if param.get("name") and param.get("in") in ("path", "query", "header", "cookie"):
+                merged[(param["name"], param["in"])] = param
+        ordered = sorted(merged.values(), key=lambda p: (0 if p["in"] == "path" else 1 if p.get("required") else 2))
+        names = unique([snake_name(p["name"]) for p in ordered] + ["body"])[:-1]
+        result = []
+        for param, py_name in zip(ordered, names):
+            schema = param.get("schema") if isinstance(param.get("schema"), dict) else {}
+            resolved = self.deref(schema)
+            is_array = resolved.get("type") == "array" or "array" in (resolved.get("type") or [])
+            default = resolved.get("default")
+            annotation = self.annotation(schema, "request")
+            primitive = annotation in ("str", "int", "float", "bool")
+            style = param.get("style", "form" if param["in"] in ("query", "cookie") else "simple")
+            explode = bool(param.get("explode", style == "form"))
+            required = bool(param.get("required")) or param["in"] == "path"
+            py_annotation = annotation if required or default is not None else _optional(annotation)
+            comma_list = is_array and not explode
+            result.append(
+                ir.Parameter(
+                    name=param["name"],
+                    py_name=py_name,
+                    location=param["in"],
+                    required=required,
+                    annotation=annotation,
+                    py_annotation=py_annotation,
+                    wire_annotation=("str" if required else "str | None") if comma_list else py_annotation,
+                    default=repr(default) if default is not None and not is_array else None,
+                    constraints=tuple(
+                        ir.Constraint(kw, repr(resolved[key]))
+                        for key, kw in CONSTRAINTS.items()
+                        if primitive and key in resolved and not isinstance(resolved[key], bool)
+                    ),
+                    explode=explode,
+                    is_array=is_array,
+                    description=_one_line(param.get("description", "")),
+                )
+            )
+        return tuple(result)
+
+    def request_body(self, operation: dict[str, Any]) -> ir.RequestBody | None:
+        body = self.deref(operation.get("requestBody"))
+        content = body.get("content") or {}
+        content_type = _pick_media_type(content)
+        if content_type is None:
+            return None
+        schema = (content[content_type] or {}).get("schema")
+        annotation = self.annotation(schema, "request")
+        required = bool(body.get("required"))
+        return ir.RequestBody(
+            annotation=annotation,
+            py_annotation=annotation if required else _optional(annotation),
+            required=required,
+            content_type=content_type,
+            description=_one_line(body.get("description", "")),
+        )
+
+    def responses(self, operation: dict[str, Any], prefix: str) -> tuple[ir.Response, ...]:
+        result = []
+        for status, raw in (operation.get("responses") or {}).items():
+            status = str(status)
+            response = self.deref(raw)
+            content = response.get("content") or {}
+            content_type = _pick_media_type(content)
+            schema = (content.get(content_type) or {}).get("schema") if content_type else None
+            code = int(status) if status.isdigit() else 0
+            result.append(
+                ir.Response(
+                    status=status,
+                    status_code=code,
+                    description=_one_line(response.get("description", "")),
+                    annotation=self.annotation(schema, "response") if content_type else None,
+                    content_type=content_type,
+                    is_error=code >= 400 or status.upper() in ("4XX", "5XX", "DEFAULT"),
+                    class_name=f"{prefix}{status.capitalize()}",
+                )
+            )
+        return tuple(sorted(result, key=lambda r: (r.status_code == 0, r.status_code, r.status)))
+
+    def security(self, operation: dict[str, Any]) -> tuple[ir.SecurityRequirement, ...]:
+        requirements = operation.get("security", self.document.get("security")) or []
+        return tuple(
+            ir.SecurityRequirement(tuple((name, tuple(scopes or ())) for name, scopes in requirement.items()))
+            for requirement in requirements
+            if isinstance(requirement, dict)
+        )
+
+    def pagination(self, method: str, params: tuple[ir.Parameter, ...], responses: tuple[ir.Response, ...],
+                   operation: dict[str, Any]) -> ir.Pagination | None:
+        if method != "get":
+            return None
+        names = {p.py_name for p in params if p.location == "query"}
+        ok = next((r for r in responses if 200 <= r.status_code < 300 and r.content_type), None)
+        if ok is None:
+            return None
+        raw = self.deref((self.deref((operation.get("responses") or {}).get(ok.status)).get("content") or {})
+                         .get(ok.content_type, {}).get("schema"))
+        properties = _object_properties(self, raw)
+        arrays = [name for name, prop in properties.items() if self.deref(prop).get("type") == "array"]
+        if not arrays:
+            return None
+        items_field = next((n for n in ("results", "data", "items") if n in arrays), arrays[0])
+        items_annotation = self.annotation(self.deref(properties[items_field]).get("items"), "response")
+        if {"offset", "limit"} <= names:
+            return ir.Pagination("offset", items_field, items_annotation, "offset", "limit", "")
+        if "page" in names and "meta" in properties:
+            return ir.Pagination("page", items_field, items_annotation, "page", "per_page" if "per_page" in names else "", "")
+        if "after" in names and "next" in properties:
+            return ir.Pagination("cursor", items_field, items_annotation, "after", "first" if "first" in names else "", "next")
+        return None
+
+    def operation(self, path: str, method: str, path_item: dict[str, Any], operation: dict[str, Any]) -> ir.Operation:
+        op_id = operation.get("operationId") or f"{method}_{path}"
+        py_name = snake_name(op_id)
+        prefix = class_name(op_id)
+        params = self.parameters(path_item, operation)
+        responses = self.responses(operation, prefix)
+        py_path = path
+        for param in params:
+            if param.location == "path":
+                py_path = py_path.replace("{" + param.name + "}", "{" + param.py_name + "}")
+        return ir.Operation(
+            operation_id=op_id,
+            py_name=py_name,
+            class_prefix=prefix,
+            method=method,
+            path=path,
+            py_path=py_path,
+            summary=_one_line(operation.get("summary", "")),
+            description=_one_line(operation.get("description", "")),
+            deprecated=bool(operation.get("deprecated")),
+            parameters=params,
+            request_body=self.request_body(operation),
+            responses=responses,
+            security=self.security(operation),
+            pagination=self.pagination(method, params, responses, operation),
+            idempotent=method in RETRY_SAFE_METHODS or operation.get("x-retry-safe") is True,
+        )
+
+    def api(self) -> ir.Api:
+        declared = [t for t in self.document.get("tags") or [] if isinstance(t, dict) and t.get("name")]
+        order = {t["name"]: i for i, t in enumerate(declared)}
+        descriptions = {t["name"]: t.get("description", "") for t in declared}
+        grouped: dict[str, list[ir.Operation]] = {}
+        for path, path_item in (self.document.get("paths") or {}).items():
+            path_item = self.deref(path_item)
+            for method in HTTP_METHODS:
+                if isinstance(path_item.get(method), dict):
+                    op = path_item[method]
+                    tag = (op.get("tags") or ["default"])[0]
+                    grouped.setdefault(tag, []).append(self.operation(path, method, path_item, op))
+        tag_names = sorted(grouped, key=lambda t: (order.get(t, len(order)), t))
+        py_names = unique([snake_name(t) for t in tag_names])
+        tags = []
+        for tag, py_name in zip(tag_names, py_names):
+            ops = grouped[tag]
+            op_names = unique([o.py_name for o in ops])
+            ops = [_replace(o, py_name=n) if n != o.py_name else o for o, n in zip(ops, op_names)]
+            tags.append(ir.Tag(tag, py_name, class_name(py_name), _one_line(descriptions.get(tag, "")), tuple(ops)))
+        info = self.document.get("info") or {}
+        return ir.Api(
+            title=str(info.get("title", self.package)),
+            version=str(info.get("version", "")),
+            description=_one_line(info.get("description", "")),
+            package=self.package,
+            openapi_version=spec_version(self.document),
+            server_url=_server_url(self.document),
+            tags=tuple(tags),
+            security_schemes=self.security_schemes(),
+            model_names=tuple(sorted(self.models.class_names)),
+        )
+
+    def security_schemes(self) -> tuple[ir.SecurityScheme, ...]:
+        result = []
+        for name, raw in ((self.document.get("components") or {}).get("securitySchemes") or {}).items():
+            scheme = self.deref(raw)
+            kind = scheme.get("type", "")
+            if kind == "apiKey":
+                result.append(ir.SecurityScheme(name, kind, scheme.get("in", "header"), scheme.get("name", ""), "",
+                                                _one_line(scheme.get("description", ""))))
+            elif kind == "http":
+                result.append(ir.SecurityScheme(name, kind, "header", "Authorization",
+                                                str(scheme.get("scheme", "bearer")).lower(),
+                                                _one_line(scheme.get("description", ""))))
+            elif kind in ("oauth2", "openIdConnect"):
+                result.append(ir.SecurityScheme(name, kind, "header", "Authorization", "bearer",
+                                                _one_line(scheme.get("description", ""))))
+        return tuple(result)
+
+
+def _object_properties(builder: _Builder, schema: dict[str, Any]) -> dict[str, Any]:
+    properties = dict(schema.get("properties") or {})
+    for part in schema.get("allOf") or []:
+        properties.update(_object_properties(builder, builder.deref(part)))
+    return properties
+
+
+def _replace(operation: ir.Operation, **changes: Any) -> ir.Operation:
+    from dataclasses import replace
+
+    return replace(operation, **changes)
+
+
+def _literal(values: list[Any], nullable: bool) -> str:
+    literals = [repr(v) for v in values if v is not None and isinstance(v, (str, int, bool))]
+    parts = [f"Literal[{', '.join(literals)}]"] if literals else []
+    if nullable or None in values:
+        parts.append("None")
+    return _union(parts or ["Any"])
+
+
+def _server_url(document: dict[str, Any]) -> str:
+    servers = [s for s in document.get("servers") or [] if isinstance(s, dict) and isinstance(s.get("url"), str)]
+    url = servers[0]["url"] if servers else "http://127.0.0.1:8000"
+    return url if "{" not in url else "http://127.0.0.1:8000"
+
+
+def _optional(annotation: str) -> str:
+    return annotation if annotation == "Any" or "None" in annotation.split(" | ") else f"{annotation} | None"
+
+
+def _union(parts: list[str]) -> str:
+    unique_parts = list(dict.fromkeys(parts))
+    if "Any" in unique_parts:
+        return "Any"
+    return " | ".join(unique_parts)
+
+
+def _pick_media_type(content: dict[str, Any]) -> str | None:
+    for candidate in ("application/json", "application/problem+json"):
+        if candidate in content:
+            return candidate
+    json_like = sorted(t for t in content if t.endswith("+json") or t.endswith("/json"))
+    return json_like[0] if json_like else None
+
+
+def _one_line(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
+def build_api(document: dict[str, Any], models: ModelsModule, package: str) -> ir.Api:
+    return _Builder(document, models, package).api()

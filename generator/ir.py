@@ -1,0 +1,123 @@
+"""The intermediate representation: plain frozen data, complete before any template runs.
+
+Templates see only these objects. Every name is already a valid Python identifier and every annotation
+already a Python type expression, so templates hold layout and no decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A validation keyword for a parameter, as FastAPI's Query/Path/Header take it (`ge=1`)."""
+
+    keyword: str
+    value: str  # a Python literal
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str  # on the wire: `filter[system]`
+    py_name: str  # in Python: `filter_system`
+    location: str  # path | query | header | cookie
+    required: bool
+    annotation: str  # the value's type
+    py_annotation: str  # in signatures: the type, `| None` when optional without a default
+    wire_annotation: str  # what the server reads off the wire (`str | None` for a comma-separated list)
+    default: str | None  # a Python literal, or None when there is none
+    constraints: tuple[Constraint, ...]
+    explode: bool  # arrays: repeated `a=1&a=2` (True) or one comma list `a=1,2` (False)
+    is_array: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    annotation: str  # the request model
+    py_annotation: str  # in signatures: `| None` added when the body is optional
+    required: bool
+    content_type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Response:
+    status: str  # "200", "4XX", "default"
+    status_code: int  # 0 for ranges and default
+    description: str
+    annotation: str | None  # the response model, or None for no body
+    content_type: str | None
+    is_error: bool
+    class_name: str  # name of the typed result the handler returns for this status
+
+
+@dataclass(frozen=True)
+class SecurityRequirement:
+    """One alternative: every scheme listed must pass, each with its scopes."""
+
+    schemes: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class SecurityScheme:
+    name: str
+    kind: str  # apiKey | http
+    location: str  # header | query | cookie (apiKey); header for http
+    parameter: str  # header/query/cookie name; `Authorization` for http
+    scheme: str  # bearer | basic for http, "" for apiKey
+    description: str
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How a list operation pages, so the client can iterate it."""
+
+    style: str  # offset | page | cursor
+    items_field: str  # where the items are in the response (`results`, `data`, `items`)
+    items_annotation: str
+    request_param: str  # py_name of the parameter that moves the page (offset | page | after)
+    size_param: str  # py_name of the page-size parameter ("" when none)
+    next_field: str  # cursor: the response field holding the next cursor
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    py_name: str  # method name on handler interface and client resource
+    class_prefix: str  # PascalCase of the operation, for its result classes
+    method: str  # lower case
+    path: str
+    py_path: str  # the path as a Python format string over parameter py_names: `/items/{item_id}`
+    summary: str
+    description: str
+    deprecated: bool
+    parameters: tuple[Parameter, ...]
+    request_body: RequestBody | None
+    responses: tuple[Response, ...]
+    security: tuple[SecurityRequirement, ...]
+    pagination: Pagination | None
+    idempotent: bool  # safe for the client to retry
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    py_name: str  # module and client attribute: `external_data_sources`
+    class_name: str  # `ExternalDataSources`
+    description: str
+    operations: tuple[Operation, ...]
+
+
+@dataclass(frozen=True)
+class Api:
+    title: str
+    version: str
+    description: str
+    package: str
+    openapi_version: str
+    server_url: str  # the first server's URL, the client's default base URL
+    tags: tuple[Tag, ...]
+    security_schemes: tuple[SecurityScheme, ...]
+    model_names: tuple[str, ...]  # every class the models module defines

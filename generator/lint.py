@@ -1,0 +1,261 @@
+"""Validate a loaded spec (openapi-spec-validator) and apply the house rules. Returns diagnostics, raises nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .diagnostics import Diagnostic, Level, join_pointer, split_pointer
+from .load import COMPONENT_KINDS, LoadedSpec
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+SECRET_WORDS = {"password", "passphrase", "secret", "token", "key", "apikey", "privatekey"}
+
+
+def spec_version(document: dict[str, Any]) -> str:
+    version = str(document.get("openapi", ""))
+    if version.startswith("3.1"):
+        return "3.1"
+    if version.startswith("3.0"):
+        return "3.0"
+    return version or "unknown"
+
+
+def validate(spec: LoadedSpec) -> list[Diagnostic]:
+    """openapi-spec-validator's verdict, each error placed at its file and line where the path allows."""
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    version = spec_version(spec.document)
+    validators = {"3.0": OpenAPIV30SpecValidator, "3.1": OpenAPIV31SpecValidator}
+    if version not in validators:
+        return [spec.diagnostic("/openapi", "openapi-version", f"unsupported OpenAPI version {version!r} (3.0 or 3.1)")]
+    found = []
+    seen = set()
+    for error in validators[version](spec.document).iter_errors():
+        pointer = "".join(join_pointer("", str(p)) for p in getattr(error, "absolute_path", error.path))
+        message = getattr(error, "message", str(error)).splitlines()[0]
+        if (pointer, message) in seen:
+            continue
+        seen.add((pointer, message))
+        found.append(spec.diagnostic(pointer, "openapi-schema", message))
+    return found
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(pointer, path, method, operation) in document order."""
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if isinstance(operation, dict):
+                yield join_pointer(join_pointer("/paths", path), method), path, method, operation
+
+
+def _rule_operations(spec: LoadedSpec) -> Iterator[Diagnostic]:
+    document = spec.document
+    declared_tags = {t.get("name") for t in document.get("tags") or [] if isinstance(t, dict)}
+    first_seen: dict[str, str] = {}
+    for pointer, path, method, op in operations(document):
+        op_id = op.get("operationId")
+        label = f"{method.upper()} {path}"
+        if not op_id:
+            yield spec.diagnostic(pointer, "operation-id", f"{label} has no operationId")
+        else:
+            if not SNAKE_CASE.match(op_id):
+                yield spec.diagnostic(join_pointer(pointer, "operationId"), "operation-id", f"operationId {op_id!r} is not snake_case")
+            if op_id in first_seen:
+                yield spec.diagnostic(
+                    join_pointer(pointer, "operationId"), "operation-id", f"operationId {op_id!r} repeats {first_seen[op_id]}"
+                )
+            first_seen.setdefault(op_id, label)
+        tags = op.get("tags") or []
+        if not tags:
+            yield spec.diagnostic(pointer, "operation-tag", f"{label} has no tag")
+        for tag in tags:
+            if tag not in declared_tags:
+                yield spec.diagnostic(join_pointer(pointer, "tags"), "operation-tag", f"{label} uses undeclared tag {tag!r}")
+        if not op.get("summary"):
+            yield spec.diagnostic(pointer, "operation-summary", f"{label} has no summary")
+        security = op.get("security", document.get("security"))
+        if not security or all(not requirement for requirement in security):
+            yield spec.diagnostic(pointer, "operation-security", f"{label} has no security requirement")
+        codes = [str(code) for code in (op.get("responses") or {})]
+        if not any(code.startswith("4") for code in codes):
+            yield spec.diagnostic(join_pointer(pointer, "responses"), "operation-4xx", f"{label} documents no 4xx response")
+
+
+def _walk(node: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
+    yield pointer, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, join_pointer(pointer, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, join_pointer(pointer, index))
+
+
+def _schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema object: under components/schemas and every `schema` key, and their subschemas."""
+    subschema_maps = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+    subschema_lists = ("allOf", "anyOf", "oneOf", "prefixItems")
+    subschema_single = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames")
+
+    def visit(pointer: str, schema: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        if not isinstance(schema, dict) or "$ref" in schema and len(schema) == 1:
+            return
+        yield pointer, schema
+        for key in subschema_maps:
+            for name, sub in (schema.get(key) or {}).items() if isinstance(schema.get(key), dict) else ():
+                yield from visit(join_pointer(join_pointer(pointer, key), name), sub)
+        for key in subschema_lists:
+            for index, sub in enumerate(schema.get(key) or []) if isinstance(schema.get(key), list) else ():
+                yield from visit(join_pointer(join_pointer(pointer, key), index), sub)
+        for key in subschema_single:
+            yield from visit(join_pointer(pointer, key), schema.get(key))
+
+    for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
+        yield from visit(join_pointer("/components/schemas", name), schema)
+    for pointer, node in _walk(document.get("paths") or {}, "/paths"):
+        if isinstance(node, dict) and isinstance(node.get("schema"), dict):
+            yield from visit(join_pointer(pointer, "schema"), node["schema"])
+    for kind in ("parameters", "responses", "requestBodies", "headers"):
+        for pointer, node in _walk((document.get("components") or {}).get(kind) or {}, f"/components/{kind}"):
+            if isinstance(node, dict) and isinstance(node.get("schema"), dict):
+                yield from visit(join_pointer(pointer, "schema"), node["schema"])
+
+
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [w.lower() for w in re.split(r"[\s_\-.]+", spaced) if w]
+
+
+def is_secret_name(name: str) -> bool:
+    """`clientSecret`, `api_key`, `accessToken` are secrets; `tokenEndpoint`, `secrets` (a list of names) are not."""
+    words = _words(name)
+    return bool(words) and (words[-1] in SECRET_WORDS or "".join(words[-2:]) in SECRET_WORDS)
+
+
+def _rule_secrets(spec: LoadedSpec) -> Iterator[Diagnostic]:
+    for pointer, schema in _schema_nodes(spec.document):
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            continue
+        for name, prop in properties.items():
+            if not isinstance(prop, dict) or not is_secret_name(name):
+                continue
+            types = prop.get("type")
+            if types == "boolean" or types == ["boolean"] or prop.get("x-not-secret"):
+                continue
+            if not prop.get("writeOnly"):
+                yield spec.diagnostic(
+                    join_pointer(join_pointer(pointer, "properties"), name),
+                    "secret-write-only",
+                    f"secret-like property {name!r} must be writeOnly (or say why not with x-not-secret)",
+                )
+
+
+def _example_validator(spec: LoadedSpec) -> Callable[[str, Any], list[str]]:
+    """Validate a value against the schema at a pointer, with refs resolved against the whole document."""
+    from jsonschema import validators
+    from jsonschema.exceptions import best_match
+    from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    v31 = spec_version(spec.document) == "3.1"
+    base, checker = (OAS31Validator, oas31_format_checker) if v31 else (OAS30Validator, oas30_format_checker)
+    cls = validators.extend(base, {"pattern": ecma_pattern})
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:spec", Resource.from_contents(spec.document, default_specification=DRAFT202012)
+    )
+
+    def check(schema_pointer: str, value: Any) -> list[str]:
+        validator = cls({"$ref": "urn:spec#" + schema_pointer}, registry=registry, format_checker=checker)
+        error = best_match(validator.iter_errors(value))
+        return [] if error is None else [error.message]
+
+    return check
+
+
+def ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    """JSON Schema patterns are ECMA-262 with unicode semantics (`\\p{L}`), which Python's `re` lacks."""
+    from jsonschema.exceptions import ValidationError
+    from regress import Regex
+
+    if isinstance(instance, str) and Regex(pattern, flags="u").find(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _rule_examples(spec: LoadedSpec) -> Iterator[Diagnostic]:
+    check = _example_validator(spec)
+    for pointer, schema in _schema_nodes(spec.document):
+        candidates = [(join_pointer(join_pointer(pointer, "examples"), i), v) for i, v in enumerate(schema.get("examples") or [])]
+        if "example" in schema:
+            candidates.append((join_pointer(pointer, "example"), schema["example"]))
+        for example_pointer, value in candidates:
+            for message in check(pointer, value):
+                yield spec.diagnostic(example_pointer, "example-valid", f"example does not match its schema: {message}")
+    for pointer, node in _walk(spec.document.get("paths") or {}, "/paths"):
+        if not isinstance(node, dict) or not isinstance(node.get("schema"), dict):
+            continue
+        values = [(join_pointer(pointer, "example"), node["example"])] if "example" in node else []
+        for name, ex in (node.get("examples") or {}).items() if isinstance(node.get("examples"), dict) else ():
+            if isinstance(ex, dict) and "value" in ex:
+                values.append((join_pointer(join_pointer(join_pointer(pointer, "examples"), name), "value"), ex["value"]))
+        for example_pointer, value in values:
+            for message in check(join_pointer(pointer, "schema"), value):
+                yield spec.diagnostic(example_pointer, "example-valid", f"example does not match its schema: {message}")
+
+
+def _rule_refs_and_unused(spec: LoadedSpec) -> Iterator[Diagnostic]:
+    document = spec.document
+    used: set[str] = set()
+    for pointer, node in _walk(document):
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if not ref.startswith("#"):
+                continue
+            used.add(ref)
+            target: Any = document
+            try:
+                for token in split_pointer(ref):
+                    target = target[int(token)] if isinstance(target, list) else target[token]
+            except (KeyError, IndexError, ValueError, TypeError):
+                yield spec.diagnostic(pointer, "ref-resolves", f"$ref {ref!r} does not resolve")
+        if isinstance(node, dict) and isinstance(node.get("discriminator"), dict):
+            used.update(v for v in (node["discriminator"].get("mapping") or {}).values() if isinstance(v, str))
+    for _, _, _, op in operations(document):
+        for requirement in op.get("security", []) or []:
+            used.update(f"#/components/securitySchemes/{name}" for name in requirement)
+    for requirement in document.get("security") or []:
+        used.update(f"#/components/securitySchemes/{name}" for name in requirement)
+    for kind in COMPONENT_KINDS:
+        for name in (document.get("components") or {}).get(kind) or {}:
+            ref = f"#/components/{kind}/{name}"
+            if ref not in used:
+                yield spec.diagnostic(ref[1:], "no-unused-component", f"component {kind}/{name} is never used")
+
+
+HOUSE_RULES: tuple[Callable[[LoadedSpec], Iterator[Diagnostic]], ...] = (
+    _rule_operations,
+    _rule_secrets,
+    _rule_examples,
+    _rule_refs_and_unused,
+)
+
+
+def lint(spec: LoadedSpec, *, house_rules: bool = True) -> list[Diagnostic]:
+    """Validator errors first; house rules only run on a valid document, their findings are errors too."""
+    found = validate(spec)
+    if found or not house_rules:
+        return sorted(found)
+    for rule in HOUSE_RULES:
+        found.extend(rule(spec))
+    return sorted(found)
+
+
+def errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.level is Level.ERROR]

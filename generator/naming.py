@@ -1,0 +1,60 @@
+"""Python names for OpenAPI names. Decided here once; templates only print them."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+
+# Names a generated signature or attribute must not shadow.
+RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | {"self", "cls"}
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|[0-9]|\b|_)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def words(name: str) -> list[str]:
+    """Split any identifier-ish text into words: `filter[system_template_id]` → filter, system, template, id."""
+    parts: list[str] = []
+    for chunk in re.split(r"[^A-Za-z0-9]+", name):
+        parts.extend(_WORD.findall(chunk))
+    return parts
+
+
+def snake_name(name: str) -> str:
+    """A valid, non-shadowing snake_case identifier: `id` → `id_`, `2fa` → `field_2fa`, `$ref` → `ref`."""
+    text = "_".join(w.lower() for w in words(name)) or "field"
+    if text[0].isdigit():
+        text = f"field_{text}"
+    if text in RESERVED:
+        text += "_"
+    return text
+
+
+def class_name(name: str) -> str:
+    """A valid PascalCase class name: `external services` → `ExternalServices`, `3d` → `Model3d`."""
+    text = "".join(w[:1].upper() + w[1:] for w in words(name)) or "Model"
+    if text[0].isdigit():
+        text = f"Model{text}"
+    if text in RESERVED:
+        text += "_"
+    return text
+
+
+def unique(names: list[str]) -> list[str]:
+    """Resolve collisions deterministically: later repeats get `_2`, `_3`, ... in input order."""
+    seen: dict[str, int] = {}
+    taken = set(names)
+    result = []
+    for name in names:
+        if name not in seen:
+            seen[name] = 1
+            result.append(name)
+            continue
+        count = seen[name]
+        candidate = f"{name}_{count + 1}"
+        while candidate in taken:
+            count += 1
+            candidate = f"{name}_{count + 1}"
+        seen[name] = count + 1
+        taken.add(candidate)
+        result.append(candidate)
+    return result

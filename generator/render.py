@@ -1,0 +1,63 @@
+"""Jinja templates → module sources. Templates only lay out what the IR already decided."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from . import ir
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# template (relative to templates/) → output path (relative to the package)
+OUTPUTS = (
+    ("package_init.py.jinja", "__init__.py"),
+    ("server/__init__.py.jinja", "server/__init__.py"),
+    ("server/handlers.py.jinja", "server/handlers.py"),
+    ("server/routes.py.jinja", "server/routes.py"),
+    ("server/problems.py.jinja", "server/problems.py"),
+    ("server/security.py.jinja", "server/security.py"),
+    ("client/__init__.py.jinja", "client/__init__.py"),
+    ("client/_base.py.jinja", "client/_base.py"),
+    ("client/resources.py.jinja", "client/resources.py"),
+    ("client/errors.py.jinja", "client/errors.py"),
+)
+
+
+def _py_tuple(value: object) -> str:
+    """A Python literal of nested tuples for requirement lists, so routes hold immutable data."""
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_py_tuple(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def _urlquote_path(py_path: str) -> str:
+    """`/items/{item_id}` → `/items/{quote(str(item_id), safe='')}`: path values are always percent-encoded."""
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", r"{quote(str(\1), safe='')}", py_path)
+
+
+def environment(templates: Path = TEMPLATES) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["pytuple"] = _py_tuple
+    env.filters["py"] = repr
+    env.filters["urlquote_path"] = _urlquote_path
+    return env
+
+
+def render(api: ir.Api, templates: Path = TEMPLATES) -> dict[str, str]:
+    env = environment(templates)
+    return {output: env.get_template(template).render(api=api) for template, output in OUTPUTS}
+
+
+def template_files(templates: Path = TEMPLATES) -> list[Path]:
+    return sorted(p for p in templates.rglob("*.jinja") if p.is_file())
