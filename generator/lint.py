@@ -57,20 +57,13 @@ def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[s
 def _rule_operations(spec: LoadedSpec) -> Iterator[Diagnostic]:
     document = spec.document
     declared_tags = {t.get("name") for t in document.get("tags") or [] if isinstance(t, dict)}
-    first_seen: dict[str, str] = {}
     for pointer, path, method, op in operations(document):
-        op_id = op.get("operationId")
+        op_id = op.get("operationId")  # uniqueness is the validator's check
         label = f"{method.upper()} {path}"
         if not op_id:
             yield spec.diagnostic(pointer, "operation-id", f"{label} has no operationId")
-        else:
-            if not SNAKE_CASE.match(op_id):
-                yield spec.diagnostic(join_pointer(pointer, "operationId"), "operation-id", f"operationId {op_id!r} is not snake_case")
-            if op_id in first_seen:
-                yield spec.diagnostic(
-                    join_pointer(pointer, "operationId"), "operation-id", f"operationId {op_id!r} repeats {first_seen[op_id]}"
-                )
-            first_seen.setdefault(op_id, label)
+        elif not SNAKE_CASE.match(op_id):
+            yield spec.diagnostic(join_pointer(pointer, "operationId"), "operation-id", f"operationId {op_id!r} is not snake_case")
         tags = op.get("tags") or []
         if not tags:
             yield spec.diagnostic(pointer, "operation-tag", f"{label} has no tag")

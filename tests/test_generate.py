@@ -1,0 +1,104 @@
+"""The pipeline end to end on a small spec: determinism, atomic writes, no-op runs, staleness checks, types."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import pipeline
+from generator.diagnostics import SpecError
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+SMALL = HERE / "fixtures" / "small" / "openapi.yaml"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def spec_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "spec" / "openapi.yaml"
+    target.parent.mkdir()
+    shutil.copy(SMALL, target)
+    return target
+
+
+def test_two_runs_give_byte_identical_output(tmp_path: Path, spec_copy: Path) -> None:
+    first = pipeline.generate(spec_copy, tmp_path / "a", "small", force=True).destination
+    second = pipeline.generate(spec_copy, tmp_path / "b", "small", force=True).destination
+    assert tree(first) == tree(second)
+    assert all(b"DO NOT EDIT" in content for name, content in tree(first).items() if name.endswith(".py"))
+    assert not any(str(tmp_path).encode() in content for content in tree(first).values())
+
+
+def test_unchanged_inputs_skip_generation(tmp_path: Path, spec_copy: Path) -> None:
+    assert not pipeline.generate(spec_copy, tmp_path, "small").skipped
+    assert pipeline.generate(spec_copy, tmp_path, "small").skipped
+    spec_copy.write_text(spec_copy.read_text().replace("List pets", "List all pets"))
+    assert not pipeline.generate(spec_copy, tmp_path, "small").skipped
+
+
+def test_a_hand_edit_is_detected_and_undone(tmp_path: Path, spec_copy: Path) -> None:
+    out = pipeline.generate(spec_copy, tmp_path, "small").destination
+    models = out / "models.py"
+    models.write_text(models.read_text() + "\n# edited\n")
+    assert pipeline.check(spec_copy, tmp_path, "small") == [f"{models}: differs from a fresh generation (hand edit or stale)"]
+    assert not pipeline.generate(spec_copy, tmp_path, "small").skipped  # a touched output is not "up to date"
+    assert pipeline.check(spec_copy, tmp_path, "small") == []
+
+
+def test_a_spec_edit_not_yet_generated_is_detected(tmp_path: Path, spec_copy: Path) -> None:
+    pipeline.generate(spec_copy, tmp_path, "small")
+    spec_copy.write_text(spec_copy.read_text().replace("name: {type: string, minLength: 1}", "name: {type: string, minLength: 2}"))
+    stale = pipeline.check(spec_copy, tmp_path, "small")
+    assert any(line.endswith("models.py: differs from a fresh generation (hand edit or stale)") for line in stale)
+
+
+def test_a_failed_generation_leaves_the_output_as_it_was(tmp_path: Path, spec_copy: Path) -> None:
+    out = pipeline.generate(spec_copy, tmp_path, "small").destination
+    before = tree(out)
+    spec_copy.write_text(spec_copy.read_text().replace("openapi: 3.1.0", "openapi: 3.1.0\npaths: 7"))
+    with pytest.raises(SpecError):
+        pipeline.generate(spec_copy, tmp_path, "small")
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small", "spec"]  # no staging folder left behind
+
+
+def test_cli_reports_a_broken_spec_without_a_traceback(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "generator", "generate", str(HERE / "failures" / "bad_ref" / "openapi.yaml"),
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert run.returncode == 2
+    assert "paths.yaml:8: error: file not found: schemas.yaml [ref-resolves]" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_generated_code_passes_mypy_strict(tmp_path: Path, spec_copy: Path) -> None:
+    pipeline.generate(spec_copy, tmp_path, "small")
+    for folder, package in ((tmp_path, "small"), (ROOT / "generated", "integrations")):
+        run = subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", "--no-incremental", package],
+            capture_output=True, text=True, cwd=folder,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_request_and_response_models_split_on_read_and_write_only(tmp_path: Path, spec_copy: Path) -> None:
+    pipeline.generate(spec_copy, tmp_path, "small")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from small import models  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert "id" not in models.PetRequest.model_fields
+    assert "microchipSecret" not in models.PetResponse.model_fields
+    pet = models.PetRequest.model_validate({"name": "Tom", "microchipSecret": "s", "animal": {"kind": "cat", "name": "Tom"}})
+    assert type(pet.animal).__name__ == "Cat"
+    with pytest.raises(Exception):
+        models.PetRequest.model_validate({"name": "Tom", "animal": {"kind": "cow", "name": "x"}})

@@ -1,0 +1,110 @@
+"""Each house rule fires on the broken spec, at the right file, line and pointer; our own spec is clean."""
+
+from pathlib import Path
+
+import pytest
+
+from generator.diagnostics import SpecError
+from generator.lint import is_secret_name, lint
+from generator.load import load_spec
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+
+
+def findings(path: Path) -> list[tuple[str, int, str, str]]:
+    return [(d.rule, d.line, d.pointer, d.message) for d in lint(load_spec(path))]
+
+
+def test_project_spec_is_valid_and_passes_house_rules() -> None:
+    assert lint(load_spec(ROOT / "spec" / "openapi.yaml")) == []
+
+
+def test_every_house_rule_fires_on_the_broken_spec() -> None:
+    found = findings(HERE / "failures" / "broken" / "openapi.yaml")
+    rules = {rule for rule, *_ in found}
+    assert rules == {
+        "operation-id",
+        "operation-tag",
+        "operation-summary",
+        "operation-security",
+        "operation-4xx",
+        "secret-write-only",
+        "example-valid",
+        "no-unused-component",
+    }
+    messages = {(rule, line, pointer) for rule, line, pointer, _ in found}
+    assert ("operation-id", 8, "/paths/~1things/get/operationId") in messages  # not snake_case
+    assert ("operation-id", 19, "/paths/~1things/post") in messages  # missing
+    assert ("operation-tag", 26, "/paths/~1other/get/tags") in messages  # undeclared tag
+    assert ("secret-write-only", 41, "/components/schemas/Thing/properties/password") in messages
+    assert ("example-valid", 45, "/components/schemas/Thing/examples/0") in messages
+    assert ("no-unused-component", 46, "/components/schemas/Unused") in messages
+    # tokenEndpoint and a boolean `secret` flag are not secrets
+    assert not any("tokenEndpoint" in p or p.endswith("/secret") for _, _, p, _ in found)
+
+
+def test_a_ref_to_a_missing_target_names_file_line_and_pointer() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_spec(HERE / "failures" / "bad_ref" / "openapi.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.file, diagnostic.line, diagnostic.rule) == ("paths.yaml", 8, "ref-resolves")
+    assert diagnostic.pointer == "/paths/~1things/get/responses/200/content/application~1json/schema"
+    assert "schemas.yaml" in diagnostic.message
+
+
+def test_duplicate_operation_ids_are_rejected(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n"
+        "    get: {operationId: same, responses: {'200': {description: ok}}}\n"
+        "    put: {operationId: same, responses: {'200': {description: ok}}}\n"
+    )
+    assert any("same" in d.message and "not unique" in d.message for d in lint(load_spec(spec)))
+
+
+def test_yaml_syntax_error_names_file_and_line() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_spec(HERE / "failures" / "bad_yaml" / "openapi.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.file, diagnostic.line, diagnostic.rule) == ("openapi.yaml", 4, "yaml-syntax")
+
+
+def test_validator_errors_are_placed_in_the_source(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n"
+        "        '200': {descripton: typo}\n"
+    )
+    found = lint(load_spec(spec))
+    assert found and all(d.rule == "openapi-schema" for d in found)
+    assert any(d.line == 7 for d in found), [str(d) for d in found]
+
+
+def test_unicode_patterns_are_checked_with_ecma_semantics(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Name:\n"
+        "      type: string\n      pattern: '^[\\p{L}\\p{Zs}]+$'\n      examples: ['Café au lait', 'a<b']\n"
+    )
+    found = [d for d in lint(load_spec(spec)) if d.rule == "example-valid"]
+    assert [d.pointer for d in found] == ["/components/schemas/Name/examples/1"]
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("clientSecret", True),
+        ("client_secret", True),
+        ("password", True),
+        ("accessToken", True),
+        ("api_key", True),
+        ("privateKey", True),
+        ("tokenEndpoint", False),
+        ("tokenEndpointAuthType", False),
+        ("secrets", False),
+        ("keyboard", False),
+    ],
+)
+def test_secret_names(name: str, secret: bool) -> None:
+    assert is_secret_name(name) is secret

@@ -1,0 +1,44 @@
+import pytest
+
+from generator.naming import class_name, snake_name, unique
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("filter[system_template_id]", "filter_system_template_id"),
+        ("filter[forSystemTemplate]", "filter_for_system_template"),
+        ("NamedCredentialReferenceId", "named_credential_reference_id"),
+        ("environmentId", "environment_id"),
+        ("id", "id_"),
+        ("type", "type_"),
+        ("format", "format_"),
+        ("class", "class_"),
+        ("2fa", "field_2_fa"),
+        ("X-API-Key", "x_api_key"),
+        ("auth-scheme-configs", "auth_scheme_configs"),
+        ("HTTPConnector", "http_connector"),
+        ("$ref", "ref"),
+        ("", "field"),
+    ],
+)
+def test_snake_name(raw: str, expected: str) -> None:
+    assert snake_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("External Data Sources", "ExternalDataSources"),
+        ("versori connectors", "VersoriConnectors"),
+        ("list_external_services", "ListExternalServices"),
+        ("3d-models", "Model3DModels"),
+        ("None", "None_"),
+    ],
+)
+def test_class_name(raw: str, expected: str) -> None:
+    assert class_name(raw) == expected
+
+
+def test_collisions_are_resolved_in_order() -> None:
+    assert unique(["a", "b", "a", "a", "a_2"]) == ["a", "b", "a_3", "a_4", "a_2"]
