@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from . import ir
@@ -242,7 +243,7 @@ class _Builder:
         for tag, py_name in zip(tag_names, py_names):
             ops = grouped[tag]
             op_names = unique([o.py_name for o in ops])
-            ops = [_replace(o, py_name=n) if n != o.py_name else o for o, n in zip(ops, op_names)]
+            ops = [replace(o, py_name=n) if n != o.py_name else o for o, n in zip(ops, op_names)]
             tags.append(ir.Tag(tag, py_name, class_name(py_name), _one_line(descriptions.get(tag, "")), tuple(ops)))
         info = self.document.get("info") or {}
         return ir.Api(
@@ -280,12 +281,6 @@ def _object_properties(builder: _Builder, schema: dict[str, Any]) -> dict[str, A
     for part in schema.get("allOf") or []:
         properties.update(_object_properties(builder, builder.deref(part)))
     return properties
-
-
-def _replace(operation: ir.Operation, **changes: Any) -> ir.Operation:
-    from dataclasses import replace
-
-    return replace(operation, **changes)
 
 
 def _literal(values: list[Any], nullable: bool) -> str:

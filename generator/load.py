@@ -35,6 +35,14 @@ COMPONENT_KINDS = (
 )
 
 
+def display_path(path: Path, root: Path) -> str:
+    """Paths relative to the root's folder: output must not depend on where the checkout lives."""
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
 @dataclass(frozen=True)
 class Location:
     file: str
@@ -65,11 +73,7 @@ class LoadedSpec:
         return Diagnostic(where.file, where.line, pointer, rule, message, **kwargs)
 
     def display(self, path: Path) -> str:
-        """Paths relative to the root's folder: output must not depend on where the checkout lives."""
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
+        return display_path(path, self.root)
 
     def resolved(self) -> dict[str, Any]:
         """The document with every internal `$ref` inlined by prance (recursive refs are kept)."""
@@ -103,10 +107,7 @@ class _FileCache:
         self.lines: dict[Path, dict[str, int]] = {}
 
     def display(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
+        return display_path(path, self.root)
 
     def load(self, path: Path, referrer: Location | None, pointer: str) -> Any:
         if path in self.data:
