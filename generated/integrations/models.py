@@ -15,6 +15,70 @@ class AccessMethod(StrEnum):
     DIRECT = "direct"
 
 
+class ActionPageRequest(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    totalCount: Annotated[int, Field(ge=0)]
+    next: str | None = None
+    prev: str | None = None
+    actions: list[ActionRequest]
+
+
+class ActionPageResponse(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    totalCount: Annotated[int, Field(ge=0)]
+    next: str | None = None
+    prev: str | None = None
+    actions: list[ActionResponse]
+
+
+class ActionRequest(BaseModel):
+    """
+    An HTTP request the connector can make (the vendor's only action type). Definitions named in the request body and responses must exist in the version (400).
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    type: Literal["http"]
+    name: OperationName
+    summary: Annotated[str | None, Field(max_length=1000)] = None
+    method: HTTPMethod
+    path: Annotated[str, Field(min_length=1, pattern="^/")]
+    """
+    Path relative to the connector's baseUrl.
+    """
+    parameters: list[HTTPParameter]
+    requestBody: HTTPRequestBody | None = None
+    responses: list[HTTPResponse]
+
+
+class ActionResponse(BaseModel):
+    """
+    An HTTP request the connector can make (the vendor's only action type). Definitions named in the request body and responses must exist in the version (400).
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Ulid | None = None
+    type: Literal["http"]
+    name: OperationName
+    summary: Annotated[str | None, Field(max_length=1000)] = None
+    method: HTTPMethod
+    path: Annotated[str, Field(min_length=1, pattern="^/")]
+    """
+    Path relative to the connector's baseUrl.
+    """
+    parameters: list[HTTPParameter]
+    requestBody: HTTPRequestBody | None = None
+    responses: list[HTTPResponse]
+    errors: list[OperationError] | None = None
+
+
 class Algorithm(StrEnum):
     SHA1 = "sha1"
     SHA256 = "sha256"
@@ -1114,6 +1178,99 @@ class DatabaseSchemaResult(RootModel[list[DatabaseSchemaTable]]):
     root: Annotated[list[DatabaseSchemaTable], Field(examples=[[]])]
 
 
+class DefinitionListRequest(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    definitions: list[DefinitionRequest]
+
+
+class DefinitionListResponse(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    definitions: list[DefinitionResponse]
+
+
+class DefinitionName(RootModel[str]):
+    root: Annotated[str, Field(examples=["Customer"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-]+$")]
+
+
+class DefinitionPageRequest(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    totalCount: Annotated[int, Field(ge=0)]
+    next: str | None = None
+    prev: str | None = None
+    definitions: list[DefinitionRequest]
+
+
+class DefinitionPageResponse(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    totalCount: Annotated[int, Field(ge=0)]
+    next: str | None = None
+    prev: str | None = None
+    definitions: list[DefinitionResponse]
+
+
+class DefinitionRequest(BaseModel):
+    """
+    A named schema of a connector version, used by its actions and triggers.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    name: DefinitionName
+    accept: list[str]
+    """
+    Media types the definition describes.
+    """
+    schema_: Annotated[InlineSchema | None, Field(alias="schema")] = None
+
+
+class DefinitionResponse(BaseModel):
+    """
+    A named schema of a connector version, used by its actions and triggers.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Ulid | None = None
+    name: DefinitionName
+    accept: list[str]
+    """
+    Media types the definition describes.
+    """
+    schema_: Annotated[InlineSchema | None, Field(alias="schema")] = None
+    url: str | None = None
+    """
+    Where the raw schema can be fetched.
+    """
+    referencedBy: list[ReferencedByItem] | None = None
+    """
+    Actions and triggers that use this definition.
+    """
+
+
+class DefinitionsDelete(BaseModel):
+    """
+    Which definitions to delete; at least one of ids, names or all.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    ids: list[Ulid] | None = None
+    names: list[DefinitionName] | None = None
+    all: bool | None = None
+
+
 class DigestInput(StrEnum):
     BODY = "body"
     URL = "url"
@@ -1716,6 +1873,51 @@ class ConnectorResponse(RootModel[HTTPConnectorResponse | BigQueryConnectorRespo
     """
 
 
+class HTTPMethod(StrEnum):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+    HEAD = "HEAD"
+    OPTIONS = "OPTIONS"
+    CONNECT = "CONNECT"
+    TRACE = "TRACE"
+
+
+class HTTPParameter(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    name: Annotated[str, Field(min_length=1)]
+    in_: Annotated[In2, Field(alias="in")]
+    required: bool
+    type: Type
+    default: Any | None = None
+    """
+    Any JSON value.
+    """
+
+
+class HTTPRequestBody(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    required: bool
+    definitions: list[DefinitionName]
+    """
+    Names of the version's definitions the body may follow.
+    """
+
+
+class HTTPResponse(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    status: Annotated[int, Field(ge=100, le=599)]
+    definitions: list[DefinitionName]
+
+
 class In(StrEnum):
     QUERY = "query"
     HEADER = "header"
@@ -1725,6 +1927,13 @@ class In(StrEnum):
 class In1(StrEnum):
     QUERY = "query"
     HEADER = "header"
+
+
+class In2(StrEnum):
+    COOKIE = "cookie"
+    HEADER = "header"
+    PATH = "path"
+    QUERY = "query"
 
 
 class IncrementalField(BaseModel):
@@ -1744,6 +1953,20 @@ class IncrementalFieldType(StrEnum):
     DATE = "date"
     TIMESTAMP = "timestamp"
     OBJECTID = "objectid"
+
+
+class InlineSchema(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    contentType: Annotated[str, Field(min_length=1)]
+    """
+    e.g. application/schema+json
+    """
+    content: str
+    """
+    The schema document as text.
+    """
 
 
 class InvokeInput(BaseModel):
@@ -1778,6 +2001,11 @@ class JobStatus(StrEnum):
     COMPLETED = "Completed"
     BILLING_LIMIT_REACHED = "BillingLimitReached"
     BILLING_LIMIT_TOO_LOW = "BillingLimitTooLow"
+
+
+class Kind(StrEnum):
+    ACTION = "action"
+    TRIGGER = "trigger"
 
 
 class Message(BaseModel):
@@ -1955,6 +2183,24 @@ class OAuth2GrantResponse(
         OAuth2GrantAuthorizationCodeResponse | OAuth2GrantClientCredentialsResponse | OAuth2GrantPasswordResponse,
         Field(discriminator="grantType", examples=[{"grantType": "client_credentials"}]),
     ]
+
+
+class OperationError(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    field: str
+    message: str
+    severity: Severity
+
+
+class OperationName(RootModel[str]):
+    root: Annotated[
+        str, Field(examples=["list_customers"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-$]+$")
+    ]
+    """
+    Name of an action or trigger, unique within the connector version.
+    """
 
 
 class PaginatedExternalDataSourceConnectionList(BaseModel):
@@ -2234,6 +2480,14 @@ class RateLimitUnit(StrEnum):
     DAY = "day"
 
 
+class ReferencedByItem(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    kind: Kind
+    name: str
+
+
 class RefreshSchemasResult(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -2368,6 +2622,11 @@ class Scope(BaseModel):
     )
     name: str
     description: str | None = None
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
 
 
 class SourcePrefixInput(BaseModel):
@@ -2662,6 +2921,69 @@ class TokenEndpointAuthType(StrEnum):
 
     CLIENT_SECRET_BASIC = "client_secret_basic"
     CLIENT_SECRET_POST = "client_secret_post"
+
+
+class TriggerPageRequest(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    totalCount: Annotated[int, Field(ge=0)]
+    next: str | None = None
+    prev: str | None = None
+    triggers: list[TriggerRequest]
+
+
+class TriggerPageResponse(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    totalCount: Annotated[int, Field(ge=0)]
+    next: str | None = None
+    prev: str | None = None
+    triggers: list[TriggerResponse]
+
+
+class TriggerRequest(BaseModel):
+    """
+    An HTTP request the connector receives (a webhook); the vendor's only trigger type.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    type: Literal["http"]
+    name: OperationName
+    summary: Annotated[str | None, Field(max_length=1000)] = None
+    method: HTTPMethod
+    parameters: list[HTTPParameter]
+    requestBody: HTTPRequestBody | None = None
+    responses: list[HTTPResponse]
+
+
+class TriggerResponse(BaseModel):
+    """
+    An HTTP request the connector receives (a webhook); the vendor's only trigger type.
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: Ulid | None = None
+    type: Literal["http"]
+    name: OperationName
+    summary: Annotated[str | None, Field(max_length=1000)] = None
+    method: HTTPMethod
+    parameters: list[HTTPParameter]
+    requestBody: HTTPRequestBody | None = None
+    responses: list[HTTPResponse]
+    errors: list[OperationError] | None = None
+
+
+class Type(StrEnum):
+    STRING = "string"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
 
 
 class Ulid(RootModel[str]):

@@ -621,8 +621,8 @@ class ExternalDataSources:
         return cast("models.SourceWizard", parse(models.SourceWizard, response))
 
 
-class VersoriConnectors:
-    """Versori Connectors: Connectors, connector versions, connections and auth scheme configs (003)."""
+class VersoriConnect:
+    """Versori Connect: Connectors, connector versions, auth scheme configs, connections, credentials, and each version's actions, triggers and definitions (003)."""
 
     def __init__(self, client: SyncBase):
         self._client = client
@@ -1070,12 +1070,407 @@ class VersoriConnectors:
         )
         return cast("models.PublishResultResponse", parse(models.PublishResultResponse, response))
 
+    def list_actions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        after: str | None = None,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> models.ActionPageResponse:
+        """List a connector version's actions"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
+            params=query(
+                ("first", first, True),
+                ("after", after, True),
+                ("before", before, True),
+                ("name", name, True),
+            ),
+            retryable=True,
+        )
+        return cast("models.ActionPageResponse", parse(models.ActionPageResponse, response))
 
-class VersoriCredentials:
-    """Versori Credentials: Credentials used by connections (003)."""
+    def iter_list_actions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> Iterator[models.ActionResponse]:
+        """Every item of `list_actions`, page after page."""
+        position: str | None = None
+        while True:
+            page = self.list_actions(
+                organisation_id=organisation_id,
+                connector_id=connector_id,
+                version=version,
+                first=first,
+                before=before,
+                name=name,
+                after=position,
+            )
+            items = field_value(page, "actions") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position = field_value(page, "next")
+            if not position:
+                return
 
-    def __init__(self, client: SyncBase):
-        self._client = client
+    def create_action(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        body: models.ActionRequest,
+    ) -> models.ActionResponse:
+        """Create an action"""
+        response = self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    def get_action(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        action_name: models.OperationName,
+    ) -> models.ActionResponse:
+        """Get an action"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    def update_action(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        action_name: models.OperationName,
+        body: models.ActionRequest,
+    ) -> models.ActionResponse:
+        """Replace an action"""
+        response = self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    def delete_action(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        action_name: models.OperationName,
+    ) -> None:
+        """Delete an action"""
+        response = self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
+    def list_triggers(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        after: str | None = None,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> models.TriggerPageResponse:
+        """List a connector version's triggers"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
+            params=query(
+                ("first", first, True),
+                ("after", after, True),
+                ("before", before, True),
+                ("name", name, True),
+            ),
+            retryable=True,
+        )
+        return cast("models.TriggerPageResponse", parse(models.TriggerPageResponse, response))
+
+    def iter_list_triggers(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> Iterator[models.TriggerResponse]:
+        """Every item of `list_triggers`, page after page."""
+        position: str | None = None
+        while True:
+            page = self.list_triggers(
+                organisation_id=organisation_id,
+                connector_id=connector_id,
+                version=version,
+                first=first,
+                before=before,
+                name=name,
+                after=position,
+            )
+            items = field_value(page, "triggers") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position = field_value(page, "next")
+            if not position:
+                return
+
+    def create_trigger(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        body: models.TriggerRequest,
+    ) -> models.TriggerResponse:
+        """Create a trigger"""
+        response = self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    def get_trigger(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        trigger_name: models.OperationName,
+    ) -> models.TriggerResponse:
+        """Get a trigger"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    def update_trigger(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        trigger_name: models.OperationName,
+        body: models.TriggerRequest,
+    ) -> models.TriggerResponse:
+        """Replace a trigger"""
+        response = self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    def delete_trigger(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        trigger_name: models.OperationName,
+    ) -> None:
+        """Delete a trigger"""
+        response = self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
+    def list_definitions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        after: str | None = None,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> models.DefinitionPageResponse:
+        """List a connector version's definitions"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
+            params=query(
+                ("first", first, True),
+                ("after", after, True),
+                ("before", before, True),
+                ("name", name, True),
+            ),
+            retryable=True,
+        )
+        return cast("models.DefinitionPageResponse", parse(models.DefinitionPageResponse, response))
+
+    def iter_list_definitions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> Iterator[models.DefinitionResponse]:
+        """Every item of `list_definitions`, page after page."""
+        position: str | None = None
+        while True:
+            page = self.list_definitions(
+                organisation_id=organisation_id,
+                connector_id=connector_id,
+                version=version,
+                first=first,
+                before=before,
+                name=name,
+                after=position,
+            )
+            items = field_value(page, "definitions") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position = field_value(page, "next")
+            if not position:
+                return
+
+    def create_definitions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        body: models.DefinitionListRequest,
+    ) -> models.DefinitionListResponse:
+        """Create definitions"""
+        response = self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.DefinitionListResponse", parse(models.DefinitionListResponse, response))
+
+    def delete_definitions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        body: models.DefinitionsDelete,
+        force: bool = False,
+    ) -> None:
+        """Delete definitions"""
+        response = self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
+            params=query(
+                ("force", force, True),
+            ),
+            json=dump(body),
+            retryable=True,
+        )
+        parse(None, response)
+
+    def get_definition(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        definition_name: models.DefinitionName,
+    ) -> models.DefinitionResponse:
+        """Get a definition"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
+
+    def update_definition(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        definition_name: models.DefinitionName,
+        body: models.DefinitionRequest,
+    ) -> models.DefinitionResponse:
+        """Replace a definition"""
+        response = self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
+
+    def delete_definition(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        definition_name: models.DefinitionName,
+    ) -> None:
+        """Delete a definition"""
+        response = self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
 
     def list_credentials(
         self,
@@ -1452,8 +1847,7 @@ class Client(SyncBase):
         self.external_services = ExternalServices(self)
         self.external_service_registrations = ExternalServiceRegistrations(self)
         self.external_data_sources = ExternalDataSources(self)
-        self.versori_connectors = VersoriConnectors(self)
-        self.versori_credentials = VersoriCredentials(self)
+        self.versori_connect = VersoriConnect(self)
         self.patchworks_connectors = PatchworksConnectors(self)
 
     def __enter__(self) -> Client:
@@ -2071,8 +2465,8 @@ class AsyncExternalDataSources:
         return cast("models.SourceWizard", parse(models.SourceWizard, response))
 
 
-class AsyncVersoriConnectors:
-    """Versori Connectors: Connectors, connector versions, connections and auth scheme configs (003)."""
+class AsyncVersoriConnect:
+    """Versori Connect: Connectors, connector versions, auth scheme configs, connections, credentials, and each version's actions, triggers and definitions (003)."""
 
     def __init__(self, client: AsyncBase):
         self._client = client
@@ -2520,12 +2914,407 @@ class AsyncVersoriConnectors:
         )
         return cast("models.PublishResultResponse", parse(models.PublishResultResponse, response))
 
+    async def list_actions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        after: str | None = None,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> models.ActionPageResponse:
+        """List a connector version's actions"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
+            params=query(
+                ("first", first, True),
+                ("after", after, True),
+                ("before", before, True),
+                ("name", name, True),
+            ),
+            retryable=True,
+        )
+        return cast("models.ActionPageResponse", parse(models.ActionPageResponse, response))
 
-class AsyncVersoriCredentials:
-    """Versori Credentials: Credentials used by connections (003)."""
+    async def iter_list_actions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> AsyncIterator[models.ActionResponse]:
+        """Every item of `list_actions`, page after page."""
+        position: str | None = None
+        while True:
+            page = await self.list_actions(
+                organisation_id=organisation_id,
+                connector_id=connector_id,
+                version=version,
+                first=first,
+                before=before,
+                name=name,
+                after=position,
+            )
+            items = field_value(page, "actions") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position = field_value(page, "next")
+            if not position:
+                return
 
-    def __init__(self, client: AsyncBase):
-        self._client = client
+    async def create_action(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        body: models.ActionRequest,
+    ) -> models.ActionResponse:
+        """Create an action"""
+        response = await self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    async def get_action(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        action_name: models.OperationName,
+    ) -> models.ActionResponse:
+        """Get an action"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    async def update_action(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        action_name: models.OperationName,
+        body: models.ActionRequest,
+    ) -> models.ActionResponse:
+        """Replace an action"""
+        response = await self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    async def delete_action(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        action_name: models.OperationName,
+    ) -> None:
+        """Delete an action"""
+        response = await self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
+    async def list_triggers(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        after: str | None = None,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> models.TriggerPageResponse:
+        """List a connector version's triggers"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
+            params=query(
+                ("first", first, True),
+                ("after", after, True),
+                ("before", before, True),
+                ("name", name, True),
+            ),
+            retryable=True,
+        )
+        return cast("models.TriggerPageResponse", parse(models.TriggerPageResponse, response))
+
+    async def iter_list_triggers(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> AsyncIterator[models.TriggerResponse]:
+        """Every item of `list_triggers`, page after page."""
+        position: str | None = None
+        while True:
+            page = await self.list_triggers(
+                organisation_id=organisation_id,
+                connector_id=connector_id,
+                version=version,
+                first=first,
+                before=before,
+                name=name,
+                after=position,
+            )
+            items = field_value(page, "triggers") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position = field_value(page, "next")
+            if not position:
+                return
+
+    async def create_trigger(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        body: models.TriggerRequest,
+    ) -> models.TriggerResponse:
+        """Create a trigger"""
+        response = await self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    async def get_trigger(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        trigger_name: models.OperationName,
+    ) -> models.TriggerResponse:
+        """Get a trigger"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    async def update_trigger(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        trigger_name: models.OperationName,
+        body: models.TriggerRequest,
+    ) -> models.TriggerResponse:
+        """Replace a trigger"""
+        response = await self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    async def delete_trigger(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        trigger_name: models.OperationName,
+    ) -> None:
+        """Delete a trigger"""
+        response = await self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
+    async def list_definitions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        after: str | None = None,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> models.DefinitionPageResponse:
+        """List a connector version's definitions"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
+            params=query(
+                ("first", first, True),
+                ("after", after, True),
+                ("before", before, True),
+                ("name", name, True),
+            ),
+            retryable=True,
+        )
+        return cast("models.DefinitionPageResponse", parse(models.DefinitionPageResponse, response))
+
+    async def iter_list_definitions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        first: int = 20,
+        before: str | None = None,
+        name: str | None = None,
+    ) -> AsyncIterator[models.DefinitionResponse]:
+        """Every item of `list_definitions`, page after page."""
+        position: str | None = None
+        while True:
+            page = await self.list_definitions(
+                organisation_id=organisation_id,
+                connector_id=connector_id,
+                version=version,
+                first=first,
+                before=before,
+                name=name,
+                after=position,
+            )
+            items = field_value(page, "definitions") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position = field_value(page, "next")
+            if not position:
+                return
+
+    async def create_definitions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        body: models.DefinitionListRequest,
+    ) -> models.DefinitionListResponse:
+        """Create definitions"""
+        response = await self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.DefinitionListResponse", parse(models.DefinitionListResponse, response))
+
+    async def delete_definitions(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        body: models.DefinitionsDelete,
+        force: bool = False,
+    ) -> None:
+        """Delete definitions"""
+        response = await self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
+            params=query(
+                ("force", force, True),
+            ),
+            json=dump(body),
+            retryable=True,
+        )
+        parse(None, response)
+
+    async def get_definition(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        definition_name: models.DefinitionName,
+    ) -> models.DefinitionResponse:
+        """Get a definition"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
+
+    async def update_definition(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        definition_name: models.DefinitionName,
+        body: models.DefinitionRequest,
+    ) -> models.DefinitionResponse:
+        """Replace a definition"""
+        response = await self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
+
+    async def delete_definition(
+        self,
+        *,
+        organisation_id: models.Ulid,
+        connector_id: models.Ulid,
+        version: str,
+        definition_name: models.DefinitionName,
+    ) -> None:
+        """Delete a definition"""
+        response = await self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
 
     async def list_credentials(
         self,
@@ -2902,8 +3691,7 @@ class AsyncClient(AsyncBase):
         self.external_services = AsyncExternalServices(self)
         self.external_service_registrations = AsyncExternalServiceRegistrations(self)
         self.external_data_sources = AsyncExternalDataSources(self)
-        self.versori_connectors = AsyncVersoriConnectors(self)
-        self.versori_credentials = AsyncVersoriCredentials(self)
+        self.versori_connect = AsyncVersoriConnect(self)
         self.patchworks_connectors = AsyncPatchworksConnectors(self)
 
     async def __aenter__(self) -> AsyncClient:

@@ -28,8 +28,7 @@ class Handlers:
     external_services: handlers.ExternalServicesHandlers
     external_service_registrations: handlers.ExternalServiceRegistrationsHandlers
     external_data_sources: handlers.ExternalDataSourcesHandlers
-    versori_connectors: handlers.VersoriConnectorsHandlers
-    versori_credentials: handlers.VersoriCredentialsHandlers
+    versori_connect: handlers.VersoriConnectHandlers
     patchworks_connectors: handlers.PatchworksConnectorsHandlers
 
 
@@ -48,8 +47,7 @@ def create_app(handlers: Handlers, authenticator: Authenticator) -> FastAPI:
         routes.external_service_registrations_router(handlers.external_service_registrations, authenticator)
     )
     app.include_router(routes.external_data_sources_router(handlers.external_data_sources, authenticator))
-    app.include_router(routes.versori_connectors_router(handlers.versori_connectors, authenticator))
-    app.include_router(routes.versori_credentials_router(handlers.versori_credentials, authenticator))
+    app.include_router(routes.versori_connect_router(handlers.versori_connect, authenticator))
     app.include_router(routes.patchworks_connectors_router(handlers.patchworks_connectors, authenticator))
     setattr(app, "openapi", openapi_document)
     return app

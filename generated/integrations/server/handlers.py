@@ -18,8 +18,7 @@ __all__ = [
     "ExternalServicesHandlers",
     "ExternalServiceRegistrationsHandlers",
     "ExternalDataSourcesHandlers",
-    "VersoriConnectorsHandlers",
-    "VersoriCredentialsHandlers",
+    "VersoriConnectHandlers",
     "PatchworksConnectorsHandlers",
 ]
 
@@ -1231,8 +1230,456 @@ class UnpublishConnectorVersion200:
 UnpublishConnectorVersionResult = UnpublishConnectorVersion200
 
 
-class VersoriConnectorsHandlers(Protocol):
-    """Versori Connectors: Connectors, connector versions, connections and auth scheme configs (003)."""
+@dataclass(frozen=True, kw_only=True)
+class ListActionsRequest:
+    """Inputs of `list_actions`: List a connector version's actions"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    first: int
+    after: str | None
+    before: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class ListActions200:
+    """200: A page of actions."""
+
+    body: models.ActionPageResponse
+    status_code: ClassVar[int] = 200
+
+
+ListActionsResult = ListActions200
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateActionRequest:
+    """Inputs of `create_action`: Create an action"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    body: models.ActionRequest
+
+
+@dataclass(frozen=True)
+class CreateAction201:
+    """201: The new action."""
+
+    body: models.ActionResponse
+    status_code: ClassVar[int] = 201
+
+
+CreateActionResult = CreateAction201
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetActionRequest:
+    """Inputs of `get_action`: Get an action"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    action_name: models.OperationName
+
+
+@dataclass(frozen=True)
+class GetAction200:
+    """200: The action."""
+
+    body: models.ActionResponse
+    status_code: ClassVar[int] = 200
+
+
+GetActionResult = GetAction200
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateActionRequest:
+    """Inputs of `update_action`: Replace an action"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    action_name: models.OperationName
+    body: models.ActionRequest
+
+
+@dataclass(frozen=True)
+class UpdateAction200:
+    """200: The action."""
+
+    body: models.ActionResponse
+    status_code: ClassVar[int] = 200
+
+
+UpdateActionResult = UpdateAction200
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteActionRequest:
+    """Inputs of `delete_action`: Delete an action"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    action_name: models.OperationName
+
+
+@dataclass(frozen=True)
+class DeleteAction204:
+    """204: Deleted."""
+
+    body: None = None
+    status_code: ClassVar[int] = 204
+
+
+DeleteActionResult = DeleteAction204
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListTriggersRequest:
+    """Inputs of `list_triggers`: List a connector version's triggers"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    first: int
+    after: str | None
+    before: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class ListTriggers200:
+    """200: A page of triggers."""
+
+    body: models.TriggerPageResponse
+    status_code: ClassVar[int] = 200
+
+
+ListTriggersResult = ListTriggers200
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateTriggerRequest:
+    """Inputs of `create_trigger`: Create a trigger"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    body: models.TriggerRequest
+
+
+@dataclass(frozen=True)
+class CreateTrigger201:
+    """201: The new trigger."""
+
+    body: models.TriggerResponse
+    status_code: ClassVar[int] = 201
+
+
+CreateTriggerResult = CreateTrigger201
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetTriggerRequest:
+    """Inputs of `get_trigger`: Get a trigger"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    trigger_name: models.OperationName
+
+
+@dataclass(frozen=True)
+class GetTrigger200:
+    """200: The trigger."""
+
+    body: models.TriggerResponse
+    status_code: ClassVar[int] = 200
+
+
+GetTriggerResult = GetTrigger200
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateTriggerRequest:
+    """Inputs of `update_trigger`: Replace a trigger"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    trigger_name: models.OperationName
+    body: models.TriggerRequest
+
+
+@dataclass(frozen=True)
+class UpdateTrigger200:
+    """200: The trigger."""
+
+    body: models.TriggerResponse
+    status_code: ClassVar[int] = 200
+
+
+UpdateTriggerResult = UpdateTrigger200
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteTriggerRequest:
+    """Inputs of `delete_trigger`: Delete a trigger"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    trigger_name: models.OperationName
+
+
+@dataclass(frozen=True)
+class DeleteTrigger204:
+    """204: Deleted."""
+
+    body: None = None
+    status_code: ClassVar[int] = 204
+
+
+DeleteTriggerResult = DeleteTrigger204
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListDefinitionsRequest:
+    """Inputs of `list_definitions`: List a connector version's definitions"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    first: int
+    after: str | None
+    before: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class ListDefinitions200:
+    """200: A page of definitions."""
+
+    body: models.DefinitionPageResponse
+    status_code: ClassVar[int] = 200
+
+
+ListDefinitionsResult = ListDefinitions200
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateDefinitionsRequest:
+    """Inputs of `create_definitions`: Create definitions"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    body: models.DefinitionListRequest
+
+
+@dataclass(frozen=True)
+class CreateDefinitions201:
+    """201: The new definitions."""
+
+    body: models.DefinitionListResponse
+    status_code: ClassVar[int] = 201
+
+
+CreateDefinitionsResult = CreateDefinitions201
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteDefinitionsRequest:
+    """Inputs of `delete_definitions`: Delete definitions"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    force: bool
+    body: models.DefinitionsDelete
+
+
+@dataclass(frozen=True)
+class DeleteDefinitions204:
+    """204: Deleted."""
+
+    body: None = None
+    status_code: ClassVar[int] = 204
+
+
+DeleteDefinitionsResult = DeleteDefinitions204
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetDefinitionRequest:
+    """Inputs of `get_definition`: Get a definition"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    definition_name: models.DefinitionName
+
+
+@dataclass(frozen=True)
+class GetDefinition200:
+    """200: The definition."""
+
+    body: models.DefinitionResponse
+    status_code: ClassVar[int] = 200
+
+
+GetDefinitionResult = GetDefinition200
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateDefinitionRequest:
+    """Inputs of `update_definition`: Replace a definition"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    definition_name: models.DefinitionName
+    body: models.DefinitionRequest
+
+
+@dataclass(frozen=True)
+class UpdateDefinition200:
+    """200: The definition."""
+
+    body: models.DefinitionResponse
+    status_code: ClassVar[int] = 200
+
+
+UpdateDefinitionResult = UpdateDefinition200
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteDefinitionRequest:
+    """Inputs of `delete_definition`: Delete a definition"""
+
+    organisation_id: models.Ulid
+    connector_id: models.Ulid
+    version: str
+    definition_name: models.DefinitionName
+
+
+@dataclass(frozen=True)
+class DeleteDefinition204:
+    """204: Deleted."""
+
+    body: None = None
+    status_code: ClassVar[int] = 204
+
+
+DeleteDefinitionResult = DeleteDefinition204
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListCredentialsRequest:
+    """Inputs of `list_credentials`: List credentials"""
+
+    organisation_id: models.Ulid
+    first: int
+    after: str | None
+    before: str | None
+    type_: models.CredentialType | None
+
+
+@dataclass(frozen=True)
+class ListCredentials200:
+    """200: A page of credentials."""
+
+    body: models.CredentialPageResponse
+    status_code: ClassVar[int] = 200
+
+
+ListCredentialsResult = ListCredentials200
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateCredentialRequest:
+    """Inputs of `create_credential`: Create a credential"""
+
+    organisation_id: models.Ulid
+    body: models.CredentialRequest
+
+
+@dataclass(frozen=True)
+class CreateCredential201:
+    """201: The credential, secrets redacted."""
+
+    body: models.CredentialResponse
+    status_code: ClassVar[int] = 201
+
+
+CreateCredentialResult = CreateCredential201
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetCredentialRequest:
+    """Inputs of `get_credential`: Get a credential"""
+
+    organisation_id: models.Ulid
+    credential_id: models.Ulid
+
+
+@dataclass(frozen=True)
+class GetCredential200:
+    """200: The credential, secrets redacted, with its usages."""
+
+    body: models.CredentialResponse
+    status_code: ClassVar[int] = 200
+
+
+GetCredentialResult = GetCredential200
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateCredentialRequest:
+    """Inputs of `update_credential`: Replace a credential"""
+
+    organisation_id: models.Ulid
+    credential_id: models.Ulid
+    body: models.CredentialRequest
+
+
+@dataclass(frozen=True)
+class UpdateCredential200:
+    """200: The credential, secrets redacted."""
+
+    body: models.CredentialResponse
+    status_code: ClassVar[int] = 200
+
+
+UpdateCredentialResult = UpdateCredential200
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteCredentialRequest:
+    """Inputs of `delete_credential`: Delete a credential"""
+
+    organisation_id: models.Ulid
+    credential_id: models.Ulid
+
+
+@dataclass(frozen=True)
+class DeleteCredential204:
+    """204: Deleted."""
+
+    body: None = None
+    status_code: ClassVar[int] = 204
+
+
+DeleteCredentialResult = DeleteCredential204
+
+
+class VersoriConnectHandlers(Protocol):
+    """Versori Connect: Connectors, connector versions, auth scheme configs, connections, credentials, and each version's actions, triggers and definitions (003)."""
 
     async def list_connectors(
         self, request: ListConnectorsRequest, principal: Principal | None
@@ -1356,108 +1803,79 @@ class VersoriConnectorsHandlers(Protocol):
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/unpublish: Unpublish a connector version"""
         ...
 
+    async def list_actions(self, request: ListActionsRequest, principal: Principal | None) -> ListActionsResult:
+        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions: List a connector version's actions"""
+        ...
 
-@dataclass(frozen=True, kw_only=True)
-class ListCredentialsRequest:
-    """Inputs of `list_credentials`: List credentials"""
+    async def create_action(self, request: CreateActionRequest, principal: Principal | None) -> CreateActionResult:
+        """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions: Create an action"""
+        ...
 
-    organisation_id: models.Ulid
-    first: int
-    after: str | None
-    before: str | None
-    type_: models.CredentialType | None
+    async def get_action(self, request: GetActionRequest, principal: Principal | None) -> GetActionResult:
+        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Get an action"""
+        ...
 
+    async def update_action(self, request: UpdateActionRequest, principal: Principal | None) -> UpdateActionResult:
+        """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Replace an action"""
+        ...
 
-@dataclass(frozen=True)
-class ListCredentials200:
-    """200: A page of credentials."""
+    async def delete_action(self, request: DeleteActionRequest, principal: Principal | None) -> DeleteActionResult:
+        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Delete an action"""
+        ...
 
-    body: models.CredentialPageResponse
-    status_code: ClassVar[int] = 200
+    async def list_triggers(self, request: ListTriggersRequest, principal: Principal | None) -> ListTriggersResult:
+        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers: List a connector version's triggers"""
+        ...
 
+    async def create_trigger(self, request: CreateTriggerRequest, principal: Principal | None) -> CreateTriggerResult:
+        """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers: Create a trigger"""
+        ...
 
-ListCredentialsResult = ListCredentials200
+    async def get_trigger(self, request: GetTriggerRequest, principal: Principal | None) -> GetTriggerResult:
+        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Get a trigger"""
+        ...
 
+    async def update_trigger(self, request: UpdateTriggerRequest, principal: Principal | None) -> UpdateTriggerResult:
+        """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Replace a trigger"""
+        ...
 
-@dataclass(frozen=True, kw_only=True)
-class CreateCredentialRequest:
-    """Inputs of `create_credential`: Create a credential"""
+    async def delete_trigger(self, request: DeleteTriggerRequest, principal: Principal | None) -> DeleteTriggerResult:
+        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Delete a trigger"""
+        ...
 
-    organisation_id: models.Ulid
-    body: models.CredentialRequest
+    async def list_definitions(
+        self, request: ListDefinitionsRequest, principal: Principal | None
+    ) -> ListDefinitionsResult:
+        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions: List a connector version's definitions"""
+        ...
 
+    async def create_definitions(
+        self, request: CreateDefinitionsRequest, principal: Principal | None
+    ) -> CreateDefinitionsResult:
+        """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions: Create definitions"""
+        ...
 
-@dataclass(frozen=True)
-class CreateCredential201:
-    """201: The credential, secrets redacted."""
+    async def delete_definitions(
+        self, request: DeleteDefinitionsRequest, principal: Principal | None
+    ) -> DeleteDefinitionsResult:
+        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions: Delete definitions"""
+        ...
 
-    body: models.CredentialResponse
-    status_code: ClassVar[int] = 201
+    async def get_definition(self, request: GetDefinitionRequest, principal: Principal | None) -> GetDefinitionResult:
+        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}: Get a definition"""
+        ...
 
+    async def update_definition(
+        self, request: UpdateDefinitionRequest, principal: Principal | None
+    ) -> UpdateDefinitionResult:
+        """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}: Replace a definition"""
+        ...
 
-CreateCredentialResult = CreateCredential201
-
-
-@dataclass(frozen=True, kw_only=True)
-class GetCredentialRequest:
-    """Inputs of `get_credential`: Get a credential"""
-
-    organisation_id: models.Ulid
-    credential_id: models.Ulid
-
-
-@dataclass(frozen=True)
-class GetCredential200:
-    """200: The credential, secrets redacted, with its usages."""
-
-    body: models.CredentialResponse
-    status_code: ClassVar[int] = 200
-
-
-GetCredentialResult = GetCredential200
-
-
-@dataclass(frozen=True, kw_only=True)
-class UpdateCredentialRequest:
-    """Inputs of `update_credential`: Replace a credential"""
-
-    organisation_id: models.Ulid
-    credential_id: models.Ulid
-    body: models.CredentialRequest
-
-
-@dataclass(frozen=True)
-class UpdateCredential200:
-    """200: The credential, secrets redacted."""
-
-    body: models.CredentialResponse
-    status_code: ClassVar[int] = 200
-
-
-UpdateCredentialResult = UpdateCredential200
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeleteCredentialRequest:
-    """Inputs of `delete_credential`: Delete a credential"""
-
-    organisation_id: models.Ulid
-    credential_id: models.Ulid
-
-
-@dataclass(frozen=True)
-class DeleteCredential204:
-    """204: Deleted."""
-
-    body: None = None
-    status_code: ClassVar[int] = 204
-
-
-DeleteCredentialResult = DeleteCredential204
-
-
-class VersoriCredentialsHandlers(Protocol):
-    """Versori Credentials: Credentials used by connections (003)."""
+    async def delete_definition(
+        self, request: DeleteDefinitionRequest, principal: Principal | None
+    ) -> DeleteDefinitionResult:
+        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}: Delete a definition"""
+        ...
 
     async def list_credentials(
         self, request: ListCredentialsRequest, principal: Principal | None

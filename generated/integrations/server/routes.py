@@ -1211,8 +1211,8 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     return router
 
 
-def versori_connectors_router(handlers: h.VersoriConnectorsHandlers, authenticator: Authenticator) -> APIRouter:
-    router = APIRouter(tags=["Versori Connectors"])
+def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> APIRouter:
+    router = APIRouter(tags=["Versori Connect"])
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors",
@@ -1942,11 +1942,607 @@ def versori_connectors_router(handlers: h.VersoriConnectorsHandlers, authenticat
             },
         )
 
-    return router
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions",
+        operation_id="list_actions",
+        summary="List a connector version's actions",
+        status_code=200,
+        response_model=None,
+    )
+    async def list_actions(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
+        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
+        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
+        name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
+    ) -> Response:
+        """List a connector version's actions"""
+        request = h.ListActionsRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            first=first,
+            after=after,
+            before=before,
+            name=name,
+        )
+        result = await handlers.list_actions(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
 
+    @router.post(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions",
+        operation_id="create_action",
+        summary="Create an action",
+        status_code=201,
+        response_model=None,
+    )
+    async def create_action(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        body: Annotated[models.ActionRequest, Body()],
+    ) -> Response:
+        """Create an action"""
+        request = h.CreateActionRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            body=body,
+        )
+        result = await handlers.create_action(request, principal)
+        return respond(
+            result,
+            {
+                201: "application/json",
+            },
+        )
 
-def versori_credentials_router(handlers: h.VersoriCredentialsHandlers, authenticator: Authenticator) -> APIRouter:
-    router = APIRouter(tags=["Versori Credentials"])
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
+        operation_id="get_action",
+        summary="Get an action",
+        status_code=200,
+        response_model=None,
+    )
+    async def get_action(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        action_name: Annotated[models.OperationName, Path(alias="action_name")],
+    ) -> Response:
+        """Get an action"""
+        request = h.GetActionRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            action_name=action_name,
+        )
+        result = await handlers.get_action(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.put(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
+        operation_id="update_action",
+        summary="Replace an action",
+        status_code=200,
+        response_model=None,
+    )
+    async def update_action(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        action_name: Annotated[models.OperationName, Path(alias="action_name")],
+        body: Annotated[models.ActionRequest, Body()],
+    ) -> Response:
+        """Replace an action"""
+        request = h.UpdateActionRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            action_name=action_name,
+            body=body,
+        )
+        result = await handlers.update_action(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.delete(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
+        operation_id="delete_action",
+        summary="Delete an action",
+        status_code=204,
+        response_model=None,
+    )
+    async def delete_action(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        action_name: Annotated[models.OperationName, Path(alias="action_name")],
+    ) -> Response:
+        """Delete an action"""
+        request = h.DeleteActionRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            action_name=action_name,
+        )
+        result = await handlers.delete_action(request, principal)
+        return respond(
+            result,
+            {
+                204: None,
+            },
+        )
+
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
+        operation_id="list_triggers",
+        summary="List a connector version's triggers",
+        status_code=200,
+        response_model=None,
+    )
+    async def list_triggers(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
+        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
+        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
+        name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
+    ) -> Response:
+        """List a connector version's triggers"""
+        request = h.ListTriggersRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            first=first,
+            after=after,
+            before=before,
+            name=name,
+        )
+        result = await handlers.list_triggers(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.post(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
+        operation_id="create_trigger",
+        summary="Create a trigger",
+        status_code=201,
+        response_model=None,
+    )
+    async def create_trigger(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        body: Annotated[models.TriggerRequest, Body()],
+    ) -> Response:
+        """Create a trigger"""
+        request = h.CreateTriggerRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            body=body,
+        )
+        result = await handlers.create_trigger(request, principal)
+        return respond(
+            result,
+            {
+                201: "application/json",
+            },
+        )
+
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}",
+        operation_id="get_trigger",
+        summary="Get a trigger",
+        status_code=200,
+        response_model=None,
+    )
+    async def get_trigger(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        trigger_name: Annotated[models.OperationName, Path(alias="trigger_name")],
+    ) -> Response:
+        """Get a trigger"""
+        request = h.GetTriggerRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            trigger_name=trigger_name,
+        )
+        result = await handlers.get_trigger(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.put(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}",
+        operation_id="update_trigger",
+        summary="Replace a trigger",
+        status_code=200,
+        response_model=None,
+    )
+    async def update_trigger(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        trigger_name: Annotated[models.OperationName, Path(alias="trigger_name")],
+        body: Annotated[models.TriggerRequest, Body()],
+    ) -> Response:
+        """Replace a trigger"""
+        request = h.UpdateTriggerRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            trigger_name=trigger_name,
+            body=body,
+        )
+        result = await handlers.update_trigger(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.delete(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}",
+        operation_id="delete_trigger",
+        summary="Delete a trigger",
+        status_code=204,
+        response_model=None,
+    )
+    async def delete_trigger(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        trigger_name: Annotated[models.OperationName, Path(alias="trigger_name")],
+    ) -> Response:
+        """Delete a trigger"""
+        request = h.DeleteTriggerRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            trigger_name=trigger_name,
+        )
+        result = await handlers.delete_trigger(request, principal)
+        return respond(
+            result,
+            {
+                204: None,
+            },
+        )
+
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
+        operation_id="list_definitions",
+        summary="List a connector version's definitions",
+        status_code=200,
+        response_model=None,
+    )
+    async def list_definitions(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
+        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
+        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
+        name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
+    ) -> Response:
+        """List a connector version's definitions"""
+        request = h.ListDefinitionsRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            first=first,
+            after=after,
+            before=before,
+            name=name,
+        )
+        result = await handlers.list_definitions(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.post(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
+        operation_id="create_definitions",
+        summary="Create definitions",
+        status_code=201,
+        response_model=None,
+    )
+    async def create_definitions(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        body: Annotated[models.DefinitionListRequest, Body()],
+    ) -> Response:
+        """Create definitions"""
+        request = h.CreateDefinitionsRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            body=body,
+        )
+        result = await handlers.create_definitions(request, principal)
+        return respond(
+            result,
+            {
+                201: "application/json",
+            },
+        )
+
+    @router.delete(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
+        operation_id="delete_definitions",
+        summary="Delete definitions",
+        status_code=204,
+        response_model=None,
+    )
+    async def delete_definitions(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        body: Annotated[models.DefinitionsDelete, Body()],
+        force: Annotated[bool, Query(alias="force")] = False,
+    ) -> Response:
+        """Delete definitions"""
+        request = h.DeleteDefinitionsRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            force=force,
+            body=body,
+        )
+        result = await handlers.delete_definitions(request, principal)
+        return respond(
+            result,
+            {
+                204: None,
+            },
+        )
+
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
+        operation_id="get_definition",
+        summary="Get a definition",
+        status_code=200,
+        response_model=None,
+    )
+    async def get_definition(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        definition_name: Annotated[models.DefinitionName, Path(alias="definition_name")],
+    ) -> Response:
+        """Get a definition"""
+        request = h.GetDefinitionRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            definition_name=definition_name,
+        )
+        result = await handlers.get_definition(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.put(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
+        operation_id="update_definition",
+        summary="Replace a definition",
+        status_code=200,
+        response_model=None,
+    )
+    async def update_definition(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        definition_name: Annotated[models.DefinitionName, Path(alias="definition_name")],
+        body: Annotated[models.DefinitionRequest, Body()],
+    ) -> Response:
+        """Replace a definition"""
+        request = h.UpdateDefinitionRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            definition_name=definition_name,
+            body=body,
+        )
+        result = await handlers.update_definition(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.delete(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
+        operation_id="delete_definition",
+        summary="Delete a definition",
+        status_code=204,
+        response_model=None,
+    )
+    async def delete_definition(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        definition_name: Annotated[models.DefinitionName, Path(alias="definition_name")],
+    ) -> Response:
+        """Delete a definition"""
+        request = h.DeleteDefinitionRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            definition_name=definition_name,
+        )
+        result = await handlers.delete_definition(request, principal)
+        return respond(
+            result,
+            {
+                204: None,
+            },
+        )
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/credentials",
