@@ -12,6 +12,7 @@ from .models import ModelsModule
 from .naming import class_name, snake_name, unique
 
 JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+STRING_FORMATS = {"uuid": "UUID", "date-time": "datetime", "date": "date"}  # imported by every template
 CONSTRAINTS = {
     "minimum": "ge",
     "maximum": "le",
@@ -79,6 +80,8 @@ class _Builder:
             return f"list[{self.annotation(schema.get('items'), direction)}]"
         if json_type == "object":
             return "dict[str, Any]"
+        if json_type == "string" and schema.get("format") in STRING_FORMATS:
+            return STRING_FORMATS[schema["format"]]
         return JSON_TYPES.get(json_type, "Any")
 
     # -- operations ----------------------------------------------------------------------------------------------
@@ -97,8 +100,10 @@ class _Builder:
             resolved = self.deref(schema)
             is_array = resolved.get("type") == "array" or "array" in (resolved.get("type") or [])
             default = resolved.get("default")
-            annotation = self.annotation(schema, "request")
-            primitive = annotation in ("str", "int", "float", "bool")
+            # A parameter's value is a scalar or a list on the wire: a $ref to a primitive component is inlined,
+            # so frameworks see `str`/`Literal[...]`, not a model class.
+            annotation = self.annotation(resolved if _is_scalar_schema(resolved) else schema, "request")
+            primitive = annotation in ("str", "int", "float", "bool")  # constraints only fit these
             style = param.get("style", "form" if param["in"] in ("query", "cookie") else "simple")
             explode = bool(param.get("explode", style == "form"))
             required = bool(param.get("required")) or param["in"] == "path"
@@ -289,6 +294,12 @@ def _literal(values: list[Any], nullable: bool) -> str:
     if nullable or None in values:
         parts.append("None")
     return _union(parts or ["Any"])
+
+
+def _is_scalar_schema(schema: dict[str, Any]) -> bool:
+    types = schema.get("type")
+    type_list = types if isinstance(types, list) else [types]
+    return "enum" in schema or "const" in schema or any(t in JSON_TYPES or t == "array" for t in type_list if t)
 
 
 def _server_url(document: dict[str, Any]) -> str:

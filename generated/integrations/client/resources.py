@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime
 from typing import Any, Literal, cast
+from uuid import UUID
 from urllib.parse import quote
 
 from .. import models
@@ -58,7 +60,7 @@ class ExternalServices:
         self,
         *,
         environment_id: str,
-        external_service_id: str,
+        external_service_id: UUID,
     ) -> models.ExternalServiceResponse:
         """Read one external service"""
         response = self._client.request(
@@ -73,7 +75,7 @@ class ExternalServices:
         self,
         *,
         environment_id: str,
-        external_service_id: str,
+        external_service_id: UUID,
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
         """Update an external service"""
@@ -90,7 +92,7 @@ class ExternalServices:
         self,
         *,
         environment_id: str,
-        external_service_id: str,
+        external_service_id: UUID,
     ) -> None:
         """Delete an external service"""
         response = self._client.request(
@@ -105,7 +107,7 @@ class ExternalServices:
         self,
         *,
         environment_id: str,
-        external_service_id: str,
+        external_service_id: UUID,
         request_name: str,
         body: models.InvokeInput | None = None,
     ) -> models.InvokeResult:
@@ -186,7 +188,7 @@ class ExternalServiceRegistrations:
     def get_external_service_registration(
         self,
         *,
-        registration_id: str,
+        registration_id: UUID,
     ) -> models.ExternalServiceRegistrationResponse:
         """Read one external service registration"""
         response = self._client.request(
@@ -202,7 +204,7 @@ class ExternalServiceRegistrations:
     def update_external_service_registration(
         self,
         *,
-        registration_id: str,
+        registration_id: UUID,
         body: models.ExternalServiceRegistrationRequest,
     ) -> models.ExternalServiceRegistrationResponse:
         """Replace an external service registration"""
@@ -220,7 +222,7 @@ class ExternalServiceRegistrations:
     def delete_external_service_registration(
         self,
         *,
-        registration_id: str,
+        registration_id: UUID,
     ) -> None:
         """Delete an external service registration"""
         response = self._client.request(
@@ -305,7 +307,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
     ) -> models.ExternalDataSourceResponse:
         """Retrieve environments external data sources"""
         response = self._client.request(
@@ -320,7 +322,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
     ) -> None:
         """Delete environments external data sources"""
         response = self._client.request(
@@ -335,7 +337,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources"""
@@ -352,7 +354,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.BulkSchemasUpdate,
         limit: int = 100,
         offset: int = 0,
@@ -376,7 +378,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.CreateWebhookResult:
         """Create environments external data sources create webhook"""
@@ -393,7 +395,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
         """Create environments external data sources delete webhook"""
@@ -410,9 +412,9 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
-        after: str | None = None,
-        before: str | None = None,
+        id_: UUID,
+        after: datetime | None = None,
+        before: datetime | None = None,
         schemas: list[str] | None = None,
     ) -> models.ExternalDataJobListResponse:
         """Retrieve environments external data sources jobs"""
@@ -432,7 +434,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.RefreshSchemasResult:
         """Create environments external data sources refresh schemas"""
@@ -449,7 +451,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
         """Create environments external data sources reload"""
@@ -466,7 +468,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.RevenueAnalyticsConfig,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources revenue analytics config"""
@@ -483,7 +485,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.WebhookInputsUpdateRequest,
     ) -> None:
         """Create environments external data sources update webhook inputs"""
@@ -500,7 +502,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
     ) -> models.WebhookInfo:
         """Retrieve environments external data sources webhook info"""
         response = self._client.request(
@@ -630,13 +632,13 @@ class VersoriConnect:
     def list_connectors(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
         sort: str | None = None,
         name: str | None = None,
-        protocol: models.ProtocolType | None = None,
+        protocol: Literal["http", "bigquery"] | None = None,
     ) -> models.ConnectorPageResponse:
         """List connectors"""
         response = self._client.request(
@@ -657,12 +659,12 @@ class VersoriConnect:
     def iter_list_connectors(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         first: int = 20,
         before: str | None = None,
         sort: str | None = None,
         name: str | None = None,
-        protocol: models.ProtocolType | None = None,
+        protocol: Literal["http", "bigquery"] | None = None,
     ) -> Iterator[models.ConnectorResponse]:
         """Every item of `list_connectors`, page after page."""
         position: str | None = None
@@ -688,7 +690,7 @@ class VersoriConnect:
     def create_http_connector(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         body: models.HTTPConnectorRequest,
     ) -> models.ConnectorResponse:
         """Create an HTTP connector"""
@@ -704,7 +706,7 @@ class VersoriConnect:
     def create_bigquery_connector(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         body: models.BigQueryConnectorRequest,
     ) -> models.ConnectorResponse:
         """Create a BigQuery connector"""
@@ -720,8 +722,8 @@ class VersoriConnect:
     def get_connector(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
     ) -> models.ConnectorResponse:
         """Get a connector"""
         response = self._client.request(
@@ -735,8 +737,8 @@ class VersoriConnect:
     def update_connector(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         body: models.ConnectorRequest,
     ) -> models.ConnectorResponse:
         """Update a connector"""
@@ -752,8 +754,8 @@ class VersoriConnect:
     def delete_connector(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
     ) -> None:
         """Delete a connector"""
         response = self._client.request(
@@ -767,8 +769,8 @@ class VersoriConnect:
     def upsert_auth_scheme_config(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         auth_scheme_config_id: str,
         body: models.AuthSchemeConfigRequest,
     ) -> models.AuthSchemeConfigResponse:
@@ -785,8 +787,8 @@ class VersoriConnect:
     def delete_auth_scheme_config(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         auth_scheme_config_id: str,
     ) -> None:
         """Delete an auth scheme config"""
@@ -801,8 +803,8 @@ class VersoriConnect:
     def list_connections(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
@@ -823,8 +825,8 @@ class VersoriConnect:
     def iter_list_connections(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         first: int = 20,
         before: str | None = None,
     ) -> Iterator[models.ConnectionResponse]:
@@ -846,8 +848,8 @@ class VersoriConnect:
     def create_connection(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
         """Create a connection"""
@@ -863,9 +865,9 @@ class VersoriConnect:
     def get_connection(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
-        connection_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
     ) -> models.ConnectionResponse:
         """Get a connection"""
         response = self._client.request(
@@ -879,9 +881,9 @@ class VersoriConnect:
     def update_connection(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
-        connection_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
         """Update a connection"""
@@ -897,9 +899,9 @@ class VersoriConnect:
     def delete_connection(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
-        connection_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
     ) -> None:
         """Delete a connection"""
         response = self._client.request(
@@ -913,8 +915,8 @@ class VersoriConnect:
     def list_connector_versions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
@@ -935,8 +937,8 @@ class VersoriConnect:
     def iter_list_connector_versions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         first: int = 20,
         before: str | None = None,
     ) -> Iterator[models.ConnectorVersionResponse]:
@@ -958,8 +960,8 @@ class VersoriConnect:
     def create_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         body: models.ConnectorVersionCreate,
     ) -> models.ConnectorVersionResponse:
         """Create a connector version"""
@@ -975,8 +977,8 @@ class VersoriConnect:
     def get_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> models.ConnectorVersionResponse:
         """Get a connector version"""
@@ -991,8 +993,8 @@ class VersoriConnect:
     def update_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.ConnectorVersionUpdate,
     ) -> models.ConnectorVersionResponse:
@@ -1009,8 +1011,8 @@ class VersoriConnect:
     def delete_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> None:
         """Delete a connector version"""
@@ -1025,8 +1027,8 @@ class VersoriConnect:
     def import_public_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> models.ConnectorResponse:
         """Import a public connector version"""
@@ -1041,8 +1043,8 @@ class VersoriConnect:
     def publish_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> models.PublishResultResponse:
         """Publish a connector version"""
@@ -1057,8 +1059,8 @@ class VersoriConnect:
     def unpublish_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> models.PublishResultResponse:
         """Unpublish a connector version"""
@@ -1073,8 +1075,8 @@ class VersoriConnect:
     def list_actions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         after: str | None = None,
@@ -1098,8 +1100,8 @@ class VersoriConnect:
     def iter_list_actions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         before: str | None = None,
@@ -1129,8 +1131,8 @@ class VersoriConnect:
     def create_action(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.ActionRequest,
     ) -> models.ActionResponse:
@@ -1147,10 +1149,10 @@ class VersoriConnect:
     def get_action(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        action_name: models.OperationName,
+        action_name: str,
     ) -> models.ActionResponse:
         """Get an action"""
         response = self._client.request(
@@ -1164,10 +1166,10 @@ class VersoriConnect:
     def update_action(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        action_name: models.OperationName,
+        action_name: str,
         body: models.ActionRequest,
     ) -> models.ActionResponse:
         """Replace an action"""
@@ -1183,10 +1185,10 @@ class VersoriConnect:
     def delete_action(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        action_name: models.OperationName,
+        action_name: str,
     ) -> None:
         """Delete an action"""
         response = self._client.request(
@@ -1200,8 +1202,8 @@ class VersoriConnect:
     def list_triggers(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         after: str | None = None,
@@ -1225,8 +1227,8 @@ class VersoriConnect:
     def iter_list_triggers(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         before: str | None = None,
@@ -1256,8 +1258,8 @@ class VersoriConnect:
     def create_trigger(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
@@ -1274,10 +1276,10 @@ class VersoriConnect:
     def get_trigger(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        trigger_name: models.OperationName,
+        trigger_name: str,
     ) -> models.TriggerResponse:
         """Get a trigger"""
         response = self._client.request(
@@ -1291,10 +1293,10 @@ class VersoriConnect:
     def update_trigger(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        trigger_name: models.OperationName,
+        trigger_name: str,
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
         """Replace a trigger"""
@@ -1310,10 +1312,10 @@ class VersoriConnect:
     def delete_trigger(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        trigger_name: models.OperationName,
+        trigger_name: str,
     ) -> None:
         """Delete a trigger"""
         response = self._client.request(
@@ -1327,8 +1329,8 @@ class VersoriConnect:
     def list_definitions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         after: str | None = None,
@@ -1352,8 +1354,8 @@ class VersoriConnect:
     def iter_list_definitions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         before: str | None = None,
@@ -1383,8 +1385,8 @@ class VersoriConnect:
     def create_definitions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.DefinitionListRequest,
     ) -> models.DefinitionListResponse:
@@ -1401,8 +1403,8 @@ class VersoriConnect:
     def delete_definitions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.DefinitionsDelete,
         force: bool = False,
@@ -1422,10 +1424,10 @@ class VersoriConnect:
     def get_definition(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        definition_name: models.DefinitionName,
+        definition_name: str,
     ) -> models.DefinitionResponse:
         """Get a definition"""
         response = self._client.request(
@@ -1439,10 +1441,10 @@ class VersoriConnect:
     def update_definition(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        definition_name: models.DefinitionName,
+        definition_name: str,
         body: models.DefinitionRequest,
     ) -> models.DefinitionResponse:
         """Replace a definition"""
@@ -1458,10 +1460,10 @@ class VersoriConnect:
     def delete_definition(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        definition_name: models.DefinitionName,
+        definition_name: str,
     ) -> None:
         """Delete a definition"""
         response = self._client.request(
@@ -1475,11 +1477,26 @@ class VersoriConnect:
     def list_credentials(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
-        type_: models.CredentialType | None = None,
+        type_: (
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None
+        ) = None,
     ) -> models.CredentialPageResponse:
         """List credentials"""
         response = self._client.request(
@@ -1498,10 +1515,25 @@ class VersoriConnect:
     def iter_list_credentials(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         first: int = 20,
         before: str | None = None,
-        type_: models.CredentialType | None = None,
+        type_: (
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None
+        ) = None,
     ) -> Iterator[models.CredentialResponse]:
         """Every item of `list_credentials`, page after page."""
         position: str | None = None
@@ -1521,7 +1553,7 @@ class VersoriConnect:
     def create_credential(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
         """Create a credential"""
@@ -1537,8 +1569,8 @@ class VersoriConnect:
     def get_credential(
         self,
         *,
-        organisation_id: models.Ulid,
-        credential_id: models.Ulid,
+        organisation_id: str,
+        credential_id: str,
     ) -> models.CredentialResponse:
         """Get a credential"""
         response = self._client.request(
@@ -1552,8 +1584,8 @@ class VersoriConnect:
     def update_credential(
         self,
         *,
-        organisation_id: models.Ulid,
-        credential_id: models.Ulid,
+        organisation_id: str,
+        credential_id: str,
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
         """Replace a credential"""
@@ -1569,8 +1601,8 @@ class VersoriConnect:
     def delete_credential(
         self,
         *,
-        organisation_id: models.Ulid,
-        credential_id: models.Ulid,
+        organisation_id: str,
+        credential_id: str,
     ) -> None:
         """Delete a credential"""
         response = self._client.request(
@@ -1902,7 +1934,7 @@ class AsyncExternalServices:
         self,
         *,
         environment_id: str,
-        external_service_id: str,
+        external_service_id: UUID,
     ) -> models.ExternalServiceResponse:
         """Read one external service"""
         response = await self._client.request(
@@ -1917,7 +1949,7 @@ class AsyncExternalServices:
         self,
         *,
         environment_id: str,
-        external_service_id: str,
+        external_service_id: UUID,
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
         """Update an external service"""
@@ -1934,7 +1966,7 @@ class AsyncExternalServices:
         self,
         *,
         environment_id: str,
-        external_service_id: str,
+        external_service_id: UUID,
     ) -> None:
         """Delete an external service"""
         response = await self._client.request(
@@ -1949,7 +1981,7 @@ class AsyncExternalServices:
         self,
         *,
         environment_id: str,
-        external_service_id: str,
+        external_service_id: UUID,
         request_name: str,
         body: models.InvokeInput | None = None,
     ) -> models.InvokeResult:
@@ -2030,7 +2062,7 @@ class AsyncExternalServiceRegistrations:
     async def get_external_service_registration(
         self,
         *,
-        registration_id: str,
+        registration_id: UUID,
     ) -> models.ExternalServiceRegistrationResponse:
         """Read one external service registration"""
         response = await self._client.request(
@@ -2046,7 +2078,7 @@ class AsyncExternalServiceRegistrations:
     async def update_external_service_registration(
         self,
         *,
-        registration_id: str,
+        registration_id: UUID,
         body: models.ExternalServiceRegistrationRequest,
     ) -> models.ExternalServiceRegistrationResponse:
         """Replace an external service registration"""
@@ -2064,7 +2096,7 @@ class AsyncExternalServiceRegistrations:
     async def delete_external_service_registration(
         self,
         *,
-        registration_id: str,
+        registration_id: UUID,
     ) -> None:
         """Delete an external service registration"""
         response = await self._client.request(
@@ -2149,7 +2181,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
     ) -> models.ExternalDataSourceResponse:
         """Retrieve environments external data sources"""
         response = await self._client.request(
@@ -2164,7 +2196,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
     ) -> None:
         """Delete environments external data sources"""
         response = await self._client.request(
@@ -2179,7 +2211,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources"""
@@ -2196,7 +2228,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.BulkSchemasUpdate,
         limit: int = 100,
         offset: int = 0,
@@ -2220,7 +2252,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.CreateWebhookResult:
         """Create environments external data sources create webhook"""
@@ -2237,7 +2269,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
         """Create environments external data sources delete webhook"""
@@ -2254,9 +2286,9 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
-        after: str | None = None,
-        before: str | None = None,
+        id_: UUID,
+        after: datetime | None = None,
+        before: datetime | None = None,
         schemas: list[str] | None = None,
     ) -> models.ExternalDataJobListResponse:
         """Retrieve environments external data sources jobs"""
@@ -2276,7 +2308,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.RefreshSchemasResult:
         """Create environments external data sources refresh schemas"""
@@ -2293,7 +2325,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
         """Create environments external data sources reload"""
@@ -2310,7 +2342,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.RevenueAnalyticsConfig,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources revenue analytics config"""
@@ -2327,7 +2359,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
         body: models.WebhookInputsUpdateRequest,
     ) -> None:
         """Create environments external data sources update webhook inputs"""
@@ -2344,7 +2376,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        id_: str,
+        id_: UUID,
     ) -> models.WebhookInfo:
         """Retrieve environments external data sources webhook info"""
         response = await self._client.request(
@@ -2474,13 +2506,13 @@ class AsyncVersoriConnect:
     async def list_connectors(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
         sort: str | None = None,
         name: str | None = None,
-        protocol: models.ProtocolType | None = None,
+        protocol: Literal["http", "bigquery"] | None = None,
     ) -> models.ConnectorPageResponse:
         """List connectors"""
         response = await self._client.request(
@@ -2501,12 +2533,12 @@ class AsyncVersoriConnect:
     async def iter_list_connectors(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         first: int = 20,
         before: str | None = None,
         sort: str | None = None,
         name: str | None = None,
-        protocol: models.ProtocolType | None = None,
+        protocol: Literal["http", "bigquery"] | None = None,
     ) -> AsyncIterator[models.ConnectorResponse]:
         """Every item of `list_connectors`, page after page."""
         position: str | None = None
@@ -2532,7 +2564,7 @@ class AsyncVersoriConnect:
     async def create_http_connector(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         body: models.HTTPConnectorRequest,
     ) -> models.ConnectorResponse:
         """Create an HTTP connector"""
@@ -2548,7 +2580,7 @@ class AsyncVersoriConnect:
     async def create_bigquery_connector(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         body: models.BigQueryConnectorRequest,
     ) -> models.ConnectorResponse:
         """Create a BigQuery connector"""
@@ -2564,8 +2596,8 @@ class AsyncVersoriConnect:
     async def get_connector(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
     ) -> models.ConnectorResponse:
         """Get a connector"""
         response = await self._client.request(
@@ -2579,8 +2611,8 @@ class AsyncVersoriConnect:
     async def update_connector(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         body: models.ConnectorRequest,
     ) -> models.ConnectorResponse:
         """Update a connector"""
@@ -2596,8 +2628,8 @@ class AsyncVersoriConnect:
     async def delete_connector(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
     ) -> None:
         """Delete a connector"""
         response = await self._client.request(
@@ -2611,8 +2643,8 @@ class AsyncVersoriConnect:
     async def upsert_auth_scheme_config(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         auth_scheme_config_id: str,
         body: models.AuthSchemeConfigRequest,
     ) -> models.AuthSchemeConfigResponse:
@@ -2629,8 +2661,8 @@ class AsyncVersoriConnect:
     async def delete_auth_scheme_config(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         auth_scheme_config_id: str,
     ) -> None:
         """Delete an auth scheme config"""
@@ -2645,8 +2677,8 @@ class AsyncVersoriConnect:
     async def list_connections(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
@@ -2667,8 +2699,8 @@ class AsyncVersoriConnect:
     async def iter_list_connections(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         first: int = 20,
         before: str | None = None,
     ) -> AsyncIterator[models.ConnectionResponse]:
@@ -2690,8 +2722,8 @@ class AsyncVersoriConnect:
     async def create_connection(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
         """Create a connection"""
@@ -2707,9 +2739,9 @@ class AsyncVersoriConnect:
     async def get_connection(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
-        connection_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
     ) -> models.ConnectionResponse:
         """Get a connection"""
         response = await self._client.request(
@@ -2723,9 +2755,9 @@ class AsyncVersoriConnect:
     async def update_connection(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
-        connection_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
         """Update a connection"""
@@ -2741,9 +2773,9 @@ class AsyncVersoriConnect:
     async def delete_connection(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
-        connection_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
     ) -> None:
         """Delete a connection"""
         response = await self._client.request(
@@ -2757,8 +2789,8 @@ class AsyncVersoriConnect:
     async def list_connector_versions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
@@ -2779,8 +2811,8 @@ class AsyncVersoriConnect:
     async def iter_list_connector_versions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         first: int = 20,
         before: str | None = None,
     ) -> AsyncIterator[models.ConnectorVersionResponse]:
@@ -2802,8 +2834,8 @@ class AsyncVersoriConnect:
     async def create_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         body: models.ConnectorVersionCreate,
     ) -> models.ConnectorVersionResponse:
         """Create a connector version"""
@@ -2819,8 +2851,8 @@ class AsyncVersoriConnect:
     async def get_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> models.ConnectorVersionResponse:
         """Get a connector version"""
@@ -2835,8 +2867,8 @@ class AsyncVersoriConnect:
     async def update_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.ConnectorVersionUpdate,
     ) -> models.ConnectorVersionResponse:
@@ -2853,8 +2885,8 @@ class AsyncVersoriConnect:
     async def delete_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> None:
         """Delete a connector version"""
@@ -2869,8 +2901,8 @@ class AsyncVersoriConnect:
     async def import_public_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> models.ConnectorResponse:
         """Import a public connector version"""
@@ -2885,8 +2917,8 @@ class AsyncVersoriConnect:
     async def publish_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> models.PublishResultResponse:
         """Publish a connector version"""
@@ -2901,8 +2933,8 @@ class AsyncVersoriConnect:
     async def unpublish_connector_version(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
     ) -> models.PublishResultResponse:
         """Unpublish a connector version"""
@@ -2917,8 +2949,8 @@ class AsyncVersoriConnect:
     async def list_actions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         after: str | None = None,
@@ -2942,8 +2974,8 @@ class AsyncVersoriConnect:
     async def iter_list_actions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         before: str | None = None,
@@ -2973,8 +3005,8 @@ class AsyncVersoriConnect:
     async def create_action(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.ActionRequest,
     ) -> models.ActionResponse:
@@ -2991,10 +3023,10 @@ class AsyncVersoriConnect:
     async def get_action(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        action_name: models.OperationName,
+        action_name: str,
     ) -> models.ActionResponse:
         """Get an action"""
         response = await self._client.request(
@@ -3008,10 +3040,10 @@ class AsyncVersoriConnect:
     async def update_action(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        action_name: models.OperationName,
+        action_name: str,
         body: models.ActionRequest,
     ) -> models.ActionResponse:
         """Replace an action"""
@@ -3027,10 +3059,10 @@ class AsyncVersoriConnect:
     async def delete_action(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        action_name: models.OperationName,
+        action_name: str,
     ) -> None:
         """Delete an action"""
         response = await self._client.request(
@@ -3044,8 +3076,8 @@ class AsyncVersoriConnect:
     async def list_triggers(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         after: str | None = None,
@@ -3069,8 +3101,8 @@ class AsyncVersoriConnect:
     async def iter_list_triggers(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         before: str | None = None,
@@ -3100,8 +3132,8 @@ class AsyncVersoriConnect:
     async def create_trigger(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
@@ -3118,10 +3150,10 @@ class AsyncVersoriConnect:
     async def get_trigger(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        trigger_name: models.OperationName,
+        trigger_name: str,
     ) -> models.TriggerResponse:
         """Get a trigger"""
         response = await self._client.request(
@@ -3135,10 +3167,10 @@ class AsyncVersoriConnect:
     async def update_trigger(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        trigger_name: models.OperationName,
+        trigger_name: str,
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
         """Replace a trigger"""
@@ -3154,10 +3186,10 @@ class AsyncVersoriConnect:
     async def delete_trigger(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        trigger_name: models.OperationName,
+        trigger_name: str,
     ) -> None:
         """Delete a trigger"""
         response = await self._client.request(
@@ -3171,8 +3203,8 @@ class AsyncVersoriConnect:
     async def list_definitions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         after: str | None = None,
@@ -3196,8 +3228,8 @@ class AsyncVersoriConnect:
     async def iter_list_definitions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         first: int = 20,
         before: str | None = None,
@@ -3227,8 +3259,8 @@ class AsyncVersoriConnect:
     async def create_definitions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.DefinitionListRequest,
     ) -> models.DefinitionListResponse:
@@ -3245,8 +3277,8 @@ class AsyncVersoriConnect:
     async def delete_definitions(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
         body: models.DefinitionsDelete,
         force: bool = False,
@@ -3266,10 +3298,10 @@ class AsyncVersoriConnect:
     async def get_definition(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        definition_name: models.DefinitionName,
+        definition_name: str,
     ) -> models.DefinitionResponse:
         """Get a definition"""
         response = await self._client.request(
@@ -3283,10 +3315,10 @@ class AsyncVersoriConnect:
     async def update_definition(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        definition_name: models.DefinitionName,
+        definition_name: str,
         body: models.DefinitionRequest,
     ) -> models.DefinitionResponse:
         """Replace a definition"""
@@ -3302,10 +3334,10 @@ class AsyncVersoriConnect:
     async def delete_definition(
         self,
         *,
-        organisation_id: models.Ulid,
-        connector_id: models.Ulid,
+        organisation_id: str,
+        connector_id: str,
         version: str,
-        definition_name: models.DefinitionName,
+        definition_name: str,
     ) -> None:
         """Delete a definition"""
         response = await self._client.request(
@@ -3319,11 +3351,26 @@ class AsyncVersoriConnect:
     async def list_credentials(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
-        type_: models.CredentialType | None = None,
+        type_: (
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None
+        ) = None,
     ) -> models.CredentialPageResponse:
         """List credentials"""
         response = await self._client.request(
@@ -3342,10 +3389,25 @@ class AsyncVersoriConnect:
     async def iter_list_credentials(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         first: int = 20,
         before: str | None = None,
-        type_: models.CredentialType | None = None,
+        type_: (
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None
+        ) = None,
     ) -> AsyncIterator[models.CredentialResponse]:
         """Every item of `list_credentials`, page after page."""
         position: str | None = None
@@ -3365,7 +3427,7 @@ class AsyncVersoriConnect:
     async def create_credential(
         self,
         *,
-        organisation_id: models.Ulid,
+        organisation_id: str,
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
         """Create a credential"""
@@ -3381,8 +3443,8 @@ class AsyncVersoriConnect:
     async def get_credential(
         self,
         *,
-        organisation_id: models.Ulid,
-        credential_id: models.Ulid,
+        organisation_id: str,
+        credential_id: str,
     ) -> models.CredentialResponse:
         """Get a credential"""
         response = await self._client.request(
@@ -3396,8 +3458,8 @@ class AsyncVersoriConnect:
     async def update_credential(
         self,
         *,
-        organisation_id: models.Ulid,
-        credential_id: models.Ulid,
+        organisation_id: str,
+        credential_id: str,
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
         """Replace a credential"""
@@ -3413,8 +3475,8 @@ class AsyncVersoriConnect:
     async def delete_credential(
         self,
         *,
-        organisation_id: models.Ulid,
-        credential_id: models.Ulid,
+        organisation_id: str,
+        credential_id: str,
     ) -> None:
         """Delete a credential"""
         response = await self._client.request(

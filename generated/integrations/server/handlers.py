@@ -9,7 +9,9 @@ as `Problem(status, detail)` with a status the operation documents.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Protocol
+from uuid import UUID
 
 from .. import models
 from .security import Principal
@@ -67,7 +69,7 @@ class GetExternalServiceRequest:
     """Inputs of `get_external_service`: Read one external service"""
 
     environment_id: str
-    external_service_id: str
+    external_service_id: UUID
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class UpdateExternalServiceRequest:
     """Inputs of `update_external_service`: Update an external service"""
 
     environment_id: str
-    external_service_id: str
+    external_service_id: UUID
     body: models.ExternalServiceRequest
 
 
@@ -106,7 +108,7 @@ class DeleteExternalServiceRequest:
     """Inputs of `delete_external_service`: Delete an external service"""
 
     environment_id: str
-    external_service_id: str
+    external_service_id: UUID
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class InvokeExternalServiceRequestRequest:
     """Inputs of `invoke_external_service_request`: Invoke a request of an external service"""
 
     environment_id: str
-    external_service_id: str
+    external_service_id: UUID
     request_name: str
     body: models.InvokeInput | None
 
@@ -222,7 +224,7 @@ CreateExternalServiceRegistrationResult = CreateExternalServiceRegistration201
 class GetExternalServiceRegistrationRequest:
     """Inputs of `get_external_service_registration`: Read one external service registration"""
 
-    registration_id: str
+    registration_id: UUID
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,7 @@ GetExternalServiceRegistrationResult = GetExternalServiceRegistration200
 class UpdateExternalServiceRegistrationRequest:
     """Inputs of `update_external_service_registration`: Replace an external service registration"""
 
-    registration_id: str
+    registration_id: UUID
     body: models.ExternalServiceRegistrationRequest
 
 
@@ -259,7 +261,7 @@ UpdateExternalServiceRegistrationResult = UpdateExternalServiceRegistration200
 class DeleteExternalServiceRegistrationRequest:
     """Inputs of `delete_external_service_registration`: Delete an external service registration"""
 
-    registration_id: str
+    registration_id: UUID
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,7 @@ class RetrieveExternalDataSourceRequest:
     """Inputs of `retrieve_external_data_source`: Retrieve environments external data sources"""
 
     environment_id: str
-    id_: str
+    id_: UUID
 
 
 @dataclass(frozen=True)
@@ -371,7 +373,7 @@ class DestroyExternalDataSourceRequest:
     """Inputs of `destroy_external_data_source`: Delete environments external data sources"""
 
     environment_id: str
-    id_: str
+    id_: UUID
 
 
 @dataclass(frozen=True)
@@ -390,7 +392,7 @@ class PartialUpdateExternalDataSourceRequest:
     """Inputs of `partial_update_external_data_source`: Update environments external data sources"""
 
     environment_id: str
-    id_: str
+    id_: UUID
     body: models.ExternalDataSourceUpdateRequest | None
 
 
@@ -410,7 +412,7 @@ class BulkUpdateExternalDataSourceSchemasRequest:
     """Inputs of `bulk_update_external_data_source_schemas`: Update environments external data sources bulk update schemas"""
 
     environment_id: str
-    id_: str
+    id_: UUID
     limit: int
     offset: int
     search: str | None
@@ -433,7 +435,7 @@ class CreateExternalDataSourceWebhookRequest:
     """Inputs of `create_external_data_source_webhook`: Create environments external data sources create webhook"""
 
     environment_id: str
-    id_: str
+    id_: UUID
     body: models.ExternalDataSourceUpdateRequest | None
 
 
@@ -453,7 +455,7 @@ class DeleteExternalDataSourceWebhookRequest:
     """Inputs of `delete_external_data_source_webhook`: Create environments external data sources delete webhook"""
 
     environment_id: str
-    id_: str
+    id_: UUID
     body: models.ExternalDataSourceUpdateRequest | None
 
 
@@ -473,9 +475,9 @@ class ListExternalDataSourceJobsRequest:
     """Inputs of `list_external_data_source_jobs`: Retrieve environments external data sources jobs"""
 
     environment_id: str
-    id_: str
-    after: str | None
-    before: str | None
+    id_: UUID
+    after: datetime | None
+    before: datetime | None
     schemas: list[str] | None
 
 
@@ -495,7 +497,7 @@ class RefreshExternalDataSourceSchemasRequest:
     """Inputs of `refresh_external_data_source_schemas`: Create environments external data sources refresh schemas"""
 
     environment_id: str
-    id_: str
+    id_: UUID
     body: models.ExternalDataSourceUpdateRequest | None
 
 
@@ -515,7 +517,7 @@ class ReloadExternalDataSourceRequest:
     """Inputs of `reload_external_data_source`: Create environments external data sources reload"""
 
     environment_id: str
-    id_: str
+    id_: UUID
     body: models.ExternalDataSourceUpdateRequest | None
 
 
@@ -535,7 +537,7 @@ class UpdateExternalDataSourceRevenueAnalyticsConfigRequest:
     """Inputs of `update_external_data_source_revenue_analytics_config`: Update environments external data sources revenue analytics config"""
 
     environment_id: str
-    id_: str
+    id_: UUID
     body: models.RevenueAnalyticsConfig
 
 
@@ -555,7 +557,7 @@ class UpdateExternalDataSourceWebhookInputsRequest:
     """Inputs of `update_external_data_source_webhook_inputs`: Create environments external data sources update webhook inputs"""
 
     environment_id: str
-    id_: str
+    id_: UUID
     body: models.WebhookInputsUpdateRequest
 
 
@@ -575,7 +577,7 @@ class GetExternalDataSourceWebhookInfoRequest:
     """Inputs of `get_external_data_source_webhook_info`: Retrieve environments external data sources webhook info"""
 
     environment_id: str
-    id_: str
+    id_: UUID
 
 
 @dataclass(frozen=True)
@@ -807,13 +809,13 @@ class ExternalDataSourcesHandlers(Protocol):
 class ListConnectorsRequest:
     """Inputs of `list_connectors`: List connectors"""
 
-    organisation_id: models.Ulid
+    organisation_id: str
     first: int
     after: str | None
     before: str | None
     sort: str | None
     name: str | None
-    protocol: models.ProtocolType | None
+    protocol: Literal["http", "bigquery"] | None
 
 
 @dataclass(frozen=True)
@@ -831,7 +833,7 @@ ListConnectorsResult = ListConnectors200
 class CreateHttpConnectorRequest:
     """Inputs of `create_http_connector`: Create an HTTP connector"""
 
-    organisation_id: models.Ulid
+    organisation_id: str
     body: models.HTTPConnectorRequest
 
 
@@ -850,7 +852,7 @@ CreateHttpConnectorResult = CreateHttpConnector201
 class CreateBigqueryConnectorRequest:
     """Inputs of `create_bigquery_connector`: Create a BigQuery connector"""
 
-    organisation_id: models.Ulid
+    organisation_id: str
     body: models.BigQueryConnectorRequest
 
 
@@ -869,8 +871,8 @@ CreateBigqueryConnectorResult = CreateBigqueryConnector201
 class GetConnectorRequest:
     """Inputs of `get_connector`: Get a connector"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
 
 
 @dataclass(frozen=True)
@@ -888,8 +890,8 @@ GetConnectorResult = GetConnector200
 class UpdateConnectorRequest:
     """Inputs of `update_connector`: Update a connector"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     body: models.ConnectorRequest
 
 
@@ -908,8 +910,8 @@ UpdateConnectorResult = UpdateConnector200
 class DeleteConnectorRequest:
     """Inputs of `delete_connector`: Delete a connector"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
 
 
 @dataclass(frozen=True)
@@ -927,8 +929,8 @@ DeleteConnectorResult = DeleteConnector204
 class UpsertAuthSchemeConfigRequest:
     """Inputs of `upsert_auth_scheme_config`: Create or replace an auth scheme config"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     auth_scheme_config_id: str
     body: models.AuthSchemeConfigRequest
 
@@ -948,8 +950,8 @@ UpsertAuthSchemeConfigResult = UpsertAuthSchemeConfig200
 class DeleteAuthSchemeConfigRequest:
     """Inputs of `delete_auth_scheme_config`: Delete an auth scheme config"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     auth_scheme_config_id: str
 
 
@@ -968,8 +970,8 @@ DeleteAuthSchemeConfigResult = DeleteAuthSchemeConfig204
 class ListConnectionsRequest:
     """Inputs of `list_connections`: List a connector's connections"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     first: int
     after: str | None
     before: str | None
@@ -990,8 +992,8 @@ ListConnectionsResult = ListConnections200
 class CreateConnectionRequest:
     """Inputs of `create_connection`: Create a connection"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     body: models.ConnectionRequest
 
 
@@ -1010,9 +1012,9 @@ CreateConnectionResult = CreateConnection200
 class GetConnectionRequest:
     """Inputs of `get_connection`: Get a connection"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
-    connection_id: models.Ulid
+    organisation_id: str
+    connector_id: str
+    connection_id: str
 
 
 @dataclass(frozen=True)
@@ -1030,9 +1032,9 @@ GetConnectionResult = GetConnection200
 class UpdateConnectionRequest:
     """Inputs of `update_connection`: Update a connection"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
-    connection_id: models.Ulid
+    organisation_id: str
+    connector_id: str
+    connection_id: str
     body: models.ConnectionRequest
 
 
@@ -1051,9 +1053,9 @@ UpdateConnectionResult = UpdateConnection200
 class DeleteConnectionRequest:
     """Inputs of `delete_connection`: Delete a connection"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
-    connection_id: models.Ulid
+    organisation_id: str
+    connector_id: str
+    connection_id: str
 
 
 @dataclass(frozen=True)
@@ -1071,8 +1073,8 @@ DeleteConnectionResult = DeleteConnection204
 class ListConnectorVersionsRequest:
     """Inputs of `list_connector_versions`: List a connector's versions"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     first: int
     after: str | None
     before: str | None
@@ -1093,8 +1095,8 @@ ListConnectorVersionsResult = ListConnectorVersions200
 class CreateConnectorVersionRequest:
     """Inputs of `create_connector_version`: Create a connector version"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     body: models.ConnectorVersionCreate
 
 
@@ -1113,8 +1115,8 @@ CreateConnectorVersionResult = CreateConnectorVersion201
 class GetConnectorVersionRequest:
     """Inputs of `get_connector_version`: Get a connector version"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
 
 
@@ -1133,8 +1135,8 @@ GetConnectorVersionResult = GetConnectorVersion200
 class UpdateConnectorVersionRequest:
     """Inputs of `update_connector_version`: Update a connector version"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
     body: models.ConnectorVersionUpdate
 
@@ -1154,8 +1156,8 @@ UpdateConnectorVersionResult = UpdateConnectorVersion200
 class DeleteConnectorVersionRequest:
     """Inputs of `delete_connector_version`: Delete a connector version"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
 
 
@@ -1174,8 +1176,8 @@ DeleteConnectorVersionResult = DeleteConnectorVersion204
 class ImportPublicConnectorVersionRequest:
     """Inputs of `import_public_connector_version`: Import a public connector version"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
 
 
@@ -1194,8 +1196,8 @@ ImportPublicConnectorVersionResult = ImportPublicConnectorVersion200
 class PublishConnectorVersionRequest:
     """Inputs of `publish_connector_version`: Publish a connector version"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
 
 
@@ -1214,8 +1216,8 @@ PublishConnectorVersionResult = PublishConnectorVersion200
 class UnpublishConnectorVersionRequest:
     """Inputs of `unpublish_connector_version`: Unpublish a connector version"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
 
 
@@ -1234,8 +1236,8 @@ UnpublishConnectorVersionResult = UnpublishConnectorVersion200
 class ListActionsRequest:
     """Inputs of `list_actions`: List a connector version's actions"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
     first: int
     after: str | None
@@ -1258,8 +1260,8 @@ ListActionsResult = ListActions200
 class CreateActionRequest:
     """Inputs of `create_action`: Create an action"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
     body: models.ActionRequest
 
@@ -1279,10 +1281,10 @@ CreateActionResult = CreateAction201
 class GetActionRequest:
     """Inputs of `get_action`: Get an action"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
-    action_name: models.OperationName
+    action_name: str
 
 
 @dataclass(frozen=True)
@@ -1300,10 +1302,10 @@ GetActionResult = GetAction200
 class UpdateActionRequest:
     """Inputs of `update_action`: Replace an action"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
-    action_name: models.OperationName
+    action_name: str
     body: models.ActionRequest
 
 
@@ -1322,10 +1324,10 @@ UpdateActionResult = UpdateAction200
 class DeleteActionRequest:
     """Inputs of `delete_action`: Delete an action"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
-    action_name: models.OperationName
+    action_name: str
 
 
 @dataclass(frozen=True)
@@ -1343,8 +1345,8 @@ DeleteActionResult = DeleteAction204
 class ListTriggersRequest:
     """Inputs of `list_triggers`: List a connector version's triggers"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
     first: int
     after: str | None
@@ -1367,8 +1369,8 @@ ListTriggersResult = ListTriggers200
 class CreateTriggerRequest:
     """Inputs of `create_trigger`: Create a trigger"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
     body: models.TriggerRequest
 
@@ -1388,10 +1390,10 @@ CreateTriggerResult = CreateTrigger201
 class GetTriggerRequest:
     """Inputs of `get_trigger`: Get a trigger"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
-    trigger_name: models.OperationName
+    trigger_name: str
 
 
 @dataclass(frozen=True)
@@ -1409,10 +1411,10 @@ GetTriggerResult = GetTrigger200
 class UpdateTriggerRequest:
     """Inputs of `update_trigger`: Replace a trigger"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
-    trigger_name: models.OperationName
+    trigger_name: str
     body: models.TriggerRequest
 
 
@@ -1431,10 +1433,10 @@ UpdateTriggerResult = UpdateTrigger200
 class DeleteTriggerRequest:
     """Inputs of `delete_trigger`: Delete a trigger"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
-    trigger_name: models.OperationName
+    trigger_name: str
 
 
 @dataclass(frozen=True)
@@ -1452,8 +1454,8 @@ DeleteTriggerResult = DeleteTrigger204
 class ListDefinitionsRequest:
     """Inputs of `list_definitions`: List a connector version's definitions"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
     first: int
     after: str | None
@@ -1476,8 +1478,8 @@ ListDefinitionsResult = ListDefinitions200
 class CreateDefinitionsRequest:
     """Inputs of `create_definitions`: Create definitions"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
     body: models.DefinitionListRequest
 
@@ -1497,8 +1499,8 @@ CreateDefinitionsResult = CreateDefinitions201
 class DeleteDefinitionsRequest:
     """Inputs of `delete_definitions`: Delete definitions"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
     force: bool
     body: models.DefinitionsDelete
@@ -1519,10 +1521,10 @@ DeleteDefinitionsResult = DeleteDefinitions204
 class GetDefinitionRequest:
     """Inputs of `get_definition`: Get a definition"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
-    definition_name: models.DefinitionName
+    definition_name: str
 
 
 @dataclass(frozen=True)
@@ -1540,10 +1542,10 @@ GetDefinitionResult = GetDefinition200
 class UpdateDefinitionRequest:
     """Inputs of `update_definition`: Replace a definition"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
-    definition_name: models.DefinitionName
+    definition_name: str
     body: models.DefinitionRequest
 
 
@@ -1562,10 +1564,10 @@ UpdateDefinitionResult = UpdateDefinition200
 class DeleteDefinitionRequest:
     """Inputs of `delete_definition`: Delete a definition"""
 
-    organisation_id: models.Ulid
-    connector_id: models.Ulid
+    organisation_id: str
+    connector_id: str
     version: str
-    definition_name: models.DefinitionName
+    definition_name: str
 
 
 @dataclass(frozen=True)
@@ -1583,11 +1585,26 @@ DeleteDefinitionResult = DeleteDefinition204
 class ListCredentialsRequest:
     """Inputs of `list_credentials`: List credentials"""
 
-    organisation_id: models.Ulid
+    organisation_id: str
     first: int
     after: str | None
     before: str | None
-    type_: models.CredentialType | None
+    type_: (
+        Literal[
+            "none",
+            "string",
+            "binary",
+            "basic-auth",
+            "oauth2-client",
+            "oauth2-code",
+            "oauth2-password",
+            "oauth2-token",
+            "custom-function",
+            "certificate",
+            "jwt-bearer",
+        ]
+        | None
+    )
 
 
 @dataclass(frozen=True)
@@ -1605,7 +1622,7 @@ ListCredentialsResult = ListCredentials200
 class CreateCredentialRequest:
     """Inputs of `create_credential`: Create a credential"""
 
-    organisation_id: models.Ulid
+    organisation_id: str
     body: models.CredentialRequest
 
 
@@ -1624,8 +1641,8 @@ CreateCredentialResult = CreateCredential201
 class GetCredentialRequest:
     """Inputs of `get_credential`: Get a credential"""
 
-    organisation_id: models.Ulid
-    credential_id: models.Ulid
+    organisation_id: str
+    credential_id: str
 
 
 @dataclass(frozen=True)
@@ -1643,8 +1660,8 @@ GetCredentialResult = GetCredential200
 class UpdateCredentialRequest:
     """Inputs of `update_credential`: Replace a credential"""
 
-    organisation_id: models.Ulid
-    credential_id: models.Ulid
+    organisation_id: str
+    credential_id: str
     body: models.CredentialRequest
 
 
@@ -1663,8 +1680,8 @@ UpdateCredentialResult = UpdateCredential200
 class DeleteCredentialRequest:
     """Inputs of `delete_credential`: Delete a credential"""
 
-    organisation_id: models.Ulid
-    credential_id: models.Ulid
+    organisation_id: str
+    credential_id: str
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ No `from __future__ import annotations` here: FastAPI must evaluate each signatu
 its router factory, where the authenticator is in scope.
 """
 
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query
 from fastapi.encoders import jsonable_encoder
@@ -138,7 +140,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        external_service_id: Annotated[str, Path(alias="externalServiceId")],
+        external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
     ) -> Response:
         """Read one external service"""
         request = h.GetExternalServiceRequest(
@@ -173,7 +175,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        external_service_id: Annotated[str, Path(alias="externalServiceId")],
+        external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
         body: Annotated[models.ExternalServiceRequest, Body()],
     ) -> Response:
         """Update an external service"""
@@ -210,7 +212,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        external_service_id: Annotated[str, Path(alias="externalServiceId")],
+        external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
     ) -> Response:
         """Delete an external service"""
         request = h.DeleteExternalServiceRequest(
@@ -245,7 +247,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        external_service_id: Annotated[str, Path(alias="externalServiceId")],
+        external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
         request_name: Annotated[str, Path(alias="requestName", pattern="^[A-Za-z0-9_.-]+$")],
         body: Annotated[models.InvokeInput | None, Body()] = None,
     ) -> Response:
@@ -362,7 +364,7 @@ def external_service_registrations_router(
                 )
             ),
         ],
-        registration_id: Annotated[str, Path(alias="registrationId")],
+        registration_id: Annotated[UUID, Path(alias="registrationId")],
     ) -> Response:
         """Read one external service registration"""
         request = h.GetExternalServiceRegistrationRequest(
@@ -396,7 +398,7 @@ def external_service_registrations_router(
                 )
             ),
         ],
-        registration_id: Annotated[str, Path(alias="registrationId")],
+        registration_id: Annotated[UUID, Path(alias="registrationId")],
         body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
     ) -> Response:
         """Replace an external service registration"""
@@ -432,7 +434,7 @@ def external_service_registrations_router(
                 )
             ),
         ],
-        registration_id: Annotated[str, Path(alias="registrationId")],
+        registration_id: Annotated[UUID, Path(alias="registrationId")],
     ) -> Response:
         """Delete an external service registration"""
         request = h.DeleteExternalServiceRegistrationRequest(
@@ -555,7 +557,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources"""
         request = h.RetrieveExternalDataSourceRequest(
@@ -593,7 +595,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Delete environments external data sources"""
         request = h.DestroyExternalDataSourceRequest(
@@ -631,7 +633,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Update environments external data sources"""
@@ -671,7 +673,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
         body: Annotated[models.BulkSchemasUpdate, Body()],
         limit: Annotated[int, Query(alias="limit", ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
@@ -717,7 +719,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources create webhook"""
@@ -757,7 +759,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources delete webhook"""
@@ -797,9 +799,9 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
-        after: Annotated[str | None, Query(alias="after")] = None,
-        before: Annotated[str | None, Query(alias="before")] = None,
+        id_: Annotated[UUID, Path(alias="id")],
+        after: Annotated[datetime | None, Query(alias="after")] = None,
+        before: Annotated[datetime | None, Query(alias="before")] = None,
         schemas: Annotated[list[str] | None, Query(alias="schemas")] = None,
     ) -> Response:
         """Retrieve environments external data sources jobs"""
@@ -841,7 +843,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources refresh schemas"""
@@ -881,7 +883,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources reload"""
@@ -921,7 +923,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
         body: Annotated[models.RevenueAnalyticsConfig, Body()],
     ) -> Response:
         """Update environments external data sources revenue analytics config"""
@@ -961,7 +963,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
         body: Annotated[models.WebhookInputsUpdateRequest, Body()],
     ) -> Response:
         """Create environments external data sources update webhook inputs"""
@@ -1001,7 +1003,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        id_: Annotated[str, Path(alias="id")],
+        id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources webhook info"""
         request = h.GetExternalDataSourceWebhookInfoRequest(
@@ -1230,13 +1232,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
         sort: Annotated[str | None, Query(alias="sort", pattern="^([^:,]+:(asc|desc))(,[^:,]+:(asc|desc))*$")] = None,
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
-        protocol: Annotated[models.ProtocolType | None, Query(alias="protocol")] = None,
+        protocol: Annotated[Literal["http", "bigquery"] | None, Query(alias="protocol")] = None,
     ) -> Response:
         """List connectors"""
         request = h.ListConnectorsRequest(
@@ -1272,7 +1274,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.HTTPConnectorRequest, Body()],
     ) -> Response:
         """Create an HTTP connector"""
@@ -1304,7 +1306,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.BigQueryConnectorRequest, Body()],
     ) -> Response:
         """Create a BigQuery connector"""
@@ -1336,8 +1338,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a connector"""
         request = h.GetConnectorRequest(
@@ -1368,8 +1370,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.ConnectorRequest, Body()],
     ) -> Response:
         """Update a connector"""
@@ -1402,8 +1404,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a connector"""
         request = h.DeleteConnectorRequest(
@@ -1434,8 +1436,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
         body: Annotated[models.AuthSchemeConfigRequest, Body()],
     ) -> Response:
@@ -1470,8 +1472,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
     ) -> Response:
         """Delete an auth scheme config"""
@@ -1504,8 +1506,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
@@ -1542,8 +1544,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Create a connection"""
@@ -1576,9 +1578,9 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
-        connection_id: Annotated[models.Ulid, Path(alias="connection_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a connection"""
         request = h.GetConnectionRequest(
@@ -1610,9 +1612,9 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
-        connection_id: Annotated[models.Ulid, Path(alias="connection_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Update a connection"""
@@ -1646,9 +1648,9 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
-        connection_id: Annotated[models.Ulid, Path(alias="connection_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a connection"""
         request = h.DeleteConnectionRequest(
@@ -1680,8 +1682,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
@@ -1718,8 +1720,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.ConnectorVersionCreate, Body()],
     ) -> Response:
         """Create a connector version"""
@@ -1752,8 +1754,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Get a connector version"""
@@ -1786,8 +1788,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         body: Annotated[models.ConnectorVersionUpdate, Body()],
     ) -> Response:
@@ -1822,8 +1824,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Delete a connector version"""
@@ -1856,8 +1858,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Import a public connector version"""
@@ -1890,8 +1892,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Publish a connector version"""
@@ -1924,8 +1926,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Unpublish a connector version"""
@@ -1958,8 +1960,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
@@ -2000,8 +2002,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
@@ -2036,10 +2038,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        action_name: Annotated[models.OperationName, Path(alias="action_name")],
+        action_name: Annotated[
+            str, Path(alias="action_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
+        ],
     ) -> Response:
         """Get an action"""
         request = h.GetActionRequest(
@@ -2072,10 +2076,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        action_name: Annotated[models.OperationName, Path(alias="action_name")],
+        action_name: Annotated[
+            str, Path(alias="action_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
+        ],
         body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
         """Replace an action"""
@@ -2110,10 +2116,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        action_name: Annotated[models.OperationName, Path(alias="action_name")],
+        action_name: Annotated[
+            str, Path(alias="action_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
+        ],
     ) -> Response:
         """Delete an action"""
         request = h.DeleteActionRequest(
@@ -2146,8 +2154,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
@@ -2188,8 +2196,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
@@ -2224,10 +2232,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        trigger_name: Annotated[models.OperationName, Path(alias="trigger_name")],
+        trigger_name: Annotated[
+            str, Path(alias="trigger_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
+        ],
     ) -> Response:
         """Get a trigger"""
         request = h.GetTriggerRequest(
@@ -2260,10 +2270,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        trigger_name: Annotated[models.OperationName, Path(alias="trigger_name")],
+        trigger_name: Annotated[
+            str, Path(alias="trigger_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
+        ],
         body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
         """Replace a trigger"""
@@ -2298,10 +2310,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        trigger_name: Annotated[models.OperationName, Path(alias="trigger_name")],
+        trigger_name: Annotated[
+            str, Path(alias="trigger_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
+        ],
     ) -> Response:
         """Delete a trigger"""
         request = h.DeleteTriggerRequest(
@@ -2334,8 +2348,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
@@ -2376,8 +2390,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         body: Annotated[models.DefinitionListRequest, Body()],
     ) -> Response:
@@ -2412,8 +2426,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         body: Annotated[models.DefinitionsDelete, Body()],
         force: Annotated[bool, Query(alias="force")] = False,
@@ -2450,10 +2464,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        definition_name: Annotated[models.DefinitionName, Path(alias="definition_name")],
+        definition_name: Annotated[
+            str, Path(alias="definition_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-]+$")
+        ],
     ) -> Response:
         """Get a definition"""
         request = h.GetDefinitionRequest(
@@ -2486,10 +2502,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        definition_name: Annotated[models.DefinitionName, Path(alias="definition_name")],
+        definition_name: Annotated[
+            str, Path(alias="definition_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-]+$")
+        ],
         body: Annotated[models.DefinitionRequest, Body()],
     ) -> Response:
         """Replace a definition"""
@@ -2524,10 +2542,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        connector_id: Annotated[models.Ulid, Path(alias="connector_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        definition_name: Annotated[models.DefinitionName, Path(alias="definition_name")],
+        definition_name: Annotated[
+            str, Path(alias="definition_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-]+$")
+        ],
     ) -> Response:
         """Delete a definition"""
         request = h.DeleteDefinitionRequest(
@@ -2560,11 +2580,27 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
-        type_: Annotated[models.CredentialType | None, Query(alias="type")] = None,
+        type_: Annotated[
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None,
+            Query(alias="type"),
+        ] = None,
     ) -> Response:
         """List credentials"""
         request = h.ListCredentialsRequest(
@@ -2599,7 +2635,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Create a credential"""
@@ -2631,8 +2667,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        credential_id: Annotated[models.Ulid, Path(alias="credential_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a credential"""
         request = h.GetCredentialRequest(
@@ -2664,8 +2700,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        credential_id: Annotated[models.Ulid, Path(alias="credential_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Replace a credential"""
@@ -2699,8 +2735,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
                 )
             ),
         ],
-        organisation_id: Annotated[models.Ulid, Path(alias="organisation_id")],
-        credential_id: Annotated[models.Ulid, Path(alias="credential_id")],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a credential"""
         request = h.DeleteCredentialRequest(

@@ -1,0 +1,1 @@
+"""One module per tag, each implementing the generated Protocol of that tag."""

@@ -1,0 +1,139 @@
+"""000: external services, and invoking their requests against the real external service."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from integrations import models
+from integrations.server import Principal, Problem
+from integrations.server import handlers as h
+
+from ..common import as_json, tenant_of
+from ..store import Record, Store, iso
+
+KIND = "external_service"
+SCHEMA = "#/components/schemas/ExternalService"
+PLACEHOLDER = re.compile(r"\$\{(inputs|variables)\.([A-Za-z0-9_.-]+)\}")
+
+
+def _check(body: dict[str, Any]) -> None:
+    for field in ("authSchemes", "requests"):
+        names = [item.get("name") for item in body.get(field) or []]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise Problem(400, f"{field} names must be unique", errors=[(f"/{field}", f"repeated: {repeated}")])
+    schemes = {s.get("name") for s in body.get("authSchemes") or []}
+    for index, request in enumerate(body.get("requests") or []):
+        if request.get("authScheme") and request["authScheme"] not in schemes:
+            raise Problem(400, "unknown auth scheme", errors=[(f"/requests/{index}/authScheme", "names no authScheme")])
+
+
+class ExternalServices:
+    def __init__(self, store: Store, transport: httpx.AsyncBaseTransport | None = None):
+        self.store = store
+        self.transport = transport
+
+    def _response(self, record: Record) -> models.ExternalServiceResponse:
+        body = {**record.body, "id": record.id, "environment": {"id": record.tenant},
+                "secrets": sorted(s.get("name", "") for s in record.body.get("authSchemes") or []),
+                "createdAt": iso(record.created_at), "updatedAt": iso(record.updated_at)}
+        return models.ExternalServiceResponse.model_validate(body)
+
+    async def list_external_services(self, request: h.ListExternalServicesRequest, principal: Principal | None) -> h.ListExternalServicesResult:
+        tenant = tenant_of(principal, request.environment_id)
+        rows, total = self.store.list(tenant, KIND, offset=request.offset, limit=request.limit)
+        items = [as_json(self._response(r)) for r in rows]
+        return h.ListExternalServices200(models.ExternalServiceListResponse.model_validate(
+            {"_embedded": {"externalServices": items}, "count": total, "size": len(items)}))
+
+    async def create_external_service(self, request: h.CreateExternalServiceRequest, principal: Principal | None) -> h.CreateExternalServiceResult:
+        tenant = tenant_of(principal, request.environment_id)
+        body = as_json(request.body)
+        _check(body)
+        record = self.store.create(tenant, KIND, body, schema=SCHEMA, name=body["name"],
+                                   conflict=f"an external service named {body['name']!r} exists in this environment")
+        return h.CreateExternalService201(self._response(record))
+
+    async def get_external_service(self, request: h.GetExternalServiceRequest, principal: Principal | None) -> h.GetExternalServiceResult:
+        tenant = tenant_of(principal, request.environment_id)
+        return h.GetExternalService200(self._response(self.store.get(tenant, KIND, str(request.external_service_id))))
+
+    async def update_external_service(self, request: h.UpdateExternalServiceRequest, principal: Principal | None) -> h.UpdateExternalServiceResult:
+        tenant = tenant_of(principal, request.environment_id)
+        record = self.store.get(tenant, KIND, str(request.external_service_id))
+        body = as_json(request.body)
+        _check(body)
+        updated = self.store.update(record, body, schema=SCHEMA, name=body["name"],
+                                    conflict=f"an external service named {body['name']!r} exists in this environment")
+        return h.UpdateExternalService200(self._response(updated))
+
+    async def delete_external_service(self, request: h.DeleteExternalServiceRequest, principal: Principal | None) -> h.DeleteExternalServiceResult:
+        tenant = tenant_of(principal, request.environment_id)
+        self.store.delete(self.store.get(tenant, KIND, str(request.external_service_id)))
+        return h.DeleteExternalService204()
+
+    async def invoke_external_service_request(self, request: h.InvokeExternalServiceRequestRequest, principal: Principal | None) -> h.InvokeExternalServiceRequestResult:
+        tenant = tenant_of(principal, request.environment_id)
+        service = self.store.get(tenant, KIND, str(request.external_service_id)).full()
+        template = next((r for r in service.get("requests") or [] if r.get("name") == request.request_name), None)
+        if template is None:
+            raise Problem(404, f"the service has no request named {request.request_name!r}")
+        inputs = (request.body.inputs if request.body and request.body.inputs else {}) or {}
+        values = {"inputs": inputs, "variables": service.get("variables") or {}}
+
+        def fill(text: str, where: str) -> str:
+            def one(match: re.Match[str]) -> str:
+                found = values[match.group(1)].get(match.group(2))
+                if found is None:
+                    raise Problem(400, f"{where} needs {match.group(0)}",
+                                  errors=[(f"/inputs/{match.group(2)}", "required by the request")])
+                return str(found)
+
+            return PLACEHOLDER.sub(one, text)
+
+        url = fill(template["url"], "url")
+        headers = {k: fill(v, f"header {k}") for k, v in (template.get("headers") or {}).items()}
+        content = fill(template["body"], "body") if template.get("body") else None
+        try:
+            async with httpx.AsyncClient(timeout=10.0, transport=self.transport) as client:
+                auth = await self._auth(client, service, template.get("authScheme"), headers)
+                response = await client.request(template["method"], url, headers=headers, content=content, auth=auth)
+        except httpx.HTTPError as exc:
+            raise Problem(400, f"the external service could not be reached: {type(exc).__name__}") from None
+        try:
+            payload = response.json()
+        except ValueError:
+            raise Problem(400, "the external service did not answer with JSON") from None
+        outputs = {"status": response.status_code, "headers": dict(sorted(response.headers.items())), "body": payload}
+        return h.InvokeExternalServiceRequest200(models.InvokeResult(outputs=outputs))
+
+    async def _auth(self, client: httpx.AsyncClient, service: dict[str, Any], scheme_name: str | None,
+                    headers: dict[str, str]) -> httpx.Auth | None:
+        """Apply the named auth scheme; OAUTH_2 exchanges its client credentials for a token first."""
+        scheme = next((s for s in service.get("authSchemes") or [] if s.get("name") == scheme_name), None)
+        if scheme is None:
+            return None
+        if scheme["type"] == "API_KEY":
+            headers.setdefault("X-API-Key", scheme["key"])
+        elif scheme["type"] == "BEARER":
+            headers["Authorization"] = f"Bearer {scheme['token']}"
+        elif scheme["type"] == "BASIC":
+            return httpx.BasicAuth(scheme["username"], scheme["password"])
+        elif scheme["type"] == "OAUTH_2":
+            form = {"grant_type": "client_credentials"}
+            if scheme.get("scope"):
+                form["scope"] = " ".join(scheme["scope"])
+            auth: httpx.Auth | None = None
+            if scheme["tokenEndpointAuthType"] == "client_secret_basic":
+                auth = httpx.BasicAuth(scheme["clientId"], scheme["clientSecret"])
+            else:
+                form |= {"client_id": scheme["clientId"], "client_secret": scheme["clientSecret"]}
+            token = await client.post(scheme["tokenEndpoint"], data=form, auth=auth)
+            try:
+                headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+            except (ValueError, KeyError, TypeError):
+                raise Problem(400, f"the token endpoint answered {token.status_code} without an access_token") from None
+        return None

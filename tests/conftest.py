@@ -1,0 +1,66 @@
+"""Shared fixtures: the real application on a fresh database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@dataclass
+class Api:
+    app: Any
+    engine: Any
+    keys: dict[str, str]
+
+    def client(self, key: str | None = "admin", **options: Any) -> Any:
+        from integrations.client import AsyncClient
+
+        options.setdefault("api_key", self.keys[key] if key else None)
+        return AsyncClient("http://testserver", transport=httpx.ASGITransport(app=self.app), **options)
+
+    def raw(self, key: str | None = "admin") -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
+        return httpx.AsyncClient(base_url="http://testserver", transport=httpx.ASGITransport(app=self.app), headers=headers)
+
+
+def _engine(backend: str, tmp_path: Path) -> Any:
+    from app.db import Base, make_engine
+
+    if backend == "sqlite":
+        return make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    engine = make_engine(os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+@pytest.fixture(params=BACKENDS)
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    from app.auth import issue_key
+    from app.keys import ALL_SCOPES
+    from app.main import create
+
+    engine = _engine(request.param, tmp_path)
+    app = create(engine, data_dir=tmp_path, public_url="http://testserver")
+    keys = {
+        "admin": issue_key(engine, "env-1", ALL_SCOPES),
+        "other": issue_key(engine, "env-2", ALL_SCOPES),
+        "reader": issue_key(engine, "env-1", [s for s in ALL_SCOPES if s.endswith(":read")]),
+        "org": issue_key(engine, "01J9Z3Q8K2W6T4Y7B5N1M0C3XD", ALL_SCOPES),
+        "org2": issue_key(engine, "01J9Z3Q8K2W6T4Y7B5N1M0C3XE", ALL_SCOPES),
+    }
+    yield Api(app, engine, keys)
+    engine.dispose()
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
