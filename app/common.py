@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from pydantic import BaseModel
+from functools import cache
+
+from pydantic import BaseModel, TypeAdapter
 
 from integrations.server import Principal, Problem
 
@@ -17,6 +19,16 @@ def tenant_of(principal: Principal | None, path_tenant: str | None = None) -> st
     if path_tenant is not None and path_tenant != principal.tenant:
         raise Problem(404, "The requested resource was not found.")
     return principal.tenant
+
+
+@cache
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(annotation)
+
+
+def validate(annotation: Any, data: Any) -> Any:
+    """Build a response value of any generated type, class or type alias (unions, lists, maps)."""
+    return _adapter(annotation).validate_python(data)
 
 
 def as_json(model: BaseModel | None) -> dict[str, Any]:

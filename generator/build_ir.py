@@ -30,6 +30,7 @@ class _Builder:
         self.document = document
         self.models = models
         self.package = package
+        self.unmapped: set[str] = set()  # component schemas with no generated class: typed as Any, and reported
 
     def deref(self, node: Any) -> Any:
         """Follow `$ref`s to a non-reference object (parameters, bodies, responses)."""
@@ -56,6 +57,8 @@ class _Builder:
             if len(tokens) == 3 and tokens[:2] == ["components", "schemas"]:
                 table = self.models.request_class if direction == "request" else self.models.response_class
                 name = table.get(tokens[2])
+                if name is None:
+                    self.unmapped.add(tokens[2])
                 return f"models.{name}" if name else "Any"
             return self.annotation(self.deref(schema), direction)
         nullable = schema.get("nullable") is True
@@ -246,7 +249,9 @@ class _Builder:
         py_names = unique([snake_name(t) for t in tag_names])
         tags = []
         for tag, py_name in zip(tag_names, py_names):
-            ops = grouped[tag]
+            # Concrete paths before templated ones (`/sources/wizard` before `/sources/{id}`), as OpenAPI
+            # matches them; frameworks try routes in order. The sort is stable, so document order breaks ties.
+            ops = sorted(grouped[tag], key=_route_specificity)
             op_names = unique([o.py_name for o in ops])
             ops = [replace(o, py_name=n) if n != o.py_name else o for o, n in zip(ops, op_names)]
             tags.append(ir.Tag(tag, py_name, class_name(py_name), _one_line(descriptions.get(tag, "")), tuple(ops)))
@@ -296,6 +301,10 @@ def _literal(values: list[Any], nullable: bool) -> str:
     return _union(parts or ["Any"])
 
 
+def _route_specificity(operation: ir.Operation) -> list[int]:
+    return [1 if segment.startswith("{") else 0 for segment in operation.path.split("/")]
+
+
 def _is_scalar_schema(schema: dict[str, Any]) -> bool:
     types = schema.get("type")
     type_list = types if isinstance(types, list) else [types]
@@ -331,5 +340,8 @@ def _one_line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
-def build_api(document: dict[str, Any], models: ModelsModule, package: str) -> ir.Api:
-    return _Builder(document, models, package).api()
+def build_api(document: dict[str, Any], models: ModelsModule, package: str) -> tuple[ir.Api, list[str]]:
+    """The Api, and warnings: component schemas used by operations that no generated class represents."""
+    builder = _Builder(document, models, package)
+    api = builder.api()
+    return api, [f"schema {name!r} has no generated model; typed as Any" for name in sorted(builder.unmapped)]

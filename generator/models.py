@@ -48,6 +48,7 @@ def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
             allow_population_by_field_name=True,
             disable_timestamp=True,
             deserialize_default_values=["enum"],
+            use_type_alias=True,
             formatters=[],
         )
     except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"

@@ -79,7 +79,9 @@ def build_files(spec: LoadedSpec, package: str, source: str, progress: Progress 
     progress("models")
     models = emit_models(spec.document, spec.display(spec.root))
     progress("ir")
-    api = build_api(spec.document, models, package)
+    api, warnings = build_api(spec.document, models, package)
+    for warning in warnings:
+        print(f"specgen: warning: {warning}", file=sys.stderr)
     progress("render")
     files = {"models.py": models.source, "openapi.json": json.dumps(spec.document, indent=2) + "\n", **render(api)}
     progress("format")

@@ -102,3 +102,29 @@ def test_request_and_response_models_split_on_read_and_write_only(tmp_path: Path
     assert type(pet.animal).__name__ == "Cat"
     with pytest.raises(Exception):
         models.PetRequest.model_validate({"name": "Tom", "animal": {"kind": "cow", "name": "x"}})
+
+
+def test_every_component_used_by_an_operation_has_a_typed_model() -> None:
+    from generator.build_ir import build_api
+    from generator.load import load_spec
+    from generator.models import emit_models
+
+    spec = load_spec(ROOT / "spec" / "openapi.yaml")
+    api, warnings = build_api(spec.document, emit_models(spec.document, "openapi.yaml"), "integrations")
+    assert warnings == []
+    bodies = [op.request_body.annotation for tag in api.tags for op in tag.operations if op.request_body]
+    bodies += [r.annotation for tag in api.tags for op in tag.operations for r in op.responses if r.annotation]
+    assert bodies and "Any" not in bodies
+
+
+def test_concrete_paths_are_routed_before_templated_ones() -> None:
+    from generator.build_ir import build_api
+    from generator.load import load_spec
+    from generator.models import emit_models
+
+    spec = load_spec(ROOT / "spec" / "openapi.yaml")
+    api, _ = build_api(spec.document, emit_models(spec.document, "openapi.yaml"), "integrations")
+    paths = [op.path for tag in api.tags if tag.name == "External Data Sources" for op in tag.operations]
+    base = "/api/environments/{environment_id}/external_data_sources/"
+    assert paths.index(base + "wizard/") < paths.index(base + "{id}/")
+    assert paths.index(base + "connections/") < paths.index(base + "{id}/")

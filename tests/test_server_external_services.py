@@ -39,7 +39,7 @@ def test_crud_round_trip_without_secrets(api: Api) -> None:
         async with api.client() as client:
             resource = client.external_services
             created = await resource.create_external_service(environment_id=ENV, body=service())
-            assert created.name.root == "Payments API" and created.environment.id == ENV
+            assert created.name == "Payments API" and created.environment.id == ENV
             assert created.secrets == ["oauth", "primary key"]
             dumped = created.model_dump_json()
             assert "sk_live_123" not in dumped and "shh-oauth" not in dumped
@@ -49,7 +49,7 @@ def test_crud_round_trip_without_secrets(api: Api) -> None:
             assert listed.count == 1 and listed.field_embedded.externalServices == [created]
             updated = await resource.update_external_service(
                 environment_id=ENV, external_service_id=created.id, body=service("Payments v2"))
-            assert updated.name.root == "Payments v2" and updated.id == created.id
+            assert updated.name == "Payments v2" and updated.id == created.id
             await resource.delete_external_service(environment_id=ENV, external_service_id=created.id)
             with pytest.raises(NotFoundError):
                 await resource.get_external_service(environment_id=ENV, external_service_id=created.id)

@@ -14,7 +14,7 @@ from integrations.server import Principal, Problem
 from integrations.server import handlers as h
 
 from .. import postgres
-from ..common import as_json, tenant_of
+from ..common import as_json, validate, tenant_of
 from ..store import Record, Store, iso, new_uuid, utcnow
 
 SOURCE = "external_data_source"
@@ -219,7 +219,7 @@ class ExternalDataSources:
                     and (not request.schemas or row.body["schema"]["name"] in request.schemas))
 
         jobs = [{**r.body, "id": r.id} for r in reversed(rows) if keep(r)][:50]
-        return h.ListExternalDataSourceJobs200(models.ExternalDataJobListResponse.model_validate(jobs))
+        return h.ListExternalDataSourceJobs200(validate(models.ExternalDataJobListResponse, jobs))
 
     async def refresh_external_data_source_schemas(self, request: h.RefreshExternalDataSourceSchemasRequest, principal: Principal | None) -> h.RefreshExternalDataSourceSchemasResult:
         source = self._apply(self._source(principal, request.environment_id, request.id_), request.body)
@@ -274,7 +274,7 @@ class ExternalDataSources:
         if body["source_type"] != "Postgres":
             raise Problem(400, f"schema discovery is not available for {body['source_type']} here")
         found = postgres.tables(postgres.connection_from(body))
-        return h.GetDatabaseSchema200(models.DatabaseSchemaResult.model_validate([{
+        return h.GetDatabaseSchema200(validate(models.DatabaseSchemaResult, [{
             "table": t["table"], "should_sync": False, "incremental_available": True, "append_available": True,
             "cdc_available": bool(t["primary_key"]), "incremental_field": None, "sync_type": None, "rows": None,
             "supports_webhooks": False, "description": None, "available_columns": t["columns"],
@@ -293,7 +293,7 @@ class ExternalDataSources:
         tenant_of(principal, request.environment_id)
         wizard = {t.value: {"name": t.value, "fields": WIZARD_FIELDS.get(t.value, [
             {"name": "api_key", "type": "password", "required": True}])} for t in models.SourceType}
-        return h.GetSourceWizard200(models.SourceWizard.model_validate(wizard))
+        return h.GetSourceWizard200(validate(models.SourceWizard, wizard))
 
 
 def _aware(moment: datetime) -> datetime:

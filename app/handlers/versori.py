@@ -9,7 +9,7 @@ from integrations import models
 from integrations.server import Principal, Problem
 from integrations.server import handlers as h
 
-from ..common import as_json, cursor_page, cursor_window, tenant_of
+from ..common import as_json, validate, cursor_page, cursor_window, tenant_of
 from ..store import Record, Store, iso, new_ulid, utcnow
 
 CONNECTOR, VERSION, CONNECTION, CREDENTIAL = "connector", "connector_version", "connection", "credential"
@@ -92,8 +92,8 @@ class VersoriConnect:
                 "versions": [self._version_json(v, latest) for v in versions],
                 "createdAt": iso(connector.created_at), "updatedAt": iso(connector.updated_at)}
 
-    def _connector_response(self, connector: Record) -> models.ConnectorResponse:
-        return models.ConnectorResponse.model_validate(self._connector_json(connector))
+    def _connector_response(self, connector: Record) -> Any:
+        return validate(models.ConnectorResponse, self._connector_json(connector))
 
     # -- connectors ---------------------------------------------------------------------------------------------
 
@@ -156,7 +156,7 @@ class VersoriConnect:
         full = connector.full()
         configs = [c for c in full.get("authSchemeConfigs") or [] if c.get("id") != config["id"]] + [config]
         self.store.update(connector, {**full, "authSchemeConfigs": configs}, schema="#/components/schemas/Connector")
-        return h.UpsertAuthSchemeConfig200(models.AuthSchemeConfigResponse.model_validate(
+        return h.UpsertAuthSchemeConfig200(validate(models.AuthSchemeConfigResponse, 
             {**config, "validationMessages": _messages(config)}))
 
     async def delete_auth_scheme_config(self, request: h.DeleteAuthSchemeConfigRequest, principal: Principal | None) -> h.DeleteAuthSchemeConfigResult:

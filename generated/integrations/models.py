@@ -3,8 +3,9 @@
 #   filename:  <stdin>
 
 from __future__ import annotations
-from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, RootModel
+from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 from typing import Annotated, Any, Literal
+from typing_extensions import TypeAliasType
 from enum import Enum, StrEnum
 from uuid import UUID
 from datetime import time
@@ -281,17 +282,9 @@ class AuthSchemeConfigOAuth2Response(BaseModel):
     grant: OAuth2GrantResponse
 
 
-class AuthSchemeConfigRequest(
-    RootModel[
-        AuthSchemeConfigNoneRequest
-        | AuthSchemeConfigAPIKeyRequest
-        | AuthSchemeConfigBasicAuthRequest
-        | AuthSchemeConfigOAuth2Request
-        | AuthSchemeConfigHMACRequest
-        | AuthSchemeConfigCertificateRequest
-    ]
-):
-    root: Annotated[
+AuthSchemeConfigRequest = TypeAliasType(
+    "AuthSchemeConfigRequest",
+    Annotated[
         AuthSchemeConfigNoneRequest
         | AuthSchemeConfigAPIKeyRequest
         | AuthSchemeConfigBasicAuthRequest
@@ -302,23 +295,16 @@ class AuthSchemeConfigRequest(
             discriminator="schemeType",
             examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}],
         ),
-    ]
-    """
-    How a connector implements an auth scheme: configuration only, not the credential itself.
-    """
+    ],
+)
+"""
+How a connector implements an auth scheme: configuration only, not the credential itself.
+"""
 
 
-class AuthSchemeConfigResponse(
-    RootModel[
-        AuthSchemeConfigNoneResponse
-        | AuthSchemeConfigAPIKeyResponse
-        | AuthSchemeConfigBasicAuthResponse
-        | AuthSchemeConfigOAuth2Response
-        | AuthSchemeConfigHMACResponse
-        | AuthSchemeConfigCertificateResponse
-    ]
-):
-    root: Annotated[
+AuthSchemeConfigResponse = TypeAliasType(
+    "AuthSchemeConfigResponse",
+    Annotated[
         AuthSchemeConfigNoneResponse
         | AuthSchemeConfigAPIKeyResponse
         | AuthSchemeConfigBasicAuthResponse
@@ -329,20 +315,23 @@ class AuthSchemeConfigResponse(
             discriminator="schemeType",
             examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}],
         ),
-    ]
-    """
-    How a connector implements an auth scheme: configuration only, not the credential itself.
-    """
+    ],
+)
+"""
+How a connector implements an auth scheme: configuration only, not the credential itself.
+"""
 
 
-class AuthSchemeName(RootModel[str]):
-    root: Annotated[
+AuthSchemeName = TypeAliasType(
+    "AuthSchemeName",
+    Annotated[
         str,
         Field(examples=["primary key"], max_length=256, min_length=1, pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$"),
-    ]
-    """
-    Name of the authentication scheme, set by the administrator and unique within the external service.
-    """
+    ],
+)
+"""
+Name of the authentication scheme, set by the administrator and unique within the external service.
+"""
 
 
 class AvailableColumn(BaseModel):
@@ -980,22 +969,9 @@ class CredentialDataStringRequest(BaseModel):
     value: str
 
 
-class CredentialDataRequest(
-    RootModel[
-        CredentialDataNone
-        | CredentialDataStringRequest
-        | CredentialDataBinaryRequest
-        | CredentialDataBasicAuthRequest
-        | CredentialDataOAuth2ClientRequest
-        | CredentialDataOAuth2CodeRequest
-        | CredentialDataOAuth2PasswordRequest
-        | CredentialDataOAuth2TokenRequest
-        | CredentialDataCustomFunctionRequest
-        | CredentialDataCertificateRequest
-        | CredentialDataJWTBearerRequest
-    ]
-):
-    root: Annotated[
+CredentialDataRequest = TypeAliasType(
+    "CredentialDataRequest",
+    Annotated[
         CredentialDataNone
         | CredentialDataStringRequest
         | CredentialDataBinaryRequest
@@ -1008,10 +984,11 @@ class CredentialDataRequest(
         | CredentialDataCertificateRequest
         | CredentialDataJWTBearerRequest,
         Field(examples=[{"username": "ana", "password": "pw"}]),
-    ]
-    """
-    The credential's data; `type` on the credential selects the shape, and the server rejects data that does not match it (400). Secret values are write-only.
-    """
+    ],
+)
+"""
+The credential's data; `type` on the credential selects the shape, and the server rejects data that does not match it (400). Secret values are write-only.
+"""
 
 
 class CredentialDataStringResponse(BaseModel):
@@ -1021,22 +998,9 @@ class CredentialDataStringResponse(BaseModel):
     )
 
 
-class CredentialDataResponse(
-    RootModel[
-        CredentialDataNone
-        | CredentialDataStringResponse
-        | CredentialDataBinaryResponse
-        | CredentialDataBasicAuthResponse
-        | CredentialDataOAuth2ClientResponse
-        | CredentialDataOAuth2CodeResponse
-        | CredentialDataOAuth2PasswordResponse
-        | CredentialDataOAuth2TokenResponse
-        | CredentialDataCustomFunctionResponse
-        | CredentialDataCertificateResponse
-        | CredentialDataJWTBearerResponse
-    ]
-):
-    root: Annotated[
+CredentialDataResponse = TypeAliasType(
+    "CredentialDataResponse",
+    Annotated[
         CredentialDataNone
         | CredentialDataStringResponse
         | CredentialDataBinaryResponse
@@ -1049,10 +1013,11 @@ class CredentialDataResponse(
         | CredentialDataCertificateResponse
         | CredentialDataJWTBearerResponse,
         Field(examples=[{"username": "ana", "password": "pw"}]),
-    ]
-    """
-    The credential's data; `type` on the credential selects the shape, and the server rejects data that does not match it (400). Secret values are write-only.
-    """
+    ],
+)
+"""
+The credential's data; `type` on the credential selects the shape, and the server rejects data that does not match it (400). Secret values are write-only.
+"""
 
 
 class CredentialPageRequest(BaseModel):
@@ -1174,8 +1139,7 @@ class DatabaseSchemaTable(BaseModel):
     detected_primary_keys: list[str] | None = None
 
 
-class DatabaseSchemaResult(RootModel[list[DatabaseSchemaTable]]):
-    root: Annotated[list[DatabaseSchemaTable], Field(examples=[[]])]
+DatabaseSchemaResult = TypeAliasType("DatabaseSchemaResult", Annotated[list[DatabaseSchemaTable], Field(examples=[[]])])
 
 
 class DefinitionListRequest(BaseModel):
@@ -1192,8 +1156,10 @@ class DefinitionListResponse(BaseModel):
     definitions: list[DefinitionResponse]
 
 
-class DefinitionName(RootModel[str]):
-    root: Annotated[str, Field(examples=["Customer"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-]+$")]
+DefinitionName = TypeAliasType(
+    "DefinitionName",
+    Annotated[str, Field(examples=["Customer"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-]+$")],
+)
 
 
 class DefinitionPageRequest(BaseModel):
@@ -1308,8 +1274,9 @@ class ExternalDataJobRequest(BaseModel):
     workflow_run_id: str | None = None
 
 
-class ExternalDataJobListRequest(RootModel[list[ExternalDataJobRequest]]):
-    root: Annotated[list[ExternalDataJobRequest], Field(examples=[[]], max_length=50)]
+ExternalDataJobListRequest = TypeAliasType(
+    "ExternalDataJobListRequest", Annotated[list[ExternalDataJobRequest], Field(examples=[[]], max_length=50)]
+)
 
 
 class ExternalDataJobResponse(BaseModel):
@@ -1327,8 +1294,9 @@ class ExternalDataJobResponse(BaseModel):
     workflow_run_id: str | None = None
 
 
-class ExternalDataJobListResponse(RootModel[list[ExternalDataJobResponse]]):
-    root: Annotated[list[ExternalDataJobResponse], Field(examples=[[]], max_length=50)]
+ExternalDataJobListResponse = TypeAliasType(
+    "ExternalDataJobListResponse", Annotated[list[ExternalDataJobResponse], Field(examples=[[]], max_length=50)]
+)
 
 
 class ExternalDataSchemaRequest(BaseModel):
@@ -1544,14 +1512,16 @@ class ExternalServiceListResponse(BaseModel):
     """
 
 
-class ExternalServiceName(RootModel[str]):
-    root: Annotated[
+ExternalServiceName = TypeAliasType(
+    "ExternalServiceName",
+    Annotated[
         str,
         Field(examples=["Payments API"], max_length=256, min_length=1, pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$"),
-    ]
-    """
-    Name of the external service, unique within the environment. At most 256 characters of unicode letters, combining marks, numbers, whitespace and punctuation.
-    """
+    ],
+)
+"""
+Name of the external service, unique within the environment. At most 256 characters of unicode letters, combining marks, numbers, whitespace and punctuation.
+"""
 
 
 class ExternalServiceOperation(BaseModel):
@@ -1815,16 +1785,18 @@ class HTTPConnectorRequest(BaseModel):
     connectionVariables: list[ConnectionVariable] | None = None
 
 
-class ConnectorRequest(RootModel[HTTPConnectorRequest | BigQueryConnectorRequest]):
-    root: Annotated[
+ConnectorRequest = TypeAliasType(
+    "ConnectorRequest",
+    Annotated[
         HTTPConnectorRequest | BigQueryConnectorRequest,
         Field(
             discriminator="protocol", examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]
         ),
-    ]
-    """
-    A connector to an external system; `protocol` selects its kind.
-    """
+    ],
+)
+"""
+A connector to an external system; `protocol` selects its kind.
+"""
 
 
 class HTTPConnectorResponse(BaseModel):
@@ -1861,16 +1833,18 @@ class HTTPConnectorResponse(BaseModel):
     updatedAt: AwareDatetime | None = None
 
 
-class ConnectorResponse(RootModel[HTTPConnectorResponse | BigQueryConnectorResponse]):
-    root: Annotated[
+ConnectorResponse = TypeAliasType(
+    "ConnectorResponse",
+    Annotated[
         HTTPConnectorResponse | BigQueryConnectorResponse,
         Field(
             discriminator="protocol", examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]
         ),
-    ]
-    """
-    A connector to an external system; `protocol` selects its kind.
-    """
+    ],
+)
+"""
+A connector to an external system; `protocol` selects its kind.
+"""
 
 
 class HTTPMethod(StrEnum):
@@ -2072,16 +2046,16 @@ class OAuth2AuthSchemeRequest(BaseModel):
     """
 
 
-class AuthSchemeRequest(
-    RootModel[ApiKeyAuthSchemeRequest | BearerAuthSchemeRequest | BasicAuthSchemeRequest | OAuth2AuthSchemeRequest]
-):
-    root: Annotated[
+AuthSchemeRequest = TypeAliasType(
+    "AuthSchemeRequest",
+    Annotated[
         ApiKeyAuthSchemeRequest | BearerAuthSchemeRequest | BasicAuthSchemeRequest | OAuth2AuthSchemeRequest,
         Field(discriminator="type", examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
-    ]
-    """
-    An authorization scheme that requests of the external service can use; the `type` selects its properties.
-    """
+    ],
+)
+"""
+An authorization scheme that requests of the external service can use; the `type` selects its properties.
+"""
 
 
 class OAuth2AuthSchemeResponse(BaseModel):
@@ -2104,16 +2078,16 @@ class OAuth2AuthSchemeResponse(BaseModel):
     clientId: str
 
 
-class AuthSchemeResponse(
-    RootModel[ApiKeyAuthSchemeResponse | BearerAuthSchemeResponse | BasicAuthSchemeResponse | OAuth2AuthSchemeResponse]
-):
-    root: Annotated[
+AuthSchemeResponse = TypeAliasType(
+    "AuthSchemeResponse",
+    Annotated[
         ApiKeyAuthSchemeResponse | BearerAuthSchemeResponse | BasicAuthSchemeResponse | OAuth2AuthSchemeResponse,
         Field(discriminator="type", examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
-    ]
-    """
-    An authorization scheme that requests of the external service can use; the `type` selects its properties.
-    """
+    ],
+)
+"""
+An authorization scheme that requests of the external service can use; the `type` selects its properties.
+"""
 
 
 class OAuth2GrantAuthorizationCodeRequest(BaseModel):
@@ -2167,22 +2141,22 @@ class OAuth2GrantPasswordResponse(BaseModel):
     clientId: str | None = None
 
 
-class OAuth2GrantRequest(
-    RootModel[OAuth2GrantAuthorizationCodeRequest | OAuth2GrantClientCredentialsRequest | OAuth2GrantPasswordRequest]
-):
-    root: Annotated[
+OAuth2GrantRequest = TypeAliasType(
+    "OAuth2GrantRequest",
+    Annotated[
         OAuth2GrantAuthorizationCodeRequest | OAuth2GrantClientCredentialsRequest | OAuth2GrantPasswordRequest,
         Field(discriminator="grantType", examples=[{"grantType": "client_credentials"}]),
-    ]
+    ],
+)
 
 
-class OAuth2GrantResponse(
-    RootModel[OAuth2GrantAuthorizationCodeResponse | OAuth2GrantClientCredentialsResponse | OAuth2GrantPasswordResponse]
-):
-    root: Annotated[
+OAuth2GrantResponse = TypeAliasType(
+    "OAuth2GrantResponse",
+    Annotated[
         OAuth2GrantAuthorizationCodeResponse | OAuth2GrantClientCredentialsResponse | OAuth2GrantPasswordResponse,
         Field(discriminator="grantType", examples=[{"grantType": "client_credentials"}]),
-    ]
+    ],
+)
 
 
 class OperationError(BaseModel):
@@ -2194,13 +2168,13 @@ class OperationError(BaseModel):
     severity: Severity
 
 
-class OperationName(RootModel[str]):
-    root: Annotated[
-        str, Field(examples=["list_customers"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-$]+$")
-    ]
-    """
-    Name of an action or trigger, unique within the connector version.
-    """
+OperationName = TypeAliasType(
+    "OperationName",
+    Annotated[str, Field(examples=["list_customers"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-$]+$")],
+)
+"""
+Name of an action or trigger, unique within the connector version.
+"""
 
 
 class PaginatedExternalDataSourceConnectionList(BaseModel):
@@ -2884,12 +2858,10 @@ class SourceType(StrEnum):
     CUSTOM = "Custom"
 
 
-class SourceWizard(RootModel[dict[str, dict[str, Any]]]):
-    """
-    For each source type, the configuration form the source wizard shows.
-    """
-
-    root: dict[str, dict[str, Any]]
+SourceWizard = TypeAliasType("SourceWizard", dict[str, dict[str, Any]])
+"""
+For each source type, the configuration form the source wizard shows.
+"""
 
 
 class SyncFrequency(StrEnum):
@@ -2986,18 +2958,20 @@ class Type(StrEnum):
     BOOLEAN = "boolean"
 
 
-class Ulid(RootModel[str]):
-    root: Annotated[str, Field(examples=["01J9Z3Q8K2W6T4Y7B5N1M0C3XD"], pattern="^[0-9A-HJKMNP-TV-Z]{26}$")]
-    """
-    A ULID.
-    """
+Ulid = TypeAliasType(
+    "Ulid", Annotated[str, Field(examples=["01J9Z3Q8K2W6T4Y7B5N1M0C3XD"], pattern="^[0-9A-HJKMNP-TV-Z]{26}$")]
+)
+"""
+A ULID.
+"""
 
 
-class UnicodeText(RootModel[str]):
-    root: Annotated[str, Field(examples=["Payments API"], pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$")]
-    """
-    Unicode letters, combining marks, numeric characters, whitespace and punctuation (regex `^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$`).
-    """
+UnicodeText = TypeAliasType(
+    "UnicodeText", Annotated[str, Field(examples=["Payments API"], pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$")]
+)
+"""
+Unicode letters, combining marks, numeric characters, whitespace and punctuation (regex `^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$`).
+"""
 
 
 class Usage(BaseModel):
@@ -3028,11 +3002,12 @@ class VariablePivot(BaseModel):
     advanced: bool | None = None
 
 
-class VersionName(RootModel[str]):
-    root: Annotated[str, Field(examples=["1.0.0"], max_length=128, min_length=1, pattern="^[A-Za-z0-9._+-]+$")]
-    """
-    A version name (SemVer, CalVer, a number...). The names "default" and "latest" are reserved and rejected with 400 when creating or renaming a version.
-    """
+VersionName = TypeAliasType(
+    "VersionName", Annotated[str, Field(examples=["1.0.0"], max_length=128, min_length=1, pattern="^[A-Za-z0-9._+-]+$")]
+)
+"""
+A version name (SemVer, CalVer, a number...). The names "default" and "latest" are reserved and rejected with 400 when creating or renaming a version.
+"""
 
 
 class WebhookInfo(BaseModel):

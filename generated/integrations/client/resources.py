@@ -303,6 +303,115 @@ class ExternalDataSources:
         )
         return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
 
+    def check_cdc_prerequisites(
+        self,
+        *,
+        environment_id: str,
+        body: models.CheckCdcPrerequisitesInputRequest,
+    ) -> models.CheckCdcPrerequisitesResult:
+        """Create environments external data sources check cdc prerequisites"""
+        response = self._client.request(
+            "post",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.CheckCdcPrerequisitesResult", parse(models.CheckCdcPrerequisitesResult, response))
+
+    def list_external_data_source_connections(
+        self,
+        *,
+        environment_id: str,
+        limit: int = 100,
+        offset: int = 0,
+        search: str | None = None,
+    ) -> models.PaginatedExternalDataSourceConnectionList:
+        """List all environments external data sources connections"""
+        response = self._client.request(
+            "get",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/connections/",
+            params=query(
+                ("limit", limit, True),
+                ("offset", offset, True),
+                ("search", search, True),
+            ),
+            retryable=True,
+        )
+        return cast(
+            "models.PaginatedExternalDataSourceConnectionList",
+            parse(models.PaginatedExternalDataSourceConnectionList, response),
+        )
+
+    def iter_list_external_data_source_connections(
+        self,
+        *,
+        environment_id: str,
+        limit: int = 100,
+        search: str | None = None,
+    ) -> Iterator[models.ExternalDataSourceConnection]:
+        """Every item of `list_external_data_source_connections`, page after page."""
+        position = 0
+        while True:
+            page = self.list_external_data_source_connections(
+                environment_id=environment_id, limit=limit, search=search, offset=position
+            )
+            items = field_value(page, "results") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position += len(items)
+            total = field_value(page, "count")
+            if total is not None and position >= int(total):
+                return
+
+    def get_database_schema(
+        self,
+        *,
+        environment_id: str,
+        body: models.DatabaseSchemaInput,
+    ) -> models.DatabaseSchemaResult:
+        """Create environments external data sources database schema"""
+        response = self._client.request(
+            "post",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.DatabaseSchemaResult", parse(models.DatabaseSchemaResult, response))
+
+    def check_source_prefix(
+        self,
+        *,
+        environment_id: str,
+        body: models.SourcePrefixInput,
+    ) -> None:
+        """Create environments external data sources source prefix"""
+        response = self._client.request(
+            "post",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        parse(None, response)
+
+    def get_source_wizard(
+        self,
+        *,
+        environment_id: str,
+    ) -> models.SourceWizard:
+        """Retrieve environments external data sources wizard"""
+        response = self._client.request(
+            "get",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/wizard/",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.SourceWizard", parse(models.SourceWizard, response))
+
     def retrieve_external_data_source(
         self,
         *,
@@ -513,115 +622,6 @@ class ExternalDataSources:
         )
         return cast("models.WebhookInfo", parse(models.WebhookInfo, response))
 
-    def check_cdc_prerequisites(
-        self,
-        *,
-        environment_id: str,
-        body: models.CheckCdcPrerequisitesInputRequest,
-    ) -> models.CheckCdcPrerequisitesResult:
-        """Create environments external data sources check cdc prerequisites"""
-        response = self._client.request(
-            "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
-            params=query(),
-            json=dump(body),
-            retryable=False,
-        )
-        return cast("models.CheckCdcPrerequisitesResult", parse(models.CheckCdcPrerequisitesResult, response))
-
-    def list_external_data_source_connections(
-        self,
-        *,
-        environment_id: str,
-        limit: int = 100,
-        offset: int = 0,
-        search: str | None = None,
-    ) -> models.PaginatedExternalDataSourceConnectionList:
-        """List all environments external data sources connections"""
-        response = self._client.request(
-            "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/connections/",
-            params=query(
-                ("limit", limit, True),
-                ("offset", offset, True),
-                ("search", search, True),
-            ),
-            retryable=True,
-        )
-        return cast(
-            "models.PaginatedExternalDataSourceConnectionList",
-            parse(models.PaginatedExternalDataSourceConnectionList, response),
-        )
-
-    def iter_list_external_data_source_connections(
-        self,
-        *,
-        environment_id: str,
-        limit: int = 100,
-        search: str | None = None,
-    ) -> Iterator[models.ExternalDataSourceConnection]:
-        """Every item of `list_external_data_source_connections`, page after page."""
-        position = 0
-        while True:
-            page = self.list_external_data_source_connections(
-                environment_id=environment_id, limit=limit, search=search, offset=position
-            )
-            items = field_value(page, "results") or []
-            for item in items:
-                yield item
-            if not items:
-                return
-            position += len(items)
-            total = field_value(page, "count")
-            if total is not None and position >= int(total):
-                return
-
-    def get_database_schema(
-        self,
-        *,
-        environment_id: str,
-        body: models.DatabaseSchemaInput,
-    ) -> models.DatabaseSchemaResult:
-        """Create environments external data sources database schema"""
-        response = self._client.request(
-            "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
-            params=query(),
-            json=dump(body),
-            retryable=False,
-        )
-        return cast("models.DatabaseSchemaResult", parse(models.DatabaseSchemaResult, response))
-
-    def check_source_prefix(
-        self,
-        *,
-        environment_id: str,
-        body: models.SourcePrefixInput,
-    ) -> None:
-        """Create environments external data sources source prefix"""
-        response = self._client.request(
-            "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
-            params=query(),
-            json=dump(body),
-            retryable=False,
-        )
-        parse(None, response)
-
-    def get_source_wizard(
-        self,
-        *,
-        environment_id: str,
-    ) -> models.SourceWizard:
-        """Retrieve environments external data sources wizard"""
-        response = self._client.request(
-            "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/wizard/",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.SourceWizard", parse(models.SourceWizard, response))
-
 
 class VersoriConnect:
     """Versori Connect: Connectors, connector versions, auth scheme configs, connections, credentials, and each version's actions, triggers and definitions (003)."""
@@ -686,6 +686,98 @@ class VersoriConnect:
             position = field_value(page, "next")
             if not position:
                 return
+
+    def list_credentials(
+        self,
+        *,
+        organisation_id: str,
+        first: int = 20,
+        after: str | None = None,
+        before: str | None = None,
+        type_: (
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None
+        ) = None,
+    ) -> models.CredentialPageResponse:
+        """List credentials"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
+            params=query(
+                ("first", first, True),
+                ("after", after, True),
+                ("before", before, True),
+                ("type", type_, True),
+            ),
+            retryable=True,
+        )
+        return cast("models.CredentialPageResponse", parse(models.CredentialPageResponse, response))
+
+    def iter_list_credentials(
+        self,
+        *,
+        organisation_id: str,
+        first: int = 20,
+        before: str | None = None,
+        type_: (
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None
+        ) = None,
+    ) -> Iterator[models.CredentialResponse]:
+        """Every item of `list_credentials`, page after page."""
+        position: str | None = None
+        while True:
+            page = self.list_credentials(
+                organisation_id=organisation_id, first=first, before=before, type_=type_, after=position
+            )
+            items = field_value(page, "items") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position = field_value(page, "next")
+            if not position:
+                return
+
+    def create_credential(
+        self,
+        *,
+        organisation_id: str,
+        body: models.CredentialRequest,
+    ) -> models.CredentialResponse:
+        """Create a credential"""
+        response = self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
 
     def create_http_connector(
         self,
@@ -766,35 +858,48 @@ class VersoriConnect:
         )
         parse(None, response)
 
-    def upsert_auth_scheme_config(
+    def get_credential(
         self,
         *,
         organisation_id: str,
-        connector_id: str,
-        auth_scheme_config_id: str,
-        body: models.AuthSchemeConfigRequest,
-    ) -> models.AuthSchemeConfigResponse:
-        """Create or replace an auth scheme config"""
+        credential_id: str,
+    ) -> models.CredentialResponse:
+        """Get a credential"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
+
+    def update_credential(
+        self,
+        *,
+        organisation_id: str,
+        credential_id: str,
+        body: models.CredentialRequest,
+    ) -> models.CredentialResponse:
+        """Replace a credential"""
         response = self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
             params=query(),
             json=dump(body),
             retryable=True,
         )
-        return cast("models.AuthSchemeConfigResponse", parse(models.AuthSchemeConfigResponse, response))
+        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
 
-    def delete_auth_scheme_config(
+    def delete_credential(
         self,
         *,
         organisation_id: str,
-        connector_id: str,
-        auth_scheme_config_id: str,
+        credential_id: str,
     ) -> None:
-        """Delete an auth scheme config"""
+        """Delete a credential"""
         response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
             params=query(),
             retryable=True,
         )
@@ -862,56 +967,6 @@ class VersoriConnect:
         )
         return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
 
-    def get_connection(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        connection_id: str,
-    ) -> models.ConnectionResponse:
-        """Get a connection"""
-        response = self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
-
-    def update_connection(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        connection_id: str,
-        body: models.ConnectionRequest,
-    ) -> models.ConnectionResponse:
-        """Update a connection"""
-        response = self._client.request(
-            "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
-            json=dump(body),
-            retryable=True,
-        )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
-
-    def delete_connection(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        connection_id: str,
-    ) -> None:
-        """Delete a connection"""
-        response = self._client.request(
-            "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        parse(None, response)
-
     def list_connector_versions(
         self,
         *,
@@ -974,6 +1029,90 @@ class VersoriConnect:
         )
         return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
 
+    def upsert_auth_scheme_config(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        auth_scheme_config_id: str,
+        body: models.AuthSchemeConfigRequest,
+    ) -> models.AuthSchemeConfigResponse:
+        """Create or replace an auth scheme config"""
+        response = self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.AuthSchemeConfigResponse", parse(models.AuthSchemeConfigResponse, response))
+
+    def delete_auth_scheme_config(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        auth_scheme_config_id: str,
+    ) -> None:
+        """Delete an auth scheme config"""
+        response = self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
+    def get_connection(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
+    ) -> models.ConnectionResponse:
+        """Get a connection"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+
+    def update_connection(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
+        body: models.ConnectionRequest,
+    ) -> models.ConnectionResponse:
+        """Update a connection"""
+        response = self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+
+    def delete_connection(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
+    ) -> None:
+        """Delete a connection"""
+        response = self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
     def get_connector_version(
         self,
         *,
@@ -1023,22 +1162,6 @@ class VersoriConnect:
             retryable=True,
         )
         parse(None, response)
-
-    def import_public_connector_version(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-    ) -> models.ConnectorResponse:
-        """Import a public connector version"""
-        response = self._client.request(
-            "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/library/import",
-            params=query(),
-            retryable=False,
-        )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
 
     def publish_connector_version(
         self,
@@ -1146,59 +1269,6 @@ class VersoriConnect:
         )
         return cast("models.ActionResponse", parse(models.ActionResponse, response))
 
-    def get_action(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        action_name: str,
-    ) -> models.ActionResponse:
-        """Get an action"""
-        response = self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
-
-    def update_action(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        action_name: str,
-        body: models.ActionRequest,
-    ) -> models.ActionResponse:
-        """Replace an action"""
-        response = self._client.request(
-            "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
-            json=dump(body),
-            retryable=True,
-        )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
-
-    def delete_action(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        action_name: str,
-    ) -> None:
-        """Delete an action"""
-        response = self._client.request(
-            "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        parse(None, response)
-
     def list_triggers(
         self,
         *,
@@ -1272,59 +1342,6 @@ class VersoriConnect:
             retryable=False,
         )
         return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
-
-    def get_trigger(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        trigger_name: str,
-    ) -> models.TriggerResponse:
-        """Get a trigger"""
-        response = self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
-
-    def update_trigger(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        trigger_name: str,
-        body: models.TriggerRequest,
-    ) -> models.TriggerResponse:
-        """Replace a trigger"""
-        response = self._client.request(
-            "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
-            json=dump(body),
-            retryable=True,
-        )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
-
-    def delete_trigger(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        trigger_name: str,
-    ) -> None:
-        """Delete a trigger"""
-        response = self._client.request(
-            "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        parse(None, response)
 
     def list_definitions(
         self,
@@ -1421,6 +1438,128 @@ class VersoriConnect:
         )
         parse(None, response)
 
+    def import_public_connector_version(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+    ) -> models.ConnectorResponse:
+        """Import a public connector version"""
+        response = self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/library/import",
+            params=query(),
+            retryable=False,
+        )
+        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+
+    def get_action(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        action_name: str,
+    ) -> models.ActionResponse:
+        """Get an action"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    def update_action(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        action_name: str,
+        body: models.ActionRequest,
+    ) -> models.ActionResponse:
+        """Replace an action"""
+        response = self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    def delete_action(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        action_name: str,
+    ) -> None:
+        """Delete an action"""
+        response = self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
+    def get_trigger(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        trigger_name: str,
+    ) -> models.TriggerResponse:
+        """Get a trigger"""
+        response = self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    def update_trigger(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        trigger_name: str,
+        body: models.TriggerRequest,
+    ) -> models.TriggerResponse:
+        """Replace a trigger"""
+        response = self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    def delete_trigger(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        trigger_name: str,
+    ) -> None:
+        """Delete a trigger"""
+        response = self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
     def get_definition(
         self,
         *,
@@ -1469,145 +1608,6 @@ class VersoriConnect:
         response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        parse(None, response)
-
-    def list_credentials(
-        self,
-        *,
-        organisation_id: str,
-        first: int = 20,
-        after: str | None = None,
-        before: str | None = None,
-        type_: (
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None
-        ) = None,
-    ) -> models.CredentialPageResponse:
-        """List credentials"""
-        response = self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
-            params=query(
-                ("first", first, True),
-                ("after", after, True),
-                ("before", before, True),
-                ("type", type_, True),
-            ),
-            retryable=True,
-        )
-        return cast("models.CredentialPageResponse", parse(models.CredentialPageResponse, response))
-
-    def iter_list_credentials(
-        self,
-        *,
-        organisation_id: str,
-        first: int = 20,
-        before: str | None = None,
-        type_: (
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None
-        ) = None,
-    ) -> Iterator[models.CredentialResponse]:
-        """Every item of `list_credentials`, page after page."""
-        position: str | None = None
-        while True:
-            page = self.list_credentials(
-                organisation_id=organisation_id, first=first, before=before, type_=type_, after=position
-            )
-            items = field_value(page, "items") or []
-            for item in items:
-                yield item
-            if not items:
-                return
-            position = field_value(page, "next")
-            if not position:
-                return
-
-    def create_credential(
-        self,
-        *,
-        organisation_id: str,
-        body: models.CredentialRequest,
-    ) -> models.CredentialResponse:
-        """Create a credential"""
-        response = self._client.request(
-            "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
-            params=query(),
-            json=dump(body),
-            retryable=False,
-        )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
-
-    def get_credential(
-        self,
-        *,
-        organisation_id: str,
-        credential_id: str,
-    ) -> models.CredentialResponse:
-        """Get a credential"""
-        response = self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
-
-    def update_credential(
-        self,
-        *,
-        organisation_id: str,
-        credential_id: str,
-        body: models.CredentialRequest,
-    ) -> models.CredentialResponse:
-        """Replace a credential"""
-        response = self._client.request(
-            "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
-            json=dump(body),
-            retryable=True,
-        )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
-
-    def delete_credential(
-        self,
-        *,
-        organisation_id: str,
-        credential_id: str,
-    ) -> None:
-        """Delete a credential"""
-        response = self._client.request(
-            "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
             params=query(),
             retryable=True,
         )
@@ -2177,6 +2177,115 @@ class AsyncExternalDataSources:
         )
         return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
 
+    async def check_cdc_prerequisites(
+        self,
+        *,
+        environment_id: str,
+        body: models.CheckCdcPrerequisitesInputRequest,
+    ) -> models.CheckCdcPrerequisitesResult:
+        """Create environments external data sources check cdc prerequisites"""
+        response = await self._client.request(
+            "post",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.CheckCdcPrerequisitesResult", parse(models.CheckCdcPrerequisitesResult, response))
+
+    async def list_external_data_source_connections(
+        self,
+        *,
+        environment_id: str,
+        limit: int = 100,
+        offset: int = 0,
+        search: str | None = None,
+    ) -> models.PaginatedExternalDataSourceConnectionList:
+        """List all environments external data sources connections"""
+        response = await self._client.request(
+            "get",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/connections/",
+            params=query(
+                ("limit", limit, True),
+                ("offset", offset, True),
+                ("search", search, True),
+            ),
+            retryable=True,
+        )
+        return cast(
+            "models.PaginatedExternalDataSourceConnectionList",
+            parse(models.PaginatedExternalDataSourceConnectionList, response),
+        )
+
+    async def iter_list_external_data_source_connections(
+        self,
+        *,
+        environment_id: str,
+        limit: int = 100,
+        search: str | None = None,
+    ) -> AsyncIterator[models.ExternalDataSourceConnection]:
+        """Every item of `list_external_data_source_connections`, page after page."""
+        position = 0
+        while True:
+            page = await self.list_external_data_source_connections(
+                environment_id=environment_id, limit=limit, search=search, offset=position
+            )
+            items = field_value(page, "results") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position += len(items)
+            total = field_value(page, "count")
+            if total is not None and position >= int(total):
+                return
+
+    async def get_database_schema(
+        self,
+        *,
+        environment_id: str,
+        body: models.DatabaseSchemaInput,
+    ) -> models.DatabaseSchemaResult:
+        """Create environments external data sources database schema"""
+        response = await self._client.request(
+            "post",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.DatabaseSchemaResult", parse(models.DatabaseSchemaResult, response))
+
+    async def check_source_prefix(
+        self,
+        *,
+        environment_id: str,
+        body: models.SourcePrefixInput,
+    ) -> None:
+        """Create environments external data sources source prefix"""
+        response = await self._client.request(
+            "post",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        parse(None, response)
+
+    async def get_source_wizard(
+        self,
+        *,
+        environment_id: str,
+    ) -> models.SourceWizard:
+        """Retrieve environments external data sources wizard"""
+        response = await self._client.request(
+            "get",
+            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/wizard/",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.SourceWizard", parse(models.SourceWizard, response))
+
     async def retrieve_external_data_source(
         self,
         *,
@@ -2387,115 +2496,6 @@ class AsyncExternalDataSources:
         )
         return cast("models.WebhookInfo", parse(models.WebhookInfo, response))
 
-    async def check_cdc_prerequisites(
-        self,
-        *,
-        environment_id: str,
-        body: models.CheckCdcPrerequisitesInputRequest,
-    ) -> models.CheckCdcPrerequisitesResult:
-        """Create environments external data sources check cdc prerequisites"""
-        response = await self._client.request(
-            "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
-            params=query(),
-            json=dump(body),
-            retryable=False,
-        )
-        return cast("models.CheckCdcPrerequisitesResult", parse(models.CheckCdcPrerequisitesResult, response))
-
-    async def list_external_data_source_connections(
-        self,
-        *,
-        environment_id: str,
-        limit: int = 100,
-        offset: int = 0,
-        search: str | None = None,
-    ) -> models.PaginatedExternalDataSourceConnectionList:
-        """List all environments external data sources connections"""
-        response = await self._client.request(
-            "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/connections/",
-            params=query(
-                ("limit", limit, True),
-                ("offset", offset, True),
-                ("search", search, True),
-            ),
-            retryable=True,
-        )
-        return cast(
-            "models.PaginatedExternalDataSourceConnectionList",
-            parse(models.PaginatedExternalDataSourceConnectionList, response),
-        )
-
-    async def iter_list_external_data_source_connections(
-        self,
-        *,
-        environment_id: str,
-        limit: int = 100,
-        search: str | None = None,
-    ) -> AsyncIterator[models.ExternalDataSourceConnection]:
-        """Every item of `list_external_data_source_connections`, page after page."""
-        position = 0
-        while True:
-            page = await self.list_external_data_source_connections(
-                environment_id=environment_id, limit=limit, search=search, offset=position
-            )
-            items = field_value(page, "results") or []
-            for item in items:
-                yield item
-            if not items:
-                return
-            position += len(items)
-            total = field_value(page, "count")
-            if total is not None and position >= int(total):
-                return
-
-    async def get_database_schema(
-        self,
-        *,
-        environment_id: str,
-        body: models.DatabaseSchemaInput,
-    ) -> models.DatabaseSchemaResult:
-        """Create environments external data sources database schema"""
-        response = await self._client.request(
-            "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
-            params=query(),
-            json=dump(body),
-            retryable=False,
-        )
-        return cast("models.DatabaseSchemaResult", parse(models.DatabaseSchemaResult, response))
-
-    async def check_source_prefix(
-        self,
-        *,
-        environment_id: str,
-        body: models.SourcePrefixInput,
-    ) -> None:
-        """Create environments external data sources source prefix"""
-        response = await self._client.request(
-            "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
-            params=query(),
-            json=dump(body),
-            retryable=False,
-        )
-        parse(None, response)
-
-    async def get_source_wizard(
-        self,
-        *,
-        environment_id: str,
-    ) -> models.SourceWizard:
-        """Retrieve environments external data sources wizard"""
-        response = await self._client.request(
-            "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/wizard/",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.SourceWizard", parse(models.SourceWizard, response))
-
 
 class AsyncVersoriConnect:
     """Versori Connect: Connectors, connector versions, auth scheme configs, connections, credentials, and each version's actions, triggers and definitions (003)."""
@@ -2560,6 +2560,98 @@ class AsyncVersoriConnect:
             position = field_value(page, "next")
             if not position:
                 return
+
+    async def list_credentials(
+        self,
+        *,
+        organisation_id: str,
+        first: int = 20,
+        after: str | None = None,
+        before: str | None = None,
+        type_: (
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None
+        ) = None,
+    ) -> models.CredentialPageResponse:
+        """List credentials"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
+            params=query(
+                ("first", first, True),
+                ("after", after, True),
+                ("before", before, True),
+                ("type", type_, True),
+            ),
+            retryable=True,
+        )
+        return cast("models.CredentialPageResponse", parse(models.CredentialPageResponse, response))
+
+    async def iter_list_credentials(
+        self,
+        *,
+        organisation_id: str,
+        first: int = 20,
+        before: str | None = None,
+        type_: (
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None
+        ) = None,
+    ) -> AsyncIterator[models.CredentialResponse]:
+        """Every item of `list_credentials`, page after page."""
+        position: str | None = None
+        while True:
+            page = await self.list_credentials(
+                organisation_id=organisation_id, first=first, before=before, type_=type_, after=position
+            )
+            items = field_value(page, "items") or []
+            for item in items:
+                yield item
+            if not items:
+                return
+            position = field_value(page, "next")
+            if not position:
+                return
+
+    async def create_credential(
+        self,
+        *,
+        organisation_id: str,
+        body: models.CredentialRequest,
+    ) -> models.CredentialResponse:
+        """Create a credential"""
+        response = await self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
+            params=query(),
+            json=dump(body),
+            retryable=False,
+        )
+        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
 
     async def create_http_connector(
         self,
@@ -2640,35 +2732,48 @@ class AsyncVersoriConnect:
         )
         parse(None, response)
 
-    async def upsert_auth_scheme_config(
+    async def get_credential(
         self,
         *,
         organisation_id: str,
-        connector_id: str,
-        auth_scheme_config_id: str,
-        body: models.AuthSchemeConfigRequest,
-    ) -> models.AuthSchemeConfigResponse:
-        """Create or replace an auth scheme config"""
+        credential_id: str,
+    ) -> models.CredentialResponse:
+        """Get a credential"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
+
+    async def update_credential(
+        self,
+        *,
+        organisation_id: str,
+        credential_id: str,
+        body: models.CredentialRequest,
+    ) -> models.CredentialResponse:
+        """Replace a credential"""
         response = await self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
             params=query(),
             json=dump(body),
             retryable=True,
         )
-        return cast("models.AuthSchemeConfigResponse", parse(models.AuthSchemeConfigResponse, response))
+        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
 
-    async def delete_auth_scheme_config(
+    async def delete_credential(
         self,
         *,
         organisation_id: str,
-        connector_id: str,
-        auth_scheme_config_id: str,
+        credential_id: str,
     ) -> None:
-        """Delete an auth scheme config"""
+        """Delete a credential"""
         response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
             params=query(),
             retryable=True,
         )
@@ -2736,56 +2841,6 @@ class AsyncVersoriConnect:
         )
         return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
 
-    async def get_connection(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        connection_id: str,
-    ) -> models.ConnectionResponse:
-        """Get a connection"""
-        response = await self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
-
-    async def update_connection(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        connection_id: str,
-        body: models.ConnectionRequest,
-    ) -> models.ConnectionResponse:
-        """Update a connection"""
-        response = await self._client.request(
-            "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
-            json=dump(body),
-            retryable=True,
-        )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
-
-    async def delete_connection(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        connection_id: str,
-    ) -> None:
-        """Delete a connection"""
-        response = await self._client.request(
-            "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        parse(None, response)
-
     async def list_connector_versions(
         self,
         *,
@@ -2848,6 +2903,90 @@ class AsyncVersoriConnect:
         )
         return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
 
+    async def upsert_auth_scheme_config(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        auth_scheme_config_id: str,
+        body: models.AuthSchemeConfigRequest,
+    ) -> models.AuthSchemeConfigResponse:
+        """Create or replace an auth scheme config"""
+        response = await self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.AuthSchemeConfigResponse", parse(models.AuthSchemeConfigResponse, response))
+
+    async def delete_auth_scheme_config(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        auth_scheme_config_id: str,
+    ) -> None:
+        """Delete an auth scheme config"""
+        response = await self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
+    async def get_connection(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
+    ) -> models.ConnectionResponse:
+        """Get a connection"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+
+    async def update_connection(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
+        body: models.ConnectionRequest,
+    ) -> models.ConnectionResponse:
+        """Update a connection"""
+        response = await self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+
+    async def delete_connection(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        connection_id: str,
+    ) -> None:
+        """Delete a connection"""
+        response = await self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
     async def get_connector_version(
         self,
         *,
@@ -2897,22 +3036,6 @@ class AsyncVersoriConnect:
             retryable=True,
         )
         parse(None, response)
-
-    async def import_public_connector_version(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-    ) -> models.ConnectorResponse:
-        """Import a public connector version"""
-        response = await self._client.request(
-            "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/library/import",
-            params=query(),
-            retryable=False,
-        )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
 
     async def publish_connector_version(
         self,
@@ -3020,59 +3143,6 @@ class AsyncVersoriConnect:
         )
         return cast("models.ActionResponse", parse(models.ActionResponse, response))
 
-    async def get_action(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        action_name: str,
-    ) -> models.ActionResponse:
-        """Get an action"""
-        response = await self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
-
-    async def update_action(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        action_name: str,
-        body: models.ActionRequest,
-    ) -> models.ActionResponse:
-        """Replace an action"""
-        response = await self._client.request(
-            "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
-            json=dump(body),
-            retryable=True,
-        )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
-
-    async def delete_action(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        action_name: str,
-    ) -> None:
-        """Delete an action"""
-        response = await self._client.request(
-            "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        parse(None, response)
-
     async def list_triggers(
         self,
         *,
@@ -3146,59 +3216,6 @@ class AsyncVersoriConnect:
             retryable=False,
         )
         return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
-
-    async def get_trigger(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        trigger_name: str,
-    ) -> models.TriggerResponse:
-        """Get a trigger"""
-        response = await self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
-
-    async def update_trigger(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        trigger_name: str,
-        body: models.TriggerRequest,
-    ) -> models.TriggerResponse:
-        """Replace a trigger"""
-        response = await self._client.request(
-            "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
-            json=dump(body),
-            retryable=True,
-        )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
-
-    async def delete_trigger(
-        self,
-        *,
-        organisation_id: str,
-        connector_id: str,
-        version: str,
-        trigger_name: str,
-    ) -> None:
-        """Delete a trigger"""
-        response = await self._client.request(
-            "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        parse(None, response)
 
     async def list_definitions(
         self,
@@ -3295,6 +3312,128 @@ class AsyncVersoriConnect:
         )
         parse(None, response)
 
+    async def import_public_connector_version(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+    ) -> models.ConnectorResponse:
+        """Import a public connector version"""
+        response = await self._client.request(
+            "post",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/library/import",
+            params=query(),
+            retryable=False,
+        )
+        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+
+    async def get_action(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        action_name: str,
+    ) -> models.ActionResponse:
+        """Get an action"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    async def update_action(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        action_name: str,
+        body: models.ActionRequest,
+    ) -> models.ActionResponse:
+        """Replace an action"""
+        response = await self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+
+    async def delete_action(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        action_name: str,
+    ) -> None:
+        """Delete an action"""
+        response = await self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
+    async def get_trigger(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        trigger_name: str,
+    ) -> models.TriggerResponse:
+        """Get a trigger"""
+        response = await self._client.request(
+            "get",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    async def update_trigger(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        trigger_name: str,
+        body: models.TriggerRequest,
+    ) -> models.TriggerResponse:
+        """Replace a trigger"""
+        response = await self._client.request(
+            "put",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            json=dump(body),
+            retryable=True,
+        )
+        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+
+    async def delete_trigger(
+        self,
+        *,
+        organisation_id: str,
+        connector_id: str,
+        version: str,
+        trigger_name: str,
+    ) -> None:
+        """Delete a trigger"""
+        response = await self._client.request(
+            "delete",
+            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
+            params=query(),
+            retryable=True,
+        )
+        parse(None, response)
+
     async def get_definition(
         self,
         *,
@@ -3343,145 +3482,6 @@ class AsyncVersoriConnect:
         response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        parse(None, response)
-
-    async def list_credentials(
-        self,
-        *,
-        organisation_id: str,
-        first: int = 20,
-        after: str | None = None,
-        before: str | None = None,
-        type_: (
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None
-        ) = None,
-    ) -> models.CredentialPageResponse:
-        """List credentials"""
-        response = await self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
-            params=query(
-                ("first", first, True),
-                ("after", after, True),
-                ("before", before, True),
-                ("type", type_, True),
-            ),
-            retryable=True,
-        )
-        return cast("models.CredentialPageResponse", parse(models.CredentialPageResponse, response))
-
-    async def iter_list_credentials(
-        self,
-        *,
-        organisation_id: str,
-        first: int = 20,
-        before: str | None = None,
-        type_: (
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None
-        ) = None,
-    ) -> AsyncIterator[models.CredentialResponse]:
-        """Every item of `list_credentials`, page after page."""
-        position: str | None = None
-        while True:
-            page = await self.list_credentials(
-                organisation_id=organisation_id, first=first, before=before, type_=type_, after=position
-            )
-            items = field_value(page, "items") or []
-            for item in items:
-                yield item
-            if not items:
-                return
-            position = field_value(page, "next")
-            if not position:
-                return
-
-    async def create_credential(
-        self,
-        *,
-        organisation_id: str,
-        body: models.CredentialRequest,
-    ) -> models.CredentialResponse:
-        """Create a credential"""
-        response = await self._client.request(
-            "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
-            params=query(),
-            json=dump(body),
-            retryable=False,
-        )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
-
-    async def get_credential(
-        self,
-        *,
-        organisation_id: str,
-        credential_id: str,
-    ) -> models.CredentialResponse:
-        """Get a credential"""
-        response = await self._client.request(
-            "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
-            retryable=True,
-        )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
-
-    async def update_credential(
-        self,
-        *,
-        organisation_id: str,
-        credential_id: str,
-        body: models.CredentialRequest,
-    ) -> models.CredentialResponse:
-        """Replace a credential"""
-        response = await self._client.request(
-            "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
-            json=dump(body),
-            retryable=True,
-        )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
-
-    async def delete_credential(
-        self,
-        *,
-        organisation_id: str,
-        credential_id: str,
-    ) -> None:
-        """Delete a credential"""
-        response = await self._client.request(
-            "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
             params=query(),
             retryable=True,
         )

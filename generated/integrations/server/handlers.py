@@ -350,6 +350,102 @@ CreateExternalDataSourceResult = CreateExternalDataSource201
 
 
 @dataclass(frozen=True, kw_only=True)
+class CheckCdcPrerequisitesRequest:
+    """Inputs of `check_cdc_prerequisites`: Create environments external data sources check cdc prerequisites"""
+
+    environment_id: str
+    body: models.CheckCdcPrerequisitesInputRequest
+
+
+@dataclass(frozen=True)
+class CheckCdcPrerequisites200:
+    """200: Whether the Postgres database satisfies CDC prerequisites."""
+
+    body: models.CheckCdcPrerequisitesResult
+    status_code: ClassVar[int] = 200
+
+
+CheckCdcPrerequisitesResult = CheckCdcPrerequisites200
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListExternalDataSourceConnectionsRequest:
+    """Inputs of `list_external_data_source_connections`: List all environments external data sources connections"""
+
+    environment_id: str
+    limit: int
+    offset: int
+    search: str | None
+
+
+@dataclass(frozen=True)
+class ListExternalDataSourceConnections200:
+    """200: A page of connections."""
+
+    body: models.PaginatedExternalDataSourceConnectionList
+    status_code: ClassVar[int] = 200
+
+
+ListExternalDataSourceConnectionsResult = ListExternalDataSourceConnections200
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetDatabaseSchemaRequest:
+    """Inputs of `get_database_schema`: Create environments external data sources database schema"""
+
+    environment_id: str
+    body: models.DatabaseSchemaInput
+
+
+@dataclass(frozen=True)
+class GetDatabaseSchema200:
+    """200: The tables."""
+
+    body: models.DatabaseSchemaResult
+    status_code: ClassVar[int] = 200
+
+
+GetDatabaseSchemaResult = GetDatabaseSchema200
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckSourcePrefixRequest:
+    """Inputs of `check_source_prefix`: Create environments external data sources source prefix"""
+
+    environment_id: str
+    body: models.SourcePrefixInput
+
+
+@dataclass(frozen=True)
+class CheckSourcePrefix200:
+    """200: The prefix is free."""
+
+    body: None = None
+    status_code: ClassVar[int] = 200
+
+
+CheckSourcePrefixResult = CheckSourcePrefix200
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetSourceWizardRequest:
+    """Inputs of `get_source_wizard`: Retrieve environments external data sources wizard"""
+
+    environment_id: str
+
+
+@dataclass(frozen=True)
+class GetSourceWizard200:
+    """200: Source type to configuration."""
+
+    body: models.SourceWizard
+    status_code: ClassVar[int] = 200
+
+
+GetSourceWizardResult = GetSourceWizard200
+
+
+@dataclass(frozen=True, kw_only=True)
 class RetrieveExternalDataSourceRequest:
     """Inputs of `retrieve_external_data_source`: Retrieve environments external data sources"""
 
@@ -591,102 +687,6 @@ class GetExternalDataSourceWebhookInfo200:
 GetExternalDataSourceWebhookInfoResult = GetExternalDataSourceWebhookInfo200
 
 
-@dataclass(frozen=True, kw_only=True)
-class CheckCdcPrerequisitesRequest:
-    """Inputs of `check_cdc_prerequisites`: Create environments external data sources check cdc prerequisites"""
-
-    environment_id: str
-    body: models.CheckCdcPrerequisitesInputRequest
-
-
-@dataclass(frozen=True)
-class CheckCdcPrerequisites200:
-    """200: Whether the Postgres database satisfies CDC prerequisites."""
-
-    body: models.CheckCdcPrerequisitesResult
-    status_code: ClassVar[int] = 200
-
-
-CheckCdcPrerequisitesResult = CheckCdcPrerequisites200
-
-
-@dataclass(frozen=True, kw_only=True)
-class ListExternalDataSourceConnectionsRequest:
-    """Inputs of `list_external_data_source_connections`: List all environments external data sources connections"""
-
-    environment_id: str
-    limit: int
-    offset: int
-    search: str | None
-
-
-@dataclass(frozen=True)
-class ListExternalDataSourceConnections200:
-    """200: A page of connections."""
-
-    body: models.PaginatedExternalDataSourceConnectionList
-    status_code: ClassVar[int] = 200
-
-
-ListExternalDataSourceConnectionsResult = ListExternalDataSourceConnections200
-
-
-@dataclass(frozen=True, kw_only=True)
-class GetDatabaseSchemaRequest:
-    """Inputs of `get_database_schema`: Create environments external data sources database schema"""
-
-    environment_id: str
-    body: models.DatabaseSchemaInput
-
-
-@dataclass(frozen=True)
-class GetDatabaseSchema200:
-    """200: The tables."""
-
-    body: models.DatabaseSchemaResult
-    status_code: ClassVar[int] = 200
-
-
-GetDatabaseSchemaResult = GetDatabaseSchema200
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckSourcePrefixRequest:
-    """Inputs of `check_source_prefix`: Create environments external data sources source prefix"""
-
-    environment_id: str
-    body: models.SourcePrefixInput
-
-
-@dataclass(frozen=True)
-class CheckSourcePrefix200:
-    """200: The prefix is free."""
-
-    body: None = None
-    status_code: ClassVar[int] = 200
-
-
-CheckSourcePrefixResult = CheckSourcePrefix200
-
-
-@dataclass(frozen=True, kw_only=True)
-class GetSourceWizardRequest:
-    """Inputs of `get_source_wizard`: Retrieve environments external data sources wizard"""
-
-    environment_id: str
-
-
-@dataclass(frozen=True)
-class GetSourceWizard200:
-    """200: Source type to configuration."""
-
-    body: models.SourceWizard
-    status_code: ClassVar[int] = 200
-
-
-GetSourceWizardResult = GetSourceWizard200
-
-
 class ExternalDataSourcesHandlers(Protocol):
     """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002)."""
 
@@ -700,6 +700,36 @@ class ExternalDataSourcesHandlers(Protocol):
         self, request: CreateExternalDataSourceRequest, principal: Principal | None
     ) -> CreateExternalDataSourceResult:
         """POST /api/environments/{environment_id}/external_data_sources/: Create environments external data sources"""
+        ...
+
+    async def check_cdc_prerequisites(
+        self, request: CheckCdcPrerequisitesRequest, principal: Principal | None
+    ) -> CheckCdcPrerequisitesResult:
+        """POST /api/environments/{environment_id}/external_data_sources/check_cdc_prerequisites/: Create environments external data sources check cdc prerequisites"""
+        ...
+
+    async def list_external_data_source_connections(
+        self, request: ListExternalDataSourceConnectionsRequest, principal: Principal | None
+    ) -> ListExternalDataSourceConnectionsResult:
+        """GET /api/environments/{environment_id}/external_data_sources/connections/: List all environments external data sources connections"""
+        ...
+
+    async def get_database_schema(
+        self, request: GetDatabaseSchemaRequest, principal: Principal | None
+    ) -> GetDatabaseSchemaResult:
+        """POST /api/environments/{environment_id}/external_data_sources/database_schema/: Create environments external data sources database schema"""
+        ...
+
+    async def check_source_prefix(
+        self, request: CheckSourcePrefixRequest, principal: Principal | None
+    ) -> CheckSourcePrefixResult:
+        """POST /api/environments/{environment_id}/external_data_sources/source_prefix/: Create environments external data sources source prefix"""
+        ...
+
+    async def get_source_wizard(
+        self, request: GetSourceWizardRequest, principal: Principal | None
+    ) -> GetSourceWizardResult:
+        """GET /api/environments/{environment_id}/external_data_sources/wizard/: Retrieve environments external data sources wizard"""
         ...
 
     async def retrieve_external_data_source(
@@ -774,36 +804,6 @@ class ExternalDataSourcesHandlers(Protocol):
         """GET /api/environments/{environment_id}/external_data_sources/{id}/webhook_info/: Retrieve environments external data sources webhook info"""
         ...
 
-    async def check_cdc_prerequisites(
-        self, request: CheckCdcPrerequisitesRequest, principal: Principal | None
-    ) -> CheckCdcPrerequisitesResult:
-        """POST /api/environments/{environment_id}/external_data_sources/check_cdc_prerequisites/: Create environments external data sources check cdc prerequisites"""
-        ...
-
-    async def list_external_data_source_connections(
-        self, request: ListExternalDataSourceConnectionsRequest, principal: Principal | None
-    ) -> ListExternalDataSourceConnectionsResult:
-        """GET /api/environments/{environment_id}/external_data_sources/connections/: List all environments external data sources connections"""
-        ...
-
-    async def get_database_schema(
-        self, request: GetDatabaseSchemaRequest, principal: Principal | None
-    ) -> GetDatabaseSchemaResult:
-        """POST /api/environments/{environment_id}/external_data_sources/database_schema/: Create environments external data sources database schema"""
-        ...
-
-    async def check_source_prefix(
-        self, request: CheckSourcePrefixRequest, principal: Principal | None
-    ) -> CheckSourcePrefixResult:
-        """POST /api/environments/{environment_id}/external_data_sources/source_prefix/: Create environments external data sources source prefix"""
-        ...
-
-    async def get_source_wizard(
-        self, request: GetSourceWizardRequest, principal: Principal | None
-    ) -> GetSourceWizardResult:
-        """GET /api/environments/{environment_id}/external_data_sources/wizard/: Retrieve environments external data sources wizard"""
-        ...
-
 
 @dataclass(frozen=True, kw_only=True)
 class ListConnectorsRequest:
@@ -827,6 +827,62 @@ class ListConnectors200:
 
 
 ListConnectorsResult = ListConnectors200
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListCredentialsRequest:
+    """Inputs of `list_credentials`: List credentials"""
+
+    organisation_id: str
+    first: int
+    after: str | None
+    before: str | None
+    type_: (
+        Literal[
+            "none",
+            "string",
+            "binary",
+            "basic-auth",
+            "oauth2-client",
+            "oauth2-code",
+            "oauth2-password",
+            "oauth2-token",
+            "custom-function",
+            "certificate",
+            "jwt-bearer",
+        ]
+        | None
+    )
+
+
+@dataclass(frozen=True)
+class ListCredentials200:
+    """200: A page of credentials."""
+
+    body: models.CredentialPageResponse
+    status_code: ClassVar[int] = 200
+
+
+ListCredentialsResult = ListCredentials200
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateCredentialRequest:
+    """Inputs of `create_credential`: Create a credential"""
+
+    organisation_id: str
+    body: models.CredentialRequest
+
+
+@dataclass(frozen=True)
+class CreateCredential201:
+    """201: The credential, secrets redacted."""
+
+    body: models.CredentialResponse
+    status_code: ClassVar[int] = 201
+
+
+CreateCredentialResult = CreateCredential201
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -926,44 +982,61 @@ DeleteConnectorResult = DeleteConnector204
 
 
 @dataclass(frozen=True, kw_only=True)
-class UpsertAuthSchemeConfigRequest:
-    """Inputs of `upsert_auth_scheme_config`: Create or replace an auth scheme config"""
+class GetCredentialRequest:
+    """Inputs of `get_credential`: Get a credential"""
 
     organisation_id: str
-    connector_id: str
-    auth_scheme_config_id: str
-    body: models.AuthSchemeConfigRequest
+    credential_id: str
 
 
 @dataclass(frozen=True)
-class UpsertAuthSchemeConfig200:
-    """200: The stored config, with its validation messages."""
+class GetCredential200:
+    """200: The credential, secrets redacted, with its usages."""
 
-    body: models.AuthSchemeConfigResponse
+    body: models.CredentialResponse
     status_code: ClassVar[int] = 200
 
 
-UpsertAuthSchemeConfigResult = UpsertAuthSchemeConfig200
+GetCredentialResult = GetCredential200
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeleteAuthSchemeConfigRequest:
-    """Inputs of `delete_auth_scheme_config`: Delete an auth scheme config"""
+class UpdateCredentialRequest:
+    """Inputs of `update_credential`: Replace a credential"""
 
     organisation_id: str
-    connector_id: str
-    auth_scheme_config_id: str
+    credential_id: str
+    body: models.CredentialRequest
 
 
 @dataclass(frozen=True)
-class DeleteAuthSchemeConfig204:
+class UpdateCredential200:
+    """200: The credential, secrets redacted."""
+
+    body: models.CredentialResponse
+    status_code: ClassVar[int] = 200
+
+
+UpdateCredentialResult = UpdateCredential200
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteCredentialRequest:
+    """Inputs of `delete_credential`: Delete a credential"""
+
+    organisation_id: str
+    credential_id: str
+
+
+@dataclass(frozen=True)
+class DeleteCredential204:
     """204: Deleted."""
 
     body: None = None
     status_code: ClassVar[int] = 204
 
 
-DeleteAuthSchemeConfigResult = DeleteAuthSchemeConfig204
+DeleteCredentialResult = DeleteCredential204
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1006,6 +1079,89 @@ class CreateConnection200:
 
 
 CreateConnectionResult = CreateConnection200
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListConnectorVersionsRequest:
+    """Inputs of `list_connector_versions`: List a connector's versions"""
+
+    organisation_id: str
+    connector_id: str
+    first: int
+    after: str | None
+    before: str | None
+
+
+@dataclass(frozen=True)
+class ListConnectorVersions200:
+    """200: A page of versions."""
+
+    body: models.ConnectorVersionPageResponse
+    status_code: ClassVar[int] = 200
+
+
+ListConnectorVersionsResult = ListConnectorVersions200
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateConnectorVersionRequest:
+    """Inputs of `create_connector_version`: Create a connector version"""
+
+    organisation_id: str
+    connector_id: str
+    body: models.ConnectorVersionCreate
+
+
+@dataclass(frozen=True)
+class CreateConnectorVersion201:
+    """201: The new version."""
+
+    body: models.ConnectorVersionResponse
+    status_code: ClassVar[int] = 201
+
+
+CreateConnectorVersionResult = CreateConnectorVersion201
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpsertAuthSchemeConfigRequest:
+    """Inputs of `upsert_auth_scheme_config`: Create or replace an auth scheme config"""
+
+    organisation_id: str
+    connector_id: str
+    auth_scheme_config_id: str
+    body: models.AuthSchemeConfigRequest
+
+
+@dataclass(frozen=True)
+class UpsertAuthSchemeConfig200:
+    """200: The stored config, with its validation messages."""
+
+    body: models.AuthSchemeConfigResponse
+    status_code: ClassVar[int] = 200
+
+
+UpsertAuthSchemeConfigResult = UpsertAuthSchemeConfig200
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteAuthSchemeConfigRequest:
+    """Inputs of `delete_auth_scheme_config`: Delete an auth scheme config"""
+
+    organisation_id: str
+    connector_id: str
+    auth_scheme_config_id: str
+
+
+@dataclass(frozen=True)
+class DeleteAuthSchemeConfig204:
+    """204: Deleted."""
+
+    body: None = None
+    status_code: ClassVar[int] = 204
+
+
+DeleteAuthSchemeConfigResult = DeleteAuthSchemeConfig204
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1070,48 +1226,6 @@ DeleteConnectionResult = DeleteConnection204
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListConnectorVersionsRequest:
-    """Inputs of `list_connector_versions`: List a connector's versions"""
-
-    organisation_id: str
-    connector_id: str
-    first: int
-    after: str | None
-    before: str | None
-
-
-@dataclass(frozen=True)
-class ListConnectorVersions200:
-    """200: A page of versions."""
-
-    body: models.ConnectorVersionPageResponse
-    status_code: ClassVar[int] = 200
-
-
-ListConnectorVersionsResult = ListConnectorVersions200
-
-
-@dataclass(frozen=True, kw_only=True)
-class CreateConnectorVersionRequest:
-    """Inputs of `create_connector_version`: Create a connector version"""
-
-    organisation_id: str
-    connector_id: str
-    body: models.ConnectorVersionCreate
-
-
-@dataclass(frozen=True)
-class CreateConnectorVersion201:
-    """201: The new version."""
-
-    body: models.ConnectorVersionResponse
-    status_code: ClassVar[int] = 201
-
-
-CreateConnectorVersionResult = CreateConnectorVersion201
-
-
-@dataclass(frozen=True, kw_only=True)
 class GetConnectorVersionRequest:
     """Inputs of `get_connector_version`: Get a connector version"""
 
@@ -1170,26 +1284,6 @@ class DeleteConnectorVersion204:
 
 
 DeleteConnectorVersionResult = DeleteConnectorVersion204
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImportPublicConnectorVersionRequest:
-    """Inputs of `import_public_connector_version`: Import a public connector version"""
-
-    organisation_id: str
-    connector_id: str
-    version: str
-
-
-@dataclass(frozen=True)
-class ImportPublicConnectorVersion200:
-    """200: The connector."""
-
-    body: models.ConnectorResponse
-    status_code: ClassVar[int] = 200
-
-
-ImportPublicConnectorVersionResult = ImportPublicConnectorVersion200
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1278,70 +1372,6 @@ CreateActionResult = CreateAction201
 
 
 @dataclass(frozen=True, kw_only=True)
-class GetActionRequest:
-    """Inputs of `get_action`: Get an action"""
-
-    organisation_id: str
-    connector_id: str
-    version: str
-    action_name: str
-
-
-@dataclass(frozen=True)
-class GetAction200:
-    """200: The action."""
-
-    body: models.ActionResponse
-    status_code: ClassVar[int] = 200
-
-
-GetActionResult = GetAction200
-
-
-@dataclass(frozen=True, kw_only=True)
-class UpdateActionRequest:
-    """Inputs of `update_action`: Replace an action"""
-
-    organisation_id: str
-    connector_id: str
-    version: str
-    action_name: str
-    body: models.ActionRequest
-
-
-@dataclass(frozen=True)
-class UpdateAction200:
-    """200: The action."""
-
-    body: models.ActionResponse
-    status_code: ClassVar[int] = 200
-
-
-UpdateActionResult = UpdateAction200
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeleteActionRequest:
-    """Inputs of `delete_action`: Delete an action"""
-
-    organisation_id: str
-    connector_id: str
-    version: str
-    action_name: str
-
-
-@dataclass(frozen=True)
-class DeleteAction204:
-    """204: Deleted."""
-
-    body: None = None
-    status_code: ClassVar[int] = 204
-
-
-DeleteActionResult = DeleteAction204
-
-
-@dataclass(frozen=True, kw_only=True)
 class ListTriggersRequest:
     """Inputs of `list_triggers`: List a connector version's triggers"""
 
@@ -1384,70 +1414,6 @@ class CreateTrigger201:
 
 
 CreateTriggerResult = CreateTrigger201
-
-
-@dataclass(frozen=True, kw_only=True)
-class GetTriggerRequest:
-    """Inputs of `get_trigger`: Get a trigger"""
-
-    organisation_id: str
-    connector_id: str
-    version: str
-    trigger_name: str
-
-
-@dataclass(frozen=True)
-class GetTrigger200:
-    """200: The trigger."""
-
-    body: models.TriggerResponse
-    status_code: ClassVar[int] = 200
-
-
-GetTriggerResult = GetTrigger200
-
-
-@dataclass(frozen=True, kw_only=True)
-class UpdateTriggerRequest:
-    """Inputs of `update_trigger`: Replace a trigger"""
-
-    organisation_id: str
-    connector_id: str
-    version: str
-    trigger_name: str
-    body: models.TriggerRequest
-
-
-@dataclass(frozen=True)
-class UpdateTrigger200:
-    """200: The trigger."""
-
-    body: models.TriggerResponse
-    status_code: ClassVar[int] = 200
-
-
-UpdateTriggerResult = UpdateTrigger200
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeleteTriggerRequest:
-    """Inputs of `delete_trigger`: Delete a trigger"""
-
-    organisation_id: str
-    connector_id: str
-    version: str
-    trigger_name: str
-
-
-@dataclass(frozen=True)
-class DeleteTrigger204:
-    """204: Deleted."""
-
-    body: None = None
-    status_code: ClassVar[int] = 204
-
-
-DeleteTriggerResult = DeleteTrigger204
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1518,6 +1484,154 @@ DeleteDefinitionsResult = DeleteDefinitions204
 
 
 @dataclass(frozen=True, kw_only=True)
+class ImportPublicConnectorVersionRequest:
+    """Inputs of `import_public_connector_version`: Import a public connector version"""
+
+    organisation_id: str
+    connector_id: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ImportPublicConnectorVersion200:
+    """200: The connector."""
+
+    body: models.ConnectorResponse
+    status_code: ClassVar[int] = 200
+
+
+ImportPublicConnectorVersionResult = ImportPublicConnectorVersion200
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetActionRequest:
+    """Inputs of `get_action`: Get an action"""
+
+    organisation_id: str
+    connector_id: str
+    version: str
+    action_name: str
+
+
+@dataclass(frozen=True)
+class GetAction200:
+    """200: The action."""
+
+    body: models.ActionResponse
+    status_code: ClassVar[int] = 200
+
+
+GetActionResult = GetAction200
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateActionRequest:
+    """Inputs of `update_action`: Replace an action"""
+
+    organisation_id: str
+    connector_id: str
+    version: str
+    action_name: str
+    body: models.ActionRequest
+
+
+@dataclass(frozen=True)
+class UpdateAction200:
+    """200: The action."""
+
+    body: models.ActionResponse
+    status_code: ClassVar[int] = 200
+
+
+UpdateActionResult = UpdateAction200
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteActionRequest:
+    """Inputs of `delete_action`: Delete an action"""
+
+    organisation_id: str
+    connector_id: str
+    version: str
+    action_name: str
+
+
+@dataclass(frozen=True)
+class DeleteAction204:
+    """204: Deleted."""
+
+    body: None = None
+    status_code: ClassVar[int] = 204
+
+
+DeleteActionResult = DeleteAction204
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetTriggerRequest:
+    """Inputs of `get_trigger`: Get a trigger"""
+
+    organisation_id: str
+    connector_id: str
+    version: str
+    trigger_name: str
+
+
+@dataclass(frozen=True)
+class GetTrigger200:
+    """200: The trigger."""
+
+    body: models.TriggerResponse
+    status_code: ClassVar[int] = 200
+
+
+GetTriggerResult = GetTrigger200
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateTriggerRequest:
+    """Inputs of `update_trigger`: Replace a trigger"""
+
+    organisation_id: str
+    connector_id: str
+    version: str
+    trigger_name: str
+    body: models.TriggerRequest
+
+
+@dataclass(frozen=True)
+class UpdateTrigger200:
+    """200: The trigger."""
+
+    body: models.TriggerResponse
+    status_code: ClassVar[int] = 200
+
+
+UpdateTriggerResult = UpdateTrigger200
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteTriggerRequest:
+    """Inputs of `delete_trigger`: Delete a trigger"""
+
+    organisation_id: str
+    connector_id: str
+    version: str
+    trigger_name: str
+
+
+@dataclass(frozen=True)
+class DeleteTrigger204:
+    """204: Deleted."""
+
+    body: None = None
+    status_code: ClassVar[int] = 204
+
+
+DeleteTriggerResult = DeleteTrigger204
+
+
+@dataclass(frozen=True, kw_only=True)
 class GetDefinitionRequest:
     """Inputs of `get_definition`: Get a definition"""
 
@@ -1581,120 +1695,6 @@ class DeleteDefinition204:
 DeleteDefinitionResult = DeleteDefinition204
 
 
-@dataclass(frozen=True, kw_only=True)
-class ListCredentialsRequest:
-    """Inputs of `list_credentials`: List credentials"""
-
-    organisation_id: str
-    first: int
-    after: str | None
-    before: str | None
-    type_: (
-        Literal[
-            "none",
-            "string",
-            "binary",
-            "basic-auth",
-            "oauth2-client",
-            "oauth2-code",
-            "oauth2-password",
-            "oauth2-token",
-            "custom-function",
-            "certificate",
-            "jwt-bearer",
-        ]
-        | None
-    )
-
-
-@dataclass(frozen=True)
-class ListCredentials200:
-    """200: A page of credentials."""
-
-    body: models.CredentialPageResponse
-    status_code: ClassVar[int] = 200
-
-
-ListCredentialsResult = ListCredentials200
-
-
-@dataclass(frozen=True, kw_only=True)
-class CreateCredentialRequest:
-    """Inputs of `create_credential`: Create a credential"""
-
-    organisation_id: str
-    body: models.CredentialRequest
-
-
-@dataclass(frozen=True)
-class CreateCredential201:
-    """201: The credential, secrets redacted."""
-
-    body: models.CredentialResponse
-    status_code: ClassVar[int] = 201
-
-
-CreateCredentialResult = CreateCredential201
-
-
-@dataclass(frozen=True, kw_only=True)
-class GetCredentialRequest:
-    """Inputs of `get_credential`: Get a credential"""
-
-    organisation_id: str
-    credential_id: str
-
-
-@dataclass(frozen=True)
-class GetCredential200:
-    """200: The credential, secrets redacted, with its usages."""
-
-    body: models.CredentialResponse
-    status_code: ClassVar[int] = 200
-
-
-GetCredentialResult = GetCredential200
-
-
-@dataclass(frozen=True, kw_only=True)
-class UpdateCredentialRequest:
-    """Inputs of `update_credential`: Replace a credential"""
-
-    organisation_id: str
-    credential_id: str
-    body: models.CredentialRequest
-
-
-@dataclass(frozen=True)
-class UpdateCredential200:
-    """200: The credential, secrets redacted."""
-
-    body: models.CredentialResponse
-    status_code: ClassVar[int] = 200
-
-
-UpdateCredentialResult = UpdateCredential200
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeleteCredentialRequest:
-    """Inputs of `delete_credential`: Delete a credential"""
-
-    organisation_id: str
-    credential_id: str
-
-
-@dataclass(frozen=True)
-class DeleteCredential204:
-    """204: Deleted."""
-
-    body: None = None
-    status_code: ClassVar[int] = 204
-
-
-DeleteCredentialResult = DeleteCredential204
-
-
 class VersoriConnectHandlers(Protocol):
     """Versori Connect: Connectors, connector versions, auth scheme configs, connections, credentials, and each version's actions, triggers and definitions (003)."""
 
@@ -1702,6 +1702,18 @@ class VersoriConnectHandlers(Protocol):
         self, request: ListConnectorsRequest, principal: Principal | None
     ) -> ListConnectorsResult:
         """GET /api/connect/v1/o/{organisation_id}/connectors: List connectors"""
+        ...
+
+    async def list_credentials(
+        self, request: ListCredentialsRequest, principal: Principal | None
+    ) -> ListCredentialsResult:
+        """GET /api/connect/v1/o/{organisation_id}/credentials: List credentials"""
+        ...
+
+    async def create_credential(
+        self, request: CreateCredentialRequest, principal: Principal | None
+    ) -> CreateCredentialResult:
+        """POST /api/connect/v1/o/{organisation_id}/credentials: Create a credential"""
         ...
 
     async def create_http_connector(
@@ -1732,16 +1744,20 @@ class VersoriConnectHandlers(Protocol):
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}: Delete a connector"""
         ...
 
-    async def upsert_auth_scheme_config(
-        self, request: UpsertAuthSchemeConfigRequest, principal: Principal | None
-    ) -> UpsertAuthSchemeConfigResult:
-        """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}: Create or replace an auth scheme config"""
+    async def get_credential(self, request: GetCredentialRequest, principal: Principal | None) -> GetCredentialResult:
+        """GET /api/connect/v1/o/{organisation_id}/credentials/{credential_id}: Get a credential"""
         ...
 
-    async def delete_auth_scheme_config(
-        self, request: DeleteAuthSchemeConfigRequest, principal: Principal | None
-    ) -> DeleteAuthSchemeConfigResult:
-        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}: Delete an auth scheme config"""
+    async def update_credential(
+        self, request: UpdateCredentialRequest, principal: Principal | None
+    ) -> UpdateCredentialResult:
+        """PUT /api/connect/v1/o/{organisation_id}/credentials/{credential_id}: Replace a credential"""
+        ...
+
+    async def delete_credential(
+        self, request: DeleteCredentialRequest, principal: Principal | None
+    ) -> DeleteCredentialResult:
+        """DELETE /api/connect/v1/o/{organisation_id}/credentials/{credential_id}: Delete a credential"""
         ...
 
     async def list_connections(
@@ -1754,6 +1770,30 @@ class VersoriConnectHandlers(Protocol):
         self, request: CreateConnectionRequest, principal: Principal | None
     ) -> CreateConnectionResult:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections: Create a connection"""
+        ...
+
+    async def list_connector_versions(
+        self, request: ListConnectorVersionsRequest, principal: Principal | None
+    ) -> ListConnectorVersionsResult:
+        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions: List a connector's versions"""
+        ...
+
+    async def create_connector_version(
+        self, request: CreateConnectorVersionRequest, principal: Principal | None
+    ) -> CreateConnectorVersionResult:
+        """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions: Create a connector version"""
+        ...
+
+    async def upsert_auth_scheme_config(
+        self, request: UpsertAuthSchemeConfigRequest, principal: Principal | None
+    ) -> UpsertAuthSchemeConfigResult:
+        """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}: Create or replace an auth scheme config"""
+        ...
+
+    async def delete_auth_scheme_config(
+        self, request: DeleteAuthSchemeConfigRequest, principal: Principal | None
+    ) -> DeleteAuthSchemeConfigResult:
+        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}: Delete an auth scheme config"""
         ...
 
     async def get_connection(self, request: GetConnectionRequest, principal: Principal | None) -> GetConnectionResult:
@@ -1772,18 +1812,6 @@ class VersoriConnectHandlers(Protocol):
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}: Delete a connection"""
         ...
 
-    async def list_connector_versions(
-        self, request: ListConnectorVersionsRequest, principal: Principal | None
-    ) -> ListConnectorVersionsResult:
-        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions: List a connector's versions"""
-        ...
-
-    async def create_connector_version(
-        self, request: CreateConnectorVersionRequest, principal: Principal | None
-    ) -> CreateConnectorVersionResult:
-        """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions: Create a connector version"""
-        ...
-
     async def get_connector_version(
         self, request: GetConnectorVersionRequest, principal: Principal | None
     ) -> GetConnectorVersionResult:
@@ -1800,12 +1828,6 @@ class VersoriConnectHandlers(Protocol):
         self, request: DeleteConnectorVersionRequest, principal: Principal | None
     ) -> DeleteConnectorVersionResult:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}: Delete a connector version"""
-        ...
-
-    async def import_public_connector_version(
-        self, request: ImportPublicConnectorVersionRequest, principal: Principal | None
-    ) -> ImportPublicConnectorVersionResult:
-        """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/library/import: Import a public connector version"""
         ...
 
     async def publish_connector_version(
@@ -1828,36 +1850,12 @@ class VersoriConnectHandlers(Protocol):
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions: Create an action"""
         ...
 
-    async def get_action(self, request: GetActionRequest, principal: Principal | None) -> GetActionResult:
-        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Get an action"""
-        ...
-
-    async def update_action(self, request: UpdateActionRequest, principal: Principal | None) -> UpdateActionResult:
-        """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Replace an action"""
-        ...
-
-    async def delete_action(self, request: DeleteActionRequest, principal: Principal | None) -> DeleteActionResult:
-        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Delete an action"""
-        ...
-
     async def list_triggers(self, request: ListTriggersRequest, principal: Principal | None) -> ListTriggersResult:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers: List a connector version's triggers"""
         ...
 
     async def create_trigger(self, request: CreateTriggerRequest, principal: Principal | None) -> CreateTriggerResult:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers: Create a trigger"""
-        ...
-
-    async def get_trigger(self, request: GetTriggerRequest, principal: Principal | None) -> GetTriggerResult:
-        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Get a trigger"""
-        ...
-
-    async def update_trigger(self, request: UpdateTriggerRequest, principal: Principal | None) -> UpdateTriggerResult:
-        """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Replace a trigger"""
-        ...
-
-    async def delete_trigger(self, request: DeleteTriggerRequest, principal: Principal | None) -> DeleteTriggerResult:
-        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Delete a trigger"""
         ...
 
     async def list_definitions(
@@ -1878,6 +1876,36 @@ class VersoriConnectHandlers(Protocol):
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions: Delete definitions"""
         ...
 
+    async def import_public_connector_version(
+        self, request: ImportPublicConnectorVersionRequest, principal: Principal | None
+    ) -> ImportPublicConnectorVersionResult:
+        """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/library/import: Import a public connector version"""
+        ...
+
+    async def get_action(self, request: GetActionRequest, principal: Principal | None) -> GetActionResult:
+        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Get an action"""
+        ...
+
+    async def update_action(self, request: UpdateActionRequest, principal: Principal | None) -> UpdateActionResult:
+        """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Replace an action"""
+        ...
+
+    async def delete_action(self, request: DeleteActionRequest, principal: Principal | None) -> DeleteActionResult:
+        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Delete an action"""
+        ...
+
+    async def get_trigger(self, request: GetTriggerRequest, principal: Principal | None) -> GetTriggerResult:
+        """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Get a trigger"""
+        ...
+
+    async def update_trigger(self, request: UpdateTriggerRequest, principal: Principal | None) -> UpdateTriggerResult:
+        """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Replace a trigger"""
+        ...
+
+    async def delete_trigger(self, request: DeleteTriggerRequest, principal: Principal | None) -> DeleteTriggerResult:
+        """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Delete a trigger"""
+        ...
+
     async def get_definition(self, request: GetDefinitionRequest, principal: Principal | None) -> GetDefinitionResult:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}: Get a definition"""
         ...
@@ -1892,34 +1920,6 @@ class VersoriConnectHandlers(Protocol):
         self, request: DeleteDefinitionRequest, principal: Principal | None
     ) -> DeleteDefinitionResult:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}: Delete a definition"""
-        ...
-
-    async def list_credentials(
-        self, request: ListCredentialsRequest, principal: Principal | None
-    ) -> ListCredentialsResult:
-        """GET /api/connect/v1/o/{organisation_id}/credentials: List credentials"""
-        ...
-
-    async def create_credential(
-        self, request: CreateCredentialRequest, principal: Principal | None
-    ) -> CreateCredentialResult:
-        """POST /api/connect/v1/o/{organisation_id}/credentials: Create a credential"""
-        ...
-
-    async def get_credential(self, request: GetCredentialRequest, principal: Principal | None) -> GetCredentialResult:
-        """GET /api/connect/v1/o/{organisation_id}/credentials/{credential_id}: Get a credential"""
-        ...
-
-    async def update_credential(
-        self, request: UpdateCredentialRequest, principal: Principal | None
-    ) -> UpdateCredentialResult:
-        """PUT /api/connect/v1/o/{organisation_id}/credentials/{credential_id}: Replace a credential"""
-        ...
-
-    async def delete_credential(
-        self, request: DeleteCredentialRequest, principal: Principal | None
-    ) -> DeleteCredentialResult:
-        """DELETE /api/connect/v1/o/{organisation_id}/credentials/{credential_id}: Delete a credential"""
         ...
 
 

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import to_jsonable_python
 
 from .. import models
 from . import handlers as h
@@ -38,11 +38,18 @@ def respond(result: Any, documented: dict[int, str | None]) -> Response:
         raise Problem(500, f"handler answered undocumented status {status}")
     if result.body is None or documented[status] is None:
         return Response(status_code=status)
-    if isinstance(result.body, BaseModel):
-        content = result.body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    else:
-        content = jsonable_encoder(result.body)
-    return JSONResponse(content, status_code=status, media_type=documented[status])
+    return JSONResponse(dump(result.body), status_code=status, media_type=documented[status])
+
+
+def dump(value: Any) -> Any:
+    """JSON of a response value: models with only the fields that were set (absent stays absent, not null)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, (list, tuple)):
+        return [dump(item) for item in value]
+    if isinstance(value, dict):
+        return {key: dump(item) for key, item in value.items()}
+    return to_jsonable_python(value)
 
 
 def external_services_router(handlers: h.ExternalServicesHandlers, authenticator: Authenticator) -> APIRouter:
@@ -534,6 +541,198 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
             },
         )
 
+    @router.post(
+        "/api/environments/{environment_id}/external_data_sources/check_cdc_prerequisites/",
+        operation_id="check_cdc_prerequisites",
+        summary="Create environments external data sources check cdc prerequisites",
+        status_code=200,
+        response_model=None,
+    )
+    async def check_cdc_prerequisites(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    (
+                        (("bearerAuth", ("external_data_source:write",)),),
+                        (("apiKeyAuth", ("external_data_source:write",)),),
+                    ),
+                    authenticator,
+                )
+            ),
+        ],
+        environment_id: Annotated[
+            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
+        ],
+        body: Annotated[models.CheckCdcPrerequisitesInputRequest, Body()],
+    ) -> Response:
+        """Create environments external data sources check cdc prerequisites"""
+        request = h.CheckCdcPrerequisitesRequest(
+            environment_id=environment_id,
+            body=body,
+        )
+        result = await handlers.check_cdc_prerequisites(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.get(
+        "/api/environments/{environment_id}/external_data_sources/connections/",
+        operation_id="list_external_data_source_connections",
+        summary="List all environments external data sources connections",
+        status_code=200,
+        response_model=None,
+    )
+    async def list_external_data_source_connections(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    (
+                        (("bearerAuth", ("external_data_source:read",)),),
+                        (("apiKeyAuth", ("external_data_source:read",)),),
+                    ),
+                    authenticator,
+                )
+            ),
+        ],
+        environment_id: Annotated[
+            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
+        ],
+        limit: Annotated[int, Query(alias="limit", ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
+        search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
+    ) -> Response:
+        """List all environments external data sources connections"""
+        request = h.ListExternalDataSourceConnectionsRequest(
+            environment_id=environment_id,
+            limit=limit,
+            offset=offset,
+            search=search,
+        )
+        result = await handlers.list_external_data_source_connections(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.post(
+        "/api/environments/{environment_id}/external_data_sources/database_schema/",
+        operation_id="get_database_schema",
+        summary="Create environments external data sources database schema",
+        status_code=200,
+        response_model=None,
+    )
+    async def get_database_schema(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    (
+                        (("bearerAuth", ("external_data_source:write",)),),
+                        (("apiKeyAuth", ("external_data_source:write",)),),
+                    ),
+                    authenticator,
+                )
+            ),
+        ],
+        environment_id: Annotated[
+            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
+        ],
+        body: Annotated[models.DatabaseSchemaInput, Body()],
+    ) -> Response:
+        """Create environments external data sources database schema"""
+        request = h.GetDatabaseSchemaRequest(
+            environment_id=environment_id,
+            body=body,
+        )
+        result = await handlers.get_database_schema(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.post(
+        "/api/environments/{environment_id}/external_data_sources/source_prefix/",
+        operation_id="check_source_prefix",
+        summary="Create environments external data sources source prefix",
+        status_code=200,
+        response_model=None,
+    )
+    async def check_source_prefix(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    (
+                        (("bearerAuth", ("external_data_source:write",)),),
+                        (("apiKeyAuth", ("external_data_source:write",)),),
+                    ),
+                    authenticator,
+                )
+            ),
+        ],
+        environment_id: Annotated[
+            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
+        ],
+        body: Annotated[models.SourcePrefixInput, Body()],
+    ) -> Response:
+        """Create environments external data sources source prefix"""
+        request = h.CheckSourcePrefixRequest(
+            environment_id=environment_id,
+            body=body,
+        )
+        result = await handlers.check_source_prefix(request, principal)
+        return respond(
+            result,
+            {
+                200: None,
+            },
+        )
+
+    @router.get(
+        "/api/environments/{environment_id}/external_data_sources/wizard/",
+        operation_id="get_source_wizard",
+        summary="Retrieve environments external data sources wizard",
+        status_code=200,
+        response_model=None,
+    )
+    async def get_source_wizard(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    (
+                        (("bearerAuth", ("external_data_source:read",)),),
+                        (("apiKeyAuth", ("external_data_source:read",)),),
+                    ),
+                    authenticator,
+                )
+            ),
+        ],
+        environment_id: Annotated[
+            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
+        ],
+    ) -> Response:
+        """Retrieve environments external data sources wizard"""
+        request = h.GetSourceWizardRequest(
+            environment_id=environment_id,
+        )
+        result = await handlers.get_source_wizard(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/{id}/",
         operation_id="retrieve_external_data_source",
@@ -1018,198 +1217,6 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
             },
         )
 
-    @router.post(
-        "/api/environments/{environment_id}/external_data_sources/check_cdc_prerequisites/",
-        operation_id="check_cdc_prerequisites",
-        summary="Create environments external data sources check cdc prerequisites",
-        status_code=200,
-        response_model=None,
-    )
-    async def check_cdc_prerequisites(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
-        environment_id: Annotated[
-            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
-        ],
-        body: Annotated[models.CheckCdcPrerequisitesInputRequest, Body()],
-    ) -> Response:
-        """Create environments external data sources check cdc prerequisites"""
-        request = h.CheckCdcPrerequisitesRequest(
-            environment_id=environment_id,
-            body=body,
-        )
-        result = await handlers.check_cdc_prerequisites(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
-    @router.get(
-        "/api/environments/{environment_id}/external_data_sources/connections/",
-        operation_id="list_external_data_source_connections",
-        summary="List all environments external data sources connections",
-        status_code=200,
-        response_model=None,
-    )
-    async def list_external_data_source_connections(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:read",)),),
-                        (("apiKeyAuth", ("external_data_source:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
-        environment_id: Annotated[
-            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
-        ],
-        limit: Annotated[int, Query(alias="limit", ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
-        search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
-    ) -> Response:
-        """List all environments external data sources connections"""
-        request = h.ListExternalDataSourceConnectionsRequest(
-            environment_id=environment_id,
-            limit=limit,
-            offset=offset,
-            search=search,
-        )
-        result = await handlers.list_external_data_source_connections(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
-    @router.post(
-        "/api/environments/{environment_id}/external_data_sources/database_schema/",
-        operation_id="get_database_schema",
-        summary="Create environments external data sources database schema",
-        status_code=200,
-        response_model=None,
-    )
-    async def get_database_schema(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
-        environment_id: Annotated[
-            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
-        ],
-        body: Annotated[models.DatabaseSchemaInput, Body()],
-    ) -> Response:
-        """Create environments external data sources database schema"""
-        request = h.GetDatabaseSchemaRequest(
-            environment_id=environment_id,
-            body=body,
-        )
-        result = await handlers.get_database_schema(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
-    @router.post(
-        "/api/environments/{environment_id}/external_data_sources/source_prefix/",
-        operation_id="check_source_prefix",
-        summary="Create environments external data sources source prefix",
-        status_code=200,
-        response_model=None,
-    )
-    async def check_source_prefix(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
-        environment_id: Annotated[
-            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
-        ],
-        body: Annotated[models.SourcePrefixInput, Body()],
-    ) -> Response:
-        """Create environments external data sources source prefix"""
-        request = h.CheckSourcePrefixRequest(
-            environment_id=environment_id,
-            body=body,
-        )
-        result = await handlers.check_source_prefix(request, principal)
-        return respond(
-            result,
-            {
-                200: None,
-            },
-        )
-
-    @router.get(
-        "/api/environments/{environment_id}/external_data_sources/wizard/",
-        operation_id="get_source_wizard",
-        summary="Retrieve environments external data sources wizard",
-        status_code=200,
-        response_model=None,
-    )
-    async def get_source_wizard(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:read",)),),
-                        (("apiKeyAuth", ("external_data_source:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
-        environment_id: Annotated[
-            str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
-        ],
-    ) -> Response:
-        """Retrieve environments external data sources wizard"""
-        request = h.GetSourceWizardRequest(
-            environment_id=environment_id,
-        )
-        result = await handlers.get_source_wizard(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
     return router
 
 
@@ -1255,6 +1262,93 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             result,
             {
                 200: "application/json",
+            },
+        )
+
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/credentials",
+        operation_id="list_credentials",
+        summary="List credentials",
+        status_code=200,
+        response_model=None,
+    )
+    async def list_credentials(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("credentials:read",)),), (("apiKeyAuth", ("credentials:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
+        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
+        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
+        type_: Annotated[
+            Literal[
+                "none",
+                "string",
+                "binary",
+                "basic-auth",
+                "oauth2-client",
+                "oauth2-code",
+                "oauth2-password",
+                "oauth2-token",
+                "custom-function",
+                "certificate",
+                "jwt-bearer",
+            ]
+            | None,
+            Query(alias="type"),
+        ] = None,
+    ) -> Response:
+        """List credentials"""
+        request = h.ListCredentialsRequest(
+            organisation_id=organisation_id,
+            first=first,
+            after=after,
+            before=before,
+            type_=type_,
+        )
+        result = await handlers.list_credentials(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.post(
+        "/api/connect/v1/o/{organisation_id}/credentials",
+        operation_id="create_credential",
+        summary="Create a credential",
+        status_code=201,
+        response_model=None,
+    )
+    async def create_credential(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
+                    authenticator,
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        body: Annotated[models.CredentialRequest, Body()],
+    ) -> Response:
+        """Create a credential"""
+        request = h.CreateCredentialRequest(
+            organisation_id=organisation_id,
+            body=body,
+        )
+        result = await handlers.create_credential(request, principal)
+        return respond(
+            result,
+            {
+                201: "application/json",
             },
         )
 
@@ -1420,35 +1514,66 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             },
         )
 
-    @router.put(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}",
-        operation_id="upsert_auth_scheme_config",
-        summary="Create or replace an auth scheme config",
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
+        operation_id="get_credential",
+        summary="Get a credential",
         status_code=200,
         response_model=None,
     )
-    async def upsert_auth_scheme_config(
+    async def get_credential(
         principal: Annotated[
             Principal | None,
             Depends(
                 requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                    ((("bearerAuth", ("credentials:read",)),), (("apiKeyAuth", ("credentials:read",)),)), authenticator
                 )
             ),
         ],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
-        body: Annotated[models.AuthSchemeConfigRequest, Body()],
+        credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
-        """Create or replace an auth scheme config"""
-        request = h.UpsertAuthSchemeConfigRequest(
+        """Get a credential"""
+        request = h.GetCredentialRequest(
             organisation_id=organisation_id,
-            connector_id=connector_id,
-            auth_scheme_config_id=auth_scheme_config_id,
+            credential_id=credential_id,
+        )
+        result = await handlers.get_credential(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.put(
+        "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
+        operation_id="update_credential",
+        summary="Replace a credential",
+        status_code=200,
+        response_model=None,
+    )
+    async def update_credential(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
+                    authenticator,
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        body: Annotated[models.CredentialRequest, Body()],
+    ) -> Response:
+        """Replace a credential"""
+        request = h.UpdateCredentialRequest(
+            organisation_id=organisation_id,
+            credential_id=credential_id,
             body=body,
         )
-        result = await handlers.upsert_auth_scheme_config(request, principal)
+        result = await handlers.update_credential(request, principal)
         return respond(
             result,
             {
@@ -1457,32 +1582,31 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         )
 
     @router.delete(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}",
-        operation_id="delete_auth_scheme_config",
-        summary="Delete an auth scheme config",
+        "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
+        operation_id="delete_credential",
+        summary="Delete a credential",
         status_code=204,
         response_model=None,
     )
-    async def delete_auth_scheme_config(
+    async def delete_credential(
         principal: Annotated[
             Principal | None,
             Depends(
                 requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
+                    authenticator,
                 )
             ),
         ],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
+        credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
-        """Delete an auth scheme config"""
-        request = h.DeleteAuthSchemeConfigRequest(
+        """Delete a credential"""
+        request = h.DeleteCredentialRequest(
             organisation_id=organisation_id,
-            connector_id=connector_id,
-            auth_scheme_config_id=auth_scheme_config_id,
+            credential_id=credential_id,
         )
-        result = await handlers.delete_auth_scheme_config(request, principal)
+        result = await handlers.delete_credential(request, principal)
         return respond(
             result,
             {
@@ -1559,6 +1683,148 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             result,
             {
                 200: "application/json",
+            },
+        )
+
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions",
+        operation_id="list_connector_versions",
+        summary="List a connector's versions",
+        status_code=200,
+        response_model=None,
+    )
+    async def list_connector_versions(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
+        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
+        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
+    ) -> Response:
+        """List a connector's versions"""
+        request = h.ListConnectorVersionsRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            first=first,
+            after=after,
+            before=before,
+        )
+        result = await handlers.list_connector_versions(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.post(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions",
+        operation_id="create_connector_version",
+        summary="Create a connector version",
+        status_code=201,
+        response_model=None,
+    )
+    async def create_connector_version(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        body: Annotated[models.ConnectorVersionCreate, Body()],
+    ) -> Response:
+        """Create a connector version"""
+        request = h.CreateConnectorVersionRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            body=body,
+        )
+        result = await handlers.create_connector_version(request, principal)
+        return respond(
+            result,
+            {
+                201: "application/json",
+            },
+        )
+
+    @router.put(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}",
+        operation_id="upsert_auth_scheme_config",
+        summary="Create or replace an auth scheme config",
+        status_code=200,
+        response_model=None,
+    )
+    async def upsert_auth_scheme_config(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
+        body: Annotated[models.AuthSchemeConfigRequest, Body()],
+    ) -> Response:
+        """Create or replace an auth scheme config"""
+        request = h.UpsertAuthSchemeConfigRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            auth_scheme_config_id=auth_scheme_config_id,
+            body=body,
+        )
+        result = await handlers.upsert_auth_scheme_config(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.delete(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}",
+        operation_id="delete_auth_scheme_config",
+        summary="Delete an auth scheme config",
+        status_code=204,
+        response_model=None,
+    )
+    async def delete_auth_scheme_config(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
+    ) -> Response:
+        """Delete an auth scheme config"""
+        request = h.DeleteAuthSchemeConfigRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            auth_scheme_config_id=auth_scheme_config_id,
+        )
+        result = await handlers.delete_auth_scheme_config(request, principal)
+        return respond(
+            result,
+            {
+                204: None,
             },
         )
 
@@ -1667,78 +1933,6 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         )
 
     @router.get(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions",
-        operation_id="list_connector_versions",
-        summary="List a connector's versions",
-        status_code=200,
-        response_model=None,
-    )
-    async def list_connector_versions(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
-        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
-        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
-    ) -> Response:
-        """List a connector's versions"""
-        request = h.ListConnectorVersionsRequest(
-            organisation_id=organisation_id,
-            connector_id=connector_id,
-            first=first,
-            after=after,
-            before=before,
-        )
-        result = await handlers.list_connector_versions(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
-    @router.post(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions",
-        operation_id="create_connector_version",
-        summary="Create a connector version",
-        status_code=201,
-        response_model=None,
-    )
-    async def create_connector_version(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.ConnectorVersionCreate, Body()],
-    ) -> Response:
-        """Create a connector version"""
-        request = h.CreateConnectorVersionRequest(
-            organisation_id=organisation_id,
-            connector_id=connector_id,
-            body=body,
-        )
-        result = await handlers.create_connector_version(request, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
-
-    @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}",
         operation_id="get_connector_version",
         summary="Get a connector version",
@@ -1839,40 +2033,6 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             result,
             {
                 204: None,
-            },
-        )
-
-    @router.post(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/library/import",
-        operation_id="import_public_connector_version",
-        summary="Import a public connector version",
-        status_code=200,
-        response_model=None,
-    )
-    async def import_public_connector_version(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-    ) -> Response:
-        """Import a public connector version"""
-        request = h.ImportPublicConnectorVersionRequest(
-            organisation_id=organisation_id,
-            connector_id=connector_id,
-            version=version,
-        )
-        result = await handlers.import_public_connector_version(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
             },
         )
 
@@ -2023,6 +2183,234 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         )
 
     @router.get(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
+        operation_id="list_triggers",
+        summary="List a connector version's triggers",
+        status_code=200,
+        response_model=None,
+    )
+    async def list_triggers(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
+        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
+        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
+        name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
+    ) -> Response:
+        """List a connector version's triggers"""
+        request = h.ListTriggersRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            first=first,
+            after=after,
+            before=before,
+            name=name,
+        )
+        result = await handlers.list_triggers(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.post(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
+        operation_id="create_trigger",
+        summary="Create a trigger",
+        status_code=201,
+        response_model=None,
+    )
+    async def create_trigger(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        body: Annotated[models.TriggerRequest, Body()],
+    ) -> Response:
+        """Create a trigger"""
+        request = h.CreateTriggerRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            body=body,
+        )
+        result = await handlers.create_trigger(request, principal)
+        return respond(
+            result,
+            {
+                201: "application/json",
+            },
+        )
+
+    @router.get(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
+        operation_id="list_definitions",
+        summary="List a connector version's definitions",
+        status_code=200,
+        response_model=None,
+    )
+    async def list_definitions(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
+        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
+        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
+        name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
+    ) -> Response:
+        """List a connector version's definitions"""
+        request = h.ListDefinitionsRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            first=first,
+            after=after,
+            before=before,
+            name=name,
+        )
+        result = await handlers.list_definitions(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.post(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
+        operation_id="create_definitions",
+        summary="Create definitions",
+        status_code=201,
+        response_model=None,
+    )
+    async def create_definitions(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        body: Annotated[models.DefinitionListRequest, Body()],
+    ) -> Response:
+        """Create definitions"""
+        request = h.CreateDefinitionsRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            body=body,
+        )
+        result = await handlers.create_definitions(request, principal)
+        return respond(
+            result,
+            {
+                201: "application/json",
+            },
+        )
+
+    @router.delete(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
+        operation_id="delete_definitions",
+        summary="Delete definitions",
+        status_code=204,
+        response_model=None,
+    )
+    async def delete_definitions(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        body: Annotated[models.DefinitionsDelete, Body()],
+        force: Annotated[bool, Query(alias="force")] = False,
+    ) -> Response:
+        """Delete definitions"""
+        request = h.DeleteDefinitionsRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+            force=force,
+            body=body,
+        )
+        result = await handlers.delete_definitions(request, principal)
+        return respond(
+            result,
+            {
+                204: None,
+            },
+        )
+
+    @router.post(
+        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/library/import",
+        operation_id="import_public_connector_version",
+        summary="Import a public connector version",
+        status_code=200,
+        response_model=None,
+    )
+    async def import_public_connector_version(
+        principal: Annotated[
+            Principal | None,
+            Depends(
+                requires(
+                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
+                )
+            ),
+        ],
+        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+    ) -> Response:
+        """Import a public connector version"""
+        request = h.ImportPublicConnectorVersionRequest(
+            organisation_id=organisation_id,
+            connector_id=connector_id,
+            version=version,
+        )
+        result = await handlers.import_public_connector_version(request, principal)
+        return respond(
+            result,
+            {
+                200: "application/json",
+            },
+        )
+
+    @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
         operation_id="get_action",
         summary="Get an action",
@@ -2135,84 +2523,6 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             result,
             {
                 204: None,
-            },
-        )
-
-    @router.get(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
-        operation_id="list_triggers",
-        summary="List a connector version's triggers",
-        status_code=200,
-        response_model=None,
-    )
-    async def list_triggers(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
-        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
-        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
-        name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
-    ) -> Response:
-        """List a connector version's triggers"""
-        request = h.ListTriggersRequest(
-            organisation_id=organisation_id,
-            connector_id=connector_id,
-            version=version,
-            first=first,
-            after=after,
-            before=before,
-            name=name,
-        )
-        result = await handlers.list_triggers(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
-    @router.post(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
-        operation_id="create_trigger",
-        summary="Create a trigger",
-        status_code=201,
-        response_model=None,
-    )
-    async def create_trigger(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        body: Annotated[models.TriggerRequest, Body()],
-    ) -> Response:
-        """Create a trigger"""
-        request = h.CreateTriggerRequest(
-            organisation_id=organisation_id,
-            connector_id=connector_id,
-            version=version,
-            body=body,
-        )
-        result = await handlers.create_trigger(request, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
             },
         )
 
@@ -2333,122 +2643,6 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         )
 
     @router.get(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
-        operation_id="list_definitions",
-        summary="List a connector version's definitions",
-        status_code=200,
-        response_model=None,
-    )
-    async def list_definitions(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
-        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
-        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
-        name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
-    ) -> Response:
-        """List a connector version's definitions"""
-        request = h.ListDefinitionsRequest(
-            organisation_id=organisation_id,
-            connector_id=connector_id,
-            version=version,
-            first=first,
-            after=after,
-            before=before,
-            name=name,
-        )
-        result = await handlers.list_definitions(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
-    @router.post(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
-        operation_id="create_definitions",
-        summary="Create definitions",
-        status_code=201,
-        response_model=None,
-    )
-    async def create_definitions(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        body: Annotated[models.DefinitionListRequest, Body()],
-    ) -> Response:
-        """Create definitions"""
-        request = h.CreateDefinitionsRequest(
-            organisation_id=organisation_id,
-            connector_id=connector_id,
-            version=version,
-            body=body,
-        )
-        result = await handlers.create_definitions(request, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
-
-    @router.delete(
-        "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
-        operation_id="delete_definitions",
-        summary="Delete definitions",
-        status_code=204,
-        response_model=None,
-    )
-    async def delete_definitions(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        body: Annotated[models.DefinitionsDelete, Body()],
-        force: Annotated[bool, Query(alias="force")] = False,
-    ) -> Response:
-        """Delete definitions"""
-        request = h.DeleteDefinitionsRequest(
-            organisation_id=organisation_id,
-            connector_id=connector_id,
-            version=version,
-            force=force,
-            body=body,
-        )
-        result = await handlers.delete_definitions(request, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
-
-    @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
         operation_id="get_definition",
         summary="Get a definition",
@@ -2557,193 +2751,6 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             definition_name=definition_name,
         )
         result = await handlers.delete_definition(request, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
-
-    @router.get(
-        "/api/connect/v1/o/{organisation_id}/credentials",
-        operation_id="list_credentials",
-        summary="List credentials",
-        status_code=200,
-        response_model=None,
-    )
-    async def list_credentials(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:read",)),), (("apiKeyAuth", ("credentials:read",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
-        after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
-        before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
-        type_: Annotated[
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None,
-            Query(alias="type"),
-        ] = None,
-    ) -> Response:
-        """List credentials"""
-        request = h.ListCredentialsRequest(
-            organisation_id=organisation_id,
-            first=first,
-            after=after,
-            before=before,
-            type_=type_,
-        )
-        result = await handlers.list_credentials(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
-    @router.post(
-        "/api/connect/v1/o/{organisation_id}/credentials",
-        operation_id="create_credential",
-        summary="Create a credential",
-        status_code=201,
-        response_model=None,
-    )
-    async def create_credential(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
-                    authenticator,
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.CredentialRequest, Body()],
-    ) -> Response:
-        """Create a credential"""
-        request = h.CreateCredentialRequest(
-            organisation_id=organisation_id,
-            body=body,
-        )
-        result = await handlers.create_credential(request, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
-
-    @router.get(
-        "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
-        operation_id="get_credential",
-        summary="Get a credential",
-        status_code=200,
-        response_model=None,
-    )
-    async def get_credential(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:read",)),), (("apiKeyAuth", ("credentials:read",)),)), authenticator
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-    ) -> Response:
-        """Get a credential"""
-        request = h.GetCredentialRequest(
-            organisation_id=organisation_id,
-            credential_id=credential_id,
-        )
-        result = await handlers.get_credential(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
-    @router.put(
-        "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
-        operation_id="update_credential",
-        summary="Replace a credential",
-        status_code=200,
-        response_model=None,
-    )
-    async def update_credential(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
-                    authenticator,
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.CredentialRequest, Body()],
-    ) -> Response:
-        """Replace a credential"""
-        request = h.UpdateCredentialRequest(
-            organisation_id=organisation_id,
-            credential_id=credential_id,
-            body=body,
-        )
-        result = await handlers.update_credential(request, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
-
-    @router.delete(
-        "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
-        operation_id="delete_credential",
-        summary="Delete a credential",
-        status_code=204,
-        response_model=None,
-    )
-    async def delete_credential(
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
-                    authenticator,
-                )
-            ),
-        ],
-        organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-    ) -> Response:
-        """Delete a credential"""
-        request = h.DeleteCredentialRequest(
-            organisation_id=organisation_id,
-            credential_id=credential_id,
-        )
-        result = await handlers.delete_credential(request, principal)
         return respond(
             result,
             {
