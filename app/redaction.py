@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from integrations.server import Problem
+
 
 class SchemaWalker:
     def __init__(self, document: dict[str, Any]):
@@ -18,6 +20,17 @@ class SchemaWalker:
                 target = target.get(token.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
             schema = target
         return schema if isinstance(schema, dict) else {}
+
+    def required_on_write(self, schema: dict[str, Any], value: dict[str, Any]) -> list[str]:
+        """`x-required-on-write` of the schema, its allOf parts and its discriminated arm (not of anyOf guesses)."""
+        names = list(schema.get("x-required-on-write") or [])
+        for part in schema.get("allOf") or []:
+            names += self.required_on_write(self.deref(part), value)
+        discriminator = schema.get("discriminator") or {}
+        chosen = (discriminator.get("mapping") or {}).get(str(value.get(discriminator.get("propertyName", ""))))
+        if chosen:
+            names += self.required_on_write(self.deref({"$ref": chosen}), value)
+        return names
 
     def branches(self, schema: dict[str, Any], value: dict[str, Any]) -> list[dict[str, Any]]:
         """The schema and the subschemas that describe this object: allOf parts and the matching oneOf/anyOf arms."""
@@ -52,6 +65,10 @@ class SchemaWalker:
         schema = self.deref(schema)
         secrets: dict[str, Any] = {}
         if isinstance(value, dict):
+            missing = [name for name in self.required_on_write(schema, value) if name not in value]
+            if missing:
+                raise Problem(400, "a write-only value is missing",
+                              errors=[(f"{pointer}/{name}", "required when writing") for name in missing])
             public = {}
             for name, item in value.items():
                 sub = self.property_schema(schema, value, name)

@@ -150,6 +150,47 @@ def _rule_secrets(spec: LoadedSpec) -> Iterator[Diagnostic]:
                 )
 
 
+def _response_components(document: dict[str, Any]) -> set[str]:
+    """Names of component schemas a response body can contain, following $refs transitively."""
+    found: set[str] = set()
+    pending = [node for pointer, node in _walk(document.get("paths") or {}, "/paths") if "/responses/" in pointer]
+    pending += list(((document.get("components") or {}).get("responses") or {}).values())
+    while pending:
+        node = pending.pop()
+        for _, child in _walk(node):
+            if isinstance(child, dict) and isinstance(child.get("$ref"), str):
+                tokens = split_pointer(child["$ref"])
+                if tokens[:2] == ["components", "responses"] and len(tokens) == 3:
+                    pending.append(((document.get("components") or {}).get("responses") or {}).get(tokens[2]))
+                if tokens[:2] == ["components", "schemas"] and len(tokens) == 3 and tokens[2] not in found:
+                    found.add(tokens[2])
+                    pending.append(((document.get("components") or {}).get("schemas") or {}).get(tokens[2]))
+    return found
+
+
+def _rule_write_only_required(spec: LoadedSpec) -> Iterator[Diagnostic]:
+    """OpenAPI 3.0 said `required` on a writeOnly property applies to requests only; 3.1 dropped that, so such a
+    property makes every response that (rightly) omits it invalid. Say it with `x-required-on-write` instead."""
+    if spec_version(spec.document) != "3.1":
+        return
+    in_responses = _response_components(spec.document)
+    for pointer, schema in _schema_nodes(spec.document):
+        tokens = split_pointer(pointer)
+        if tokens[:2] == ["components", "schemas"] and tokens[2] not in in_responses:
+            continue  # never part of a response: writeOnly + required is harmless there
+        if tokens[:1] == ["paths"] and "responses" not in tokens:
+            continue
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        for name in schema.get("required") or []:
+            prop = properties.get(name)
+            if isinstance(prop, dict) and prop.get("writeOnly"):
+                yield spec.diagnostic(
+                    join_pointer(pointer, "required"),
+                    "write-only-required",
+                    f"writeOnly property {name!r} is required, so no response can be valid; list it in x-required-on-write",
+                )
+
+
 def _example_validator(spec: LoadedSpec) -> Callable[[str, Any], list[str]]:
     """Validate a value against the schema at a pointer, with refs resolved against the whole document."""
     from jsonschema import validators
@@ -235,6 +276,7 @@ def _rule_refs_and_unused(spec: LoadedSpec) -> Iterator[Diagnostic]:
 HOUSE_RULES: tuple[Callable[[LoadedSpec], Iterator[Diagnostic]], ...] = (
     _rule_operations,
     _rule_secrets,
+    _rule_write_only_required,
     _rule_examples,
     _rule_refs_and_unused,
 )

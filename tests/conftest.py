@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +17,27 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 
 @dataclass
 class Api:
+    """The running application; every response a test receives is also judged by openapi-core."""
+
     app: Any
     engine: Any
     keys: dict[str, str]
+    problems: list[str] = field(default_factory=list)
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        from .openapi_check import ValidatingTransport
+
+        return ValidatingTransport(httpx.ASGITransport(app=self.app), self.problems)
 
     def client(self, key: str | None = "admin", **options: Any) -> Any:
         from integrations.client import AsyncClient
 
         options.setdefault("api_key", self.keys[key] if key else None)
-        return AsyncClient("http://testserver", transport=httpx.ASGITransport(app=self.app), **options)
+        return AsyncClient("http://testserver", transport=self.transport(), **options)
 
     def raw(self, key: str | None = "admin") -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
-        return httpx.AsyncClient(base_url="http://testserver", transport=httpx.ASGITransport(app=self.app), headers=headers)
+        return httpx.AsyncClient(base_url="http://testserver", transport=self.transport(), headers=headers)
 
 
 def _engine(backend: str, tmp_path: Path) -> Any:
@@ -58,8 +66,10 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         "org": issue_key(engine, "01J9Z3Q8K2W6T4Y7B5N1M0C3XD", ALL_SCOPES),
         "org2": issue_key(engine, "01J9Z3Q8K2W6T4Y7B5N1M0C3XE", ALL_SCOPES),
     }
-    yield Api(app, engine, keys)
+    api = Api(app, engine, keys)
+    yield api
     engine.dispose()
+    assert api.problems == [], "responses that do not conform to the spec:\n" + "\n".join(api.problems)
 
 
 def run(coro: Any) -> Any:

@@ -30,6 +30,7 @@ def test_every_house_rule_fires_on_the_broken_spec() -> None:
         "operation-security",
         "operation-4xx",
         "secret-write-only",
+        "write-only-required",
         "example-valid",
         "no-unused-component",
     }
@@ -37,9 +38,10 @@ def test_every_house_rule_fires_on_the_broken_spec() -> None:
     assert ("operation-id", 8, "/paths/~1things/get/operationId") in messages  # not snake_case
     assert ("operation-id", 19, "/paths/~1things/post") in messages  # missing
     assert ("operation-tag", 26, "/paths/~1other/get/tags") in messages  # undeclared tag
-    assert ("secret-write-only", 41, "/components/schemas/Thing/properties/password") in messages
-    assert ("example-valid", 45, "/components/schemas/Thing/examples/0") in messages
-    assert ("no-unused-component", 46, "/components/schemas/Unused") in messages
+    assert ("secret-write-only", 43, "/components/schemas/Thing/properties/password") in messages
+    assert ("write-only-required", 39, "/components/schemas/Thing/required") in messages
+    assert ("example-valid", 47, "/components/schemas/Thing/examples/0") in messages
+    assert ("no-unused-component", 48, "/components/schemas/Unused") in messages
     # tokenEndpoint and a boolean `secret` flag are not secrets
     assert not any("tokenEndpoint" in p or p.endswith("/secret") for _, _, p, _ in found)
 

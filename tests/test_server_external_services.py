@@ -90,6 +90,10 @@ def test_unicode_name_pattern_and_length(api: Api) -> None:
         async with api.raw() as raw:
             ok = await raw.post(f"/environments/{ENV}/externalServices", json={"name": "Café Ünïcode – 1.0"})
             assert ok.status_code == 201
+            missing_key = await raw.post(f"/environments/{ENV}/externalServices", json={
+                "name": "No key", "authSchemes": [{"name": "k", "type": "API_KEY"}]})
+            assert missing_key.status_code == 400
+            assert missing_key.json()["errors"] == [{"pointer": "/authSchemes/0/key", "detail": "required when writing"}]
             for bad in ("a<b", "x" * 257, ""):
                 response = await raw.post(f"/environments/{ENV}/externalServices", json={"name": bad})
                 assert response.status_code == 400, bad

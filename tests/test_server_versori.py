@@ -127,6 +127,10 @@ def test_credentials_of_every_type_are_redacted(api: Api) -> None:
             with pytest.raises(BadRequestError):  # data does not fit the type
                 await v.create_credential(organisation_id=ORG, body=models.CredentialRequest.model_validate(
                     {"name": "bad", "type": "certificate", "data": {"username": "a", "password": "b"}}))
+            with pytest.raises(BadRequestError) as missing:  # the secret is required when writing
+                await v.create_credential(organisation_id=ORG, body=models.CredentialRequest.model_validate(
+                    {"name": "bad", "type": "basic-auth", "data": {"username": "a"}}))
+            assert missing.value.problem["errors"][0]["pointer"] == "/data/password"
             listed = await v.list_credentials(organisation_id=ORG, type_="basic-auth")
             assert [c.name for c in listed.items] == ["basic-auth cred"]
 

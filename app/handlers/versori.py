@@ -504,11 +504,17 @@ class VersoriConnect:
 
     def _credential_body(self, body: dict[str, Any]) -> dict[str, Any]:
         shape = CREDENTIAL_DATA[body["type"]]
+        data = body.get("data") or {}
         try:
-            shape.model_validate(body.get("data") or {})
+            shape.model_validate(data)
         except ValueError as exc:
             raise Problem(400, f"data does not fit a {body['type']} credential",
                           errors=[("/data", str(exc).splitlines()[0])]) from None
+        schema = self.store.walker.deref({"$ref": f"#/components/schemas/{shape.__name__.removesuffix('Request')}"})
+        missing = [name for name in schema.get("x-required-on-write") or [] if name not in data]
+        if missing:
+            raise Problem(400, f"a {body['type']} credential needs its secret",
+                          errors=[(f"/data/{name}", "required when writing") for name in missing])
         return body
 
     def _usages(self, tenant: str, credential_id: str) -> list[dict[str, str]]:

@@ -106,7 +106,7 @@ class ApiKeyAuthSchemeRequest(BaseModel):
     )
     name: AuthSchemeName
     type: Literal["API_KEY"]
-    key: str
+    key: str | None = None
     """
     The API key. Encrypted at rest and never returned.
     """
@@ -355,7 +355,7 @@ class BasicAuthSchemeRequest(BaseModel):
     name: AuthSchemeName
     type: Literal["BASIC"]
     username: str
-    password: str
+    password: str | None = None
     """
     Encrypted at rest and never returned.
     """
@@ -386,7 +386,7 @@ class BearerAuthSchemeRequest(BaseModel):
     )
     name: AuthSchemeName
     type: Literal["BEARER"]
-    token: str
+    token: str | None = None
     """
     The bearer token. Encrypted at rest and never returned.
     """
@@ -753,7 +753,7 @@ class CredentialDataBasicAuthRequest(BaseModel):
         populate_by_name=True,
     )
     username: str
-    password: str
+    password: str | None = None
 
 
 class CredentialDataBasicAuthResponse(BaseModel):
@@ -769,7 +769,7 @@ class CredentialDataBinaryRequest(BaseModel):
         extra="forbid",
         populate_by_name=True,
     )
-    valueBase64: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})]
+    valueBase64: Annotated[str | None, Field(json_schema_extra={"contentEncoding": "base64"})] = None
 
 
 class CredentialDataBinaryResponse(BaseModel):
@@ -788,7 +788,7 @@ class CredentialDataCertificateRequest(BaseModel):
     """
     PEM certificate.
     """
-    key: str
+    key: str | None = None
     """
     PEM private key.
     """
@@ -851,7 +851,7 @@ class CredentialDataJWTBearerRequest(BaseModel):
     subject: str | None = None
     audience: str
     algorithm: Algorithm1 | None = Algorithm1.RS256
-    privateKey: str
+    privateKey: str | None = None
 
 
 class CredentialDataJWTBearerResponse(BaseModel):
@@ -886,7 +886,7 @@ class CredentialDataOAuth2ClientRequest(BaseModel):
         populate_by_name=True,
     )
     clientId: str
-    clientSecret: str
+    clientSecret: str | None = None
     authorizeUrl: AnyUrl
     tokenUrl: AnyUrl
     scopes: list[str] | None = None
@@ -908,7 +908,7 @@ class CredentialDataOAuth2CodeRequest(BaseModel):
         extra="forbid",
         populate_by_name=True,
     )
-    code: str
+    code: str | None = None
     """
     Temporary authorization code.
     """
@@ -929,7 +929,7 @@ class CredentialDataOAuth2PasswordRequest(BaseModel):
         populate_by_name=True,
     )
     username: str
-    password: str
+    password: str | None = None
     clientId: str | None = None
     clientSecret: str | None = None
 
@@ -966,7 +966,7 @@ class CredentialDataStringRequest(BaseModel):
         extra="forbid",
         populate_by_name=True,
     )
-    value: str
+    value: str | None = None
 
 
 CredentialDataRequest = TypeAliasType(
@@ -2040,7 +2040,7 @@ class OAuth2AuthSchemeRequest(BaseModel):
     scope: list[str] | None = None
     tokenEndpoint: AnyUrl
     clientId: str
-    clientSecret: str
+    clientSecret: str | None = None
     """
     Encrypted at rest and never returned.
     """

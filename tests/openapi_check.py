@@ -1,0 +1,106 @@
+"""openapi-core as an independent judge: every response the tests see is validated against the bundled spec."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import httpx
+import regress
+from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+import openapi_schema_validator._regex as ecma
+
+from integrations.server import openapi_document
+
+
+class _UnicodeRegex:
+    """JSON Schema patterns are ECMA-262 in unicode mode (`\\p{L}`); openapi-schema-validator compiles them
+    with regress but without the `u` flag, which reads `\\p{L}` as the letters "p{L}"."""
+
+    def __new__(cls, pattern: str) -> Any:
+        return regress.Regex(pattern, flags="u")
+
+
+ecma._REGEX_CLASS = _UnicodeRegex
+
+
+class HttpxRequest:
+    def __init__(self, request: httpx.Request):
+        self.request = request
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(list(request.url.params.multi_items())),
+            header=Headers(list(request.headers.items())),
+            cookie=ImmutableMultiDict(),
+        )
+
+    @property
+    def host_url(self) -> str:
+        return f"{self.request.url.scheme}://{self.request.url.netloc.decode()}"
+
+    @property
+    def path(self) -> str:
+        return self.request.url.path
+
+    @property
+    def method(self) -> str:
+        return self.request.method.lower()
+
+    @property
+    def body(self) -> bytes | None:
+        return self.request.content or None
+
+    @property
+    def content_type(self) -> str:
+        return self.request.headers.get("content-type", "").lower()
+
+
+class HttpxResponse:
+    def __init__(self, response: httpx.Response):
+        self.response = response
+
+    @property
+    def data(self) -> bytes:
+        return self.response.content
+
+    @property
+    def status_code(self) -> int:
+        return self.response.status_code
+
+    @property
+    def content_type(self) -> str:
+        return self.response.headers.get("content-type", "").lower()
+
+    @property
+    def headers(self) -> Headers:
+        return Headers(list(self.response.headers.items()))
+
+
+@cache
+def spec_for(host_url: str) -> OpenAPI:
+    document = {**openapi_document(), "servers": [{"url": host_url}]}
+    return OpenAPI.from_dict(document, config=Config(extra_media_type_deserializers={"application/problem+json": json.loads}))
+
+
+def response_problems(request: httpx.Request, response: httpx.Response) -> list[str]:
+    """What openapi-core finds wrong with a response (status not documented, body or content type off)."""
+    wrapped = HttpxRequest(request)
+    result = spec_for(wrapped.host_url).unmarshal_response(wrapped, HttpxResponse(response))
+    return [f"{request.method} {request.url.path} -> {response.status_code}: {error}" for error in result.errors]
+
+
+class ValidatingTransport(httpx.AsyncBaseTransport):
+    """Passes requests through and records every response that does not conform to the spec."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, problems: list[str]):
+        self.inner = inner
+        self.problems = problems
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        self.problems.extend(response_problems(request, response))
+        return response
