@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+# (database, how the client reaches the server): in-process ASGI everywhere, a real uvicorn socket on SQLite.
+SETUPS = [("sqlite", "asgi"), ("sqlite", "socket")] + (
+    [("postgresql", "asgi")] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
 @dataclass
@@ -22,22 +27,46 @@ class Api:
     app: Any
     engine: Any
     keys: dict[str, str]
+    base_url: str = "http://testserver"
+    over_socket: bool = False
     problems: list[str] = field(default_factory=list)
 
     def transport(self) -> httpx.AsyncBaseTransport:
         from .openapi_check import ValidatingTransport
 
-        return ValidatingTransport(httpx.ASGITransport(app=self.app), self.problems)
+        inner = httpx.AsyncHTTPTransport() if self.over_socket else httpx.ASGITransport(app=self.app)
+        return ValidatingTransport(inner, self.problems)
 
     def client(self, key: str | None = "admin", **options: Any) -> Any:
         from integrations.client import AsyncClient
 
         options.setdefault("api_key", self.keys[key] if key else None)
-        return AsyncClient("http://testserver", transport=self.transport(), **options)
+        return AsyncClient(self.base_url, transport=self.transport(), **options)
 
     def raw(self, key: str | None = "admin") -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
-        return httpx.AsyncClient(base_url="http://testserver", transport=self.transport(), headers=headers)
+        return httpx.AsyncClient(base_url=self.base_url, transport=self.transport(), headers=headers)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """uvicorn on a free loopback port in a background thread; yields its base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def _engine(backend: str, tmp_path: Path) -> Any:
@@ -51,13 +80,14 @@ def _engine(backend: str, tmp_path: Path) -> Any:
     return engine
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=SETUPS, ids=lambda setup: "-".join(setup))
 def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     from app.auth import issue_key
     from app.keys import ALL_SCOPES
     from app.main import create
 
-    engine = _engine(request.param, tmp_path)
+    backend, reach = request.param
+    engine = _engine(backend, tmp_path)
     app = create(engine, data_dir=tmp_path, public_url="http://testserver")
     keys = {
         "admin": issue_key(engine, "env-1", ALL_SCOPES),
@@ -66,8 +96,13 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         "org": issue_key(engine, "01J9Z3Q8K2W6T4Y7B5N1M0C3XD", ALL_SCOPES),
         "org2": issue_key(engine, "01J9Z3Q8K2W6T4Y7B5N1M0C3XE", ALL_SCOPES),
     }
-    api = Api(app, engine, keys)
-    yield api
+    if reach == "socket":
+        with serving(app) as base_url:
+            api = Api(app, engine, keys, base_url=base_url, over_socket=True)
+            yield api
+    else:
+        api = Api(app, engine, keys)
+        yield api
     engine.dispose()
     assert api.problems == [], "responses that do not conform to the spec:\n" + "\n".join(api.problems)
 
