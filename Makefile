@@ -8,7 +8,7 @@ OUT    := generated
 PKG    := integrations
 SPECGEN := $(BIN)/specgen
 
-.PHONY: venv generate lint check test serve bench clean
+.PHONY: venv generate lint check test conformance-deep serve bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ check: $(STAMP)
 
 test: lint check
 	$(BIN)/pytest -q
+
+conformance-deep: $(STAMP)
+	CONFORMANCE_EXAMPLES=$${CONFORMANCE_EXAMPLES:-200} CONFORMANCE_RANDOM=1 $(BIN)/pytest -q tests/test_conformance.py
 
 serve: $(STAMP)
 	PYTHONPATH=$(OUT):. $(BIN)/python -m app.serve

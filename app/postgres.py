@@ -32,7 +32,7 @@ def check_host(host: str) -> None:
         return
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except OSError:
+    except (OSError, UnicodeError):
         raise Problem(400, f"host {host!r} does not resolve") from None
     if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
         raise Problem(400, f"host {host!r} is not allowed (set SPECGEN_ALLOWED_DB_HOSTS to allow it)")

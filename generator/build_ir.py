@@ -265,6 +265,10 @@ class _Builder:
             server_url=_server_url(self.document),
             tags=tuple(tags),
             security_schemes=self.security_schemes(),
+            path_methods=tuple(
+                (path, tuple(sorted({op.method.upper() for tag in tags for op in tag.operations if op.path == path})))
+                for path in sorted({op.path for tag in tags for op in tag.operations}, key=_path_specificity)
+            ),
             model_names=tuple(sorted(self.models.class_names)),
         )
 
@@ -301,8 +305,13 @@ def _literal(values: list[Any], nullable: bool) -> str:
     return _union(parts or ["Any"])
 
 
+def _path_specificity(path: str) -> tuple[list[int], str]:
+    """Concrete segments sort before templated ones at the first place two paths differ, as OpenAPI matches."""
+    return [1 if segment.startswith("{") else 0 for segment in path.split("/")], path
+
+
 def _route_specificity(operation: ir.Operation) -> list[int]:
-    return [1 if segment.startswith("{") else 0 for segment in operation.path.split("/")]
+    return _path_specificity(operation.path)[0]
 
 
 def _is_scalar_schema(schema: dict[str, Any]) -> bool:

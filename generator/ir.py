@@ -120,4 +120,5 @@ class Api:
     server_url: str  # the first server's URL, the client's default base URL
     tags: tuple[Tag, ...]
     security_schemes: tuple[SecurityScheme, ...]
+    path_methods: tuple[tuple[str, tuple[str, ...]], ...]  # path → methods (upper case), concrete paths first
     model_names: tuple[str, ...]  # every class the models module defines

@@ -49,6 +49,9 @@ def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
             disable_timestamp=True,
             deserialize_default_values=["enum"],
             use_type_alias=True,
+            use_missing_sentinel=True,  # optional ≠ nullable: an absent field is MISSING, an explicit null is refused
+            target_pydantic_version="2.14",
+            strict_types=["bool", "int", "float"],  # JSON Schema does not coerce "1" or 0 into numbers or booleans
             formatters=[],
         )
     except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import TypeAdapter
+from pydantic import MISSING, TypeAdapter
 
 from integrations import models
 from integrations.client import BadRequestError, ConflictError, NotFoundError, ApiError
@@ -61,7 +61,7 @@ def test_connectors_and_versions(api: Api) -> None:
             page = await v.list_connectors(organisation_id=ORG, first=1, sort="name:desc")
             assert page.totalCount == 2 and page.connectors[0].name == "Warehouse" and page.next
             rest = await v.list_connectors(organisation_id=ORG, first=1, after=page.next, sort="name:desc")
-            assert rest.connectors[0].name == "CRM" and rest.next is None and rest.prev
+            assert rest.connectors[0].name == "CRM" and rest.next is MISSING and rest.prev
             assert [c.name async for c in v.iter_list_connectors(organisation_id=ORG, first=1)] == ["CRM", "Warehouse"]
             assert (await v.list_connectors(organisation_id=ORG, protocol="bigquery")).totalCount == 1
 

@@ -286,7 +286,8 @@ class ExternalDataSources:
 
     async def check_source_prefix(self, request: h.CheckSourcePrefixRequest, principal: Principal | None) -> h.CheckSourcePrefixResult:
         tenant = tenant_of(principal, request.environment_id)
-        self._check_prefix(tenant, request.body.source_type.value, request.body.prefix)
+        body = as_json(request.body)
+        self._check_prefix(tenant, body["source_type"], body.get("prefix"))
         return h.CheckSourcePrefix200()
 
     async def get_source_wizard(self, request: h.GetSourceWizardRequest, principal: Principal | None) -> h.GetSourceWizardResult:

@@ -81,7 +81,7 @@ class ExternalServices:
         template = next((r for r in service.get("requests") or [] if r.get("name") == request.request_name), None)
         if template is None:
             raise Problem(404, f"the service has no request named {request.request_name!r}")
-        inputs = (request.body.inputs if request.body and request.body.inputs else {}) or {}
+        inputs = as_json(request.body).get("inputs") or {}
         values = {"inputs": inputs, "variables": service.get("variables") or {}}
 
         def fill(text: str, where: str) -> str:

@@ -3,7 +3,7 @@
 #   filename:  <stdin>
 
 from __future__ import annotations
-from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, MISSING, StrictBool, StrictInt
 from typing import Annotated, Any, Literal
 from typing_extensions import TypeAliasType
 from enum import Enum, StrEnum
@@ -18,21 +18,21 @@ class AccessMethod(StrEnum):
 
 class ActionPageRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     actions: list[ActionRequest]
 
 
 class ActionPageResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     actions: list[ActionResponse]
 
 
@@ -42,18 +42,18 @@ class ActionRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     type: Literal["http"]
     name: OperationName
-    summary: Annotated[str | None, Field(max_length=1000)] = None
+    summary: Annotated[str | MISSING, Field(max_length=1000)] = MISSING
     method: HTTPMethod
     path: Annotated[str, Field(min_length=1, pattern="^/")]
     """
     Path relative to the connector's baseUrl.
     """
     parameters: list[HTTPParameter]
-    requestBody: HTTPRequestBody | None = None
+    requestBody: HTTPRequestBody | MISSING = MISSING
     responses: list[HTTPResponse]
 
 
@@ -63,21 +63,21 @@ class ActionResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: Ulid | None = None
+    id: Ulid | MISSING = MISSING
     type: Literal["http"]
     name: OperationName
-    summary: Annotated[str | None, Field(max_length=1000)] = None
+    summary: Annotated[str | MISSING, Field(max_length=1000)] = MISSING
     method: HTTPMethod
     path: Annotated[str, Field(min_length=1, pattern="^/")]
     """
     Path relative to the connector's baseUrl.
     """
     parameters: list[HTTPParameter]
-    requestBody: HTTPRequestBody | None = None
+    requestBody: HTTPRequestBody | MISSING = MISSING
     responses: list[HTTPResponse]
-    errors: list[OperationError] | None = None
+    errors: list[OperationError] | MISSING = MISSING
 
 
 class Algorithm(StrEnum):
@@ -102,11 +102,11 @@ class ApiKeyAuthSchemeRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: AuthSchemeName
     type: Literal["API_KEY"]
-    key: str | None = None
+    key: str | MISSING = MISSING
     """
     The API key. Encrypted at rest and never returned.
     """
@@ -119,7 +119,7 @@ class ApiKeyAuthSchemeResponse(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: AuthSchemeName
     type: Literal["API_KEY"]
@@ -127,10 +127,10 @@ class ApiKeyAuthSchemeResponse(BaseModel):
 
 class AuthSchemeConfigAPIKeyRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
+    description: str | MISSING = MISSING
     schemeType: Literal["api-key"]
     name: Annotated[str, Field(min_length=1)]
     """
@@ -141,11 +141,11 @@ class AuthSchemeConfigAPIKeyRequest(BaseModel):
 
 class AuthSchemeConfigAPIKeyResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
-    validationMessages: list[Message] | None = None
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
     schemeType: Literal["api-key"]
     name: Annotated[str, Field(min_length=1)]
     """
@@ -156,48 +156,48 @@ class AuthSchemeConfigAPIKeyResponse(BaseModel):
 
 class AuthSchemeConfigBasicAuthRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
+    description: str | MISSING = MISSING
     schemeType: Literal["basic-auth"]
 
 
 class AuthSchemeConfigBasicAuthResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
-    validationMessages: list[Message] | None = None
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
     schemeType: Literal["basic-auth"]
 
 
 class AuthSchemeConfigCertificateRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
+    description: str | MISSING = MISSING
     schemeType: Literal["certificate"]
 
 
 class AuthSchemeConfigCertificateResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
-    validationMessages: list[Message] | None = None
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
     schemeType: Literal["certificate"]
 
 
 class AuthSchemeConfigHMACRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
+    description: str | MISSING = MISSING
     schemeType: Literal["hmac"]
     name: str
     in_: Annotated[In1, Field(alias="in")]
@@ -207,11 +207,11 @@ class AuthSchemeConfigHMACRequest(BaseModel):
 
 class AuthSchemeConfigHMACResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
-    validationMessages: list[Message] | None = None
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
     schemeType: Literal["hmac"]
     name: str
     in_: Annotated[In1, Field(alias="in")]
@@ -221,13 +221,13 @@ class AuthSchemeConfigHMACResponse(BaseModel):
 
 class AuthSchemeConfigNoneRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
     """
     Unique amongst the elements of the array that contains it; chosen by the client.
     """
-    description: str | None = None
+    description: str | MISSING = MISSING
     """
     Distinguishes configurations which use the same schemeType.
     """
@@ -236,17 +236,17 @@ class AuthSchemeConfigNoneRequest(BaseModel):
 
 class AuthSchemeConfigNoneResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
     """
     Unique amongst the elements of the array that contains it; chosen by the client.
     """
-    description: str | None = None
+    description: str | MISSING = MISSING
     """
     Distinguishes configurations which use the same schemeType.
     """
-    validationMessages: list[Message] | None = None
+    validationMessages: list[Message] | MISSING = MISSING
     """
     Generated when the config is validated. Ignored if sent to the API.
     """
@@ -255,10 +255,10 @@ class AuthSchemeConfigNoneResponse(BaseModel):
 
 class AuthSchemeConfigOAuth2Request(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
+    description: str | MISSING = MISSING
     schemeType: Literal["oauth2"]
     authorizeUrl: AnyUrl
     tokenUrl: AnyUrl
@@ -269,11 +269,11 @@ class AuthSchemeConfigOAuth2Request(BaseModel):
 
 class AuthSchemeConfigOAuth2Response(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: Annotated[str, Field(min_length=1)]
-    description: str | None = None
-    validationMessages: list[Message] | None = None
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
     schemeType: Literal["oauth2"]
     authorizeUrl: AnyUrl
     tokenUrl: AnyUrl
@@ -336,11 +336,11 @@ Name of the authentication scheme, set by the administrator and unique within th
 
 class AvailableColumn(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: str
     data_type: str
-    is_nullable: bool
+    is_nullable: StrictBool
 
 
 class BasicAuthSchemeRequest(BaseModel):
@@ -350,12 +350,12 @@ class BasicAuthSchemeRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: AuthSchemeName
     type: Literal["BASIC"]
     username: str
-    password: str | None = None
+    password: str | MISSING = MISSING
     """
     Encrypted at rest and never returned.
     """
@@ -368,7 +368,7 @@ class BasicAuthSchemeResponse(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: AuthSchemeName
     type: Literal["BASIC"]
@@ -382,11 +382,11 @@ class BearerAuthSchemeRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: AuthSchemeName
     type: Literal["BEARER"]
-    token: str | None = None
+    token: str | MISSING = MISSING
     """
     The bearer token. Encrypted at rest and never returned.
     """
@@ -399,7 +399,7 @@ class BearerAuthSchemeResponse(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: AuthSchemeName
     type: Literal["BEARER"]
@@ -411,17 +411,17 @@ class BigQueryConnectorRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: Annotated[str, Field(max_length=256, min_length=1)]
     protocol: Literal["bigquery"]
     datasetId: Annotated[str, Field(min_length=1)]
-    public: bool | None = False
-    documentationURL: AnyUrl | None = None
-    imageURL: AnyUrl | None = None
-    tags: list[str] | None = None
-    authSchemeConfigs: list[AuthSchemeConfigRequest] | None = None
-    connectionVariables: list[ConnectionVariable] | None = None
+    public: StrictBool | None = False
+    documentationURL: AnyUrl | MISSING = MISSING
+    imageURL: AnyUrl | MISSING = MISSING
+    tags: list[str] | MISSING = MISSING
+    authSchemeConfigs: list[AuthSchemeConfigRequest] | MISSING = MISSING
+    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
 
 
 class BigQueryConnectorResponse(BaseModel):
@@ -430,50 +430,50 @@ class BigQueryConnectorResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: Ulid | None = None
-    organisationId: Ulid | None = None
+    id: Ulid | MISSING = MISSING
+    organisationId: Ulid | MISSING = MISSING
     name: Annotated[str, Field(max_length=256, min_length=1)]
     protocol: Literal["bigquery"]
     datasetId: Annotated[str, Field(min_length=1)]
-    public: bool | None = False
-    documentationURL: AnyUrl | None = None
-    imageURL: AnyUrl | None = None
-    tags: list[str] | None = None
-    authSchemeConfigs: list[AuthSchemeConfigResponse] | None = None
-    connectionVariables: list[ConnectionVariable] | None = None
-    connections: list[ConnectionResponse] | None = None
-    versions: list[ConnectorVersionResponse] | None = None
-    createdAt: AwareDatetime | None = None
-    updatedAt: AwareDatetime | None = None
+    public: StrictBool | None = False
+    documentationURL: AnyUrl | MISSING = MISSING
+    imageURL: AnyUrl | MISSING = MISSING
+    tags: list[str] | MISSING = MISSING
+    authSchemeConfigs: list[AuthSchemeConfigResponse] | MISSING = MISSING
+    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
+    connections: list[ConnectionResponse] | MISSING = MISSING
+    versions: list[ConnectorVersionResponse] | MISSING = MISSING
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
 
 
 class BulkSchemasUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     schemas: Annotated[list[SchemaUpdate], Field(min_length=1)]
 
 
 class BulkUpdateSchemasResultRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    count: Annotated[int, Field(ge=0)]
-    next: AnyUrl | None = None
-    previous: AnyUrl | None = None
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
     results: list[ExternalDataSchemaRequest]
 
 
 class BulkUpdateSchemasResultResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    count: Annotated[int, Field(ge=0)]
-    next: AnyUrl | None = None
-    previous: AnyUrl | None = None
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
     results: list[ExternalDataSchemaResponse]
 
 
@@ -495,19 +495,19 @@ class CheckCdcPrerequisitesInputRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     source_type: Literal["Postgres"]
     host: Annotated[str, Field(min_length=1)]
-    port: Annotated[int, Field(ge=1, le=65535)]
+    port: Annotated[StrictInt, Field(ge=1, le=65535)]
     database: Annotated[str, Field(min_length=1)]
     user: Annotated[str, Field(min_length=1)]
     password: str
     schema_: Annotated[str | None, Field(alias="schema")] = "public"
     cdc_management_mode: CdcManagementMode | None = CdcManagementMode.POSTHOG
-    tables: list[str] | None = None
-    cdc_slot_name: str | None = None
-    cdc_publication_name: str | None = None
+    tables: list[str] | MISSING = MISSING
+    cdc_slot_name: str | None | MISSING = MISSING
+    cdc_publication_name: str | None | MISSING = MISSING
 
 
 class CheckCdcPrerequisitesInputResponse(BaseModel):
@@ -517,25 +517,25 @@ class CheckCdcPrerequisitesInputResponse(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     source_type: Literal["Postgres"]
     host: Annotated[str, Field(min_length=1)]
-    port: Annotated[int, Field(ge=1, le=65535)]
+    port: Annotated[StrictInt, Field(ge=1, le=65535)]
     database: Annotated[str, Field(min_length=1)]
     user: Annotated[str, Field(min_length=1)]
     schema_: Annotated[str | None, Field(alias="schema")] = "public"
     cdc_management_mode: CdcManagementMode | None = CdcManagementMode.POSTHOG
-    tables: list[str] | None = None
-    cdc_slot_name: str | None = None
-    cdc_publication_name: str | None = None
+    tables: list[str] | MISSING = MISSING
+    cdc_slot_name: str | None | MISSING = MISSING
+    cdc_publication_name: str | None | MISSING = MISSING
 
 
 class CheckCdcPrerequisitesResult(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    valid: bool
+    valid: StrictBool
     errors: list[str]
 
 
@@ -545,7 +545,7 @@ class ConnectionCredentialRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     authSchemeConfigId: Annotated[str, Field(min_length=1)]
     credentialId: Ulid
@@ -557,9 +557,9 @@ class ConnectionCredentialResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: Ulid | None = None
+    id: Ulid | MISSING = MISSING
     authSchemeConfigId: Annotated[str, Field(min_length=1)]
     credentialId: Ulid
 
@@ -570,10 +570,10 @@ class ConnectionCredentialsRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    action: list[ConnectionCredentialRequest] | None = None
-    trigger: list[ConnectionCredentialRequest] | None = None
+    action: list[ConnectionCredentialRequest] | MISSING = MISSING
+    trigger: list[ConnectionCredentialRequest] | MISSING = MISSING
 
 
 class ConnectionCredentialsResponse(BaseModel):
@@ -582,62 +582,62 @@ class ConnectionCredentialsResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    action: list[ConnectionCredentialResponse] | None = None
-    trigger: list[ConnectionCredentialResponse] | None = None
+    action: list[ConnectionCredentialResponse] | MISSING = MISSING
+    trigger: list[ConnectionCredentialResponse] | MISSING = MISSING
 
 
 class ConnectionPageRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     items: list[ConnectionRequest]
 
 
 class ConnectionPageResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     items: list[ConnectionResponse]
 
 
 class ConnectionRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: Annotated[str, Field(max_length=256, min_length=1)]
     """
     Unique within the owning connector.
     """
-    credentials: ConnectionCredentialsRequest | None = None
-    variables: list[ConnectionVariable] | None = None
+    credentials: ConnectionCredentialsRequest | MISSING = MISSING
+    variables: list[ConnectionVariable] | MISSING = MISSING
 
 
 class ConnectionResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: Ulid | None = None
+    id: Ulid | MISSING = MISSING
     name: Annotated[str, Field(max_length=256, min_length=1)]
     """
     Unique within the owning connector.
     """
-    credentials: ConnectionCredentialsResponse | None = None
-    variables: list[ConnectionVariable] | None = None
-    createdAt: AwareDatetime | None = None
-    updatedAt: AwareDatetime | None = None
+    credentials: ConnectionCredentialsResponse | MISSING = MISSING
+    variables: list[ConnectionVariable] | MISSING = MISSING
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
 
 
 class ConnectionVariable(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: Annotated[str, Field(min_length=1)]
     value: str
@@ -645,88 +645,88 @@ class ConnectionVariable(BaseModel):
 
 class ConnectorPageRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     connectors: list[ConnectorRequest]
 
 
 class ConnectorPageResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     connectors: list[ConnectorResponse]
 
 
 class ConnectorVersionCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: VersionName
-    fromVersion: str | None = None
+    fromVersion: str | MISSING = MISSING
     """
     Copy from this version (name, "latest" or "default").
     """
-    description: Annotated[str | None, Field(max_length=2000)] = None
+    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
 
 
 class ConnectorVersionPageRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     items: list[ConnectorVersionRequest]
 
 
 class ConnectorVersionPageResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     items: list[ConnectorVersionResponse]
 
 
 class ConnectorVersionRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: VersionName
-    description: Annotated[str | None, Field(max_length=2000)] = None
+    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
 
 
 class ConnectorVersionResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: Ulid | None = None
+    id: Ulid | MISSING = MISSING
     name: VersionName
-    description: Annotated[str | None, Field(max_length=2000)] = None
-    isLatest: bool | None = None
-    isDefault: bool | None = None
-    createdAt: AwareDatetime | None = None
-    updatedAt: AwareDatetime | None = None
-    publishedAt: AwareDatetime | None = None
-    messages: list[Message] | None = None
+    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
+    isLatest: StrictBool | MISSING = MISSING
+    isDefault: StrictBool | MISSING = MISSING
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
+    publishedAt: AwareDatetime | None | MISSING = MISSING
+    messages: list[Message] | MISSING = MISSING
 
 
 class ConnectorVersionUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    name: VersionName | None = None
-    description: Annotated[str | None, Field(max_length=2000)] = None
-    isDefault: bool | None = None
+    name: VersionName | MISSING = MISSING
+    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
+    isDefault: StrictBool | MISSING = MISSING
     """
     Make this the default version.
     """
@@ -734,11 +734,11 @@ class ConnectorVersionUpdate(BaseModel):
 
 class CreateWebhookResult(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    success: bool
-    webhook_url: str | None = None
-    error: str | None = None
+    success: StrictBool
+    webhook_url: str | None | MISSING = MISSING
+    error: str | None | MISSING = MISSING
 
 
 class CreatedVia(StrEnum):
@@ -750,16 +750,16 @@ class CreatedVia(StrEnum):
 class CredentialDataBasicAuthRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     username: str
-    password: str | None = None
+    password: str | MISSING = MISSING
 
 
 class CredentialDataBasicAuthResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     username: str
 
@@ -767,28 +767,28 @@ class CredentialDataBasicAuthResponse(BaseModel):
 class CredentialDataBinaryRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    valueBase64: Annotated[str | None, Field(json_schema_extra={"contentEncoding": "base64"})] = None
+    valueBase64: Annotated[str | MISSING, Field(json_schema_extra={"contentEncoding": "base64"})] = MISSING
 
 
 class CredentialDataBinaryResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
 
 
 class CredentialDataCertificateRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     certificate: str
     """
     PEM certificate.
     """
-    key: str | None = None
+    key: str | MISSING = MISSING
     """
     PEM private key.
     """
@@ -801,7 +801,7 @@ class CredentialDataCertificateRequest(BaseModel):
 class CredentialDataCertificateResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     certificate: str
     """
@@ -820,10 +820,10 @@ class CredentialDataCustomFunctionRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     function: Annotated[str, Field(min_length=1)]
-    inputs: dict[str, str] | None = None
+    inputs: dict[str, str] | MISSING = MISSING
 
 
 class CredentialDataCustomFunctionResponse(BaseModel):
@@ -833,7 +833,7 @@ class CredentialDataCustomFunctionResponse(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     function: Annotated[str, Field(min_length=1)]
 
@@ -845,13 +845,13 @@ class CredentialDataJWTBearerRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     issuer: str
-    subject: str | None = None
+    subject: str | MISSING = MISSING
     audience: str
     algorithm: Algorithm1 | None = Algorithm1.RS256
-    privateKey: str | None = None
+    privateKey: str | MISSING = MISSING
 
 
 class CredentialDataJWTBearerResponse(BaseModel):
@@ -861,10 +861,10 @@ class CredentialDataJWTBearerResponse(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     issuer: str
-    subject: str | None = None
+    subject: str | MISSING = MISSING
     audience: str
     algorithm: Algorithm1 | None = Algorithm1.RS256
 
@@ -876,39 +876,39 @@ class CredentialDataNone(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
 
 
 class CredentialDataOAuth2ClientRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     clientId: str
-    clientSecret: str | None = None
+    clientSecret: str | MISSING = MISSING
     authorizeUrl: AnyUrl
     tokenUrl: AnyUrl
-    scopes: list[str] | None = None
+    scopes: list[str] | MISSING = MISSING
 
 
 class CredentialDataOAuth2ClientResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     clientId: str
     authorizeUrl: AnyUrl
     tokenUrl: AnyUrl
-    scopes: list[str] | None = None
+    scopes: list[str] | MISSING = MISSING
 
 
 class CredentialDataOAuth2CodeRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    code: str | None = None
+    code: str | MISSING = MISSING
     """
     Temporary authorization code.
     """
@@ -918,7 +918,7 @@ class CredentialDataOAuth2CodeRequest(BaseModel):
 class CredentialDataOAuth2CodeResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     state: str
 
@@ -926,37 +926,37 @@ class CredentialDataOAuth2CodeResponse(BaseModel):
 class CredentialDataOAuth2PasswordRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     username: str
-    password: str | None = None
-    clientId: str | None = None
-    clientSecret: str | None = None
+    password: str | MISSING = MISSING
+    clientId: str | MISSING = MISSING
+    clientSecret: str | MISSING = MISSING
 
 
 class CredentialDataOAuth2PasswordResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     username: str
-    clientId: str | None = None
+    clientId: str | MISSING = MISSING
 
 
 class CredentialDataOAuth2TokenRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     scopes: list[str]
-    accessToken: str | None = None
-    refreshToken: str | None = None
+    accessToken: str | MISSING = MISSING
+    refreshToken: str | MISSING = MISSING
 
 
 class CredentialDataOAuth2TokenResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     scopes: list[str]
 
@@ -964,9 +964,9 @@ class CredentialDataOAuth2TokenResponse(BaseModel):
 class CredentialDataStringRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    value: str | None = None
+    value: str | MISSING = MISSING
 
 
 CredentialDataRequest = TypeAliasType(
@@ -994,7 +994,7 @@ The credential's data; `type` on the credential selects the shape, and the serve
 class CredentialDataStringResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
 
 
@@ -1022,27 +1022,27 @@ The credential's data; `type` on the credential selects the shape, and the serve
 
 class CredentialPageRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
     """
     Cursor for the next page; absent on the last page.
     """
-    prev: str | None = None
+    prev: str | MISSING = MISSING
     items: list[CredentialRequest]
 
 
 class CredentialPageResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
     """
     Cursor for the next page; absent on the last page.
     """
-    prev: str | None = None
+    prev: str | MISSING = MISSING
     items: list[CredentialResponse]
 
 
@@ -1052,12 +1052,12 @@ class CredentialRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: Annotated[str, Field(max_length=256, min_length=1)]
     type: CredentialType
     data: CredentialDataRequest
-    expiresAt: AwareDatetime | None = None
+    expiresAt: AwareDatetime | None | MISSING = MISSING
     """
     When the credential is deleted automatically.
     """
@@ -1069,22 +1069,22 @@ class CredentialResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: Ulid | None = None
-    organisationId: Ulid | None = None
+    id: Ulid | MISSING = MISSING
+    organisationId: Ulid | MISSING = MISSING
     name: Annotated[str, Field(max_length=256, min_length=1)]
     type: CredentialType
     data: CredentialDataResponse
-    errors: list[str] | None = None
+    errors: list[str] | MISSING = MISSING
     """
     Validation errors; absent means not validated, empty means valid.
     """
-    expiresAt: AwareDatetime | None = None
+    expiresAt: AwareDatetime | None | MISSING = MISSING
     """
     When the credential is deleted automatically.
     """
-    usages: list[Usage] | None = None
+    usages: list[Usage] | MISSING = MISSING
     """
     Connections that use this credential.
     """
@@ -1115,28 +1115,28 @@ class DatabaseSchemaInput(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     source_type: SourceType
 
 
 class DatabaseSchemaTable(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     table: str
-    should_sync: bool
-    incremental_fields: list[IncrementalField] | None = None
-    incremental_available: bool | None = None
-    append_available: bool | None = None
-    cdc_available: bool | None = None
-    incremental_field: str | None = None
-    sync_type: SyncType | None = None
-    rows: int | None = None
-    supports_webhooks: bool | None = None
-    description: str | None = None
-    available_columns: list[AvailableColumn] | None = None
-    detected_primary_keys: list[str] | None = None
+    should_sync: StrictBool
+    incremental_fields: list[IncrementalField] | MISSING = MISSING
+    incremental_available: StrictBool | MISSING = MISSING
+    append_available: StrictBool | MISSING = MISSING
+    cdc_available: StrictBool | MISSING = MISSING
+    incremental_field: str | None | MISSING = MISSING
+    sync_type: SyncType | None | MISSING = MISSING
+    rows: StrictInt | None | MISSING = MISSING
+    supports_webhooks: StrictBool | MISSING = MISSING
+    description: str | None | MISSING = MISSING
+    available_columns: list[AvailableColumn] | MISSING = MISSING
+    detected_primary_keys: list[str] | None | MISSING = MISSING
 
 
 DatabaseSchemaResult = TypeAliasType("DatabaseSchemaResult", Annotated[list[DatabaseSchemaTable], Field(examples=[[]])])
@@ -1144,14 +1144,14 @@ DatabaseSchemaResult = TypeAliasType("DatabaseSchemaResult", Annotated[list[Data
 
 class DefinitionListRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     definitions: list[DefinitionRequest]
 
 
 class DefinitionListResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     definitions: list[DefinitionResponse]
 
@@ -1164,21 +1164,21 @@ DefinitionName = TypeAliasType(
 
 class DefinitionPageRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     definitions: list[DefinitionRequest]
 
 
 class DefinitionPageResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     definitions: list[DefinitionResponse]
 
 
@@ -1188,14 +1188,14 @@ class DefinitionRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: DefinitionName
     accept: list[str]
     """
     Media types the definition describes.
     """
-    schema_: Annotated[InlineSchema | None, Field(alias="schema")] = None
+    schema_: Annotated[InlineSchema | MISSING, Field(alias="schema")] = MISSING
 
 
 class DefinitionResponse(BaseModel):
@@ -1204,20 +1204,20 @@ class DefinitionResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: Ulid | None = None
+    id: Ulid | MISSING = MISSING
     name: DefinitionName
     accept: list[str]
     """
     Media types the definition describes.
     """
-    schema_: Annotated[InlineSchema | None, Field(alias="schema")] = None
-    url: str | None = None
+    schema_: Annotated[InlineSchema | MISSING, Field(alias="schema")] = MISSING
+    url: str | MISSING = MISSING
     """
     Where the raw schema can be fetched.
     """
-    referencedBy: list[ReferencedByItem] | None = None
+    referencedBy: list[ReferencedByItem] | MISSING = MISSING
     """
     Actions and triggers that use this definition.
     """
@@ -1230,11 +1230,11 @@ class DefinitionsDelete(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    ids: list[Ulid] | None = None
-    names: list[DefinitionName] | None = None
-    all: bool | None = None
+    ids: list[Ulid] | MISSING = MISSING
+    names: list[DefinitionName] | MISSING = MISSING
+    all: StrictBool | MISSING = MISSING
 
 
 class DigestInput(StrEnum):
@@ -1255,23 +1255,23 @@ class EnvironmentRef(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: str
 
 
 class ExternalDataJobRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: UUID
     created_at: AwareDatetime
-    finished_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None | MISSING = MISSING
     status: JobStatus
-    schema_: Annotated[Schema1 | None, Field(alias="schema")] = None
-    rows_synced: Annotated[int | None, Field(ge=0)] = None
-    latest_error: str | None = None
-    workflow_run_id: str | None = None
+    schema_: Annotated[Schema1 | None | MISSING, Field(alias="schema")] = MISSING
+    rows_synced: Annotated[StrictInt | None | MISSING, Field(ge=0)] = MISSING
+    latest_error: str | None | MISSING = MISSING
+    workflow_run_id: str | None | MISSING = MISSING
 
 
 ExternalDataJobListRequest = TypeAliasType(
@@ -1281,17 +1281,17 @@ ExternalDataJobListRequest = TypeAliasType(
 
 class ExternalDataJobResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: UUID
     created_at: AwareDatetime
-    created_by: UserBasic | None = None
-    finished_at: AwareDatetime | None = None
+    created_by: UserBasic | None | MISSING = MISSING
+    finished_at: AwareDatetime | None | MISSING = MISSING
     status: JobStatus
-    schema_: Annotated[Schema1 | None, Field(alias="schema")] = None
-    rows_synced: Annotated[int | None, Field(ge=0)] = None
-    latest_error: str | None = None
-    workflow_run_id: str | None = None
+    schema_: Annotated[Schema1 | None | MISSING, Field(alias="schema")] = MISSING
+    rows_synced: Annotated[StrictInt | None | MISSING, Field(ge=0)] = MISSING
+    latest_error: str | None | MISSING = MISSING
+    workflow_run_id: str | None | MISSING = MISSING
 
 
 ExternalDataJobListResponse = TypeAliasType(
@@ -1305,18 +1305,18 @@ class ExternalDataSchemaRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    should_sync: bool | None = None
-    sync_type: SyncType | None = None
-    incremental_field: str | None = None
-    incremental_field_type: IncrementalFieldType | None = None
-    sync_frequency: SyncFrequency | None = None
-    sync_time_of_day: time | None = None
-    description: str | None = None
-    primary_key_columns: list[str] | None = None
-    cdc_table_mode: CdcTableMode | None = None
-    enabled_columns: list[str] | None = None
+    should_sync: StrictBool | MISSING = MISSING
+    sync_type: SyncType | None | MISSING = MISSING
+    incremental_field: str | None | MISSING = MISSING
+    incremental_field_type: IncrementalFieldType | None | MISSING = MISSING
+    sync_frequency: SyncFrequency | MISSING = MISSING
+    sync_time_of_day: time | None | MISSING = MISSING
+    description: str | None | MISSING = MISSING
+    primary_key_columns: list[str] | None | MISSING = MISSING
+    cdc_table_mode: CdcTableMode | None | MISSING = MISSING
+    enabled_columns: list[str] | None | MISSING = MISSING
 
 
 class ExternalDataSchemaResponse(BaseModel):
@@ -1325,35 +1325,35 @@ class ExternalDataSchemaResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: UUID
     name: str
-    label: str | None = None
-    table: dict[str, Any] | None = None
-    should_sync: bool | None = None
-    last_synced_at: AwareDatetime | None = None
-    latest_error: str | None = None
-    incremental: bool | None = None
-    status: SchemaStatus | None = None
-    sync_type: SyncType | None = None
-    incremental_field: str | None = None
-    incremental_field_type: IncrementalFieldType | None = None
-    sync_frequency: SyncFrequency | None = None
-    sync_time_of_day: time | None = None
-    description: str | None = None
-    primary_key_columns: list[str] | None = None
-    cdc_table_mode: CdcTableMode | None = None
-    enabled_columns: list[str] | None = None
-    available_columns: list[AvailableColumn] | None = None
+    label: str | None | MISSING = MISSING
+    table: dict[str, Any] | None | MISSING = MISSING
+    should_sync: StrictBool | MISSING = MISSING
+    last_synced_at: AwareDatetime | None | MISSING = MISSING
+    latest_error: str | None | MISSING = MISSING
+    incremental: StrictBool | MISSING = MISSING
+    status: SchemaStatus | None | MISSING = MISSING
+    sync_type: SyncType | None | MISSING = MISSING
+    incremental_field: str | None | MISSING = MISSING
+    incremental_field_type: IncrementalFieldType | None | MISSING = MISSING
+    sync_frequency: SyncFrequency | MISSING = MISSING
+    sync_time_of_day: time | None | MISSING = MISSING
+    description: str | None | MISSING = MISSING
+    primary_key_columns: list[str] | None | MISSING = MISSING
+    cdc_table_mode: CdcTableMode | None | MISSING = MISSING
+    enabled_columns: list[str] | None | MISSING = MISSING
+    available_columns: list[AvailableColumn] | MISSING = MISSING
 
 
 class ExternalDataSourceConnection(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: UUID
-    prefix: str | None = None
+    prefix: str | None | MISSING = MISSING
     engine: Engine
 
 
@@ -1364,15 +1364,15 @@ class ExternalDataSourceCreateRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     source_type: SourceType
     payload: Payload
     """
     Credentials and options of the source, plus `schemas` to sync. Encrypted at rest and never returned.
     """
-    prefix: Annotated[str | None, Field(max_length=100)] = None
-    description: Annotated[str | None, Field(max_length=400)] = None
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
     access_method: AccessMethod | None = AccessMethod.WAREHOUSE
     created_via: CreatedVia | None = CreatedVia.API
 
@@ -1384,11 +1384,11 @@ class ExternalDataSourceCreateResponse(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     source_type: SourceType
-    prefix: Annotated[str | None, Field(max_length=100)] = None
-    description: Annotated[str | None, Field(max_length=400)] = None
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
     access_method: AccessMethod | None = AccessMethod.WAREHOUSE
     created_via: CreatedVia | None = CreatedVia.API
 
@@ -1399,22 +1399,22 @@ class ExternalDataSourceRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    created_via: CreatedVia | None = None
+    created_via: CreatedVia | MISSING = MISSING
     status: SourceStatus
-    client_secret: str | None = None
-    account_id: str | None = None
+    client_secret: str | MISSING = MISSING
+    account_id: str | MISSING = MISSING
     source_type: SourceType
-    prefix: Annotated[str | None, Field(max_length=100)] = None
-    description: Annotated[str | None, Field(max_length=400)] = None
-    access_method: AccessMethod | None = None
-    engine: Engine | None = None
-    job_inputs: dict[str, Any] | None = None
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+    access_method: AccessMethod | MISSING = MISSING
+    engine: Engine | MISSING = MISSING
+    job_inputs: dict[str, Any] | None | MISSING = MISSING
     """
     Source-specific inputs (credentials and options). Encrypted at rest and never returned.
     """
-    revenue_analytics_config: RevenueAnalyticsConfig | None = None
+    revenue_analytics_config: RevenueAnalyticsConfig | MISSING = MISSING
 
 
 class ExternalDataSourceResponse(BaseModel):
@@ -1423,24 +1423,24 @@ class ExternalDataSourceResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: UUID
     created_at: AwareDatetime
-    created_by: UserBasic | None = None
-    created_via: CreatedVia | None = None
+    created_by: UserBasic | None | MISSING = MISSING
+    created_via: CreatedVia | MISSING = MISSING
     status: SourceStatus
     source_type: SourceType
-    latest_error: str | None = None
-    prefix: Annotated[str | None, Field(max_length=100)] = None
-    description: Annotated[str | None, Field(max_length=400)] = None
-    access_method: AccessMethod | None = None
-    engine: Engine | None = None
-    last_run_at: AwareDatetime | None = None
-    schemas: list[ExternalDataSchemaResponse] | None = None
-    revenue_analytics_config: RevenueAnalyticsConfig | None = None
-    supports_webhooks: bool | None = None
-    supports_column_selection: bool | None = None
+    latest_error: str | None | MISSING = MISSING
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+    access_method: AccessMethod | MISSING = MISSING
+    engine: Engine | MISSING = MISSING
+    last_run_at: AwareDatetime | None | MISSING = MISSING
+    schemas: list[ExternalDataSchemaResponse] | MISSING = MISSING
+    revenue_analytics_config: RevenueAnalyticsConfig | MISSING = MISSING
+    supports_webhooks: StrictBool | MISSING = MISSING
+    supports_column_selection: StrictBool | MISSING = MISSING
 
 
 class ExternalDataSourceUpdateRequest(BaseModel):
@@ -1450,14 +1450,14 @@ class ExternalDataSourceUpdateRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    created_via: CreatedVia | None = None
-    client_secret: str | None = None
-    account_id: str | None = None
-    prefix: Annotated[str | None, Field(max_length=100)] = None
-    description: Annotated[str | None, Field(max_length=400)] = None
-    job_inputs: dict[str, Any] | None = None
+    created_via: CreatedVia | MISSING = MISSING
+    client_secret: str | MISSING = MISSING
+    account_id: str | MISSING = MISSING
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+    job_inputs: dict[str, Any] | None | MISSING = MISSING
 
 
 class ExternalDataSourceUpdateResponse(BaseModel):
@@ -1467,11 +1467,11 @@ class ExternalDataSourceUpdateResponse(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    created_via: CreatedVia | None = None
-    prefix: Annotated[str | None, Field(max_length=100)] = None
-    description: Annotated[str | None, Field(max_length=400)] = None
+    created_via: CreatedVia | MISSING = MISSING
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
 
 
 class ExternalServiceListRequest(BaseModel):
@@ -1480,14 +1480,14 @@ class ExternalServiceListRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     field_embedded: Annotated[FieldEmbeddedRequest, Field(alias="_embedded")]
-    count: Annotated[int, Field(ge=0)]
+    count: Annotated[StrictInt, Field(ge=0)]
     """
     Number of external services in the environment.
     """
-    size: Annotated[int, Field(ge=0)]
+    size: Annotated[StrictInt, Field(ge=0)]
     """
     Number of external services in this page.
     """
@@ -1499,14 +1499,14 @@ class ExternalServiceListResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     field_embedded: Annotated[FieldEmbeddedResponse, Field(alias="_embedded")]
-    count: Annotated[int, Field(ge=0)]
+    count: Annotated[StrictInt, Field(ge=0)]
     """
     Number of external services in the environment.
     """
-    size: Annotated[int, Field(ge=0)]
+    size: Annotated[StrictInt, Field(ge=0)]
     """
     Number of external services in this page.
     """
@@ -1531,9 +1531,9 @@ class ExternalServiceOperation(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    active: bool
+    active: StrictBool
     """
     Whether the operation is active (true) or inactive (false).
     """
@@ -1545,17 +1545,17 @@ class ExternalServiceOperation(BaseModel):
 
 class ExternalServiceRegistrationListRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalSize: Annotated[int, Field(ge=0)]
+    totalSize: Annotated[StrictInt, Field(ge=0)]
     records: list[ExternalServiceRegistrationRequest]
 
 
 class ExternalServiceRegistrationListResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalSize: Annotated[int, Field(ge=0)]
+    totalSize: Annotated[StrictInt, Field(ge=0)]
     records: list[ExternalServiceRegistrationResponse]
 
 
@@ -1565,13 +1565,13 @@ class ExternalServiceRegistrationRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    catalogedApiVersion: str | None = None
+    catalogedApiVersion: str | None | MISSING = MISSING
     """
     A version of an API synced from an external source and managed with API Catalog.
     """
-    description: str | None = None
+    description: str | None | MISSING = MISSING
     """
     The external service description defined when the service is created.
     """
@@ -1579,43 +1579,43 @@ class ExternalServiceRegistrationRequest(BaseModel):
     """
     The service name as it appears on the External Services wizard.
     """
-    namedCredential: str | None = None
+    namedCredential: str | None | MISSING = MISSING
     """
     The reference by name to be used for the service.
     """
-    NamedCredentialReferenceId: str | None = None
+    NamedCredentialReferenceId: str | None | MISSING = MISSING
     """
     The reference by ID to the named credential; supersedes namedCredential (API 57.0+).
     """
-    operations: list[ExternalServiceOperation] | None = None
-    registrationProvider: str | None = None
+    operations: list[ExternalServiceOperation] | MISSING = MISSING
+    registrationProvider: str | None | MISSING = MISSING
     """
     External connector name (ExternalConnector) or Heroku app link id (Heroku).
     """
-    registrationProviderType: RegistrationProviderType | None = None
-    schema_: Annotated[str | None, Field(alias="schema")] = None
+    registrationProviderType: RegistrationProviderType | MISSING = MISSING
+    schema_: Annotated[str | None | MISSING, Field(alias="schema")] = MISSING
     """
     The OpenAPI 2.0.x or 3.0.x document, JSON or YAML. Nillable.
     """
-    schemaAbsoluteUrl: AnyUrl | None = None
+    schemaAbsoluteUrl: AnyUrl | None | MISSING = MISSING
     """
     The full, absolute URL to the schema.
     """
-    schemaType: SchemaType | None = None
+    schemaType: SchemaType | None | MISSING = MISSING
     """
     The schema format. Not enumerated by the vendor; OpenApi (2.0) and OpenApi3 are the values in use. Derived from the schema content when omitted.
     """
-    schemaUploadFileExtension: str | None = None
-    schemaUploadFileName: str | None = None
-    schemaUrl: Annotated[str | None, Field(pattern="^/")] = None
+    schemaUploadFileExtension: str | None | MISSING = MISSING
+    schemaUploadFileName: str | None | MISSING = MISSING
+    schemaUrl: Annotated[str | None | MISSING, Field(pattern="^/")] = MISSING
     """
     Path relative to the named credential endpoint; must begin with "/".
     """
-    serviceBinding: str | None = None
+    serviceBinding: str | None | MISSING = MISSING
     """
     JSON text mapping non-supported media types to supported ones, e.g. {"compatibleMediaTypes":{"application/x-acme-json":"application/json"}} (API 53.0+).
     """
-    serviceName: Annotated[str | None, Field(deprecated=True)] = None
+    serviceName: Annotated[str | None | MISSING, Field(deprecated=True)] = MISSING
     """
     Name of the cataloged API service (API 63.0–64.0; removed in 65.0).
     """
@@ -1628,14 +1628,14 @@ class ExternalServiceRegistrationResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: UUID | None = None
-    catalogedApiVersion: str | None = None
+    id: UUID | MISSING = MISSING
+    catalogedApiVersion: str | None | MISSING = MISSING
     """
     A version of an API synced from an external source and managed with API Catalog.
     """
-    description: str | None = None
+    description: str | None | MISSING = MISSING
     """
     The external service description defined when the service is created.
     """
@@ -1643,48 +1643,48 @@ class ExternalServiceRegistrationResponse(BaseModel):
     """
     The service name as it appears on the External Services wizard.
     """
-    namedCredential: str | None = None
+    namedCredential: str | None | MISSING = MISSING
     """
     The reference by name to be used for the service.
     """
-    NamedCredentialReferenceId: str | None = None
+    NamedCredentialReferenceId: str | None | MISSING = MISSING
     """
     The reference by ID to the named credential; supersedes namedCredential (API 57.0+).
     """
-    operations: list[ExternalServiceOperation] | None = None
-    registrationProvider: str | None = None
+    operations: list[ExternalServiceOperation] | MISSING = MISSING
+    registrationProvider: str | None | MISSING = MISSING
     """
     External connector name (ExternalConnector) or Heroku app link id (Heroku).
     """
-    registrationProviderType: RegistrationProviderType | None = None
-    schema_: Annotated[str | None, Field(alias="schema")] = None
+    registrationProviderType: RegistrationProviderType | MISSING = MISSING
+    schema_: Annotated[str | None | MISSING, Field(alias="schema")] = MISSING
     """
     The OpenAPI 2.0.x or 3.0.x document, JSON or YAML. Nillable.
     """
-    schemaAbsoluteUrl: AnyUrl | None = None
+    schemaAbsoluteUrl: AnyUrl | None | MISSING = MISSING
     """
     The full, absolute URL to the schema.
     """
-    schemaType: SchemaType | None = None
+    schemaType: SchemaType | None | MISSING = MISSING
     """
     The schema format. Not enumerated by the vendor; OpenApi (2.0) and OpenApi3 are the values in use. Derived from the schema content when omitted.
     """
-    schemaUploadFileExtension: str | None = None
-    schemaUploadFileName: str | None = None
-    schemaUrl: Annotated[str | None, Field(pattern="^/")] = None
+    schemaUploadFileExtension: str | None | MISSING = MISSING
+    schemaUploadFileName: str | None | MISSING = MISSING
+    schemaUrl: Annotated[str | None | MISSING, Field(pattern="^/")] = MISSING
     """
     Path relative to the named credential endpoint; must begin with "/".
     """
-    serviceBinding: str | None = None
+    serviceBinding: str | None | MISSING = MISSING
     """
     JSON text mapping non-supported media types to supported ones, e.g. {"compatibleMediaTypes":{"application/x-acme-json":"application/json"}} (API 53.0+).
     """
-    serviceName: Annotated[str | None, Field(deprecated=True)] = None
+    serviceName: Annotated[str | None | MISSING, Field(deprecated=True)] = MISSING
     """
     Name of the cataloged API service (API 63.0–64.0; removed in 65.0).
     """
     status: RegistrationStatus
-    systemVersion: Annotated[int | None, Field(ge=1, le=8)] = None
+    systemVersion: Annotated[StrictInt | MISSING, Field(ge=1, le=8)] = MISSING
     """
     Internal version of External Services used to register the specification.
     """
@@ -1696,16 +1696,16 @@ class ExternalServiceRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: ExternalServiceName
-    description: UnicodeText | None = None
-    authSchemes: list[AuthSchemeRequest] | None = None
+    description: UnicodeText | MISSING = MISSING
+    authSchemes: list[AuthSchemeRequest] | MISSING = MISSING
     """
     Authorization schemes that requests can use. Secret properties are write-only.
     """
-    requests: list[RequestTemplate] | None = None
-    variables: dict[str, str] | None = None
+    requests: list[RequestTemplate] | MISSING = MISSING
+    variables: dict[str, str] | MISSING = MISSING
     """
     Variables that requests can reference as `${variables.<name>}`.
     """
@@ -1717,42 +1717,42 @@ class ExternalServiceResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: UUID | None = None
+    id: UUID | MISSING = MISSING
     """
     The resource's unique identifier.
     """
-    environment: EnvironmentRef | None = None
+    environment: EnvironmentRef | MISSING = MISSING
     name: ExternalServiceName
-    description: UnicodeText | None = None
-    authSchemes: list[AuthSchemeResponse] | None = None
+    description: UnicodeText | MISSING = MISSING
+    authSchemes: list[AuthSchemeResponse] | MISSING = MISSING
     """
     Authorization schemes that requests can use. Secret properties are write-only.
     """
-    requests: list[RequestTemplate] | None = None
-    secrets: list[str] | None = None
+    requests: list[RequestTemplate] | MISSING = MISSING
+    secrets: list[str] | MISSING = MISSING
     """
     Names of the encrypted secrets of this service (values are never returned).
     """
-    variables: dict[str, str] | None = None
+    variables: dict[str, str] | MISSING = MISSING
     """
     Variables that requests can reference as `${variables.<name>}`.
     """
-    createdAt: AwareDatetime | None = None
-    updatedAt: AwareDatetime | None = None
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
 
 
 class FieldEmbeddedRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     externalServices: list[ExternalServiceRequest]
 
 
 class FieldEmbeddedResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     externalServices: list[ExternalServiceResponse]
 
@@ -1763,7 +1763,7 @@ class HTTPConnectorRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: Annotated[str, Field(max_length=256, min_length=1)]
     protocol: Literal["http"]
@@ -1771,18 +1771,18 @@ class HTTPConnectorRequest(BaseModel):
     """
     Base URL of all HTTP actions within the connector.
     """
-    public: bool | None = False
-    documentationURL: AnyUrl | None = None
+    public: StrictBool | None = False
+    documentationURL: AnyUrl | MISSING = MISSING
     """
     Link to the API's documentation.
     """
-    imageURL: AnyUrl | None = None
+    imageURL: AnyUrl | MISSING = MISSING
     """
     The URL of the connector's icon.
     """
-    tags: list[str] | None = None
-    authSchemeConfigs: list[AuthSchemeConfigRequest] | None = None
-    connectionVariables: list[ConnectionVariable] | None = None
+    tags: list[str] | MISSING = MISSING
+    authSchemeConfigs: list[AuthSchemeConfigRequest] | MISSING = MISSING
+    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
 
 
 ConnectorRequest = TypeAliasType(
@@ -1805,32 +1805,32 @@ class HTTPConnectorResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: Ulid | None = None
-    organisationId: Ulid | None = None
+    id: Ulid | MISSING = MISSING
+    organisationId: Ulid | MISSING = MISSING
     name: Annotated[str, Field(max_length=256, min_length=1)]
     protocol: Literal["http"]
     baseUrl: AnyUrl
     """
     Base URL of all HTTP actions within the connector.
     """
-    public: bool | None = False
-    documentationURL: AnyUrl | None = None
+    public: StrictBool | None = False
+    documentationURL: AnyUrl | MISSING = MISSING
     """
     Link to the API's documentation.
     """
-    imageURL: AnyUrl | None = None
+    imageURL: AnyUrl | MISSING = MISSING
     """
     The URL of the connector's icon.
     """
-    tags: list[str] | None = None
-    authSchemeConfigs: list[AuthSchemeConfigResponse] | None = None
-    connectionVariables: list[ConnectionVariable] | None = None
-    connections: list[ConnectionResponse] | None = None
-    versions: list[ConnectorVersionResponse] | None = None
-    createdAt: AwareDatetime | None = None
-    updatedAt: AwareDatetime | None = None
+    tags: list[str] | MISSING = MISSING
+    authSchemeConfigs: list[AuthSchemeConfigResponse] | MISSING = MISSING
+    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
+    connections: list[ConnectionResponse] | MISSING = MISSING
+    versions: list[ConnectorVersionResponse] | MISSING = MISSING
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
 
 
 ConnectorResponse = TypeAliasType(
@@ -1861,13 +1861,13 @@ class HTTPMethod(StrEnum):
 
 class HTTPParameter(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: Annotated[str, Field(min_length=1)]
     in_: Annotated[In2, Field(alias="in")]
-    required: bool
+    required: StrictBool
     type: Type
-    default: Any | None = None
+    default: Any | MISSING = MISSING
     """
     Any JSON value.
     """
@@ -1875,9 +1875,9 @@ class HTTPParameter(BaseModel):
 
 class HTTPRequestBody(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    required: bool
+    required: StrictBool
     definitions: list[DefinitionName]
     """
     Names of the version's definitions the body may follow.
@@ -1886,9 +1886,9 @@ class HTTPRequestBody(BaseModel):
 
 class HTTPResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    status: Annotated[int, Field(ge=100, le=599)]
+    status: Annotated[StrictInt, Field(ge=100, le=599)]
     definitions: list[DefinitionName]
 
 
@@ -1912,12 +1912,12 @@ class In2(StrEnum):
 
 class IncrementalField(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    label: str | None = None
-    type: str | None = None
-    field: str | None = None
-    field_type: str | None = None
+    label: str | MISSING = MISSING
+    type: str | MISSING = MISSING
+    field: str | MISSING = MISSING
+    field_type: str | MISSING = MISSING
 
 
 class IncrementalFieldType(StrEnum):
@@ -1931,7 +1931,7 @@ class IncrementalFieldType(StrEnum):
 
 class InlineSchema(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     contentType: Annotated[str, Field(min_length=1)]
     """
@@ -1950,9 +1950,9 @@ class InvokeInput(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    inputs: dict[str, str] | None = None
+    inputs: dict[str, str] | MISSING = MISSING
 
 
 class InvokeResult(BaseModel):
@@ -1961,7 +1961,7 @@ class InvokeResult(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     outputs: Any
     """
@@ -1988,14 +1988,14 @@ class Message(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     text: str
     """
     Text contains the text of the message.
     """
     severity: MessageSeverity
-    details: list[str] | None = None
+    details: list[str] | MISSING = MISSING
     """
     Additional information, such as a list of validation errors.
     """
@@ -2003,9 +2003,9 @@ class Message(BaseModel):
 
 class MessageResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    message: str | None = None
+    message: str | MISSING = MISSING
 
 
 class MessageSeverity(StrEnum):
@@ -2029,7 +2029,7 @@ class OAuth2AuthSchemeRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: AuthSchemeName
     type: Literal["OAUTH_2"]
@@ -2037,10 +2037,10 @@ class OAuth2AuthSchemeRequest(BaseModel):
     """
     How the client authenticates at the token endpoint.
     """
-    scope: list[str] | None = None
+    scope: list[str] | MISSING = MISSING
     tokenEndpoint: AnyUrl
     clientId: str
-    clientSecret: str | None = None
+    clientSecret: str | MISSING = MISSING
     """
     Encrypted at rest and never returned.
     """
@@ -2065,7 +2065,7 @@ class OAuth2AuthSchemeResponse(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: AuthSchemeName
     type: Literal["OAUTH_2"]
@@ -2073,7 +2073,7 @@ class OAuth2AuthSchemeResponse(BaseModel):
     """
     How the client authenticates at the token endpoint.
     """
-    scope: list[str] | None = None
+    scope: list[str] | MISSING = MISSING
     tokenEndpoint: AnyUrl
     clientId: str
 
@@ -2092,53 +2092,53 @@ An authorization scheme that requests of the external service can use; the `type
 
 class OAuth2GrantAuthorizationCodeRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     grantType: Literal["authorization_code"]
-    clientId: str | None = None
-    clientSecret: str | None = None
+    clientId: str | MISSING = MISSING
+    clientSecret: str | MISSING = MISSING
 
 
 class OAuth2GrantAuthorizationCodeResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     grantType: Literal["authorization_code"]
-    clientId: str | None = None
+    clientId: str | MISSING = MISSING
 
 
 class OAuth2GrantClientCredentialsRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     grantType: Literal["client_credentials"]
-    clientId: str | None = None
-    clientSecret: str | None = None
+    clientId: str | MISSING = MISSING
+    clientSecret: str | MISSING = MISSING
 
 
 class OAuth2GrantClientCredentialsResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     grantType: Literal["client_credentials"]
-    clientId: str | None = None
+    clientId: str | MISSING = MISSING
 
 
 class OAuth2GrantPasswordRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     grantType: Literal["password"]
-    clientId: str | None = None
-    clientSecret: str | None = None
+    clientId: str | MISSING = MISSING
+    clientSecret: str | MISSING = MISSING
 
 
 class OAuth2GrantPasswordResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     grantType: Literal["password"]
-    clientId: str | None = None
+    clientId: str | MISSING = MISSING
 
 
 OAuth2GrantRequest = TypeAliasType(
@@ -2161,7 +2161,7 @@ OAuth2GrantResponse = TypeAliasType(
 
 class OperationError(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     field: str
     message: str
@@ -2179,54 +2179,54 @@ Name of an action or trigger, unique within the connector version.
 
 class PaginatedExternalDataSourceConnectionList(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    count: Annotated[int, Field(ge=0)]
-    next: AnyUrl | None = None
-    previous: AnyUrl | None = None
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
     results: list[ExternalDataSourceConnection]
 
 
 class PaginatedExternalDataSourceListRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    count: Annotated[int, Field(ge=0)]
-    next: AnyUrl | None = None
-    previous: AnyUrl | None = None
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
     results: list[ExternalDataSourceRequest]
 
 
 class PaginatedExternalDataSourceListResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    count: Annotated[int, Field(ge=0)]
-    next: AnyUrl | None = None
-    previous: AnyUrl | None = None
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
     results: list[ExternalDataSourceResponse]
 
 
 class PaginationLinks(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    first: str | None = None
-    last: str | None = None
-    prev: str | None = None
-    next: str | None = None
+    first: str | None | MISSING = MISSING
+    last: str | None | MISSING = MISSING
+    prev: str | None | MISSING = MISSING
+    next: str | None | MISSING = MISSING
 
 
 class PaginationMeta(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    current_page: Annotated[int, Field(ge=1)]
-    last_page: Annotated[int, Field(ge=1)]
-    per_page: Annotated[int, Field(ge=1)]
-    total: Annotated[int, Field(ge=0)]
-    from_: Annotated[int | None, Field(alias="from")] = None
-    to: int | None = None
+    current_page: Annotated[StrictInt, Field(ge=1)]
+    last_page: Annotated[StrictInt, Field(ge=1)]
+    per_page: Annotated[StrictInt, Field(ge=1)]
+    total: Annotated[StrictInt, Field(ge=0)]
+    from_: Annotated[StrictInt | None | MISSING, Field(alias="from")] = MISSING
+    to: StrictInt | None | MISSING = MISSING
 
 
 class PatchworksConnector(BaseModel):
@@ -2235,43 +2235,43 @@ class PatchworksConnector(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: str
     name: str
-    type: str | None = None
-    authentication_implementation_id: str | None = None
-    timezone: str | None = None
-    date_format: str | None = None
-    rate_limit_unit: RateLimitUnit | None = None
-    rate_limit_duration: Annotated[int | None, Field(ge=1)] = None
-    connection_pool_id: int | None = None
-    session_id: str | None = None
-    certificate_id: str | None = None
-    variables: list[PatchworksVariable] | None = None
-    variables_count: int | None = None
+    type: str | None | MISSING = MISSING
+    authentication_implementation_id: str | MISSING = MISSING
+    timezone: str | MISSING = MISSING
+    date_format: str | MISSING = MISSING
+    rate_limit_unit: RateLimitUnit | MISSING = MISSING
+    rate_limit_duration: Annotated[StrictInt | MISSING, Field(ge=1)] = MISSING
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    session_id: str | None | MISSING = MISSING
+    certificate_id: str | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
+    variables_count: StrictInt | MISSING = MISSING
     """
     Present when include=variables_count.
     """
-    variables_exists: bool | None = None
+    variables_exists: StrictBool | MISSING = MISSING
     """
     Present when include=variablesExists.
     """
-    authentication_implementation: dict[str, Any] | None = None
+    authentication_implementation: dict[str, Any] | None | MISSING = MISSING
     """
     Present when include names authenticationImplementation (or a nested relationship).
     """
-    certificate: dict[str, Any] | None = None
+    certificate: dict[str, Any] | None | MISSING = MISSING
     """
     Present when include names certificate.
     """
-    created_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
+    created_at: AwareDatetime | MISSING = MISSING
+    updated_at: AwareDatetime | MISSING = MISSING
 
 
 class PatchworksConnectorCollection(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     data: list[PatchworksConnector]
     meta: PaginationMeta
@@ -2280,7 +2280,7 @@ class PatchworksConnectorCollection(BaseModel):
 
 class PatchworksConnectorResource(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     data: PatchworksConnector
 
@@ -2288,52 +2288,52 @@ class PatchworksConnectorResource(BaseModel):
 class PatchworksConnectorStoreRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: Annotated[str, Field(max_length=255, min_length=1)]
     authentication_implementation_id: Annotated[str, Field(min_length=1)]
     timezone: Annotated[str, Field(min_length=1)]
     date_format: Annotated[str, Field(min_length=1)]
     rate_limit_unit: RateLimitUnit
-    rate_limit_duration: Annotated[int, Field(ge=1)]
-    connection_pool_id: int | None = None
-    session_id: str | None = None
-    platform_app_key: str | None = None
-    certificate_id: str | None = None
-    variables: list[PatchworksVariable] | None = None
+    rate_limit_duration: Annotated[StrictInt, Field(ge=1)]
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    session_id: str | None | MISSING = MISSING
+    platform_app_key: str | MISSING = MISSING
+    certificate_id: str | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
 
 
 class PatchworksConnectorStoreResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: Annotated[str, Field(max_length=255, min_length=1)]
     authentication_implementation_id: Annotated[str, Field(min_length=1)]
     timezone: Annotated[str, Field(min_length=1)]
     date_format: Annotated[str, Field(min_length=1)]
     rate_limit_unit: RateLimitUnit
-    rate_limit_duration: Annotated[int, Field(ge=1)]
-    connection_pool_id: int | None = None
-    session_id: str | None = None
-    certificate_id: str | None = None
-    variables: list[PatchworksVariable] | None = None
+    rate_limit_duration: Annotated[StrictInt, Field(ge=1)]
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    session_id: str | None | MISSING = MISSING
+    certificate_id: str | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
 
 
 class PatchworksConnectorUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    authentication_implementation_id: Annotated[str | None, Field(min_length=1)] = None
-    name: Annotated[str | None, Field(max_length=255, min_length=1)] = None
-    type: str | None = None
-    timezone: Annotated[str | None, Field(min_length=1)] = None
-    date_format: Annotated[str | None, Field(min_length=1)] = None
-    rate_limit_unit: RateLimitUnit | None = None
-    rate_limit_duration: Annotated[int | None, Field(ge=1)] = None
-    connection_pool_id: int | None = None
-    variables: list[PatchworksVariable] | None = None
+    authentication_implementation_id: Annotated[str | MISSING, Field(min_length=1)] = MISSING
+    name: Annotated[str | MISSING, Field(max_length=255, min_length=1)] = MISSING
+    type: str | MISSING = MISSING
+    timezone: Annotated[str | MISSING, Field(min_length=1)] = MISSING
+    date_format: Annotated[str | MISSING, Field(min_length=1)] = MISSING
+    rate_limit_unit: RateLimitUnit | MISSING = MISSING
+    rate_limit_duration: Annotated[StrictInt | MISSING, Field(ge=1)] = MISSING
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
 
 
 class PatchworksVariable(BaseModel):
@@ -2342,18 +2342,18 @@ class PatchworksVariable(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: str | None = None
+    id: str | MISSING = MISSING
     """
     Sent on update to change an existing variable.
     """
-    key: str | None = None
-    value: str | None = None
-    label: str | None = None
-    secret: bool | None = None
-    locked: bool | None = None
-    pivot: VariablePivot | None = None
+    key: str | MISSING = MISSING
+    value: str | MISSING = MISSING
+    label: str | MISSING = MISSING
+    secret: StrictBool | MISSING = MISSING
+    locked: StrictBool | MISSING = MISSING
+    pivot: VariablePivot | MISSING = MISSING
 
 
 class Payload(BaseModel):
@@ -2363,9 +2363,9 @@ class Payload(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    schemas: list[Schema] | None = None
+    schemas: list[Schema] | MISSING = MISSING
 
 
 class Problem(BaseModel):
@@ -2374,7 +2374,7 @@ class Problem(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     type: str
     """
@@ -2384,19 +2384,19 @@ class Problem(BaseModel):
     """
     A short, human-readable summary of the problem type.
     """
-    status: Annotated[int, Field(ge=400, le=599)]
+    status: Annotated[StrictInt, Field(ge=400, le=599)]
     """
     The HTTP status code of this occurrence.
     """
-    detail: str | None = None
+    detail: str | MISSING = MISSING
     """
     What went wrong in this occurrence.
     """
-    instance: str | None = None
+    instance: str | MISSING = MISSING
     """
     The request path that caused the problem.
     """
-    errors: list[ProblemFieldError] | None = None
+    errors: list[ProblemFieldError] | MISSING = MISSING
     """
     One entry per invalid input, each naming the input by JSON pointer.
     """
@@ -2408,7 +2408,7 @@ class ProblemFieldError(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     pointer: str
     """
@@ -2431,14 +2431,14 @@ class ProtocolType(StrEnum):
 
 class PublishResultRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     version: ConnectorVersionRequest
 
 
 class PublishResultResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     version: ConnectorVersionResponse
 
@@ -2456,7 +2456,7 @@ class RateLimitUnit(StrEnum):
 
 class ReferencedByItem(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     kind: Kind
     name: str
@@ -2464,10 +2464,10 @@ class ReferencedByItem(BaseModel):
 
 class RefreshSchemasResult(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    added: Annotated[int, Field(ge=0)]
-    deleted: Annotated[int, Field(ge=0)]
+    added: Annotated[StrictInt, Field(ge=0)]
+    deleted: Annotated[StrictInt, Field(ge=0)]
 
 
 class RegistrationProviderType(StrEnum):
@@ -2506,7 +2506,7 @@ class RequestTemplate(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: Annotated[str, Field(max_length=256, min_length=1, pattern="^[A-Za-z0-9_.-]+$")]
     """
@@ -2517,12 +2517,12 @@ class RequestTemplate(BaseModel):
     """
     Absolute URL; may reference `${inputs.<name>}` and `${variables.<name>}`.
     """
-    headers: dict[str, str] | None = None
-    body: str | None = None
+    headers: dict[str, str] | MISSING = MISSING
+    body: str | None | MISSING = MISSING
     """
     Request body template (JSON text).
     """
-    authScheme: str | None = None
+    authScheme: str | None | MISSING = MISSING
     """
     Name of one of the service's authSchemes to apply.
     """
@@ -2530,29 +2530,29 @@ class RequestTemplate(BaseModel):
 
 class RevenueAnalyticsConfig(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    enabled: bool | None = None
-    include_invoiceless_charges: bool | None = None
+    enabled: StrictBool | MISSING = MISSING
+    include_invoiceless_charges: StrictBool | MISSING = MISSING
 
 
 class Schema(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: str
-    should_sync: bool | None = None
-    sync_type: SyncType | None = None
-    incremental_field: str | None = None
-    incremental_field_type: IncrementalFieldType | None = None
+    should_sync: StrictBool | MISSING = MISSING
+    sync_type: SyncType | MISSING = MISSING
+    incremental_field: str | MISSING = MISSING
+    incremental_field_type: IncrementalFieldType | MISSING = MISSING
 
 
 class Schema1(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: UUID | None = None
-    name: str | None = None
+    id: UUID | MISSING = MISSING
+    name: str | MISSING = MISSING
 
 
 class SchemaStatus(StrEnum):
@@ -2577,25 +2577,25 @@ class SchemaType(Enum):
 class SchemaUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     id: UUID
-    should_sync: bool | None = None
-    sync_type: SyncType | None = None
-    incremental_field: str | None = None
-    incremental_field_type: IncrementalFieldType | None = None
-    sync_frequency: SyncFrequency | None = None
-    sync_time_of_day: time | None = None
-    cdc_table_mode: CdcTableMode | None = None
-    enabled_columns: list[str] | None = None
+    should_sync: StrictBool | MISSING = MISSING
+    sync_type: SyncType | MISSING = MISSING
+    incremental_field: str | None | MISSING = MISSING
+    incremental_field_type: IncrementalFieldType | None | MISSING = MISSING
+    sync_frequency: SyncFrequency | MISSING = MISSING
+    sync_time_of_day: time | None | MISSING = MISSING
+    cdc_table_mode: CdcTableMode | MISSING = MISSING
+    enabled_columns: list[str] | None | MISSING = MISSING
 
 
 class Scope(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     name: str
-    description: str | None = None
+    description: str | MISSING = MISSING
 
 
 class Severity(StrEnum):
@@ -2610,10 +2610,10 @@ class SourcePrefixInput(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     source_type: SourceType
-    prefix: Annotated[str | None, Field(max_length=100)] = None
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
 
 
 class SourceStatus(StrEnum):
@@ -2897,21 +2897,21 @@ class TokenEndpointAuthType(StrEnum):
 
 class TriggerPageRequest(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     triggers: list[TriggerRequest]
 
 
 class TriggerPageResponse(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    totalCount: Annotated[int, Field(ge=0)]
-    next: str | None = None
-    prev: str | None = None
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
     triggers: list[TriggerResponse]
 
 
@@ -2921,14 +2921,14 @@ class TriggerRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     type: Literal["http"]
     name: OperationName
-    summary: Annotated[str | None, Field(max_length=1000)] = None
+    summary: Annotated[str | MISSING, Field(max_length=1000)] = MISSING
     method: HTTPMethod
     parameters: list[HTTPParameter]
-    requestBody: HTTPRequestBody | None = None
+    requestBody: HTTPRequestBody | MISSING = MISSING
     responses: list[HTTPResponse]
 
 
@@ -2938,17 +2938,17 @@ class TriggerResponse(BaseModel):
     """
 
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: Ulid | None = None
+    id: Ulid | MISSING = MISSING
     type: Literal["http"]
     name: OperationName
-    summary: Annotated[str | None, Field(max_length=1000)] = None
+    summary: Annotated[str | MISSING, Field(max_length=1000)] = MISSING
     method: HTTPMethod
     parameters: list[HTTPParameter]
-    requestBody: HTTPRequestBody | None = None
+    requestBody: HTTPRequestBody | MISSING = MISSING
     responses: list[HTTPResponse]
-    errors: list[OperationError] | None = None
+    errors: list[OperationError] | MISSING = MISSING
 
 
 class Type(StrEnum):
@@ -2976,7 +2976,7 @@ Unicode letters, combining marks, numeric characters, whitespace and punctuation
 
 class Usage(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
     connectionId: str
     connectorId: str
@@ -2984,22 +2984,22 @@ class Usage(BaseModel):
 
 class UserBasic(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    id: int
+    id: StrictInt
     uuid: UUID
     email: EmailStr
-    first_name: str | None = None
+    first_name: str | MISSING = MISSING
 
 
 class VariablePivot(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    alias: str | None = None
-    configurable: bool | None = None
-    required: bool | None = None
-    advanced: bool | None = None
+    alias: str | MISSING = MISSING
+    configurable: StrictBool | MISSING = MISSING
+    required: StrictBool | MISSING = MISSING
+    advanced: StrictBool | MISSING = MISSING
 
 
 VersionName = TypeAliasType(
@@ -3012,20 +3012,20 @@ A version name (SemVer, CalVer, a number...). The names "default" and "latest" a
 
 class WebhookInfo(BaseModel):
     model_config = ConfigDict(
-        populate_by_name=True,
+        validate_by_name=True,
     )
-    supports_webhooks: bool
-    exists: bool
-    hog_function: dict[str, Any] | None = None
-    webhook_url: str | None = None
-    schema_mapping: dict[str, Any] | None = None
-    external_status: dict[str, Any] | None = None
+    supports_webhooks: StrictBool
+    exists: StrictBool
+    hog_function: dict[str, Any] | None | MISSING = MISSING
+    webhook_url: str | None | MISSING = MISSING
+    schema_mapping: dict[str, Any] | None | MISSING = MISSING
+    external_status: dict[str, Any] | None | MISSING = MISSING
 
 
 class WebhookInputsUpdateRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )
     inputs: dict[str, Any]
     """
@@ -3036,5 +3036,5 @@ class WebhookInputsUpdateRequest(BaseModel):
 class WebhookInputsUpdateResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        validate_by_name=True,
     )

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import MISSING, BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
 from .errors import ConnectionFailed, error_for
@@ -66,7 +66,8 @@ def field_value(model: Any, wire_name: str) -> Any:
     """A response field by its name in the document (it may be aliased in Python)."""
     for attribute, info in type(model).model_fields.items():
         if info.alias == wire_name or attribute == wire_name:
-            return getattr(model, attribute)
+            value = getattr(model, attribute)
+            return None if value is MISSING else value  # MISSING is truthy: absent must read as None here
     return None
 
 

@@ -41,7 +41,8 @@ def openapi_document() -> dict[str, Any]:
 
 def create_app(handlers: Handlers, authenticator: Authenticator) -> FastAPI:
     app = FastAPI(title="Integrations Platform API", version="1.0.0")
-    install(app)
+    install(app, routes.allowed_methods)
+    app.add_middleware(routes.OpenAPIPathMatching)
     app.include_router(routes.external_services_router(handlers.external_services, authenticator))
     app.include_router(
         routes.external_service_registrations_router(handlers.external_service_registrations, authenticator)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -18,12 +18,21 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(Exception):
     """Raise from a handler to answer with a documented error status."""
 
-    def __init__(self, status: int, detail: str = "", *, errors: Sequence[tuple[str, str]] = (), title: str = ""):
+    def __init__(
+        self,
+        status: int,
+        detail: str = "",
+        *,
+        errors: Sequence[tuple[str, str]] = (),
+        title: str = "",
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(detail or title)
         self.status = status
         self.detail = detail
         self.errors = tuple(errors)
         self.title = title or HTTPStatus(status).phrase
+        self.headers = dict(headers or {})
 
 
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
@@ -33,7 +42,7 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
     body["instance"] = request.url.path
     if problem.errors:
         body["errors"] = [{"pointer": pointer, "detail": detail} for pointer, detail in problem.errors]
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    headers = {**problem.headers, **({"WWW-Authenticate": "Bearer"} if problem.status == 401 else {})}
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -46,7 +55,9 @@ def pointer_of(location: Sequence[int | str]) -> str:
     return escaped or "/" if where == "body" else f"#{where}{escaped}"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, allowed_methods: Callable[[str], str | None]) -> None:
+    """Problem+json for every error; `allowed_methods(path)` fills the `Allow` header of a 405."""
+
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
         return problem_response(request, exc)
@@ -58,7 +69,10 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return problem_response(request, Problem(exc.status_code, str(exc.detail)))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (methods := allowed_methods(request.url.path)):
+            headers["Allow"] = methods
+        return problem_response(request, Problem(exc.status_code, str(exc.detail), headers=headers))
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(request, Problem(500, "The server failed to handle this request."))

@@ -9,15 +9,156 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query
+import re
+
+from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.requests import Request as StarletteRequest
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 from pydantic_core import to_jsonable_python
 
 from .. import models
 from . import handlers as h
-from .problems import Problem
+from .problems import Problem, problem_response
 from .security import Authenticator, Principal, requires
+
+# Every path and the methods it answers, concrete paths first, as OpenAPI matches them.
+PATH_METHODS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (compile_path("/externalServiceRegistrations")[0], "GET, POST"),
+    (compile_path("/api/v1/connectors")[0], "GET, POST"),
+    (compile_path("/api/connect/v1/o/{organisation_id}/connectors")[0], "GET"),
+    (compile_path("/api/connect/v1/o/{organisation_id}/credentials")[0], "GET, POST"),
+    (compile_path("/api/connect/v1/o/{organisation_id}/protocols/bigquery/connectors")[0], "POST"),
+    (compile_path("/api/connect/v1/o/{organisation_id}/protocols/http/connectors")[0], "POST"),
+    (compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}")[0], "DELETE, GET, PUT"),
+    (compile_path("/api/connect/v1/o/{organisation_id}/credentials/{credential_id}")[0], "DELETE, GET, PUT"),
+    (compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections")[0], "GET, POST"),
+    (compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions")[0], "GET, POST"),
+    (
+        compile_path(
+            "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}"
+        )[0],
+        "DELETE, PUT",
+    ),
+    (
+        compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}")[0],
+        "DELETE, GET, PUT",
+    ),
+    (
+        compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}")[0],
+        "DELETE, GET, PUT",
+    ),
+    (
+        compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions")[0],
+        "GET, POST",
+    ),
+    (
+        compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions")[0],
+        "DELETE, GET, POST",
+    ),
+    (
+        compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/publish")[0],
+        "POST",
+    ),
+    (
+        compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers")[0],
+        "GET, POST",
+    ),
+    (
+        compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/unpublish")[0],
+        "POST",
+    ),
+    (
+        compile_path("/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/library/import")[
+            0
+        ],
+        "POST",
+    ),
+    (
+        compile_path(
+            "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}"
+        )[0],
+        "DELETE, GET, PUT",
+    ),
+    (
+        compile_path(
+            "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}"
+        )[0],
+        "DELETE, GET, PUT",
+    ),
+    (
+        compile_path(
+            "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}"
+        )[0],
+        "DELETE, GET, PUT",
+    ),
+    (compile_path("/api/v1/connectors/{connector}")[0], "DELETE, GET, PUT"),
+    (compile_path("/api/v1/connectors/{connector}/test")[0], "POST"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/")[0], "GET, POST"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/check_cdc_prerequisites/")[0], "POST"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/connections/")[0], "GET"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/database_schema/")[0], "POST"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/source_prefix/")[0], "POST"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/wizard/")[0], "GET"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/{id}/")[0], "DELETE, GET, PATCH"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/{id}/bulk_update_schemas/")[0], "PATCH"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/{id}/create_webhook/")[0], "POST"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/{id}/delete_webhook/")[0], "POST"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/{id}/jobs/")[0], "GET"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/{id}/refresh_schemas/")[0], "POST"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/{id}/reload/")[0], "POST"),
+    (
+        compile_path("/api/environments/{environment_id}/external_data_sources/{id}/revenue_analytics_config/")[0],
+        "PATCH",
+    ),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/{id}/update_webhook_inputs/")[0], "POST"),
+    (compile_path("/api/environments/{environment_id}/external_data_sources/{id}/webhook_info/")[0], "GET"),
+    (compile_path("/externalServiceRegistrations/{registrationId}")[0], "DELETE, GET, PUT"),
+    (compile_path("/environments/{environmentId}/externalServices")[0], "GET, POST"),
+    (compile_path("/environments/{environmentId}/externalServices/{externalServiceId}")[0], "DELETE, GET, PUT"),
+    (
+        compile_path("/environments/{environmentId}/externalServices/{externalServiceId}/requests/{requestName}")[0],
+        "POST",
+    ),
+)
+
+
+def allowed_methods(path: str) -> str | None:
+    for pattern, methods in PATH_METHODS:
+        if pattern.match(path):
+            return methods
+    return None
+
+
+class OpenAPIPathMatching:
+    """ASGI middleware: a request is matched to a path as OpenAPI says (`/sources/wizard` is not `/sources/{id}`),
+    and a method that path does not declare gets 405 with `Allow`, before any route can claim it."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            methods = allowed_methods(scope["path"])
+            if methods is not None and scope["method"] not in methods.split(", "):
+                problem = Problem(405, "Method Not Allowed", headers={"Allow": methods})
+                await problem_response(StarletteRequest(scope), problem)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def reject_unknown_query(request: Request, known: frozenset[str]) -> None:
+    """A query parameter the operation does not declare is an error (a typo such as `filter[sytem]` would
+    otherwise be silently ignored)."""
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise Problem(
+            400,
+            "unknown query parameter",
+            errors=[(f"#query/{name}", "not a parameter of this operation") for name in unknown],
+        )
 
 
 def comma_list(value: str | None, annotation: Any, name: str) -> Any:
@@ -63,6 +204,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         response_model=None,
     )
     async def list_external_services(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -79,12 +221,21 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
     ) -> Response:
         """List external services"""
-        request = h.ListExternalServicesRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "limit",
+                    "offset",
+                }
+            ),
+        )
+        inputs = h.ListExternalServicesRequest(
             environment_id=environment_id,
             limit=limit,
             offset=offset,
         )
-        result = await handlers.list_external_services(request, principal)
+        result = await handlers.list_external_services(inputs, principal)
         return respond(
             result,
             {
@@ -100,6 +251,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         response_model=None,
     )
     async def create_external_service(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -115,11 +267,12 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         body: Annotated[models.ExternalServiceRequest, Body()],
     ) -> Response:
         """Create an external service"""
-        request = h.CreateExternalServiceRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateExternalServiceRequest(
             environment_id=environment_id,
             body=body,
         )
-        result = await handlers.create_external_service(request, principal)
+        result = await handlers.create_external_service(inputs, principal)
         return respond(
             result,
             {
@@ -135,6 +288,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         response_model=None,
     )
     async def get_external_service(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -150,11 +304,12 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
     ) -> Response:
         """Read one external service"""
-        request = h.GetExternalServiceRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
         )
-        result = await handlers.get_external_service(request, principal)
+        result = await handlers.get_external_service(inputs, principal)
         return respond(
             result,
             {
@@ -170,6 +325,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         response_model=None,
     )
     async def update_external_service(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -186,12 +342,13 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         body: Annotated[models.ExternalServiceRequest, Body()],
     ) -> Response:
         """Update an external service"""
-        request = h.UpdateExternalServiceRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
             body=body,
         )
-        result = await handlers.update_external_service(request, principal)
+        result = await handlers.update_external_service(inputs, principal)
         return respond(
             result,
             {
@@ -207,6 +364,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         response_model=None,
     )
     async def delete_external_service(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -222,11 +380,12 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
     ) -> Response:
         """Delete an external service"""
-        request = h.DeleteExternalServiceRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
         )
-        result = await handlers.delete_external_service(request, principal)
+        result = await handlers.delete_external_service(inputs, principal)
         return respond(
             result,
             {
@@ -242,6 +401,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         response_model=None,
     )
     async def invoke_external_service_request(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -259,13 +419,14 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         body: Annotated[models.InvokeInput | None, Body()] = None,
     ) -> Response:
         """Invoke a request of an external service"""
-        request = h.InvokeExternalServiceRequestRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.InvokeExternalServiceRequestRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
             request_name=request_name,
             body=body,
         )
-        result = await handlers.invoke_external_service_request(request, principal)
+        result = await handlers.invoke_external_service_request(inputs, principal)
         return respond(
             result,
             {
@@ -289,6 +450,7 @@ def external_service_registrations_router(
         response_model=None,
     )
     async def list_external_service_registrations(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -305,11 +467,20 @@ def external_service_registrations_router(
         offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
     ) -> Response:
         """List external service registrations"""
-        request = h.ListExternalServiceRegistrationsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "limit",
+                    "offset",
+                }
+            ),
+        )
+        inputs = h.ListExternalServiceRegistrationsRequest(
             limit=limit,
             offset=offset,
         )
-        result = await handlers.list_external_service_registrations(request, principal)
+        result = await handlers.list_external_service_registrations(inputs, principal)
         return respond(
             result,
             {
@@ -325,6 +496,7 @@ def external_service_registrations_router(
         response_model=None,
     )
     async def create_external_service_registration(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -340,10 +512,11 @@ def external_service_registrations_router(
         body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
     ) -> Response:
         """Register an external service"""
-        request = h.CreateExternalServiceRegistrationRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateExternalServiceRegistrationRequest(
             body=body,
         )
-        result = await handlers.create_external_service_registration(request, principal)
+        result = await handlers.create_external_service_registration(inputs, principal)
         return respond(
             result,
             {
@@ -359,6 +532,7 @@ def external_service_registrations_router(
         response_model=None,
     )
     async def get_external_service_registration(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -374,10 +548,11 @@ def external_service_registrations_router(
         registration_id: Annotated[UUID, Path(alias="registrationId")],
     ) -> Response:
         """Read one external service registration"""
-        request = h.GetExternalServiceRegistrationRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetExternalServiceRegistrationRequest(
             registration_id=registration_id,
         )
-        result = await handlers.get_external_service_registration(request, principal)
+        result = await handlers.get_external_service_registration(inputs, principal)
         return respond(
             result,
             {
@@ -393,6 +568,7 @@ def external_service_registrations_router(
         response_model=None,
     )
     async def update_external_service_registration(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -409,11 +585,12 @@ def external_service_registrations_router(
         body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
     ) -> Response:
         """Replace an external service registration"""
-        request = h.UpdateExternalServiceRegistrationRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateExternalServiceRegistrationRequest(
             registration_id=registration_id,
             body=body,
         )
-        result = await handlers.update_external_service_registration(request, principal)
+        result = await handlers.update_external_service_registration(inputs, principal)
         return respond(
             result,
             {
@@ -429,6 +606,7 @@ def external_service_registrations_router(
         response_model=None,
     )
     async def delete_external_service_registration(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -444,10 +622,11 @@ def external_service_registrations_router(
         registration_id: Annotated[UUID, Path(alias="registrationId")],
     ) -> Response:
         """Delete an external service registration"""
-        request = h.DeleteExternalServiceRegistrationRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteExternalServiceRegistrationRequest(
             registration_id=registration_id,
         )
-        result = await handlers.delete_external_service_registration(request, principal)
+        result = await handlers.delete_external_service_registration(inputs, principal)
         return respond(
             result,
             {
@@ -469,6 +648,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def list_external_data_sources(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -489,13 +669,23 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """List all environments external data sources"""
-        request = h.ListExternalDataSourcesRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "limit",
+                    "offset",
+                    "search",
+                }
+            ),
+        )
+        inputs = h.ListExternalDataSourcesRequest(
             environment_id=environment_id,
             limit=limit,
             offset=offset,
             search=search,
         )
-        result = await handlers.list_external_data_sources(request, principal)
+        result = await handlers.list_external_data_sources(inputs, principal)
         return respond(
             result,
             {
@@ -511,6 +701,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def create_external_data_source(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -529,11 +720,12 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceCreateRequest, Body()],
     ) -> Response:
         """Create environments external data sources"""
-        request = h.CreateExternalDataSourceRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateExternalDataSourceRequest(
             environment_id=environment_id,
             body=body,
         )
-        result = await handlers.create_external_data_source(request, principal)
+        result = await handlers.create_external_data_source(inputs, principal)
         return respond(
             result,
             {
@@ -549,6 +741,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def check_cdc_prerequisites(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -567,11 +760,12 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.CheckCdcPrerequisitesInputRequest, Body()],
     ) -> Response:
         """Create environments external data sources check cdc prerequisites"""
-        request = h.CheckCdcPrerequisitesRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CheckCdcPrerequisitesRequest(
             environment_id=environment_id,
             body=body,
         )
-        result = await handlers.check_cdc_prerequisites(request, principal)
+        result = await handlers.check_cdc_prerequisites(inputs, principal)
         return respond(
             result,
             {
@@ -587,6 +781,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def list_external_data_source_connections(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -607,13 +802,23 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """List all environments external data sources connections"""
-        request = h.ListExternalDataSourceConnectionsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "limit",
+                    "offset",
+                    "search",
+                }
+            ),
+        )
+        inputs = h.ListExternalDataSourceConnectionsRequest(
             environment_id=environment_id,
             limit=limit,
             offset=offset,
             search=search,
         )
-        result = await handlers.list_external_data_source_connections(request, principal)
+        result = await handlers.list_external_data_source_connections(inputs, principal)
         return respond(
             result,
             {
@@ -629,6 +834,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def get_database_schema(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -647,11 +853,12 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.DatabaseSchemaInput, Body()],
     ) -> Response:
         """Create environments external data sources database schema"""
-        request = h.GetDatabaseSchemaRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetDatabaseSchemaRequest(
             environment_id=environment_id,
             body=body,
         )
-        result = await handlers.get_database_schema(request, principal)
+        result = await handlers.get_database_schema(inputs, principal)
         return respond(
             result,
             {
@@ -667,6 +874,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def check_source_prefix(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -685,11 +893,12 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.SourcePrefixInput, Body()],
     ) -> Response:
         """Create environments external data sources source prefix"""
-        request = h.CheckSourcePrefixRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CheckSourcePrefixRequest(
             environment_id=environment_id,
             body=body,
         )
-        result = await handlers.check_source_prefix(request, principal)
+        result = await handlers.check_source_prefix(inputs, principal)
         return respond(
             result,
             {
@@ -705,6 +914,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def get_source_wizard(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -722,10 +932,11 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         ],
     ) -> Response:
         """Retrieve environments external data sources wizard"""
-        request = h.GetSourceWizardRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetSourceWizardRequest(
             environment_id=environment_id,
         )
-        result = await handlers.get_source_wizard(request, principal)
+        result = await handlers.get_source_wizard(inputs, principal)
         return respond(
             result,
             {
@@ -741,6 +952,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def retrieve_external_data_source(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -759,11 +971,12 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources"""
-        request = h.RetrieveExternalDataSourceRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.RetrieveExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
         )
-        result = await handlers.retrieve_external_data_source(request, principal)
+        result = await handlers.retrieve_external_data_source(inputs, principal)
         return respond(
             result,
             {
@@ -779,6 +992,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def destroy_external_data_source(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -797,11 +1011,12 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Delete environments external data sources"""
-        request = h.DestroyExternalDataSourceRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DestroyExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
         )
-        result = await handlers.destroy_external_data_source(request, principal)
+        result = await handlers.destroy_external_data_source(inputs, principal)
         return respond(
             result,
             {
@@ -817,6 +1032,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def partial_update_external_data_source(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -836,12 +1052,13 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Update environments external data sources"""
-        request = h.PartialUpdateExternalDataSourceRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.PartialUpdateExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
-        result = await handlers.partial_update_external_data_source(request, principal)
+        result = await handlers.partial_update_external_data_source(inputs, principal)
         return respond(
             result,
             {
@@ -857,6 +1074,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def bulk_update_external_data_source_schemas(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -879,7 +1097,17 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """Update environments external data sources bulk update schemas"""
-        request = h.BulkUpdateExternalDataSourceSchemasRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "limit",
+                    "offset",
+                    "search",
+                }
+            ),
+        )
+        inputs = h.BulkUpdateExternalDataSourceSchemasRequest(
             environment_id=environment_id,
             id_=id_,
             limit=limit,
@@ -887,7 +1115,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
             search=search,
             body=body,
         )
-        result = await handlers.bulk_update_external_data_source_schemas(request, principal)
+        result = await handlers.bulk_update_external_data_source_schemas(inputs, principal)
         return respond(
             result,
             {
@@ -903,6 +1131,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def create_external_data_source_webhook(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -922,12 +1151,13 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources create webhook"""
-        request = h.CreateExternalDataSourceWebhookRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateExternalDataSourceWebhookRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
-        result = await handlers.create_external_data_source_webhook(request, principal)
+        result = await handlers.create_external_data_source_webhook(inputs, principal)
         return respond(
             result,
             {
@@ -943,6 +1173,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def delete_external_data_source_webhook(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -962,12 +1193,13 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources delete webhook"""
-        request = h.DeleteExternalDataSourceWebhookRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteExternalDataSourceWebhookRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
-        result = await handlers.delete_external_data_source_webhook(request, principal)
+        result = await handlers.delete_external_data_source_webhook(inputs, principal)
         return respond(
             result,
             {
@@ -983,6 +1215,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def list_external_data_source_jobs(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1004,14 +1237,24 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         schemas: Annotated[list[str] | None, Query(alias="schemas")] = None,
     ) -> Response:
         """Retrieve environments external data sources jobs"""
-        request = h.ListExternalDataSourceJobsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "after",
+                    "before",
+                    "schemas",
+                }
+            ),
+        )
+        inputs = h.ListExternalDataSourceJobsRequest(
             environment_id=environment_id,
             id_=id_,
             after=after,
             before=before,
             schemas=schemas,
         )
-        result = await handlers.list_external_data_source_jobs(request, principal)
+        result = await handlers.list_external_data_source_jobs(inputs, principal)
         return respond(
             result,
             {
@@ -1027,6 +1270,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def refresh_external_data_source_schemas(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1046,12 +1290,13 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources refresh schemas"""
-        request = h.RefreshExternalDataSourceSchemasRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.RefreshExternalDataSourceSchemasRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
-        result = await handlers.refresh_external_data_source_schemas(request, principal)
+        result = await handlers.refresh_external_data_source_schemas(inputs, principal)
         return respond(
             result,
             {
@@ -1067,6 +1312,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def reload_external_data_source(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1086,12 +1332,13 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources reload"""
-        request = h.ReloadExternalDataSourceRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.ReloadExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
-        result = await handlers.reload_external_data_source(request, principal)
+        result = await handlers.reload_external_data_source(inputs, principal)
         return respond(
             result,
             {
@@ -1107,6 +1354,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def update_external_data_source_revenue_analytics_config(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1126,12 +1374,13 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.RevenueAnalyticsConfig, Body()],
     ) -> Response:
         """Update environments external data sources revenue analytics config"""
-        request = h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
-        result = await handlers.update_external_data_source_revenue_analytics_config(request, principal)
+        result = await handlers.update_external_data_source_revenue_analytics_config(inputs, principal)
         return respond(
             result,
             {
@@ -1147,6 +1396,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def update_external_data_source_webhook_inputs(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1166,12 +1416,13 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.WebhookInputsUpdateRequest, Body()],
     ) -> Response:
         """Create environments external data sources update webhook inputs"""
-        request = h.UpdateExternalDataSourceWebhookInputsRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateExternalDataSourceWebhookInputsRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
-        result = await handlers.update_external_data_source_webhook_inputs(request, principal)
+        result = await handlers.update_external_data_source_webhook_inputs(inputs, principal)
         return respond(
             result,
             {
@@ -1187,6 +1438,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         response_model=None,
     )
     async def get_external_data_source_webhook_info(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1205,11 +1457,12 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources webhook info"""
-        request = h.GetExternalDataSourceWebhookInfoRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetExternalDataSourceWebhookInfoRequest(
             environment_id=environment_id,
             id_=id_,
         )
-        result = await handlers.get_external_data_source_webhook_info(request, principal)
+        result = await handlers.get_external_data_source_webhook_info(inputs, principal)
         return respond(
             result,
             {
@@ -1231,6 +1484,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def list_connectors(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1248,7 +1502,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         protocol: Annotated[Literal["http", "bigquery"] | None, Query(alias="protocol")] = None,
     ) -> Response:
         """List connectors"""
-        request = h.ListConnectorsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "first",
+                    "after",
+                    "before",
+                    "sort",
+                    "name",
+                    "protocol",
+                }
+            ),
+        )
+        inputs = h.ListConnectorsRequest(
             organisation_id=organisation_id,
             first=first,
             after=after,
@@ -1257,7 +1524,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             name=name,
             protocol=protocol,
         )
-        result = await handlers.list_connectors(request, principal)
+        result = await handlers.list_connectors(inputs, principal)
         return respond(
             result,
             {
@@ -1273,6 +1540,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def list_credentials(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1304,14 +1572,25 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ] = None,
     ) -> Response:
         """List credentials"""
-        request = h.ListCredentialsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "first",
+                    "after",
+                    "before",
+                    "type",
+                }
+            ),
+        )
+        inputs = h.ListCredentialsRequest(
             organisation_id=organisation_id,
             first=first,
             after=after,
             before=before,
             type_=type_,
         )
-        result = await handlers.list_credentials(request, principal)
+        result = await handlers.list_credentials(inputs, principal)
         return respond(
             result,
             {
@@ -1327,6 +1606,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def create_credential(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1340,11 +1620,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Create a credential"""
-        request = h.CreateCredentialRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateCredentialRequest(
             organisation_id=organisation_id,
             body=body,
         )
-        result = await handlers.create_credential(request, principal)
+        result = await handlers.create_credential(inputs, principal)
         return respond(
             result,
             {
@@ -1360,6 +1641,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def create_http_connector(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1372,11 +1654,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.HTTPConnectorRequest, Body()],
     ) -> Response:
         """Create an HTTP connector"""
-        request = h.CreateHttpConnectorRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateHttpConnectorRequest(
             organisation_id=organisation_id,
             body=body,
         )
-        result = await handlers.create_http_connector(request, principal)
+        result = await handlers.create_http_connector(inputs, principal)
         return respond(
             result,
             {
@@ -1392,6 +1675,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def create_bigquery_connector(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1404,11 +1688,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.BigQueryConnectorRequest, Body()],
     ) -> Response:
         """Create a BigQuery connector"""
-        request = h.CreateBigqueryConnectorRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateBigqueryConnectorRequest(
             organisation_id=organisation_id,
             body=body,
         )
-        result = await handlers.create_bigquery_connector(request, principal)
+        result = await handlers.create_bigquery_connector(inputs, principal)
         return respond(
             result,
             {
@@ -1424,6 +1709,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def get_connector(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1436,11 +1722,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a connector"""
-        request = h.GetConnectorRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
         )
-        result = await handlers.get_connector(request, principal)
+        result = await handlers.get_connector(inputs, principal)
         return respond(
             result,
             {
@@ -1456,6 +1743,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def update_connector(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1469,12 +1757,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.ConnectorRequest, Body()],
     ) -> Response:
         """Update a connector"""
-        request = h.UpdateConnectorRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             body=body,
         )
-        result = await handlers.update_connector(request, principal)
+        result = await handlers.update_connector(inputs, principal)
         return respond(
             result,
             {
@@ -1490,6 +1779,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def delete_connector(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1502,11 +1792,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a connector"""
-        request = h.DeleteConnectorRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
         )
-        result = await handlers.delete_connector(request, principal)
+        result = await handlers.delete_connector(inputs, principal)
         return respond(
             result,
             {
@@ -1522,6 +1813,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def get_credential(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1534,11 +1826,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a credential"""
-        request = h.GetCredentialRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
         )
-        result = await handlers.get_credential(request, principal)
+        result = await handlers.get_credential(inputs, principal)
         return respond(
             result,
             {
@@ -1554,6 +1847,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def update_credential(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1568,12 +1862,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Replace a credential"""
-        request = h.UpdateCredentialRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
             body=body,
         )
-        result = await handlers.update_credential(request, principal)
+        result = await handlers.update_credential(inputs, principal)
         return respond(
             result,
             {
@@ -1589,6 +1884,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def delete_credential(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1602,11 +1898,12 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a credential"""
-        request = h.DeleteCredentialRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
         )
-        result = await handlers.delete_credential(request, principal)
+        result = await handlers.delete_credential(inputs, principal)
         return respond(
             result,
             {
@@ -1622,6 +1919,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def list_connections(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1637,14 +1935,24 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
     ) -> Response:
         """List a connector's connections"""
-        request = h.ListConnectionsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "first",
+                    "after",
+                    "before",
+                }
+            ),
+        )
+        inputs = h.ListConnectionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             first=first,
             after=after,
             before=before,
         )
-        result = await handlers.list_connections(request, principal)
+        result = await handlers.list_connections(inputs, principal)
         return respond(
             result,
             {
@@ -1660,6 +1968,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def create_connection(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1673,12 +1982,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Create a connection"""
-        request = h.CreateConnectionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             body=body,
         )
-        result = await handlers.create_connection(request, principal)
+        result = await handlers.create_connection(inputs, principal)
         return respond(
             result,
             {
@@ -1694,6 +2004,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def list_connector_versions(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1709,14 +2020,24 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
     ) -> Response:
         """List a connector's versions"""
-        request = h.ListConnectorVersionsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "first",
+                    "after",
+                    "before",
+                }
+            ),
+        )
+        inputs = h.ListConnectorVersionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             first=first,
             after=after,
             before=before,
         )
-        result = await handlers.list_connector_versions(request, principal)
+        result = await handlers.list_connector_versions(inputs, principal)
         return respond(
             result,
             {
@@ -1732,6 +2053,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def create_connector_version(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1745,12 +2067,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.ConnectorVersionCreate, Body()],
     ) -> Response:
         """Create a connector version"""
-        request = h.CreateConnectorVersionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             body=body,
         )
-        result = await handlers.create_connector_version(request, principal)
+        result = await handlers.create_connector_version(inputs, principal)
         return respond(
             result,
             {
@@ -1766,6 +2089,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def upsert_auth_scheme_config(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1780,13 +2104,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.AuthSchemeConfigRequest, Body()],
     ) -> Response:
         """Create or replace an auth scheme config"""
-        request = h.UpsertAuthSchemeConfigRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpsertAuthSchemeConfigRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             auth_scheme_config_id=auth_scheme_config_id,
             body=body,
         )
-        result = await handlers.upsert_auth_scheme_config(request, principal)
+        result = await handlers.upsert_auth_scheme_config(inputs, principal)
         return respond(
             result,
             {
@@ -1802,6 +2127,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def delete_auth_scheme_config(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1815,12 +2141,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
     ) -> Response:
         """Delete an auth scheme config"""
-        request = h.DeleteAuthSchemeConfigRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteAuthSchemeConfigRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             auth_scheme_config_id=auth_scheme_config_id,
         )
-        result = await handlers.delete_auth_scheme_config(request, principal)
+        result = await handlers.delete_auth_scheme_config(inputs, principal)
         return respond(
             result,
             {
@@ -1836,6 +2163,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def get_connection(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1849,12 +2177,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a connection"""
-        request = h.GetConnectionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             connection_id=connection_id,
         )
-        result = await handlers.get_connection(request, principal)
+        result = await handlers.get_connection(inputs, principal)
         return respond(
             result,
             {
@@ -1870,6 +2199,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def update_connection(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1884,13 +2214,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Update a connection"""
-        request = h.UpdateConnectionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             connection_id=connection_id,
             body=body,
         )
-        result = await handlers.update_connection(request, principal)
+        result = await handlers.update_connection(inputs, principal)
         return respond(
             result,
             {
@@ -1906,6 +2237,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def delete_connection(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1919,12 +2251,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a connection"""
-        request = h.DeleteConnectionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             connection_id=connection_id,
         )
-        result = await handlers.delete_connection(request, principal)
+        result = await handlers.delete_connection(inputs, principal)
         return respond(
             result,
             {
@@ -1940,6 +2273,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def get_connector_version(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1953,12 +2287,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Get a connector version"""
-        request = h.GetConnectorVersionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.get_connector_version(request, principal)
+        result = await handlers.get_connector_version(inputs, principal)
         return respond(
             result,
             {
@@ -1974,6 +2309,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def update_connector_version(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -1988,13 +2324,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.ConnectorVersionUpdate, Body()],
     ) -> Response:
         """Update a connector version"""
-        request = h.UpdateConnectorVersionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             body=body,
         )
-        result = await handlers.update_connector_version(request, principal)
+        result = await handlers.update_connector_version(inputs, principal)
         return respond(
             result,
             {
@@ -2010,6 +2347,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def delete_connector_version(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2023,12 +2361,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Delete a connector version"""
-        request = h.DeleteConnectorVersionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.delete_connector_version(request, principal)
+        result = await handlers.delete_connector_version(inputs, principal)
         return respond(
             result,
             {
@@ -2044,6 +2383,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def publish_connector_version(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2057,12 +2397,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Publish a connector version"""
-        request = h.PublishConnectorVersionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.PublishConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.publish_connector_version(request, principal)
+        result = await handlers.publish_connector_version(inputs, principal)
         return respond(
             result,
             {
@@ -2078,6 +2419,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def unpublish_connector_version(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2091,12 +2433,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Unpublish a connector version"""
-        request = h.UnpublishConnectorVersionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UnpublishConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.unpublish_connector_version(request, principal)
+        result = await handlers.unpublish_connector_version(inputs, principal)
         return respond(
             result,
             {
@@ -2112,6 +2455,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def list_actions(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2129,7 +2473,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
     ) -> Response:
         """List a connector version's actions"""
-        request = h.ListActionsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "first",
+                    "after",
+                    "before",
+                    "name",
+                }
+            ),
+        )
+        inputs = h.ListActionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
@@ -2138,7 +2493,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             before=before,
             name=name,
         )
-        result = await handlers.list_actions(request, principal)
+        result = await handlers.list_actions(inputs, principal)
         return respond(
             result,
             {
@@ -2154,6 +2509,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def create_action(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2168,13 +2524,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
         """Create an action"""
-        request = h.CreateActionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             body=body,
         )
-        result = await handlers.create_action(request, principal)
+        result = await handlers.create_action(inputs, principal)
         return respond(
             result,
             {
@@ -2190,6 +2547,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def list_triggers(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2207,7 +2565,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
     ) -> Response:
         """List a connector version's triggers"""
-        request = h.ListTriggersRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "first",
+                    "after",
+                    "before",
+                    "name",
+                }
+            ),
+        )
+        inputs = h.ListTriggersRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
@@ -2216,7 +2585,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             before=before,
             name=name,
         )
-        result = await handlers.list_triggers(request, principal)
+        result = await handlers.list_triggers(inputs, principal)
         return respond(
             result,
             {
@@ -2232,6 +2601,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def create_trigger(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2246,13 +2616,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
         """Create a trigger"""
-        request = h.CreateTriggerRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             body=body,
         )
-        result = await handlers.create_trigger(request, principal)
+        result = await handlers.create_trigger(inputs, principal)
         return respond(
             result,
             {
@@ -2268,6 +2639,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def list_definitions(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2285,7 +2657,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
     ) -> Response:
         """List a connector version's definitions"""
-        request = h.ListDefinitionsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "first",
+                    "after",
+                    "before",
+                    "name",
+                }
+            ),
+        )
+        inputs = h.ListDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
@@ -2294,7 +2677,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             before=before,
             name=name,
         )
-        result = await handlers.list_definitions(request, principal)
+        result = await handlers.list_definitions(inputs, principal)
         return respond(
             result,
             {
@@ -2310,6 +2693,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def create_definitions(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2324,13 +2708,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.DefinitionListRequest, Body()],
     ) -> Response:
         """Create definitions"""
-        request = h.CreateDefinitionsRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.CreateDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             body=body,
         )
-        result = await handlers.create_definitions(request, principal)
+        result = await handlers.create_definitions(inputs, principal)
         return respond(
             result,
             {
@@ -2346,6 +2731,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def delete_definitions(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2361,14 +2747,22 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         force: Annotated[bool, Query(alias="force")] = False,
     ) -> Response:
         """Delete definitions"""
-        request = h.DeleteDefinitionsRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "force",
+                }
+            ),
+        )
+        inputs = h.DeleteDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             force=force,
             body=body,
         )
-        result = await handlers.delete_definitions(request, principal)
+        result = await handlers.delete_definitions(inputs, principal)
         return respond(
             result,
             {
@@ -2384,6 +2778,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def import_public_connector_version(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2397,12 +2792,13 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Import a public connector version"""
-        request = h.ImportPublicConnectorVersionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.ImportPublicConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.import_public_connector_version(request, principal)
+        result = await handlers.import_public_connector_version(inputs, principal)
         return respond(
             result,
             {
@@ -2418,6 +2814,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def get_action(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2434,13 +2831,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Get an action"""
-        request = h.GetActionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             action_name=action_name,
         )
-        result = await handlers.get_action(request, principal)
+        result = await handlers.get_action(inputs, principal)
         return respond(
             result,
             {
@@ -2456,6 +2854,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def update_action(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2473,14 +2872,15 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
         """Replace an action"""
-        request = h.UpdateActionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             action_name=action_name,
             body=body,
         )
-        result = await handlers.update_action(request, principal)
+        result = await handlers.update_action(inputs, principal)
         return respond(
             result,
             {
@@ -2496,6 +2896,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def delete_action(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2512,13 +2913,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Delete an action"""
-        request = h.DeleteActionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             action_name=action_name,
         )
-        result = await handlers.delete_action(request, principal)
+        result = await handlers.delete_action(inputs, principal)
         return respond(
             result,
             {
@@ -2534,6 +2936,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def get_trigger(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2550,13 +2953,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Get a trigger"""
-        request = h.GetTriggerRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             trigger_name=trigger_name,
         )
-        result = await handlers.get_trigger(request, principal)
+        result = await handlers.get_trigger(inputs, principal)
         return respond(
             result,
             {
@@ -2572,6 +2976,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def update_trigger(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2589,14 +2994,15 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
         """Replace a trigger"""
-        request = h.UpdateTriggerRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             trigger_name=trigger_name,
             body=body,
         )
-        result = await handlers.update_trigger(request, principal)
+        result = await handlers.update_trigger(inputs, principal)
         return respond(
             result,
             {
@@ -2612,6 +3018,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def delete_trigger(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2628,13 +3035,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Delete a trigger"""
-        request = h.DeleteTriggerRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             trigger_name=trigger_name,
         )
-        result = await handlers.delete_trigger(request, principal)
+        result = await handlers.delete_trigger(inputs, principal)
         return respond(
             result,
             {
@@ -2650,6 +3058,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def get_definition(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2666,13 +3075,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Get a definition"""
-        request = h.GetDefinitionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.GetDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             definition_name=definition_name,
         )
-        result = await handlers.get_definition(request, principal)
+        result = await handlers.get_definition(inputs, principal)
         return respond(
             result,
             {
@@ -2688,6 +3098,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def update_definition(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2705,14 +3116,15 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.DefinitionRequest, Body()],
     ) -> Response:
         """Replace a definition"""
-        request = h.UpdateDefinitionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.UpdateDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             definition_name=definition_name,
             body=body,
         )
-        result = await handlers.update_definition(request, principal)
+        result = await handlers.update_definition(inputs, principal)
         return respond(
             result,
             {
@@ -2728,6 +3140,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         response_model=None,
     )
     async def delete_definition(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2744,13 +3157,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Delete a definition"""
-        request = h.DeleteDefinitionRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.DeleteDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             definition_name=definition_name,
         )
-        result = await handlers.delete_definition(request, principal)
+        result = await handlers.delete_definition(inputs, principal)
         return respond(
             result,
             {
@@ -2772,6 +3186,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         response_model=None,
     )
     async def patchworks_connectors_index(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2792,7 +3207,24 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         per_page: Annotated[int, Query(alias="per_page", ge=1, le=100)] = 15,
     ) -> Response:
         """Index"""
-        request = h.PatchworksConnectorsIndexRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "filter[canonical_key]",
+                    "filter[forSystemTemplate]",
+                    "filter[system]",
+                    "filter[system_template_id]",
+                    "filter[forSession]",
+                    "filter[platformSession]",
+                    "include",
+                    "sort",
+                    "page",
+                    "per_page",
+                }
+            ),
+        )
+        inputs = h.PatchworksConnectorsIndexRequest(
             filter_canonical_key=filter_canonical_key,
             filter_for_system_template=filter_for_system_template,
             filter_system=filter_system,
@@ -2834,7 +3266,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
             page=page,
             per_page=per_page,
         )
-        result = await handlers.patchworks_connectors_index(request, principal)
+        result = await handlers.patchworks_connectors_index(inputs, principal)
         return respond(
             result,
             {
@@ -2850,6 +3282,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         response_model=None,
     )
     async def patchworks_connectors_store(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2861,10 +3294,11 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         body: Annotated[models.PatchworksConnectorStoreRequest, Body()],
     ) -> Response:
         """Store"""
-        request = h.PatchworksConnectorsStoreRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.PatchworksConnectorsStoreRequest(
             body=body,
         )
-        result = await handlers.patchworks_connectors_store(request, principal)
+        result = await handlers.patchworks_connectors_store(inputs, principal)
         return respond(
             result,
             {
@@ -2880,6 +3314,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         response_model=None,
     )
     async def patchworks_connectors_show(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2901,7 +3336,24 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         per_page: Annotated[int, Query(alias="per_page", ge=1, le=100)] = 15,
     ) -> Response:
         """Show"""
-        request = h.PatchworksConnectorsShowRequest(
+        reject_unknown_query(
+            http_request,
+            frozenset(
+                {
+                    "filter[canonical_key]",
+                    "filter[forSystemTemplate]",
+                    "filter[system]",
+                    "filter[system_template_id]",
+                    "filter[forSession]",
+                    "filter[platformSession]",
+                    "include",
+                    "sort",
+                    "page",
+                    "per_page",
+                }
+            ),
+        )
+        inputs = h.PatchworksConnectorsShowRequest(
             connector=connector,
             filter_canonical_key=filter_canonical_key,
             filter_for_system_template=filter_for_system_template,
@@ -2944,7 +3396,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
             page=page,
             per_page=per_page,
         )
-        result = await handlers.patchworks_connectors_show(request, principal)
+        result = await handlers.patchworks_connectors_show(inputs, principal)
         return respond(
             result,
             {
@@ -2960,6 +3412,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         response_model=None,
     )
     async def patchworks_connectors_update(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -2972,11 +3425,12 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         body: Annotated[models.PatchworksConnectorUpdate, Body()],
     ) -> Response:
         """Update"""
-        request = h.PatchworksConnectorsUpdateRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.PatchworksConnectorsUpdateRequest(
             connector=connector,
             body=body,
         )
-        result = await handlers.patchworks_connectors_update(request, principal)
+        result = await handlers.patchworks_connectors_update(inputs, principal)
         return respond(
             result,
             {
@@ -2992,6 +3446,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         response_model=None,
     )
     async def patchworks_connectors_destroy(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -3003,10 +3458,11 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
     ) -> Response:
         """Destroy"""
-        request = h.PatchworksConnectorsDestroyRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.PatchworksConnectorsDestroyRequest(
             connector=connector,
         )
-        result = await handlers.patchworks_connectors_destroy(request, principal)
+        result = await handlers.patchworks_connectors_destroy(inputs, principal)
         return respond(
             result,
             {
@@ -3022,6 +3478,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         response_model=None,
     )
     async def patchworks_connectors_test(
+        http_request: Request,
         principal: Annotated[
             Principal | None,
             Depends(
@@ -3033,10 +3490,11 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
     ) -> Response:
         """Test"""
-        request = h.PatchworksConnectorsTestRequest(
+        reject_unknown_query(http_request, frozenset({}))
+        inputs = h.PatchworksConnectorsTestRequest(
             connector=connector,
         )
-        result = await handlers.patchworks_connectors_test(request, principal)
+        result = await handlers.patchworks_connectors_test(inputs, principal)
         return respond(
             result,
             {
