@@ -60,12 +60,12 @@ class SchemaWalker:
                 return self.deref(extra)
         return None
 
-    def split(self, value: Any, schema: Any, pointer: str = "") -> tuple[Any, dict[str, Any]]:
-        """(public value, {json pointer: write-only value})."""
+    def split(self, value: Any, schema: Any, pointer: str = "", *, writing: bool = True) -> tuple[Any, dict[str, Any]]:
+        """(public value, {json pointer: write-only value}); when writing, `x-required-on-write` is enforced."""
         schema = self.deref(schema)
         secrets: dict[str, Any] = {}
         if isinstance(value, dict):
-            missing = [name for name in self.required_on_write(schema, value) if name not in value]
+            missing = [name for name in self.required_on_write(schema, value) if name not in value] if writing else []
             if missing:
                 raise Problem(400, "a write-only value is missing",
                               errors=[(f"{pointer}/{name}", "required when writing") for name in missing])
@@ -76,14 +76,14 @@ class SchemaWalker:
                 if sub is not None and sub.get("writeOnly"):
                     secrets[here] = item
                     continue
-                public[name], nested = self.split(item, sub or {}, here)
+                public[name], nested = self.split(item, sub or {}, here, writing=writing)
                 secrets.update(nested)
             return public, secrets
         if isinstance(value, list):
             items_schema = schema.get("items") or {}
             public_items = []
             for index, item in enumerate(value):
-                public_item, nested = self.split(item, items_schema, f"{pointer}/{index}")
+                public_item, nested = self.split(item, items_schema, f"{pointer}/{index}", writing=writing)
                 public_items.append(public_item)
                 secrets.update(nested)
             return public_items, secrets

@@ -92,6 +92,41 @@ def response_problems(request: httpx.Request, response: httpx.Response) -> list[
     return [f"{request.method} {request.url.path} -> {response.status_code}: {error}" for error in result.errors]
 
 
+@cache
+def _routes() -> tuple[tuple[Any, dict[str, Any]], ...]:
+    """(compiled path pattern, path item), concrete paths before templated ones, as OpenAPI matches."""
+    from starlette.routing import compile_path
+
+    paths = openapi_document()["paths"]
+    ordered = sorted(paths, key=lambda p: ([1 if s.startswith("{") else 0 for s in p.split("/")], p))
+    return tuple((compile_path(path)[0], paths[path]) for path in ordered)
+
+
+def response_schema(method: str, path: str, status: int) -> dict[str, Any] | None:
+    for pattern, item in _routes():
+        if pattern.match(path):
+            operation = item.get(method.lower()) or {}
+            response = (operation.get("responses") or {}).get(str(status)) or {}
+            if "$ref" in response:
+                response = openapi_document()["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+            content = response.get("content") or {}
+            media = content.get("application/json") or content.get("application/problem+json") or {}
+            return media.get("schema")
+    return None
+
+
+def leaked_write_only(request: httpx.Request, response: httpx.Response) -> list[str]:
+    """writeOnly properties present in a response body, found by walking the body against its schema."""
+    from app.redaction import SchemaWalker
+
+    schema = response_schema(request.method, request.url.path, response.status_code)
+    if schema is None or not response.content or "json" not in response.headers.get("content-type", ""):
+        return []
+    _, found = SchemaWalker(openapi_document()).split(response.json(), schema, writing=False)
+    return [f"{request.method} {request.url.path} -> {response.status_code}: write-only {pointer} in the response"
+            for pointer in sorted(found)]
+
+
 class ValidatingTransport(httpx.AsyncBaseTransport):
     """Passes requests through and records every response that does not conform to the spec."""
 
@@ -103,4 +138,5 @@ class ValidatingTransport(httpx.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         await response.aread()
         self.problems.extend(response_problems(request, response))
+        self.problems.extend(leaked_write_only(request, response))
         return response

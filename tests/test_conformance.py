@@ -13,7 +13,7 @@ from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, settings
 
 from app.auth import issue_key
-from app.db import make_engine
+from app.db import Resource, make_engine
 from app.keys import ALL_SCOPES
 from app.main import create
 
@@ -60,3 +60,21 @@ def in_own_tenant(case: schemathesis.Case) -> None:
 def test_every_operation_conforms(case: schemathesis.Case) -> None:
     in_own_tenant(case)
     case.call_and_validate()
+
+
+class Workflows(schema.as_state_machine()):  # type: ignore[misc]
+    """Stateful phase: chains operations along the spec's OpenAPI links (create → read → update → delete)."""
+
+    def before_call(self, case: schemathesis.Case) -> None:
+        in_own_tenant(case)
+
+    def teardown(self) -> None:
+        """Every run starts from an empty database (keys stay), so runs are independent and replayable."""
+        with _ENGINE.begin() as connection:
+            connection.execute(Resource.__table__.delete())
+
+
+TestWorkflows = Workflows.TestCase
+TestWorkflows.settings = settings(
+    max_examples=int(os.environ.get("CONFORMANCE_STATEFUL_EXAMPLES", "15")), stateful_step_count=6, deadline=None,
+    suppress_health_check=list(HealthCheck), derandomize=DERANDOMIZE, database=None)
