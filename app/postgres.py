@@ -31,7 +31,7 @@ def check_host(host: str) -> None:
     if host in allowed_hosts():
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except (OSError, UnicodeError):
         raise Problem(400, f"host {host!r} does not resolve") from None
     if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):

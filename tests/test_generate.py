@@ -1,5 +1,6 @@
 """The pipeline end to end on a small spec: determinism, atomic writes, no-op runs, staleness checks, types."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -87,6 +88,15 @@ def test_generated_code_passes_mypy_strict(tmp_path: Path, spec_copy: Path) -> N
             capture_output=True, text=True, cwd=folder,
         )
         assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_handlers_type_check_against_the_generated_interfaces() -> None:
+    """mypy --strict over app/: a handler that no longer fits its generated interface fails here."""
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "app"],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "MYPYPATH": str(ROOT / "generated")},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_request_and_response_models_split_on_read_and_write_only(tmp_path: Path, spec_copy: Path) -> None:

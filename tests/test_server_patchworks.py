@@ -64,3 +64,15 @@ def test_patchworks_connectors(api: Api) -> None:
             assert (await other.patchworks_connectors.patchworks_connectors_index()).meta.total == 0
 
     run(scenario())
+
+
+def other_tenant_cannot_read(app: object, other_key: str, connector: str) -> None:
+    """Another tenant's key gets 404 for this tenant's connector (shared with the conformance catches)."""
+    import httpx
+
+    async def fetch() -> int:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as raw:
+            response = await raw.get(f"/api/v1/connectors/{connector}", headers={"X-API-Key": other_key})
+            return response.status_code
+
+    assert run(fetch()) == 404

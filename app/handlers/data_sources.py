@@ -15,7 +15,8 @@ from integrations.server import handlers as h
 
 from .. import postgres
 from ..common import as_json, validate, tenant_of
-from ..store import Record, Store, iso, new_uuid, utcnow
+from ..db import utcnow
+from ..store import Record, Store, iso, new_uuid
 
 SOURCE = "external_data_source"
 SCHEMA_KIND = "external_data_schema"

@@ -131,7 +131,7 @@ class ExternalServices:
                 auth = httpx.BasicAuth(scheme["clientId"], scheme["clientSecret"])
             else:
                 form |= {"client_id": scheme["clientId"], "client_secret": scheme["clientSecret"]}
-            token = await client.post(scheme["tokenEndpoint"], data=form, auth=auth)
+            token = await client.post(scheme["tokenEndpoint"], data=form, auth=auth or httpx.USE_CLIENT_DEFAULT)
             try:
                 headers["Authorization"] = f"Bearer {token.json()['access_token']}"
             except (ValueError, KeyError, TypeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,7 +47,7 @@ class PatchworksConnectors:
         self.store = store
         self.public_url = public_url.rstrip("/")
 
-    def _json(self, record: Record, include: list[str] | None) -> dict[str, Any]:
+    def _json(self, record: Record, include: Sequence[str] | None) -> dict[str, Any]:
         body = {k: v for k, v in record.body.items() if k not in ("variables",)}
         body |= {"id": record.id, "created_at": iso(record.created_at), "updated_at": iso(record.updated_at)}
         wanted = set(include or [])
@@ -64,8 +65,8 @@ class PatchworksConnectors:
             body["certificate"] = {"id": certificate} if certificate else None
         return body
 
-    def _one(self, record: Record, include: list[str] | None = None) -> models.PatchworksConnectorResource:
-        return models.PatchworksConnectorResource.model_validate({"data": self._json(record, include)})
+    def _one(self, record: Record, include: Sequence[str] | None = None) -> models.PatchworksConnectorResourceResponse:
+        return models.PatchworksConnectorResourceResponse.model_validate({"data": self._json(record, include)})
 
     def _get(self, principal: Principal | None, connector: str) -> Record:
         return self.store.get(tenant_of(principal), KIND, connector)
@@ -86,7 +87,7 @@ class PatchworksConnectors:
         def link(number: int) -> str:
             return f"{self.public_url}/api/v1/connectors?{urlencode({'page': number, 'per_page': per_page})}"
 
-        return h.PatchworksConnectorsIndex200(models.PatchworksConnectorCollection.model_validate({
+        return h.PatchworksConnectorsIndex200(models.PatchworksConnectorCollectionResponse.model_validate({
             "data": [self._json(r, request.include) for r in page],
             "meta": {"current_page": request.page, "last_page": last, "per_page": per_page, "total": total,
                      "from": start + 1 if page else None, "to": start + len(page) if page else None},

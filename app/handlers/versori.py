@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from integrations import models
 from integrations.server import Principal, Problem
 from integrations.server import handlers as h
 
 from ..common import as_json, validate, cursor_page, cursor_window, tenant_of
-from ..store import Record, Store, iso, new_ulid, utcnow
+from ..db import utcnow
+from ..store import Record, Store, iso, new_ulid
 
 CONNECTOR, VERSION, CONNECTION, CREDENTIAL = "connector", "connector_version", "connection", "credential"
 OPERATION_KINDS = ("action", "trigger")
 DEFINITION = "definition"
 RESERVED_VERSIONS = {"latest", "default"}
 FIRST_VERSION = "v1"
-CREDENTIAL_DATA = {
+CREDENTIAL_DATA: dict[str, type[BaseModel]] = {
     "none": models.CredentialDataNone, "string": models.CredentialDataStringRequest,
     "binary": models.CredentialDataBinaryRequest, "basic-auth": models.CredentialDataBasicAuthRequest,
     "oauth2-client": models.CredentialDataOAuth2ClientRequest, "oauth2-code": models.CredentialDataOAuth2CodeRequest,

@@ -2229,7 +2229,83 @@ class PaginationMeta(BaseModel):
     to: StrictInt | None | MISSING = MISSING
 
 
-class PatchworksConnector(BaseModel):
+class PatchworksConnectorCollectionRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: list[PatchworksConnectorRequest]
+    meta: PaginationMeta
+    links: PaginationLinks
+
+
+class PatchworksConnectorCollectionResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: list[PatchworksConnectorResponse]
+    meta: PaginationMeta
+    links: PaginationLinks
+
+
+class PatchworksConnectorRequest(BaseModel):
+    """
+    A Patchworks connector (namespaced because Versori's Connector takes the plain name).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: str
+    name: str
+    type: str | None | MISSING = MISSING
+    authentication_implementation_id: str | MISSING = MISSING
+    timezone: str | MISSING = MISSING
+    date_format: str | MISSING = MISSING
+    rate_limit_unit: RateLimitUnit | MISSING = MISSING
+    rate_limit_duration: Annotated[StrictInt | MISSING, Field(ge=1)] = MISSING
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    session_id: str | None | MISSING = MISSING
+    platform_app_key: str | MISSING = MISSING
+    """
+    Set on store; never returned.
+    """
+    certificate_id: str | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
+    variables_count: StrictInt | MISSING = MISSING
+    """
+    Present when include=variables_count.
+    """
+    variables_exists: StrictBool | MISSING = MISSING
+    """
+    Present when include=variablesExists.
+    """
+    authentication_implementation: dict[str, Any] | None | MISSING = MISSING
+    """
+    Present when include names authenticationImplementation (or a nested relationship).
+    """
+    certificate: dict[str, Any] | None | MISSING = MISSING
+    """
+    Present when include names certificate.
+    """
+    created_at: AwareDatetime | MISSING = MISSING
+    updated_at: AwareDatetime | MISSING = MISSING
+
+
+class PatchworksConnectorResourceRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: PatchworksConnectorRequest
+
+
+class PatchworksConnectorResourceResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: PatchworksConnectorResponse
+
+
+class PatchworksConnectorResponse(BaseModel):
     """
     A Patchworks connector (namespaced because Versori's Connector takes the plain name).
     """
@@ -2267,22 +2343,6 @@ class PatchworksConnector(BaseModel):
     """
     created_at: AwareDatetime | MISSING = MISSING
     updated_at: AwareDatetime | MISSING = MISSING
-
-
-class PatchworksConnectorCollection(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    data: list[PatchworksConnector]
-    meta: PaginationMeta
-    links: PaginationLinks
-
-
-class PatchworksConnectorResource(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    data: PatchworksConnector
 
 
 class PatchworksConnectorStoreRequest(BaseModel):

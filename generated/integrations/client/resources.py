@@ -1661,7 +1661,7 @@ class PatchworksConnectors:
         sort: Literal["name", "-name"] | None = None,
         page: int = 1,
         per_page: int = 15,
-    ) -> models.PatchworksConnectorCollection:
+    ) -> models.PatchworksConnectorCollectionResponse:
         """Index"""
         response = self._client.request(
             "get",
@@ -1680,7 +1680,10 @@ class PatchworksConnectors:
             ),
             retryable=True,
         )
-        return cast("models.PatchworksConnectorCollection", parse(models.PatchworksConnectorCollection, response))
+        return cast(
+            "models.PatchworksConnectorCollectionResponse",
+            parse(models.PatchworksConnectorCollectionResponse, response),
+        )
 
     def iter_patchworks_connectors_index(
         self,
@@ -1722,7 +1725,7 @@ class PatchworksConnectors:
         ) = None,
         sort: Literal["name", "-name"] | None = None,
         per_page: int = 15,
-    ) -> Iterator[models.PatchworksConnector]:
+    ) -> Iterator[models.PatchworksConnectorResponse]:
         """Every item of `patchworks_connectors_index`, page after page."""
         position = 1
         while True:
@@ -1752,7 +1755,7 @@ class PatchworksConnectors:
         self,
         *,
         body: models.PatchworksConnectorStoreRequest,
-    ) -> models.PatchworksConnectorResource:
+    ) -> models.PatchworksConnectorResourceResponse:
         """Store"""
         response = self._client.request(
             "post",
@@ -1761,7 +1764,9 @@ class PatchworksConnectors:
             json=dump(body),
             retryable=False,
         )
-        return cast("models.PatchworksConnectorResource", parse(models.PatchworksConnectorResource, response))
+        return cast(
+            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        )
 
     def patchworks_connectors_show(
         self,
@@ -1805,7 +1810,7 @@ class PatchworksConnectors:
         sort: Literal["name", "-name"] | None = None,
         page: int = 1,
         per_page: int = 15,
-    ) -> models.PatchworksConnectorResource:
+    ) -> models.PatchworksConnectorResourceResponse:
         """Show"""
         response = self._client.request(
             "get",
@@ -1824,14 +1829,16 @@ class PatchworksConnectors:
             ),
             retryable=True,
         )
-        return cast("models.PatchworksConnectorResource", parse(models.PatchworksConnectorResource, response))
+        return cast(
+            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        )
 
     def patchworks_connectors_update(
         self,
         *,
         connector: str,
         body: models.PatchworksConnectorUpdate,
-    ) -> models.PatchworksConnectorResource:
+    ) -> models.PatchworksConnectorResourceResponse:
         """Update"""
         response = self._client.request(
             "put",
@@ -1840,7 +1847,9 @@ class PatchworksConnectors:
             json=dump(body),
             retryable=True,
         )
-        return cast("models.PatchworksConnectorResource", parse(models.PatchworksConnectorResource, response))
+        return cast(
+            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        )
 
     def patchworks_connectors_destroy(
         self,
@@ -3535,7 +3544,7 @@ class AsyncPatchworksConnectors:
         sort: Literal["name", "-name"] | None = None,
         page: int = 1,
         per_page: int = 15,
-    ) -> models.PatchworksConnectorCollection:
+    ) -> models.PatchworksConnectorCollectionResponse:
         """Index"""
         response = await self._client.request(
             "get",
@@ -3554,7 +3563,10 @@ class AsyncPatchworksConnectors:
             ),
             retryable=True,
         )
-        return cast("models.PatchworksConnectorCollection", parse(models.PatchworksConnectorCollection, response))
+        return cast(
+            "models.PatchworksConnectorCollectionResponse",
+            parse(models.PatchworksConnectorCollectionResponse, response),
+        )
 
     async def iter_patchworks_connectors_index(
         self,
@@ -3596,7 +3608,7 @@ class AsyncPatchworksConnectors:
         ) = None,
         sort: Literal["name", "-name"] | None = None,
         per_page: int = 15,
-    ) -> AsyncIterator[models.PatchworksConnector]:
+    ) -> AsyncIterator[models.PatchworksConnectorResponse]:
         """Every item of `patchworks_connectors_index`, page after page."""
         position = 1
         while True:
@@ -3626,7 +3638,7 @@ class AsyncPatchworksConnectors:
         self,
         *,
         body: models.PatchworksConnectorStoreRequest,
-    ) -> models.PatchworksConnectorResource:
+    ) -> models.PatchworksConnectorResourceResponse:
         """Store"""
         response = await self._client.request(
             "post",
@@ -3635,7 +3647,9 @@ class AsyncPatchworksConnectors:
             json=dump(body),
             retryable=False,
         )
-        return cast("models.PatchworksConnectorResource", parse(models.PatchworksConnectorResource, response))
+        return cast(
+            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        )
 
     async def patchworks_connectors_show(
         self,
@@ -3679,7 +3693,7 @@ class AsyncPatchworksConnectors:
         sort: Literal["name", "-name"] | None = None,
         page: int = 1,
         per_page: int = 15,
-    ) -> models.PatchworksConnectorResource:
+    ) -> models.PatchworksConnectorResourceResponse:
         """Show"""
         response = await self._client.request(
             "get",
@@ -3698,14 +3712,16 @@ class AsyncPatchworksConnectors:
             ),
             retryable=True,
         )
-        return cast("models.PatchworksConnectorResource", parse(models.PatchworksConnectorResource, response))
+        return cast(
+            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        )
 
     async def patchworks_connectors_update(
         self,
         *,
         connector: str,
         body: models.PatchworksConnectorUpdate,
-    ) -> models.PatchworksConnectorResource:
+    ) -> models.PatchworksConnectorResourceResponse:
         """Update"""
         response = await self._client.request(
             "put",
@@ -3714,7 +3730,9 @@ class AsyncPatchworksConnectors:
             json=dump(body),
             retryable=True,
         )
-        return cast("models.PatchworksConnectorResource", parse(models.PatchworksConnectorResource, response))
+        return cast(
+            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        )
 
     async def patchworks_connectors_destroy(
         self,

@@ -1971,7 +1971,7 @@ class PatchworksConnectorsIndexRequest:
 class PatchworksConnectorsIndex200:
     """200: Successful response"""
 
-    body: models.PatchworksConnectorCollection
+    body: models.PatchworksConnectorCollectionResponse
     status_code: ClassVar[int] = 200
 
 
@@ -1989,7 +1989,7 @@ class PatchworksConnectorsStoreRequest:
 class PatchworksConnectorsStore200:
     """200: Successful response"""
 
-    body: models.PatchworksConnectorResource
+    body: models.PatchworksConnectorResourceResponse
     status_code: ClassVar[int] = 200
 
 
@@ -2045,7 +2045,7 @@ class PatchworksConnectorsShowRequest:
 class PatchworksConnectorsShow200:
     """200: Successful response"""
 
-    body: models.PatchworksConnectorResource
+    body: models.PatchworksConnectorResourceResponse
     status_code: ClassVar[int] = 200
 
 
@@ -2064,7 +2064,7 @@ class PatchworksConnectorsUpdateRequest:
 class PatchworksConnectorsUpdate200:
     """200: Successful response"""
 
-    body: models.PatchworksConnectorResource
+    body: models.PatchworksConnectorResourceResponse
     status_code: ClassVar[int] = 200
 
 
