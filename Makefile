@@ -7,6 +7,7 @@ SPEC   := spec/openapi.yaml
 OUT    := generated
 PKG    := integrations
 SPECGEN := $(BIN)/specgen
+OAS_EXAMPLES := .cache/oas-examples/node_modules/@readme/oas-examples
 
 .PHONY: venv generate lint check test conformance-deep serve bench clean
 
@@ -27,8 +28,11 @@ lint: $(STAMP)
 check: $(STAMP)
 	$(SPECGEN) check $(SPEC) --out $(OUT) --package $(PKG)
 
-test: lint check
-	$(BIN)/pytest -q
+$(OAS_EXAMPLES):
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/oas-examples @readme/oas-examples@8.2.2 >/dev/null
+
+test: lint check $(OAS_EXAMPLES)
+	OAS_EXAMPLES=$(OAS_EXAMPLES) $(BIN)/pytest -q
 
 conformance-deep: $(STAMP)
 	CONFORMANCE_EXAMPLES=$${CONFORMANCE_EXAMPLES:-200} CONFORMANCE_RANDOM=1 $(BIN)/pytest -q tests/test_conformance.py

@@ -39,6 +39,11 @@ def _urlquote_path(py_path: str) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", r"{quote(str(\1), safe='')}", py_path)
 
 
+def _doc(text: object) -> str:
+    """Text safe inside a triple-quoted docstring: no backslash escapes, no closing quotes."""
+    return str(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
+
+
 def environment(templates: Path = TEMPLATES) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates)),
@@ -50,6 +55,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
     )
     env.filters["pytuple"] = _py_tuple
     env.filters["py"] = repr
+    env.filters["doc"] = _doc
     env.filters["urlquote_path"] = _urlquote_path
     return env
 

@@ -47,6 +47,7 @@ def finish(files: dict[str, str], source: str) -> dict[str, str]:
         text = files[name]
         if name.endswith(".py"):
             text = format_source(HEADER.format(source=source) + text)
+            compile(text, name, "exec")  # a template bug must fail here, not in the user's import
         done[name] = text
     return done
 

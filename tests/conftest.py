@@ -109,3 +109,12 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The generality figure belongs in every test run's output, not only with -s."""
+    import sys
+
+    module = sys.modules.get("tests.test_oas_examples")
+    for line in getattr(module, "SUMMARY", []):
+        terminalreporter.write_line(line)
