@@ -9,7 +9,7 @@ PKG    := integrations
 SPECGEN := $(BIN)/specgen
 OAS_EXAMPLES := .cache/oas-examples/node_modules/@readme/oas-examples
 
-.PHONY: venv generate lint check test conformance-deep serve bench clean
+.PHONY: venv generate lint check test golden conformance-deep serve bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: $(STAMP)
 
 check: $(STAMP)
 	$(SPECGEN) check $(SPEC) --out $(OUT) --package $(PKG)
+
+# Regenerate the golden trees after a deliberate output change; review the diff before committing it.
+golden: $(STAMP)
+	for spec in tests/golden/*/openapi.yaml; do \
+		$(SPECGEN) -q generate $$spec --out $$(dirname $$spec) --package expected --force || exit 1; done
 
 $(OAS_EXAMPLES):
 	npm install --silent --no-save --no-audit --no-fund --prefix .cache/oas-examples @readme/oas-examples@8.2.2 >/dev/null
