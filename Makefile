@@ -46,7 +46,7 @@ serve: $(STAMP)
 	PYTHONPATH=$(OUT):. $(BIN)/python -m app.serve
 
 bench: $(STAMP)
-	@echo "make bench: not implemented yet (issue 7)"; exit 1
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache

@@ -1,0 +1,62 @@
+"""App factories for the server benchmark: the generated server with app/ handlers, and a hand-written minimal
+FastAPI app doing the same database work (same table, same JSON), for `uvicorn --factory`."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+DATA = Path(os.environ.get("BENCH_DATA", ".cache/bench/server"))
+
+
+def generated() -> FastAPI:
+    from app.main import create
+
+    return create(data_dir=DATA, public_url="http://127.0.0.1")
+
+
+def handwritten() -> FastAPI:
+    from app.auth import hash_key
+    from app.db import ApiKey, Resource, make_engine, utcnow
+
+    engine = make_engine()
+    app = FastAPI()
+
+    def tenant(request: Request) -> str | None:
+        key = request.headers.get("x-api-key", "")
+        with Session(engine) as session:
+            row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+            return row.tenant if row else None
+
+    @app.get("/api/v1/connectors")
+    def index(request: Request, page: int = 1, per_page: int = 15) -> Any:
+        owner = tenant(request)
+        if owner is None:
+            return JSONResponse({"title": "Unauthorized"}, status_code=401)
+        with Session(engine) as session:
+            rows = list(session.scalars(select(Resource).where(Resource.tenant == owner, Resource.kind == "patchworks_connector")
+                                        .order_by(Resource.seq)))
+        chunk = rows[(page - 1) * per_page: page * per_page]
+        return {"data": [{**r.body, "id": r.id} for r in chunk], "meta": {"current_page": page, "total": len(rows)}}
+
+    @app.post("/api/v1/connectors")
+    async def store(request: Request) -> Any:
+        owner = tenant(request)
+        if owner is None:
+            return JSONResponse({"title": "Unauthorized"}, status_code=401)
+        body = await request.json()
+        row = Resource(id=str(uuid.uuid4()), tenant=owner, kind="patchworks_connector", parent="", unique_name=None,
+                       body=body, secrets=None, created_at=utcnow(), updated_at=utcnow())
+        with Session(engine) as session:
+            session.add(row)
+            session.commit()
+            return {"data": {**body, "id": row.id}}
+
+    return app
