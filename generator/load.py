@@ -11,13 +11,14 @@ prance then resolves the bundle into the fully dereferenced document that exampl
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .diagnostics import Diagnostic, SpecError, join_pointer, split_pointer
 
@@ -53,8 +54,9 @@ class Location:
 class LoadedSpec:
     root: Path
     document: dict[str, Any]
-    source_map: dict[str, Location]
+    source_map: dict[str, tuple[Path, str]]  # bundled pointer → (file, pointer in that file)
     files: tuple[Path, ...]
+    file_cache: _FileCache = field(repr=False)
     _resolved: dict[str, Any] | None = field(default=None, repr=False)
 
     def locate(self, pointer: str) -> Location:
@@ -63,7 +65,7 @@ class LoadedSpec:
         while True:
             candidate = "".join(join_pointer("", t) for t in tokens)
             if candidate in self.source_map:
-                return self.source_map[candidate]
+                return self.file_cache.locate(*self.source_map[candidate])
             if not tokens:
                 return Location(self.display(self.root), 0)
             tokens.pop()
@@ -98,68 +100,111 @@ class LoadedSpec:
         return h.hexdigest()
 
 
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
 class _FileCache:
-    """Each file parsed once, to plain data plus pointer → line (1-based)."""
+    """Each file parsed once by a fast loader (json, or ruamel's C loader for YAML 1.2).
+
+    Line numbers are only needed for diagnostics, so the slow round-trip parse that records them runs on demand,
+    once per file that a diagnostic points into.
+    """
 
     def __init__(self, root: Path):
         self.root = root
         self.data: dict[Path, Any] = {}
-        self.lines: dict[Path, dict[str, int]] = {}
+        self._lines: dict[Path, dict[str, int]] = {}
 
     def display(self, path: Path) -> str:
         return display_path(path, self.root)
 
-    def load(self, path: Path, referrer: Location | None, pointer: str) -> Any:
+    def load(self, path: Path) -> Any:
         if path in self.data:
             return self.data[path]
         if not path.is_file():
-            where = referrer or Location(self.display(path), 0)
-            raise SpecError(
-                [Diagnostic(where.file, where.line, pointer, "ref-resolves", f"file not found: {self.display(path)}")]
-            )
-        yaml = YAML(typ="rt")
-        yaml.allow_duplicate_keys = False
+            raise SpecError([Diagnostic(self.display(path), 0, "", "ref-resolves", f"file not found: {self.display(path)}")])
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() == ".json":
+            try:
+                self.data[path] = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+                return self.data[path]
+            except json.JSONDecodeError as exc:
+                raise SpecError([Diagnostic(self.display(path), exc.lineno, "", "json-syntax", exc.msg)]) from exc
+            except ValueError:
+                pass  # a duplicate key: the YAML parse below reports it with its line
+        if "<<" in text:  # merge keys: only the round-trip loader keeps keys in the order they are written
+            self.data[path] = _plain(self._parse(YAML(typ="rt"), path, text))
+            return self.data[path]
         try:
-            raw = yaml.load(path.read_text(encoding="utf-8"))
+            self.data[path] = _plain(YAML(typ="safe", pure=False).load(text))
+        except YAMLError:
+            # libyaml is stricter than YAML 1.2 in places (`[scope:read]` in a flow sequence): ask the pure parser,
+            # which also gives the message users see
+            self.data[path] = _plain(self._parse(YAML(typ="safe", pure=True), path, text))
+        return self.data[path]
+
+    def _parse(self, yaml: YAML, path: Path, text: str) -> Any:
+        try:
+            return yaml.load(text)
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 0
             problem = " ".join(p for p in (exc.context, exc.problem) if p)
             raise SpecError([Diagnostic(self.display(path), line, "", "yaml-syntax", problem or str(exc))]) from exc
-        lines: dict[str, int] = {}
-        self.data[path] = _plain(raw, "", lines, 1)
-        self.lines[path] = lines
-        return self.data[path]
+
+    def locate(self, path: Path, pointer: str) -> Location:
+        """The line of the node at `pointer` in `path`, or of its nearest ancestor that has one."""
+        if path not in self._lines:
+            yaml = YAML(typ="rt")
+            self._lines[path] = {}
+            _record_lines(self._parse(yaml, path, path.read_text(encoding="utf-8")), "", self._lines[path], 1)
+        lines = self._lines[path]
+        tokens = split_pointer(pointer)
+        while tokens and "".join(join_pointer("", t) for t in tokens) not in lines:
+            tokens.pop()
+        return Location(self.display(path), lines.get("".join(join_pointer("", t) for t in tokens), 1))
 
 
-def _plain(node: Any, pointer: str, lines: dict[str, int], line: int) -> Any:
-    """ruamel's round-trip nodes → dicts/lists/scalars, recording the line of every node."""
-    lines[pointer] = line
+def _plain(node: Any) -> Any:
+    """Loader output → JSON-like data: string keys (YAML reads `200:` as an int), timestamps kept as written."""
     if isinstance(node, dict):
-        out: dict[str, Any] = {}
-        own_line = node.lc.line + 1 if hasattr(node, "lc") and node.lc.line is not None else line
-        lines[pointer] = line or own_line
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    if node is None or type(node) in (str, int, float, bool):
+        return node
+    if hasattr(node, "isoformat"):  # YAML timestamps: keep the text an OpenAPI document means
+        return node.isoformat()
+    for kind in (bool, int, float, str):  # ruamel's round-trip subclasses (ScalarInt, ...) → the plain type
+        if isinstance(node, kind) or kind is bool and type(node).__name__ == "ScalarBoolean":
+            return kind(node)
+    return str(node)
+
+
+def _record_lines(node: Any, pointer: str, lines: dict[str, int], line: int) -> None:
+    """Walk ruamel's round-trip nodes, recording the 1-based line of every node."""
+    own_line = node.lc.line + 1 if hasattr(node, "lc") and node.lc.line is not None else line
+    lines[pointer] = line or own_line
+    if isinstance(node, dict):
         for key in node:
             try:
                 key_line = node.lc.key(key)[0] + 1
             except (KeyError, TypeError, AttributeError):
                 key_line = own_line  # a key merged in with `<<`
-            out[str(key)] = _plain(node[key], join_pointer(pointer, str(key)), lines, key_line)
-        return out
-    if isinstance(node, list):
-        items = []
+            _record_lines(node[key], join_pointer(pointer, str(key)), lines, key_line)
+    elif isinstance(node, list):
         for index, item in enumerate(node):
             try:
                 item_line = node.lc.item(index)[0] + 1
             except (KeyError, TypeError, AttributeError, IndexError):
                 item_line = line
-            items.append(_plain(item, join_pointer(pointer, index), lines, item_line))
-        return items
-    if node is None or isinstance(node, (bool, int, float)):
-        return node
-    if hasattr(node, "isoformat"):  # YAML timestamps: keep the text an OpenAPI document means
-        return node.isoformat()
-    return str(node)
+            _record_lines(item, join_pointer(pointer, index), lines, item_line)
 
 
 def _get(data: Any, pointer: str) -> Any:
@@ -177,7 +222,7 @@ class _Bundler:
     def __init__(self, root: Path):
         self.root = root
         self.files = _FileCache(root)
-        self.source_map: dict[str, Location] = {}
+        self.source_map: dict[str, tuple[Path, str]] = {}
         self.registry: dict[tuple[Path, str], str] = {}
         self.inlining: list[tuple[Path, str]] = []
 
@@ -195,7 +240,7 @@ class _Bundler:
                     self.registry.setdefault(key, f"#/components/{kind}/{name}")
 
     def bundle(self) -> dict[str, Any]:
-        document = self.files.load(self.root, None, "")
+        document = self.files.load(self.root)
         if not isinstance(document, dict):
             raise SpecError([Diagnostic(self.files.display(self.root), 1, "", "document", "the root is not a mapping")])
         self.register_components(document)
@@ -203,8 +248,7 @@ class _Bundler:
         return out
 
     def node(self, value: Any, file: Path, file_ptr: str, out_ptr: str, defining: tuple[Path, str] | None) -> Any:
-        line = self.files.lines[file].get(file_ptr, 0)
-        self.source_map.setdefault(out_ptr, Location(self.files.display(file), line))
+        self.source_map.setdefault(out_ptr, (file, file_ptr))
         if isinstance(value, list):
             return [
                 self.node(item, file, join_pointer(file_ptr, i), join_pointer(out_ptr, i), None)
@@ -236,15 +280,13 @@ class _Bundler:
         if not isinstance(target, str) or "#" not in target and "/" not in target:
             return target  # a bare schema name
         target_file, target_ptr = self.split_ref(target, file)
-        here = Location(self.files.display(file), self.files.lines[file].get(file_ptr, 0))
+        here = (file, file_ptr)
         self.check_target(target_file, target_ptr, here, out_ptr, target)
         if target_file == self.root:
             return "#" + target_ptr
         if (target_file, target_ptr) in self.registry:
             return self.registry[(target_file, target_ptr)]
-        raise SpecError(
-            [Diagnostic(here.file, here.line, out_ptr, "ref-resolves", f"discriminator mapping {target!r} names no component")]
-        )
+        self.fail(here, out_ptr, f"discriminator mapping {target!r} names no component")
 
     def _defines(self, out_ptr: str, key: str) -> tuple[Path, str] | None:
         """Under root `components/<kind>/<name>` the registered entry itself must be inlined, not pointed at."""
@@ -263,7 +305,7 @@ class _Bundler:
         siblings: dict[str, Any],
     ) -> dict[str, Any]:
         target_file, target_ptr = self.split_ref(ref, file)
-        here = Location(self.files.display(file), self.files.lines[file].get(file_ptr, 0))
+        here = (file, file_ptr)
         if target_file == self.root:
             self.check_target(target_file, target_ptr, here, out_ptr, ref)
             return {"$ref": "#" + target_ptr, **siblings}
@@ -272,17 +314,7 @@ class _Bundler:
             return {"$ref": registered, **siblings}
         key = (target_file, target_ptr)
         if key in self.inlining:
-            raise SpecError(
-                [
-                    Diagnostic(
-                        here.file,
-                        here.line,
-                        out_ptr,
-                        "ref-resolves",
-                        f"circular $ref {ref!r}: register its target under root components so it can be named",
-                    )
-                ]
-            )
+            self.fail(here, out_ptr, f"circular $ref {ref!r}: register its target under root components so it can be named")
         target = self.check_target(target_file, target_ptr, here, out_ptr, ref)
         self.inlining.append(key)
         try:
@@ -293,14 +325,18 @@ class _Bundler:
             return {**inlined, **siblings}
         return inlined
 
-    def check_target(self, target_file: Path, target_ptr: str, here: Location, out_ptr: str, ref: str) -> Any:
-        data = self.files.load(target_file, here, out_ptr)
+    def check_target(self, target_file: Path, target_ptr: str, here: tuple[Path, str], out_ptr: str, ref: str) -> Any:
+        if not target_file.is_file():
+            self.fail(here, out_ptr, f"file not found: {self.files.display(target_file)}")
+        data = self.files.load(target_file)
         try:
             return _get(data, target_ptr)
         except (KeyError, IndexError, ValueError):
-            raise SpecError(
-                [Diagnostic(here.file, here.line, out_ptr, "ref-resolves", f"$ref {ref!r} does not resolve")]
-            ) from None
+            self.fail(here, out_ptr, f"$ref {ref!r} does not resolve")
+
+    def fail(self, here: tuple[Path, str], out_ptr: str, message: str) -> NoReturn:
+        where = self.files.locate(*here)
+        raise SpecError([Diagnostic(where.file, where.line, out_ptr, "ref-resolves", message)])
 
 
 
@@ -309,4 +345,4 @@ def load_spec(path: str | Path) -> LoadedSpec:
     bundler = _Bundler(root)
     document = bundler.bundle()
     files = tuple(sorted(bundler.files.data, key=lambda p: bundler.files.display(p)))
-    return LoadedSpec(root=root, document=document, source_map=bundler.source_map, files=files)
+    return LoadedSpec(root=root, document=document, source_map=bundler.source_map, files=files, file_cache=bundler.files)

@@ -8,10 +8,13 @@ fields) and `FooResponse` (no writeOnly fields), and the IR builder must point a
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from .cache import cache_dir, store
 from .diagnostics import Diagnostic, SpecError
 from .naming import class_name
 
@@ -30,9 +33,14 @@ def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
     schemas = (document.get("components") or {}).get("schemas") or {}
     if not schemas:
         return ModelsModule('"""No component schemas in this API."""\n', frozenset(), {}, {})
+    # Only components are modelled, so an edit to operations alone reuses the last run's models.
+    modelled = json.dumps({key: value for key, value in document.items() if key not in ("paths", "webhooks")})
+    cached = cache_dir("models") / f"{_digest(modelled)}.py"
+    if cached.is_file():
+        return _module(cached.read_text(encoding="utf-8"), schemas)
     try:
         source = generate(
-            json.dumps(document, sort_keys=False),
+            modelled,
             input_file_type=InputFileType.OpenAPI,
             output_model_type=DataModelType.PydanticV2BaseModel,
             target_python_version=PythonVersion.PY_311,
@@ -59,6 +67,21 @@ def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", message)]) from exc
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
+    store(cached, source)
+    return _module(source, schemas)
+
+
+def _digest(modelled: str) -> str:
+    from importlib.metadata import version
+
+    h = hashlib.sha256(f"datamodel-code-generator=={version('datamodel-code-generator')}\n".encode())
+    h.update(Path(__file__).read_bytes())  # the options above
+    h.update(modelled.encode())
+    return h.hexdigest()
+
+
+def _module(source: str, schemas: dict[str, Any]) -> ModelsModule:
+    """The class names datamodel-code-generator chose for each component schema."""
     tree = ast.parse(source)
     defined = frozenset(
         node.targets[0].id if isinstance(node, ast.Assign) else node.name  # type: ignore[union-attr]

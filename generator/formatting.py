@@ -1,0 +1,109 @@
+"""black, in-process, one group of top-level statements at a time, with a cache of what it gave last time.
+
+black's cost grows faster than the module (a 10× larger module takes ~14× longer) and it dominates generation.
+A module is cut before each top-level class or function (with its decorators and the comments right above it);
+each piece is formatted on its own, pieces formatted before come from the cache, and the rest are spread over
+the CPUs. The pieces are joined with the two blank lines black puts around every top-level class and function,
+so the result is what black makes of the whole module: tests/test_formatting.py holds us to that.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from .cache import cache_dir, store
+
+LINE_LENGTH = 120
+PARALLEL_FROM = 64  # fewer pieces than this are not worth starting worker processes for
+
+
+def _black(source: str) -> str:
+    import black
+
+    mode = black.Mode(line_length=LINE_LENGTH, target_versions={black.TargetVersion.PY311})
+    return black.format_str(source, mode=mode)
+
+
+def split_top_level(source: str) -> list[str]:
+    """The module as pieces that black formats independently; `"".join(pieces) == source`."""
+    if "fmt:" in source:  # `# fmt: off` regions may span pieces: keep the module whole
+        return [source]
+    lines = source.splitlines(keepends=True)
+    body = ast.parse(source).body
+    cuts = []
+    for previous, node in zip(body, body[1:]):
+        if not isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if isinstance(previous, ast.Expr) and previous is body[0] and isinstance(previous.value, ast.Constant):
+            continue  # black's rule for what follows a module docstring is its own
+        if _is_stub(previous):
+            continue  # black may keep `def f(): ...` overloads together without blank lines
+        start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+        while start > 0 and lines[start - 1].lstrip().startswith("#") and start - 1 >= (previous.end_lineno or 0):
+            start -= 1  # a comment right above a definition belongs to it
+        cuts.append(start)
+    bounds = [0, *cuts, len(lines)]
+    return ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+
+def _is_stub(node: ast.stmt) -> bool:
+    body = getattr(node, "body", None)
+    return (
+        isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and len(body or []) == 1
+        and isinstance(body[0], ast.Expr)  # type: ignore[index]
+        and isinstance(body[0].value, ast.Constant)  # type: ignore[index]
+        and body[0].value.value is Ellipsis  # type: ignore[index]
+    )
+
+
+def _key(piece: str) -> str:
+    return hashlib.sha256(piece.encode()).hexdigest()
+
+
+class FormatCache:
+    """Formatted pieces per output module, from the previous run; rewritten with this run's pieces only."""
+
+    def __init__(self, name: str):
+        import black
+
+        digest = hashlib.sha256(f"{black.__version__}\n{LINE_LENGTH}\n{name}".encode()).hexdigest()
+        self.path = cache_dir("black") / f"{digest}.json"
+        try:
+            self.known: dict[str, str] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.known = {}
+
+    def save(self, used: dict[str, str]) -> None:
+        if used != self.known:
+            store(self.path, json.dumps(used, sort_keys=True))
+
+
+def format_module(source: str, name: str) -> str:
+    """`source` as black formats it; `name` keys the cache (the module's path in the output)."""
+    cache = FormatCache(name)
+    whole = "module:" + _key(source)
+    if whole in cache.known:  # unchanged since last time: not even worth parsing
+        return cache.known[whole]
+    pieces = split_top_level(source)
+    keys = [_key(piece) for piece in pieces]
+    missing = sorted({key: piece for key, piece in zip(keys, pieces) if key not in cache.known}.items())
+    fresh = dict(zip([key for key, _ in missing], _format_all([piece for _, piece in missing])))
+    formatted = {key: cache.known.get(key) or fresh[key] for key in keys}
+    out = [formatted[key].strip("\n") for key in keys]
+    result = "\n\n\n".join(piece for piece in out if piece) + "\n"
+    cache.save({**formatted, whole: result})
+    return result
+
+
+def _format_all(pieces: list[str]) -> list[str]:
+    workers = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if len(pieces) < PARALLEL_FROM or workers < 2:
+        return [_black(piece) for piece in pieces]
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        return list(pool.map(_black, pieces, chunksize=max(1, len(pieces) // (workers * 4))))
