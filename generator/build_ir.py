@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -137,17 +138,19 @@ class _Builder:
     def request_body(self, operation: dict[str, Any]) -> ir.RequestBody | None:
         body = self.deref(operation.get("requestBody"))
         content = body.get("content") or {}
-        content_type = _pick_media_type(content)
+        content_type = _pick_media_type(content) or _pick_request_media_type(content)
         if content_type is None:
             return None
+        encoding = _encoding(content_type)
         schema = (content[content_type] or {}).get("schema")
-        annotation = self.annotation(schema, "request")
+        annotation = {"binary": "bytes", "text": "str"}.get(encoding) or self.annotation(schema, "request")
         required = bool(body.get("required"))
         return ir.RequestBody(
             annotation=annotation,
             py_annotation=annotation if required else _optional(annotation),
             required=required,
             content_type=content_type,
+            encoding=encoding,
             description=_one_line(body.get("description", "")),
         )
 
@@ -221,6 +224,7 @@ class _Builder:
             class_prefix=prefix,
             method=method,
             path=path,
+            route_path=_route_path(path),
             py_path=py_path,
             summary=_one_line(operation.get("summary", "")),
             description=_one_line(operation.get("description", "")),
@@ -266,8 +270,8 @@ class _Builder:
             tags=tuple(tags),
             security_schemes=self.security_schemes(),
             path_methods=tuple(
-                (path, tuple(sorted({op.method.upper() for tag in tags for op in tag.operations if op.path == path})))
-                for path in sorted({op.path for tag in tags for op in tag.operations}, key=_path_specificity)
+                (path, tuple(sorted({op.method.upper() for tag in tags for op in tag.operations if op.route_path == path})))
+                for path in sorted({op.route_path for tag in tags for op in tag.operations}, key=_path_specificity)
             ),
             model_names=tuple(sorted(self.models.class_names)),
         )
@@ -310,6 +314,18 @@ def _path_specificity(path: str) -> tuple[list[int], str]:
     return [1 if segment.startswith("{") else 0 for segment in path.split("/")], path
 
 
+def _route_path(path: str) -> str:
+    """Routers refuse a path naming a variable twice (`/a/{id}/b/{id}`); the second one gets a name of its own."""
+    seen: dict[str, int] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        name = match.group(1)
+        seen[name] = seen.get(name, 0) + 1
+        return "{" + name + (f"__{seen[name]}" if seen[name] > 1 else "") + "}"
+
+    return re.sub(r"\{([^{}]+)\}", rename, path)
+
+
 def _route_specificity(operation: ir.Operation) -> list[int]:
     return _path_specificity(operation.path)[0]
 
@@ -343,6 +359,25 @@ def _pick_media_type(content: dict[str, Any]) -> str | None:
             return candidate
     json_like = sorted(t for t in content if t.endswith("+json") or t.endswith("/json"))
     return json_like[0] if json_like else None
+
+
+def _pick_request_media_type(content: dict[str, Any]) -> str | None:
+    """No JSON: forms first (they carry fields), then text, then any other type as raw bytes."""
+    for candidate in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if candidate in content:
+            return candidate
+    text = sorted(t for t in content if t.startswith("text/"))
+    return text[0] if text else min(content, default=None)
+
+
+def _encoding(content_type: str) -> str:
+    if content_type == "application/x-www-form-urlencoded":
+        return "form"
+    if content_type.startswith("multipart/"):
+        return "multipart"
+    if content_type.startswith("text/"):
+        return "text"
+    return "json" if content_type.endswith("json") else "binary"
 
 
 def _one_line(text: Any) -> str:

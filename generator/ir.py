@@ -39,6 +39,7 @@ class RequestBody:
     py_annotation: str  # in signatures: `| None` added when the body is optional
     required: bool
     content_type: str
+    encoding: str  # how it travels: json | form (urlencoded) | multipart | text | binary
     description: str
 
 
@@ -89,6 +90,7 @@ class Operation:
     class_prefix: str  # PascalCase of the operation, for its result classes
     method: str  # lower case
     path: str
+    route_path: str  # the path as the server routes it: a repeated `{id}` is renamed `{id__2}` (matched, ignored)
     py_path: str  # the path as a Python format string over parameter py_names: `/items/{item_id}`
     summary: str
     description: str

@@ -52,7 +52,7 @@ def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
             use_schema_description=True,
             use_field_description=True,
             capitalise_enum_members=True,
-            keep_model_order=True,
+            keep_model_order=False,
             allow_population_by_field_name=True,
             disable_timestamp=True,
             deserialize_default_values=["enum"],

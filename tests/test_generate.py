@@ -82,7 +82,8 @@ def test_cli_reports_a_broken_spec_without_a_traceback(tmp_path: Path) -> None:
 
 def test_generated_code_passes_mypy_strict(tmp_path: Path, spec_copy: Path) -> None:
     pipeline.generate(spec_copy, tmp_path, "small")
-    for folder, package in ((tmp_path, "small"), (ROOT / "generated", "integrations")):
+    pipeline.generate(HERE / "fixtures" / "bodies" / "openapi.yaml", tmp_path, "bodies")  # form, multipart, text, bytes
+    for folder, package in ((tmp_path, "small"), (tmp_path, "bodies"), (ROOT / "generated", "integrations")):
         run = subprocess.run(
             [sys.executable, "-m", "mypy", "--strict", "--no-incremental", package],
             capture_output=True, text=True, cwd=folder,

@@ -1,5 +1,6 @@
 import pytest
 
+from generator.build_ir import _route_path
 from generator.naming import class_name, snake_name, unique
 
 
@@ -42,3 +43,15 @@ def test_class_name(raw: str, expected: str) -> None:
 
 def test_collisions_are_resolved_in_order() -> None:
     assert unique(["a", "b", "a", "a", "a_2"]) == ["a", "b", "a_3", "a_4", "a_2"]
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/anything/{id}/{action}/{id}", "/anything/{id}/{action}/{id__2}"),
+        ("/a/{x}/{x}/{x}", "/a/{x}/{x__2}/{x__3}"),
+        ("/sources/{id}", "/sources/{id}"),
+    ],
+)
+def test_repeated_path_variables_get_route_names_of_their_own(path: str, route: str) -> None:
+    assert _route_path(path) == route

@@ -21,11 +21,7 @@ DOCUMENTS = sorted((EXAMPLES / "3.0" / "json").glob("*.json")) + sorted((EXAMPLE
 RESULTS: dict[str, str] = {}
 SUMMARY: list[str] = []
 # Valid documents we cannot serve yet, and why. Strict xfail: one that starts passing must leave this list.
-KNOWN_FAILURES = {
-    "3.0/parameters-common.json": "a path repeats a template variable (/anything/{id}/{action}/{id}); "
-                                  "Starlette refuses to route it",
-    "3.0/readme-legacy.json": "datamodel-code-generator 0.89 writes an enum default under a class name it "
-                              "renamed (Type.GUIDE)",
+KNOWN_FAILURES: dict[str, str] = {
 }  # printed at the end of the run by conftest.pytest_terminal_summary
 
 pytestmark = pytest.mark.skipif(not DOCUMENTS, reason=f"@readme/oas-examples not installed at {EXAMPLES} (make test installs it)")

@@ -11,88 +11,54 @@ from uuid import UUID
 from datetime import time
 
 
-class AccessMethod(StrEnum):
-    WAREHOUSE = "warehouse"
-    DIRECT = "direct"
-
-
-class ActionPageRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    actions: list[ActionRequest]
-
-
-class ActionPageResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    actions: list[ActionResponse]
-
-
-class ActionRequest(BaseModel):
+class ProblemFieldError(BaseModel):
     """
-    An HTTP request the connector can make (the vendor's only action type). Definitions named in the request body and responses must exist in the version (400).
+    One invalid input of a request.
     """
 
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    type: Literal["http"]
-    name: OperationName
-    summary: Annotated[str | MISSING, Field(max_length=1000)] = MISSING
-    method: HTTPMethod
-    path: Annotated[str, Field(min_length=1, pattern="^/")]
+    pointer: str
     """
-    Path relative to the connector's baseUrl.
+    JSON pointer to the invalid value: into the body (`/name`), or `#query/limit`, `#path/id`, `#header/X-API-Key` for parameters.
     """
-    parameters: list[HTTPParameter]
-    requestBody: HTTPRequestBody | MISSING = MISSING
-    responses: list[HTTPResponse]
-
-
-class ActionResponse(BaseModel):
+    detail: str
     """
-    An HTTP request the connector can make (the vendor's only action type). Definitions named in the request body and responses must exist in the version (400).
+    Why the value is invalid.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Ulid | MISSING = MISSING
-    type: Literal["http"]
-    name: OperationName
-    summary: Annotated[str | MISSING, Field(max_length=1000)] = MISSING
-    method: HTTPMethod
-    path: Annotated[str, Field(min_length=1, pattern="^/")]
-    """
-    Path relative to the connector's baseUrl.
-    """
-    parameters: list[HTTPParameter]
-    requestBody: HTTPRequestBody | MISSING = MISSING
-    responses: list[HTTPResponse]
-    errors: list[OperationError] | MISSING = MISSING
+
+UnicodeText = TypeAliasType(
+    "UnicodeText", Annotated[str, Field(examples=["Payments API"], pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$")]
+)
+"""
+Unicode letters, combining marks, numeric characters, whitespace and punctuation (regex `^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$`).
+"""
 
 
-class Algorithm(StrEnum):
-    SHA1 = "sha1"
-    SHA256 = "sha256"
-    SHA512 = "sha512"
+ExternalServiceName = TypeAliasType(
+    "ExternalServiceName",
+    Annotated[
+        str,
+        Field(examples=["Payments API"], max_length=256, min_length=1, pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$"),
+    ],
+)
+"""
+Name of the external service, unique within the environment. At most 256 characters of unicode letters, combining marks, numbers, whitespace and punctuation.
+"""
 
 
-class Algorithm1(StrEnum):
-    RS256 = "RS256"
-    RS384 = "RS384"
-    RS512 = "RS512"
-    ES256 = "ES256"
-    ES384 = "ES384"
-    HS256 = "HS256"
+AuthSchemeName = TypeAliasType(
+    "AuthSchemeName",
+    Annotated[
+        str,
+        Field(examples=["primary key"], max_length=256, min_length=1, pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$"),
+    ],
+)
+"""
+Name of the authentication scheme, set by the administrator and unique within the external service.
+"""
 
 
 class ApiKeyAuthSchemeRequest(BaseModel):
@@ -125,222 +91,34 @@ class ApiKeyAuthSchemeResponse(BaseModel):
     type: Literal["API_KEY"]
 
 
-class AuthSchemeConfigAPIKeyRequest(BaseModel):
+class BearerAuthSchemeRequest(BaseModel):
+    """
+    A bearer token sent in the Authorization header.
+    """
+
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    schemeType: Literal["api-key"]
-    name: Annotated[str, Field(min_length=1)]
+    name: AuthSchemeName
+    type: Literal["BEARER"]
+    token: str | MISSING = MISSING
     """
-    Name of the header
+    The bearer token. Encrypted at rest and never returned.
     """
-    in_: Annotated[In, Field(alias="in")]
 
 
-class AuthSchemeConfigAPIKeyResponse(BaseModel):
+class BearerAuthSchemeResponse(BaseModel):
+    """
+    A bearer token sent in the Authorization header.
+    """
+
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    validationMessages: list[Message] | MISSING = MISSING
-    schemeType: Literal["api-key"]
-    name: Annotated[str, Field(min_length=1)]
-    """
-    Name of the header
-    """
-    in_: Annotated[In, Field(alias="in")]
-
-
-class AuthSchemeConfigBasicAuthRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    schemeType: Literal["basic-auth"]
-
-
-class AuthSchemeConfigBasicAuthResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    validationMessages: list[Message] | MISSING = MISSING
-    schemeType: Literal["basic-auth"]
-
-
-class AuthSchemeConfigCertificateRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    schemeType: Literal["certificate"]
-
-
-class AuthSchemeConfigCertificateResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    validationMessages: list[Message] | MISSING = MISSING
-    schemeType: Literal["certificate"]
-
-
-class AuthSchemeConfigHMACRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    schemeType: Literal["hmac"]
-    name: str
-    in_: Annotated[In1, Field(alias="in")]
-    algorithm: Algorithm
-    digestInputs: Annotated[list[DigestInput], Field(min_length=1)]
-
-
-class AuthSchemeConfigHMACResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    validationMessages: list[Message] | MISSING = MISSING
-    schemeType: Literal["hmac"]
-    name: str
-    in_: Annotated[In1, Field(alias="in")]
-    algorithm: Algorithm
-    digestInputs: Annotated[list[DigestInput], Field(min_length=1)]
-
-
-class AuthSchemeConfigNoneRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    """
-    Unique amongst the elements of the array that contains it; chosen by the client.
-    """
-    description: str | MISSING = MISSING
-    """
-    Distinguishes configurations which use the same schemeType.
-    """
-    schemeType: Literal["none"]
-
-
-class AuthSchemeConfigNoneResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    """
-    Unique amongst the elements of the array that contains it; chosen by the client.
-    """
-    description: str | MISSING = MISSING
-    """
-    Distinguishes configurations which use the same schemeType.
-    """
-    validationMessages: list[Message] | MISSING = MISSING
-    """
-    Generated when the config is validated. Ignored if sent to the API.
-    """
-    schemeType: Literal["none"]
-
-
-class AuthSchemeConfigOAuth2Request(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    schemeType: Literal["oauth2"]
-    authorizeUrl: AnyUrl
-    tokenUrl: AnyUrl
-    scopes: list[Scope]
-    defaultScopes: list[str]
-    grant: OAuth2GrantRequest
-
-
-class AuthSchemeConfigOAuth2Response(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Annotated[str, Field(min_length=1)]
-    description: str | MISSING = MISSING
-    validationMessages: list[Message] | MISSING = MISSING
-    schemeType: Literal["oauth2"]
-    authorizeUrl: AnyUrl
-    tokenUrl: AnyUrl
-    scopes: list[Scope]
-    defaultScopes: list[str]
-    grant: OAuth2GrantResponse
-
-
-AuthSchemeConfigRequest = TypeAliasType(
-    "AuthSchemeConfigRequest",
-    Annotated[
-        AuthSchemeConfigNoneRequest
-        | AuthSchemeConfigAPIKeyRequest
-        | AuthSchemeConfigBasicAuthRequest
-        | AuthSchemeConfigOAuth2Request
-        | AuthSchemeConfigHMACRequest
-        | AuthSchemeConfigCertificateRequest,
-        Field(
-            discriminator="schemeType",
-            examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}],
-        ),
-    ],
-)
-"""
-How a connector implements an auth scheme: configuration only, not the credential itself.
-"""
-
-
-AuthSchemeConfigResponse = TypeAliasType(
-    "AuthSchemeConfigResponse",
-    Annotated[
-        AuthSchemeConfigNoneResponse
-        | AuthSchemeConfigAPIKeyResponse
-        | AuthSchemeConfigBasicAuthResponse
-        | AuthSchemeConfigOAuth2Response
-        | AuthSchemeConfigHMACResponse
-        | AuthSchemeConfigCertificateResponse,
-        Field(
-            discriminator="schemeType",
-            examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}],
-        ),
-    ],
-)
-"""
-How a connector implements an auth scheme: configuration only, not the credential itself.
-"""
-
-
-AuthSchemeName = TypeAliasType(
-    "AuthSchemeName",
-    Annotated[
-        str,
-        Field(examples=["primary key"], max_length=256, min_length=1, pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$"),
-    ],
-)
-"""
-Name of the authentication scheme, set by the administrator and unique within the external service.
-"""
-
-
-class AvailableColumn(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: str
-    data_type: str
-    is_nullable: StrictBool
+    name: AuthSchemeName
+    type: Literal["BEARER"]
 
 
 class BasicAuthSchemeRequest(BaseModel):
@@ -375,26 +153,18 @@ class BasicAuthSchemeResponse(BaseModel):
     username: str
 
 
-class BearerAuthSchemeRequest(BaseModel):
+class TokenEndpointAuthType(StrEnum):
     """
-    A bearer token sent in the Authorization header.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    name: AuthSchemeName
-    type: Literal["BEARER"]
-    token: str | MISSING = MISSING
-    """
-    The bearer token. Encrypted at rest and never returned.
+    How the client authenticates at the token endpoint.
     """
 
+    CLIENT_SECRET_BASIC = "client_secret_basic"
+    CLIENT_SECRET_POST = "client_secret_post"
 
-class BearerAuthSchemeResponse(BaseModel):
+
+class OAuth2AuthSchemeRequest(BaseModel):
     """
-    A bearer token sent in the Authorization header.
+    OAuth 2.0 client credentials, exchanged at the token endpoint for an access token.
     """
 
     model_config = ConfigDict(
@@ -402,851 +172,120 @@ class BearerAuthSchemeResponse(BaseModel):
         validate_by_name=True,
     )
     name: AuthSchemeName
-    type: Literal["BEARER"]
-
-
-class BigQueryConnectorRequest(BaseModel):
+    type: Literal["OAUTH_2"]
+    tokenEndpointAuthType: TokenEndpointAuthType
     """
-    A connector to a BigQuery dataset.
+    How the client authenticates at the token endpoint.
     """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: Annotated[str, Field(max_length=256, min_length=1)]
-    protocol: Literal["bigquery"]
-    datasetId: Annotated[str, Field(min_length=1)]
-    public: StrictBool | None = False
-    documentationURL: AnyUrl | MISSING = MISSING
-    imageURL: AnyUrl | MISSING = MISSING
-    tags: list[str] | MISSING = MISSING
-    authSchemeConfigs: list[AuthSchemeConfigRequest] | MISSING = MISSING
-    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
-
-
-class BigQueryConnectorResponse(BaseModel):
-    """
-    A connector to a BigQuery dataset.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Ulid | MISSING = MISSING
-    organisationId: Ulid | MISSING = MISSING
-    name: Annotated[str, Field(max_length=256, min_length=1)]
-    protocol: Literal["bigquery"]
-    datasetId: Annotated[str, Field(min_length=1)]
-    public: StrictBool | None = False
-    documentationURL: AnyUrl | MISSING = MISSING
-    imageURL: AnyUrl | MISSING = MISSING
-    tags: list[str] | MISSING = MISSING
-    authSchemeConfigs: list[AuthSchemeConfigResponse] | MISSING = MISSING
-    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
-    connections: list[ConnectionResponse] | MISSING = MISSING
-    versions: list[ConnectorVersionResponse] | MISSING = MISSING
-    createdAt: AwareDatetime | MISSING = MISSING
-    updatedAt: AwareDatetime | MISSING = MISSING
-
-
-class BulkSchemasUpdate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    schemas: Annotated[list[SchemaUpdate], Field(min_length=1)]
-
-
-class BulkUpdateSchemasResultRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    count: Annotated[StrictInt, Field(ge=0)]
-    next: AnyUrl | None | MISSING = MISSING
-    previous: AnyUrl | None | MISSING = MISSING
-    results: list[ExternalDataSchemaRequest]
-
-
-class BulkUpdateSchemasResultResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    count: Annotated[StrictInt, Field(ge=0)]
-    next: AnyUrl | None | MISSING = MISSING
-    previous: AnyUrl | None | MISSING = MISSING
-    results: list[ExternalDataSchemaResponse]
-
-
-class CdcManagementMode(StrEnum):
-    POSTHOG = "posthog"
-    SELF_MANAGED = "self_managed"
-
-
-class CdcTableMode(StrEnum):
-    CONSOLIDATED = "consolidated"
-    CDC_ONLY = "cdc_only"
-    BOTH = "both"
-
-
-class CheckCdcPrerequisitesInputRequest(BaseModel):
-    """
-    A Postgres connection and the CDC setup to check.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    source_type: Literal["Postgres"]
-    host: Annotated[str, Field(min_length=1)]
-    port: Annotated[StrictInt, Field(ge=1, le=65535)]
-    database: Annotated[str, Field(min_length=1)]
-    user: Annotated[str, Field(min_length=1)]
-    password: str
-    schema_: Annotated[str | None, Field(alias="schema")] = "public"
-    cdc_management_mode: CdcManagementMode | None = CdcManagementMode.POSTHOG
-    tables: list[str] | MISSING = MISSING
-    cdc_slot_name: str | None | MISSING = MISSING
-    cdc_publication_name: str | None | MISSING = MISSING
-
-
-class CheckCdcPrerequisitesInputResponse(BaseModel):
-    """
-    A Postgres connection and the CDC setup to check.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    source_type: Literal["Postgres"]
-    host: Annotated[str, Field(min_length=1)]
-    port: Annotated[StrictInt, Field(ge=1, le=65535)]
-    database: Annotated[str, Field(min_length=1)]
-    user: Annotated[str, Field(min_length=1)]
-    schema_: Annotated[str | None, Field(alias="schema")] = "public"
-    cdc_management_mode: CdcManagementMode | None = CdcManagementMode.POSTHOG
-    tables: list[str] | MISSING = MISSING
-    cdc_slot_name: str | None | MISSING = MISSING
-    cdc_publication_name: str | None | MISSING = MISSING
-
-
-class CheckCdcPrerequisitesResult(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    valid: StrictBool
-    errors: list[str]
-
-
-class ConnectionCredentialRequest(BaseModel):
-    """
-    Binds one of the connector's auth scheme configs to a credential.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    authSchemeConfigId: Annotated[str, Field(min_length=1)]
-    credentialId: Ulid
-
-
-class ConnectionCredentialResponse(BaseModel):
-    """
-    Binds one of the connector's auth scheme configs to a credential.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Ulid | MISSING = MISSING
-    authSchemeConfigId: Annotated[str, Field(min_length=1)]
-    credentialId: Ulid
-
-
-class ConnectionCredentialsRequest(BaseModel):
-    """
-    Action and trigger credentials, applied to a request in order.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    action: list[ConnectionCredentialRequest] | MISSING = MISSING
-    trigger: list[ConnectionCredentialRequest] | MISSING = MISSING
-
-
-class ConnectionCredentialsResponse(BaseModel):
-    """
-    Action and trigger credentials, applied to a request in order.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    action: list[ConnectionCredentialResponse] | MISSING = MISSING
-    trigger: list[ConnectionCredentialResponse] | MISSING = MISSING
-
-
-class ConnectionPageRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    items: list[ConnectionRequest]
-
-
-class ConnectionPageResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    items: list[ConnectionResponse]
-
-
-class ConnectionRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: Annotated[str, Field(max_length=256, min_length=1)]
-    """
-    Unique within the owning connector.
-    """
-    credentials: ConnectionCredentialsRequest | MISSING = MISSING
-    variables: list[ConnectionVariable] | MISSING = MISSING
-
-
-class ConnectionResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Ulid | MISSING = MISSING
-    name: Annotated[str, Field(max_length=256, min_length=1)]
-    """
-    Unique within the owning connector.
-    """
-    credentials: ConnectionCredentialsResponse | MISSING = MISSING
-    variables: list[ConnectionVariable] | MISSING = MISSING
-    createdAt: AwareDatetime | MISSING = MISSING
-    updatedAt: AwareDatetime | MISSING = MISSING
-
-
-class ConnectionVariable(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: Annotated[str, Field(min_length=1)]
-    value: str
-
-
-class ConnectorPageRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    connectors: list[ConnectorRequest]
-
-
-class ConnectorPageResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    connectors: list[ConnectorResponse]
-
-
-class ConnectorVersionCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    name: VersionName
-    fromVersion: str | MISSING = MISSING
-    """
-    Copy from this version (name, "latest" or "default").
-    """
-    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
-
-
-class ConnectorVersionPageRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    items: list[ConnectorVersionRequest]
-
-
-class ConnectorVersionPageResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    items: list[ConnectorVersionResponse]
-
-
-class ConnectorVersionRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: VersionName
-    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
-
-
-class ConnectorVersionResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Ulid | MISSING = MISSING
-    name: VersionName
-    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
-    isLatest: StrictBool | MISSING = MISSING
-    isDefault: StrictBool | MISSING = MISSING
-    createdAt: AwareDatetime | MISSING = MISSING
-    updatedAt: AwareDatetime | MISSING = MISSING
-    publishedAt: AwareDatetime | None | MISSING = MISSING
-    messages: list[Message] | MISSING = MISSING
-
-
-class ConnectorVersionUpdate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    name: VersionName | MISSING = MISSING
-    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
-    isDefault: StrictBool | MISSING = MISSING
-    """
-    Make this the default version.
-    """
-
-
-class CreateWebhookResult(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    success: StrictBool
-    webhook_url: str | None | MISSING = MISSING
-    error: str | None | MISSING = MISSING
-
-
-class CreatedVia(StrEnum):
-    WEB = "web"
-    API = "api"
-    MCP = "mcp"
-
-
-class CredentialDataBasicAuthRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    username: str
-    password: str | MISSING = MISSING
-
-
-class CredentialDataBasicAuthResponse(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    username: str
-
-
-class CredentialDataBinaryRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    valueBase64: Annotated[str | MISSING, Field(json_schema_extra={"contentEncoding": "base64"})] = MISSING
-
-
-class CredentialDataBinaryResponse(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-
-
-class CredentialDataCertificateRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    certificate: str
-    """
-    PEM certificate.
-    """
-    key: str | MISSING = MISSING
-    """
-    PEM private key.
-    """
-    ca: str
-    """
-    PEM CA bundle.
-    """
-
-
-class CredentialDataCertificateResponse(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    certificate: str
-    """
-    PEM certificate.
-    """
-    ca: str
-    """
-    PEM CA bundle.
-    """
-
-
-class CredentialDataCustomFunctionRequest(BaseModel):
-    """
-    Our design (the vendor publishes no shape) - the function to call and its inputs.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    function: Annotated[str, Field(min_length=1)]
-    inputs: dict[str, str] | MISSING = MISSING
-
-
-class CredentialDataCustomFunctionResponse(BaseModel):
-    """
-    Our design (the vendor publishes no shape) - the function to call and its inputs.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    function: Annotated[str, Field(min_length=1)]
-
-
-class CredentialDataJWTBearerRequest(BaseModel):
-    """
-    Our design (the vendor publishes no shape) - values used to mint a bearer JWT.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    issuer: str
-    subject: str | MISSING = MISSING
-    audience: str
-    algorithm: Algorithm1 | None = Algorithm1.RS256
-    privateKey: str | MISSING = MISSING
-
-
-class CredentialDataJWTBearerResponse(BaseModel):
-    """
-    Our design (the vendor publishes no shape) - values used to mint a bearer JWT.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    issuer: str
-    subject: str | MISSING = MISSING
-    audience: str
-    algorithm: Algorithm1 | None = Algorithm1.RS256
-
-
-class CredentialDataNone(BaseModel):
-    """
-    No credential is required; a placeholder.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-
-
-class CredentialDataOAuth2ClientRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
+    scope: list[str] | MISSING = MISSING
+    tokenEndpoint: AnyUrl
     clientId: str
     clientSecret: str | MISSING = MISSING
-    authorizeUrl: AnyUrl
-    tokenUrl: AnyUrl
-    scopes: list[str] | MISSING = MISSING
+    """
+    Encrypted at rest and never returned.
+    """
 
 
-class CredentialDataOAuth2ClientResponse(BaseModel):
+class OAuth2AuthSchemeResponse(BaseModel):
+    """
+    OAuth 2.0 client credentials, exchanged at the token endpoint for an access token.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
         validate_by_name=True,
     )
+    name: AuthSchemeName
+    type: Literal["OAUTH_2"]
+    tokenEndpointAuthType: TokenEndpointAuthType
+    """
+    How the client authenticates at the token endpoint.
+    """
+    scope: list[str] | MISSING = MISSING
+    tokenEndpoint: AnyUrl
     clientId: str
-    authorizeUrl: AnyUrl
-    tokenUrl: AnyUrl
-    scopes: list[str] | MISSING = MISSING
 
 
-class CredentialDataOAuth2CodeRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    code: str | MISSING = MISSING
-    """
-    Temporary authorization code.
-    """
-    state: str
-
-
-class CredentialDataOAuth2CodeResponse(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    state: str
-
-
-class CredentialDataOAuth2PasswordRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    username: str
-    password: str | MISSING = MISSING
-    clientId: str | MISSING = MISSING
-    clientSecret: str | MISSING = MISSING
-
-
-class CredentialDataOAuth2PasswordResponse(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    username: str
-    clientId: str | MISSING = MISSING
-
-
-class CredentialDataOAuth2TokenRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    scopes: list[str]
-    accessToken: str | MISSING = MISSING
-    refreshToken: str | MISSING = MISSING
-
-
-class CredentialDataOAuth2TokenResponse(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    scopes: list[str]
-
-
-class CredentialDataStringRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    value: str | MISSING = MISSING
-
-
-CredentialDataRequest = TypeAliasType(
-    "CredentialDataRequest",
+AuthSchemeRequest = TypeAliasType(
+    "AuthSchemeRequest",
     Annotated[
-        CredentialDataNone
-        | CredentialDataStringRequest
-        | CredentialDataBinaryRequest
-        | CredentialDataBasicAuthRequest
-        | CredentialDataOAuth2ClientRequest
-        | CredentialDataOAuth2CodeRequest
-        | CredentialDataOAuth2PasswordRequest
-        | CredentialDataOAuth2TokenRequest
-        | CredentialDataCustomFunctionRequest
-        | CredentialDataCertificateRequest
-        | CredentialDataJWTBearerRequest,
-        Field(examples=[{"username": "ana", "password": "pw"}]),
+        ApiKeyAuthSchemeRequest | BearerAuthSchemeRequest | BasicAuthSchemeRequest | OAuth2AuthSchemeRequest,
+        Field(discriminator="type", examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
     ],
 )
 """
-The credential's data; `type` on the credential selects the shape, and the server rejects data that does not match it (400). Secret values are write-only.
+An authorization scheme that requests of the external service can use; the `type` selects its properties.
 """
 
 
-class CredentialDataStringResponse(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-
-
-CredentialDataResponse = TypeAliasType(
-    "CredentialDataResponse",
+AuthSchemeResponse = TypeAliasType(
+    "AuthSchemeResponse",
     Annotated[
-        CredentialDataNone
-        | CredentialDataStringResponse
-        | CredentialDataBinaryResponse
-        | CredentialDataBasicAuthResponse
-        | CredentialDataOAuth2ClientResponse
-        | CredentialDataOAuth2CodeResponse
-        | CredentialDataOAuth2PasswordResponse
-        | CredentialDataOAuth2TokenResponse
-        | CredentialDataCustomFunctionResponse
-        | CredentialDataCertificateResponse
-        | CredentialDataJWTBearerResponse,
-        Field(examples=[{"username": "ana", "password": "pw"}]),
+        ApiKeyAuthSchemeResponse | BearerAuthSchemeResponse | BasicAuthSchemeResponse | OAuth2AuthSchemeResponse,
+        Field(discriminator="type", examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
     ],
 )
 """
-The credential's data; `type` on the credential selects the shape, and the server rejects data that does not match it (400). Secret values are write-only.
+An authorization scheme that requests of the external service can use; the `type` selects its properties.
 """
 
 
-class CredentialPageRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
+class Method(StrEnum):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+
+
+class RequestTemplate(BaseModel):
     """
-    Cursor for the next page; absent on the last page.
-    """
-    prev: str | MISSING = MISSING
-    items: list[CredentialRequest]
-
-
-class CredentialPageResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    """
-    Cursor for the next page; absent on the last page.
-    """
-    prev: str | MISSING = MISSING
-    items: list[CredentialResponse]
-
-
-class CredentialRequest(BaseModel):
-    """
-    A secret used by connections to authenticate. Secret values are redacted on read.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: Annotated[str, Field(max_length=256, min_length=1)]
-    type: CredentialType
-    data: CredentialDataRequest
-    expiresAt: AwareDatetime | None | MISSING = MISSING
-    """
-    When the credential is deleted automatically.
-    """
-
-
-class CredentialResponse(BaseModel):
-    """
-    A secret used by connections to authenticate. Secret values are redacted on read.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Ulid | MISSING = MISSING
-    organisationId: Ulid | MISSING = MISSING
-    name: Annotated[str, Field(max_length=256, min_length=1)]
-    type: CredentialType
-    data: CredentialDataResponse
-    errors: list[str] | MISSING = MISSING
-    """
-    Validation errors; absent means not validated, empty means valid.
-    """
-    expiresAt: AwareDatetime | None | MISSING = MISSING
-    """
-    When the credential is deleted automatically.
-    """
-    usages: list[Usage] | MISSING = MISSING
-    """
-    Connections that use this credential.
-    """
-
-
-class CredentialType(StrEnum):
-    """
-    Determines what the credential's data contains.
-    """
-
-    NONE = "none"
-    STRING = "string"
-    BINARY = "binary"
-    BASIC_AUTH = "basic-auth"
-    OAUTH2_CLIENT = "oauth2-client"
-    OAUTH2_CODE = "oauth2-code"
-    OAUTH2_PASSWORD = "oauth2-password"
-    OAUTH2_TOKEN = "oauth2-token"
-    CUSTOM_FUNCTION = "custom-function"
-    CERTIFICATE = "certificate"
-    JWT_BEARER = "jwt-bearer"
-
-
-class DatabaseSchemaInput(BaseModel):
-    """
-    The source type and its connection fields (as in a create payload).
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    source_type: SourceType
-
-
-class DatabaseSchemaTable(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    table: str
-    should_sync: StrictBool
-    incremental_fields: list[IncrementalField] | MISSING = MISSING
-    incremental_available: StrictBool | MISSING = MISSING
-    append_available: StrictBool | MISSING = MISSING
-    cdc_available: StrictBool | MISSING = MISSING
-    incremental_field: str | None | MISSING = MISSING
-    sync_type: SyncType | None | MISSING = MISSING
-    rows: StrictInt | None | MISSING = MISSING
-    supports_webhooks: StrictBool | MISSING = MISSING
-    description: str | None | MISSING = MISSING
-    available_columns: list[AvailableColumn] | MISSING = MISSING
-    detected_primary_keys: list[str] | None | MISSING = MISSING
-
-
-DatabaseSchemaResult = TypeAliasType("DatabaseSchemaResult", Annotated[list[DatabaseSchemaTable], Field(examples=[[]])])
-
-
-class DefinitionListRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    definitions: list[DefinitionRequest]
-
-
-class DefinitionListResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    definitions: list[DefinitionResponse]
-
-
-DefinitionName = TypeAliasType(
-    "DefinitionName",
-    Annotated[str, Field(examples=["Customer"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-]+$")],
-)
-
-
-class DefinitionPageRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    definitions: list[DefinitionRequest]
-
-
-class DefinitionPageResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalCount: Annotated[StrictInt, Field(ge=0)]
-    next: str | MISSING = MISSING
-    prev: str | MISSING = MISSING
-    definitions: list[DefinitionResponse]
-
-
-class DefinitionRequest(BaseModel):
-    """
-    A named schema of a connector version, used by its actions and triggers.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: DefinitionName
-    accept: list[str]
-    """
-    Media types the definition describes.
-    """
-    schema_: Annotated[InlineSchema | MISSING, Field(alias="schema")] = MISSING
-
-
-class DefinitionResponse(BaseModel):
-    """
-    A named schema of a connector version, used by its actions and triggers.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Ulid | MISSING = MISSING
-    name: DefinitionName
-    accept: list[str]
-    """
-    Media types the definition describes.
-    """
-    schema_: Annotated[InlineSchema | MISSING, Field(alias="schema")] = MISSING
-    url: str | MISSING = MISSING
-    """
-    Where the raw schema can be fetched.
-    """
-    referencedBy: list[ReferencedByItem] | MISSING = MISSING
-    """
-    Actions and triggers that use this definition.
-    """
-
-
-class DefinitionsDelete(BaseModel):
-    """
-    Which definitions to delete; at least one of ids, names or all.
+    A request the external service can make, addressed by its name. URL, headers and body may reference `${inputs.<name>}`; all inputs are strings. The vendor does not publish this object's fields; these are our design (method, url, headers, body, authScheme).
     """
 
     model_config = ConfigDict(
         extra="forbid",
         validate_by_name=True,
     )
-    ids: list[Ulid] | MISSING = MISSING
-    names: list[DefinitionName] | MISSING = MISSING
-    all: StrictBool | MISSING = MISSING
+    name: Annotated[str, Field(max_length=256, min_length=1, pattern="^[A-Za-z0-9_.-]+$")]
+    """
+    Unique within the external service; used in the invoke path.
+    """
+    method: Method
+    url: Annotated[str, Field(min_length=1)]
+    """
+    Absolute URL; may reference `${inputs.<name>}` and `${variables.<name>}`.
+    """
+    headers: dict[str, str] | MISSING = MISSING
+    body: str | None | MISSING = MISSING
+    """
+    Request body template (JSON text).
+    """
+    authScheme: str | None | MISSING = MISSING
+    """
+    Name of one of the service's authSchemes to apply.
+    """
 
 
-class DigestInput(StrEnum):
-    BODY = "body"
-    URL = "url"
+class ExternalServiceRequest(BaseModel):
+    """
+    An outbound HTTP client configuration. All authSchemes are encrypted in storage.
+    """
 
-
-class Engine(Enum):
-    DUCKDB = "duckdb"
-    POSTGRES = "postgres"
-    MYSQL = "mysql"
-    NONE_TYPE_NONE = None
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: ExternalServiceName
+    description: UnicodeText | MISSING = MISSING
+    authSchemes: list[AuthSchemeRequest] | MISSING = MISSING
+    """
+    Authorization schemes that requests can use. Secret properties are write-only.
+    """
+    requests: list[RequestTemplate] | MISSING = MISSING
+    variables: dict[str, str] | MISSING = MISSING
+    """
+    Variables that requests can reference as `${variables.<name>}`.
+    """
 
 
 class EnvironmentRef(BaseModel):
@@ -1260,218 +299,11 @@ class EnvironmentRef(BaseModel):
     id: str
 
 
-class ExternalDataJobRequest(BaseModel):
+class FieldEmbeddedRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: UUID
-    created_at: AwareDatetime
-    finished_at: AwareDatetime | None | MISSING = MISSING
-    status: JobStatus
-    schema_: Annotated[Schema1 | None | MISSING, Field(alias="schema")] = MISSING
-    rows_synced: Annotated[StrictInt | None | MISSING, Field(ge=0)] = MISSING
-    latest_error: str | None | MISSING = MISSING
-    workflow_run_id: str | None | MISSING = MISSING
-
-
-ExternalDataJobListRequest = TypeAliasType(
-    "ExternalDataJobListRequest", Annotated[list[ExternalDataJobRequest], Field(examples=[[]], max_length=50)]
-)
-
-
-class ExternalDataJobResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: UUID
-    created_at: AwareDatetime
-    created_by: UserBasic | None | MISSING = MISSING
-    finished_at: AwareDatetime | None | MISSING = MISSING
-    status: JobStatus
-    schema_: Annotated[Schema1 | None | MISSING, Field(alias="schema")] = MISSING
-    rows_synced: Annotated[StrictInt | None | MISSING, Field(ge=0)] = MISSING
-    latest_error: str | None | MISSING = MISSING
-    workflow_run_id: str | None | MISSING = MISSING
-
-
-ExternalDataJobListResponse = TypeAliasType(
-    "ExternalDataJobListResponse", Annotated[list[ExternalDataJobResponse], Field(examples=[[]], max_length=50)]
-)
-
-
-class ExternalDataSchemaRequest(BaseModel):
-    """
-    One table of a source and how it syncs.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    should_sync: StrictBool | MISSING = MISSING
-    sync_type: SyncType | None | MISSING = MISSING
-    incremental_field: str | None | MISSING = MISSING
-    incremental_field_type: IncrementalFieldType | None | MISSING = MISSING
-    sync_frequency: SyncFrequency | MISSING = MISSING
-    sync_time_of_day: time | None | MISSING = MISSING
-    description: str | None | MISSING = MISSING
-    primary_key_columns: list[str] | None | MISSING = MISSING
-    cdc_table_mode: CdcTableMode | None | MISSING = MISSING
-    enabled_columns: list[str] | None | MISSING = MISSING
-
-
-class ExternalDataSchemaResponse(BaseModel):
-    """
-    One table of a source and how it syncs.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: UUID
-    name: str
-    label: str | None | MISSING = MISSING
-    table: dict[str, Any] | None | MISSING = MISSING
-    should_sync: StrictBool | MISSING = MISSING
-    last_synced_at: AwareDatetime | None | MISSING = MISSING
-    latest_error: str | None | MISSING = MISSING
-    incremental: StrictBool | MISSING = MISSING
-    status: SchemaStatus | None | MISSING = MISSING
-    sync_type: SyncType | None | MISSING = MISSING
-    incremental_field: str | None | MISSING = MISSING
-    incremental_field_type: IncrementalFieldType | None | MISSING = MISSING
-    sync_frequency: SyncFrequency | MISSING = MISSING
-    sync_time_of_day: time | None | MISSING = MISSING
-    description: str | None | MISSING = MISSING
-    primary_key_columns: list[str] | None | MISSING = MISSING
-    cdc_table_mode: CdcTableMode | None | MISSING = MISSING
-    enabled_columns: list[str] | None | MISSING = MISSING
-    available_columns: list[AvailableColumn] | MISSING = MISSING
-
-
-class ExternalDataSourceConnection(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: UUID
-    prefix: str | None | MISSING = MISSING
-    engine: Engine
-
-
-class ExternalDataSourceCreateRequest(BaseModel):
-    """
-    Creates a source. `payload` carries the source's credentials and a `schemas` array.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    source_type: SourceType
-    payload: Payload
-    """
-    Credentials and options of the source, plus `schemas` to sync. Encrypted at rest and never returned.
-    """
-    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
-    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
-    access_method: AccessMethod | None = AccessMethod.WAREHOUSE
-    created_via: CreatedVia | None = CreatedVia.API
-
-
-class ExternalDataSourceCreateResponse(BaseModel):
-    """
-    Creates a source. `payload` carries the source's credentials and a `schemas` array.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    source_type: SourceType
-    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
-    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
-    access_method: AccessMethod | None = AccessMethod.WAREHOUSE
-    created_via: CreatedVia | None = CreatedVia.API
-
-
-class ExternalDataSourceRequest(BaseModel):
-    """
-    A source of warehouse data. client_secret and account_id are write-only.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    created_via: CreatedVia | MISSING = MISSING
-    status: SourceStatus
-    client_secret: str | MISSING = MISSING
-    account_id: str | MISSING = MISSING
-    source_type: SourceType
-    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
-    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
-    access_method: AccessMethod | MISSING = MISSING
-    engine: Engine | MISSING = MISSING
-    job_inputs: dict[str, Any] | None | MISSING = MISSING
-    """
-    Source-specific inputs (credentials and options). Encrypted at rest and never returned.
-    """
-    revenue_analytics_config: RevenueAnalyticsConfig | MISSING = MISSING
-
-
-class ExternalDataSourceResponse(BaseModel):
-    """
-    A source of warehouse data. client_secret and account_id are write-only.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: UUID
-    created_at: AwareDatetime
-    created_by: UserBasic | None | MISSING = MISSING
-    created_via: CreatedVia | MISSING = MISSING
-    status: SourceStatus
-    source_type: SourceType
-    latest_error: str | None | MISSING = MISSING
-    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
-    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
-    access_method: AccessMethod | MISSING = MISSING
-    engine: Engine | MISSING = MISSING
-    last_run_at: AwareDatetime | None | MISSING = MISSING
-    schemas: list[ExternalDataSchemaResponse] | MISSING = MISSING
-    revenue_analytics_config: RevenueAnalyticsConfig | MISSING = MISSING
-    supports_webhooks: StrictBool | MISSING = MISSING
-    supports_column_selection: StrictBool | MISSING = MISSING
-
-
-class ExternalDataSourceUpdateRequest(BaseModel):
-    """
-    The write fields of a source. Used by partial update and, as PostHog documents, as the optional body of the source's actions.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    created_via: CreatedVia | MISSING = MISSING
-    client_secret: str | MISSING = MISSING
-    account_id: str | MISSING = MISSING
-    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
-    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
-    job_inputs: dict[str, Any] | None | MISSING = MISSING
-
-
-class ExternalDataSourceUpdateResponse(BaseModel):
-    """
-    The write fields of a source. Used by partial update and, as PostHog documents, as the optional body of the source's actions.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    created_via: CreatedVia | MISSING = MISSING
-    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
-    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+    externalServices: list[ExternalServiceRequest]
 
 
 class ExternalServiceListRequest(BaseModel):
@@ -1493,35 +325,59 @@ class ExternalServiceListRequest(BaseModel):
     """
 
 
-class ExternalServiceListResponse(BaseModel):
+class InvokeInput(BaseModel):
     """
-    A page of external services (PingOne collection shape).
+    Inputs of the request, all strings. The body may be omitted.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    inputs: dict[str, str] | MISSING = MISSING
+
+
+class InvokeResult(BaseModel):
+    """
+    The external service's JSON response, mapped by the default response mapping {status, headers, body}.
     """
 
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    field_embedded: Annotated[FieldEmbeddedResponse, Field(alias="_embedded")]
-    count: Annotated[StrictInt, Field(ge=0)]
+    outputs: Any
     """
-    Number of external services in the environment.
-    """
-    size: Annotated[StrictInt, Field(ge=0)]
-    """
-    Number of external services in this page.
+    Any JSON value.
     """
 
 
-ExternalServiceName = TypeAliasType(
-    "ExternalServiceName",
-    Annotated[
-        str,
-        Field(examples=["Payments API"], max_length=256, min_length=1, pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$"),
-    ],
-)
-"""
-Name of the external service, unique within the environment. At most 256 characters of unicode letters, combining marks, numbers, whitespace and punctuation.
-"""
+class RegistrationProviderType(StrEnum):
+    """
+    Source of the API specification registered with the External Services wizard. AgentActionOutputs and DocumentProcessing are Salesforce-internal and not accepted.
+    """
+
+    CUSTOM = "Custom"
+    EXTERNAL_CONNECTOR = "ExternalConnector"
+    HEROKU = "Heroku"
+    MULE_SOFT = "MuleSoft"
+    SCHEMA_INFERRED = "SchemaInferred"
+    STANDARD = "Standard"
+    ANYPOINT = "Anypoint"
+    APEX_REST = "ApexRest"
+    NAMED_QUERY = "NamedQuery"
+    AURA_ENABLED = "AuraEnabled"
+    AGENT_TO_AGENT = "AgentToAgent"
+    CONTEXT_DEF = "ContextDef"
+    CUSTOM_EXTERNAL_CONNECTOR = "CustomExternalConnector"
+
+
+class RegistrationStatus(StrEnum):
+    """
+    Service registration status.
+    """
+
+    COMPLETE = "Complete"
+    INCOMPLETE = "Incomplete"
 
 
 class ExternalServiceOperation(BaseModel):
@@ -1543,20 +399,14 @@ class ExternalServiceOperation(BaseModel):
     """
 
 
-class ExternalServiceRegistrationListRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalSize: Annotated[StrictInt, Field(ge=0)]
-    records: list[ExternalServiceRegistrationRequest]
+class SchemaType(Enum):
+    """
+    The schema format. Not enumerated by the vendor; OpenApi (2.0) and OpenApi3 are the values in use. Derived from the schema content when omitted.
+    """
 
-
-class ExternalServiceRegistrationListResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    totalSize: Annotated[StrictInt, Field(ge=0)]
-    records: list[ExternalServiceRegistrationResponse]
+    OPEN_API = "OpenApi"
+    OPEN_API3 = "OpenApi3"
+    NONE_TYPE_NONE = None
 
 
 class ExternalServiceRegistrationRequest(BaseModel):
@@ -1690,998 +540,20 @@ class ExternalServiceRegistrationResponse(BaseModel):
     """
 
 
-class ExternalServiceRequest(BaseModel):
-    """
-    An outbound HTTP client configuration. All authSchemes are encrypted in storage.
-    """
-
+class ExternalServiceRegistrationListRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    name: ExternalServiceName
-    description: UnicodeText | MISSING = MISSING
-    authSchemes: list[AuthSchemeRequest] | MISSING = MISSING
-    """
-    Authorization schemes that requests can use. Secret properties are write-only.
-    """
-    requests: list[RequestTemplate] | MISSING = MISSING
-    variables: dict[str, str] | MISSING = MISSING
-    """
-    Variables that requests can reference as `${variables.<name>}`.
-    """
+    totalSize: Annotated[StrictInt, Field(ge=0)]
+    records: list[ExternalServiceRegistrationRequest]
 
 
-class ExternalServiceResponse(BaseModel):
-    """
-    An outbound HTTP client configuration. All authSchemes are encrypted in storage.
-    """
-
+class ExternalServiceRegistrationListResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: UUID | MISSING = MISSING
-    """
-    The resource's unique identifier.
-    """
-    environment: EnvironmentRef | MISSING = MISSING
-    name: ExternalServiceName
-    description: UnicodeText | MISSING = MISSING
-    authSchemes: list[AuthSchemeResponse] | MISSING = MISSING
-    """
-    Authorization schemes that requests can use. Secret properties are write-only.
-    """
-    requests: list[RequestTemplate] | MISSING = MISSING
-    secrets: list[str] | MISSING = MISSING
-    """
-    Names of the encrypted secrets of this service (values are never returned).
-    """
-    variables: dict[str, str] | MISSING = MISSING
-    """
-    Variables that requests can reference as `${variables.<name>}`.
-    """
-    createdAt: AwareDatetime | MISSING = MISSING
-    updatedAt: AwareDatetime | MISSING = MISSING
-
-
-class FieldEmbeddedRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    externalServices: list[ExternalServiceRequest]
-
-
-class FieldEmbeddedResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    externalServices: list[ExternalServiceResponse]
-
-
-class HTTPConnectorRequest(BaseModel):
-    """
-    A connector to an HTTP API.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: Annotated[str, Field(max_length=256, min_length=1)]
-    protocol: Literal["http"]
-    baseUrl: AnyUrl
-    """
-    Base URL of all HTTP actions within the connector.
-    """
-    public: StrictBool | None = False
-    documentationURL: AnyUrl | MISSING = MISSING
-    """
-    Link to the API's documentation.
-    """
-    imageURL: AnyUrl | MISSING = MISSING
-    """
-    The URL of the connector's icon.
-    """
-    tags: list[str] | MISSING = MISSING
-    authSchemeConfigs: list[AuthSchemeConfigRequest] | MISSING = MISSING
-    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
-
-
-ConnectorRequest = TypeAliasType(
-    "ConnectorRequest",
-    Annotated[
-        HTTPConnectorRequest | BigQueryConnectorRequest,
-        Field(
-            discriminator="protocol", examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]
-        ),
-    ],
-)
-"""
-A connector to an external system; `protocol` selects its kind.
-"""
-
-
-class HTTPConnectorResponse(BaseModel):
-    """
-    A connector to an HTTP API.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: Ulid | MISSING = MISSING
-    organisationId: Ulid | MISSING = MISSING
-    name: Annotated[str, Field(max_length=256, min_length=1)]
-    protocol: Literal["http"]
-    baseUrl: AnyUrl
-    """
-    Base URL of all HTTP actions within the connector.
-    """
-    public: StrictBool | None = False
-    documentationURL: AnyUrl | MISSING = MISSING
-    """
-    Link to the API's documentation.
-    """
-    imageURL: AnyUrl | MISSING = MISSING
-    """
-    The URL of the connector's icon.
-    """
-    tags: list[str] | MISSING = MISSING
-    authSchemeConfigs: list[AuthSchemeConfigResponse] | MISSING = MISSING
-    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
-    connections: list[ConnectionResponse] | MISSING = MISSING
-    versions: list[ConnectorVersionResponse] | MISSING = MISSING
-    createdAt: AwareDatetime | MISSING = MISSING
-    updatedAt: AwareDatetime | MISSING = MISSING
-
-
-ConnectorResponse = TypeAliasType(
-    "ConnectorResponse",
-    Annotated[
-        HTTPConnectorResponse | BigQueryConnectorResponse,
-        Field(
-            discriminator="protocol", examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]
-        ),
-    ],
-)
-"""
-A connector to an external system; `protocol` selects its kind.
-"""
-
-
-class HTTPMethod(StrEnum):
-    GET = "GET"
-    POST = "POST"
-    PUT = "PUT"
-    PATCH = "PATCH"
-    DELETE = "DELETE"
-    HEAD = "HEAD"
-    OPTIONS = "OPTIONS"
-    CONNECT = "CONNECT"
-    TRACE = "TRACE"
-
-
-class HTTPParameter(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: Annotated[str, Field(min_length=1)]
-    in_: Annotated[In2, Field(alias="in")]
-    required: StrictBool
-    type: Type
-    default: Any | MISSING = MISSING
-    """
-    Any JSON value.
-    """
-
-
-class HTTPRequestBody(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    required: StrictBool
-    definitions: list[DefinitionName]
-    """
-    Names of the version's definitions the body may follow.
-    """
-
-
-class HTTPResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    status: Annotated[StrictInt, Field(ge=100, le=599)]
-    definitions: list[DefinitionName]
-
-
-class In(StrEnum):
-    QUERY = "query"
-    HEADER = "header"
-    COOKIE = "cookie"
-
-
-class In1(StrEnum):
-    QUERY = "query"
-    HEADER = "header"
-
-
-class In2(StrEnum):
-    COOKIE = "cookie"
-    HEADER = "header"
-    PATH = "path"
-    QUERY = "query"
-
-
-class IncrementalField(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    label: str | MISSING = MISSING
-    type: str | MISSING = MISSING
-    field: str | MISSING = MISSING
-    field_type: str | MISSING = MISSING
-
-
-class IncrementalFieldType(StrEnum):
-    INTEGER = "integer"
-    NUMERIC = "numeric"
-    DATETIME = "datetime"
-    DATE = "date"
-    TIMESTAMP = "timestamp"
-    OBJECTID = "objectid"
-
-
-class InlineSchema(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    contentType: Annotated[str, Field(min_length=1)]
-    """
-    e.g. application/schema+json
-    """
-    content: str
-    """
-    The schema document as text.
-    """
-
-
-class InvokeInput(BaseModel):
-    """
-    Inputs of the request, all strings. The body may be omitted.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    inputs: dict[str, str] | MISSING = MISSING
-
-
-class InvokeResult(BaseModel):
-    """
-    The external service's JSON response, mapped by the default response mapping {status, headers, body}.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    outputs: Any
-    """
-    Any JSON value.
-    """
-
-
-class JobStatus(StrEnum):
-    RUNNING = "Running"
-    FAILED = "Failed"
-    COMPLETED = "Completed"
-    BILLING_LIMIT_REACHED = "BillingLimitReached"
-    BILLING_LIMIT_TOO_LOW = "BillingLimitTooLow"
-
-
-class Kind(StrEnum):
-    ACTION = "action"
-    TRIGGER = "trigger"
-
-
-class Message(BaseModel):
-    """
-    A validation message.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    text: str
-    """
-    Text contains the text of the message.
-    """
-    severity: MessageSeverity
-    details: list[str] | MISSING = MISSING
-    """
-    Additional information, such as a list of validation errors.
-    """
-
-
-class MessageResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    message: str | MISSING = MISSING
-
-
-class MessageSeverity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-class Method(StrEnum):
-    GET = "GET"
-    POST = "POST"
-    PUT = "PUT"
-    PATCH = "PATCH"
-    DELETE = "DELETE"
-
-
-class OAuth2AuthSchemeRequest(BaseModel):
-    """
-    OAuth 2.0 client credentials, exchanged at the token endpoint for an access token.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    name: AuthSchemeName
-    type: Literal["OAUTH_2"]
-    tokenEndpointAuthType: TokenEndpointAuthType
-    """
-    How the client authenticates at the token endpoint.
-    """
-    scope: list[str] | MISSING = MISSING
-    tokenEndpoint: AnyUrl
-    clientId: str
-    clientSecret: str | MISSING = MISSING
-    """
-    Encrypted at rest and never returned.
-    """
-
-
-AuthSchemeRequest = TypeAliasType(
-    "AuthSchemeRequest",
-    Annotated[
-        ApiKeyAuthSchemeRequest | BearerAuthSchemeRequest | BasicAuthSchemeRequest | OAuth2AuthSchemeRequest,
-        Field(discriminator="type", examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
-    ],
-)
-"""
-An authorization scheme that requests of the external service can use; the `type` selects its properties.
-"""
-
-
-class OAuth2AuthSchemeResponse(BaseModel):
-    """
-    OAuth 2.0 client credentials, exchanged at the token endpoint for an access token.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    name: AuthSchemeName
-    type: Literal["OAUTH_2"]
-    tokenEndpointAuthType: TokenEndpointAuthType
-    """
-    How the client authenticates at the token endpoint.
-    """
-    scope: list[str] | MISSING = MISSING
-    tokenEndpoint: AnyUrl
-    clientId: str
-
-
-AuthSchemeResponse = TypeAliasType(
-    "AuthSchemeResponse",
-    Annotated[
-        ApiKeyAuthSchemeResponse | BearerAuthSchemeResponse | BasicAuthSchemeResponse | OAuth2AuthSchemeResponse,
-        Field(discriminator="type", examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
-    ],
-)
-"""
-An authorization scheme that requests of the external service can use; the `type` selects its properties.
-"""
-
-
-class OAuth2GrantAuthorizationCodeRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    grantType: Literal["authorization_code"]
-    clientId: str | MISSING = MISSING
-    clientSecret: str | MISSING = MISSING
-
-
-class OAuth2GrantAuthorizationCodeResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    grantType: Literal["authorization_code"]
-    clientId: str | MISSING = MISSING
-
-
-class OAuth2GrantClientCredentialsRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    grantType: Literal["client_credentials"]
-    clientId: str | MISSING = MISSING
-    clientSecret: str | MISSING = MISSING
-
-
-class OAuth2GrantClientCredentialsResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    grantType: Literal["client_credentials"]
-    clientId: str | MISSING = MISSING
-
-
-class OAuth2GrantPasswordRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    grantType: Literal["password"]
-    clientId: str | MISSING = MISSING
-    clientSecret: str | MISSING = MISSING
-
-
-class OAuth2GrantPasswordResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    grantType: Literal["password"]
-    clientId: str | MISSING = MISSING
-
-
-OAuth2GrantRequest = TypeAliasType(
-    "OAuth2GrantRequest",
-    Annotated[
-        OAuth2GrantAuthorizationCodeRequest | OAuth2GrantClientCredentialsRequest | OAuth2GrantPasswordRequest,
-        Field(discriminator="grantType", examples=[{"grantType": "client_credentials"}]),
-    ],
-)
-
-
-OAuth2GrantResponse = TypeAliasType(
-    "OAuth2GrantResponse",
-    Annotated[
-        OAuth2GrantAuthorizationCodeResponse | OAuth2GrantClientCredentialsResponse | OAuth2GrantPasswordResponse,
-        Field(discriminator="grantType", examples=[{"grantType": "client_credentials"}]),
-    ],
-)
-
-
-class OperationError(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    field: str
-    message: str
-    severity: Severity
-
-
-OperationName = TypeAliasType(
-    "OperationName",
-    Annotated[str, Field(examples=["list_customers"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-$]+$")],
-)
-"""
-Name of an action or trigger, unique within the connector version.
-"""
-
-
-class PaginatedExternalDataSourceConnectionList(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    count: Annotated[StrictInt, Field(ge=0)]
-    next: AnyUrl | None | MISSING = MISSING
-    previous: AnyUrl | None | MISSING = MISSING
-    results: list[ExternalDataSourceConnection]
-
-
-class PaginatedExternalDataSourceListRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    count: Annotated[StrictInt, Field(ge=0)]
-    next: AnyUrl | None | MISSING = MISSING
-    previous: AnyUrl | None | MISSING = MISSING
-    results: list[ExternalDataSourceRequest]
-
-
-class PaginatedExternalDataSourceListResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    count: Annotated[StrictInt, Field(ge=0)]
-    next: AnyUrl | None | MISSING = MISSING
-    previous: AnyUrl | None | MISSING = MISSING
-    results: list[ExternalDataSourceResponse]
-
-
-class PaginationLinks(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    first: str | None | MISSING = MISSING
-    last: str | None | MISSING = MISSING
-    prev: str | None | MISSING = MISSING
-    next: str | None | MISSING = MISSING
-
-
-class PaginationMeta(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    current_page: Annotated[StrictInt, Field(ge=1)]
-    last_page: Annotated[StrictInt, Field(ge=1)]
-    per_page: Annotated[StrictInt, Field(ge=1)]
-    total: Annotated[StrictInt, Field(ge=0)]
-    from_: Annotated[StrictInt | None | MISSING, Field(alias="from")] = MISSING
-    to: StrictInt | None | MISSING = MISSING
-
-
-class PatchworksConnectorCollectionRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    data: list[PatchworksConnectorRequest]
-    meta: PaginationMeta
-    links: PaginationLinks
-
-
-class PatchworksConnectorCollectionResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    data: list[PatchworksConnectorResponse]
-    meta: PaginationMeta
-    links: PaginationLinks
-
-
-class PatchworksConnectorRequest(BaseModel):
-    """
-    A Patchworks connector (namespaced because Versori's Connector takes the plain name).
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: str
-    name: str
-    type: str | None | MISSING = MISSING
-    authentication_implementation_id: str | MISSING = MISSING
-    timezone: str | MISSING = MISSING
-    date_format: str | MISSING = MISSING
-    rate_limit_unit: RateLimitUnit | MISSING = MISSING
-    rate_limit_duration: Annotated[StrictInt | MISSING, Field(ge=1)] = MISSING
-    connection_pool_id: StrictInt | None | MISSING = MISSING
-    session_id: str | None | MISSING = MISSING
-    platform_app_key: str | MISSING = MISSING
-    """
-    Set on store; never returned.
-    """
-    certificate_id: str | None | MISSING = MISSING
-    variables: list[PatchworksVariable] | MISSING = MISSING
-    variables_count: StrictInt | MISSING = MISSING
-    """
-    Present when include=variables_count.
-    """
-    variables_exists: StrictBool | MISSING = MISSING
-    """
-    Present when include=variablesExists.
-    """
-    authentication_implementation: dict[str, Any] | None | MISSING = MISSING
-    """
-    Present when include names authenticationImplementation (or a nested relationship).
-    """
-    certificate: dict[str, Any] | None | MISSING = MISSING
-    """
-    Present when include names certificate.
-    """
-    created_at: AwareDatetime | MISSING = MISSING
-    updated_at: AwareDatetime | MISSING = MISSING
-
-
-class PatchworksConnectorResourceRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    data: PatchworksConnectorRequest
-
-
-class PatchworksConnectorResourceResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    data: PatchworksConnectorResponse
-
-
-class PatchworksConnectorResponse(BaseModel):
-    """
-    A Patchworks connector (namespaced because Versori's Connector takes the plain name).
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: str
-    name: str
-    type: str | None | MISSING = MISSING
-    authentication_implementation_id: str | MISSING = MISSING
-    timezone: str | MISSING = MISSING
-    date_format: str | MISSING = MISSING
-    rate_limit_unit: RateLimitUnit | MISSING = MISSING
-    rate_limit_duration: Annotated[StrictInt | MISSING, Field(ge=1)] = MISSING
-    connection_pool_id: StrictInt | None | MISSING = MISSING
-    session_id: str | None | MISSING = MISSING
-    certificate_id: str | None | MISSING = MISSING
-    variables: list[PatchworksVariable] | MISSING = MISSING
-    variables_count: StrictInt | MISSING = MISSING
-    """
-    Present when include=variables_count.
-    """
-    variables_exists: StrictBool | MISSING = MISSING
-    """
-    Present when include=variablesExists.
-    """
-    authentication_implementation: dict[str, Any] | None | MISSING = MISSING
-    """
-    Present when include names authenticationImplementation (or a nested relationship).
-    """
-    certificate: dict[str, Any] | None | MISSING = MISSING
-    """
-    Present when include names certificate.
-    """
-    created_at: AwareDatetime | MISSING = MISSING
-    updated_at: AwareDatetime | MISSING = MISSING
-
-
-class PatchworksConnectorStoreRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    name: Annotated[str, Field(max_length=255, min_length=1)]
-    authentication_implementation_id: Annotated[str, Field(min_length=1)]
-    timezone: Annotated[str, Field(min_length=1)]
-    date_format: Annotated[str, Field(min_length=1)]
-    rate_limit_unit: RateLimitUnit
-    rate_limit_duration: Annotated[StrictInt, Field(ge=1)]
-    connection_pool_id: StrictInt | None | MISSING = MISSING
-    session_id: str | None | MISSING = MISSING
-    platform_app_key: str | MISSING = MISSING
-    certificate_id: str | None | MISSING = MISSING
-    variables: list[PatchworksVariable] | MISSING = MISSING
-
-
-class PatchworksConnectorStoreResponse(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    name: Annotated[str, Field(max_length=255, min_length=1)]
-    authentication_implementation_id: Annotated[str, Field(min_length=1)]
-    timezone: Annotated[str, Field(min_length=1)]
-    date_format: Annotated[str, Field(min_length=1)]
-    rate_limit_unit: RateLimitUnit
-    rate_limit_duration: Annotated[StrictInt, Field(ge=1)]
-    connection_pool_id: StrictInt | None | MISSING = MISSING
-    session_id: str | None | MISSING = MISSING
-    certificate_id: str | None | MISSING = MISSING
-    variables: list[PatchworksVariable] | MISSING = MISSING
-
-
-class PatchworksConnectorUpdate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    authentication_implementation_id: Annotated[str | MISSING, Field(min_length=1)] = MISSING
-    name: Annotated[str | MISSING, Field(max_length=255, min_length=1)] = MISSING
-    type: str | MISSING = MISSING
-    timezone: Annotated[str | MISSING, Field(min_length=1)] = MISSING
-    date_format: Annotated[str | MISSING, Field(min_length=1)] = MISSING
-    rate_limit_unit: RateLimitUnit | MISSING = MISSING
-    rate_limit_duration: Annotated[StrictInt | MISSING, Field(ge=1)] = MISSING
-    connection_pool_id: StrictInt | None | MISSING = MISSING
-    variables: list[PatchworksVariable] | MISSING = MISSING
-
-
-class PatchworksVariable(BaseModel):
-    """
-    A connector variable. When `secret` is true the value is write-only in effect: responses omit it.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: str | MISSING = MISSING
-    """
-    Sent on update to change an existing variable.
-    """
-    key: str | MISSING = MISSING
-    value: str | MISSING = MISSING
-    label: str | MISSING = MISSING
-    secret: StrictBool | MISSING = MISSING
-    locked: StrictBool | MISSING = MISSING
-    pivot: VariablePivot | MISSING = MISSING
-
-
-class Payload(BaseModel):
-    """
-    Credentials and options of the source, plus `schemas` to sync. Encrypted at rest and never returned.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        validate_by_name=True,
-    )
-    schemas: list[Schema] | MISSING = MISSING
-
-
-class Problem(BaseModel):
-    """
-    RFC 9457 problem details. Every 4xx and 5xx response of this API carries this body with media type application/problem+json.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    type: str
-    """
-    A URI reference that identifies the problem type.
-    """
-    title: str
-    """
-    A short, human-readable summary of the problem type.
-    """
-    status: Annotated[StrictInt, Field(ge=400, le=599)]
-    """
-    The HTTP status code of this occurrence.
-    """
-    detail: str | MISSING = MISSING
-    """
-    What went wrong in this occurrence.
-    """
-    instance: str | MISSING = MISSING
-    """
-    The request path that caused the problem.
-    """
-    errors: list[ProblemFieldError] | MISSING = MISSING
-    """
-    One entry per invalid input, each naming the input by JSON pointer.
-    """
-
-
-class ProblemFieldError(BaseModel):
-    """
-    One invalid input of a request.
-    """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    pointer: str
-    """
-    JSON pointer to the invalid value: into the body (`/name`), or `#query/limit`, `#path/id`, `#header/X-API-Key` for parameters.
-    """
-    detail: str
-    """
-    Why the value is invalid.
-    """
-
-
-class ProtocolType(StrEnum):
-    """
-    The set of all valid connector types.
-    """
-
-    HTTP = "http"
-    BIGQUERY = "bigquery"
-
-
-class PublishResultRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    version: ConnectorVersionRequest
-
-
-class PublishResultResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    version: ConnectorVersionResponse
-
-
-class RateLimitUnit(StrEnum):
-    """
-    Inferred from the same API's system-templates schema.
-    """
-
-    SECOND = "second"
-    MINUTE = "minute"
-    HOUR = "hour"
-    DAY = "day"
-
-
-class ReferencedByItem(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    kind: Kind
-    name: str
-
-
-class RefreshSchemasResult(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    added: Annotated[StrictInt, Field(ge=0)]
-    deleted: Annotated[StrictInt, Field(ge=0)]
-
-
-class RegistrationProviderType(StrEnum):
-    """
-    Source of the API specification registered with the External Services wizard. AgentActionOutputs and DocumentProcessing are Salesforce-internal and not accepted.
-    """
-
-    CUSTOM = "Custom"
-    EXTERNAL_CONNECTOR = "ExternalConnector"
-    HEROKU = "Heroku"
-    MULE_SOFT = "MuleSoft"
-    SCHEMA_INFERRED = "SchemaInferred"
-    STANDARD = "Standard"
-    ANYPOINT = "Anypoint"
-    APEX_REST = "ApexRest"
-    NAMED_QUERY = "NamedQuery"
-    AURA_ENABLED = "AuraEnabled"
-    AGENT_TO_AGENT = "AgentToAgent"
-    CONTEXT_DEF = "ContextDef"
-    CUSTOM_EXTERNAL_CONNECTOR = "CustomExternalConnector"
-
-
-class RegistrationStatus(StrEnum):
-    """
-    Service registration status.
-    """
-
-    COMPLETE = "Complete"
-    INCOMPLETE = "Incomplete"
-
-
-class RequestTemplate(BaseModel):
-    """
-    A request the external service can make, addressed by its name. URL, headers and body may reference `${inputs.<name>}`; all inputs are strings. The vendor does not publish this object's fields; these are our design (method, url, headers, body, authScheme).
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    name: Annotated[str, Field(max_length=256, min_length=1, pattern="^[A-Za-z0-9_.-]+$")]
-    """
-    Unique within the external service; used in the invoke path.
-    """
-    method: Method
-    url: Annotated[str, Field(min_length=1)]
-    """
-    Absolute URL; may reference `${inputs.<name>}` and `${variables.<name>}`.
-    """
-    headers: dict[str, str] | MISSING = MISSING
-    body: str | None | MISSING = MISSING
-    """
-    Request body template (JSON text).
-    """
-    authScheme: str | None | MISSING = MISSING
-    """
-    Name of one of the service's authSchemes to apply.
-    """
-
-
-class RevenueAnalyticsConfig(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    enabled: StrictBool | MISSING = MISSING
-    include_invoiceless_charges: StrictBool | MISSING = MISSING
-
-
-class Schema(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: str
-    should_sync: StrictBool | MISSING = MISSING
-    sync_type: SyncType | MISSING = MISSING
-    incremental_field: str | MISSING = MISSING
-    incremental_field_type: IncrementalFieldType | MISSING = MISSING
-
-
-class Schema1(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    id: UUID | MISSING = MISSING
-    name: str | MISSING = MISSING
-
-
-class SchemaStatus(StrEnum):
-    RUNNING = "Running"
-    PAUSED = "Paused"
-    FAILED = "Failed"
-    COMPLETED = "Completed"
-    BILLING_LIMIT_REACHED = "BillingLimitReached"
-    BILLING_LIMIT_TOO_LOW = "BillingLimitTooLow"
-
-
-class SchemaType(Enum):
-    """
-    The schema format. Not enumerated by the vendor; OpenApi (2.0) and OpenApi3 are the values in use. Derived from the schema content when omitted.
-    """
-
-    OPEN_API = "OpenApi"
-    OPEN_API3 = "OpenApi3"
-    NONE_TYPE_NONE = None
-
-
-class SchemaUpdate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    id: UUID
-    should_sync: StrictBool | MISSING = MISSING
-    sync_type: SyncType | MISSING = MISSING
-    incremental_field: str | None | MISSING = MISSING
-    incremental_field_type: IncrementalFieldType | None | MISSING = MISSING
-    sync_frequency: SyncFrequency | MISSING = MISSING
-    sync_time_of_day: time | None | MISSING = MISSING
-    cdc_table_mode: CdcTableMode | MISSING = MISSING
-    enabled_columns: list[str] | None | MISSING = MISSING
-
-
-class Scope(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    name: str
-    description: str | MISSING = MISSING
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-class SourcePrefixInput(BaseModel):
-    """
-    Checks that a prefix is free for a new source of this type.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_by_name=True,
-    )
-    source_type: SourceType
-    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
-
-
-class SourceStatus(StrEnum):
-    RUNNING = "Running"
-    PAUSED = "Paused"
-    ERROR = "Error"
-    COMPLETED = "Completed"
-    CANCELLED = "Cancelled"
+    totalSize: Annotated[StrictInt, Field(ge=0)]
+    records: list[ExternalServiceRegistrationResponse]
 
 
 class SourceType(StrEnum):
@@ -2918,10 +790,64 @@ class SourceType(StrEnum):
     CUSTOM = "Custom"
 
 
-SourceWizard = TypeAliasType("SourceWizard", dict[str, dict[str, Any]])
-"""
-For each source type, the configuration form the source wizard shows.
-"""
+class SourceStatus(StrEnum):
+    RUNNING = "Running"
+    PAUSED = "Paused"
+    ERROR = "Error"
+    COMPLETED = "Completed"
+    CANCELLED = "Cancelled"
+
+
+class SchemaStatus(StrEnum):
+    RUNNING = "Running"
+    PAUSED = "Paused"
+    FAILED = "Failed"
+    COMPLETED = "Completed"
+    BILLING_LIMIT_REACHED = "BillingLimitReached"
+    BILLING_LIMIT_TOO_LOW = "BillingLimitTooLow"
+
+
+class JobStatus(StrEnum):
+    RUNNING = "Running"
+    FAILED = "Failed"
+    COMPLETED = "Completed"
+    BILLING_LIMIT_REACHED = "BillingLimitReached"
+    BILLING_LIMIT_TOO_LOW = "BillingLimitTooLow"
+
+
+class AccessMethod(StrEnum):
+    WAREHOUSE = "warehouse"
+    DIRECT = "direct"
+
+
+class CreatedVia(StrEnum):
+    WEB = "web"
+    API = "api"
+    MCP = "mcp"
+
+
+class Engine(Enum):
+    DUCKDB = "duckdb"
+    POSTGRES = "postgres"
+    MYSQL = "mysql"
+    NONE_TYPE_NONE = None
+
+
+class SyncType(StrEnum):
+    FULL_REFRESH = "full_refresh"
+    INCREMENTAL = "incremental"
+    APPEND = "append"
+    WEBHOOK = "webhook"
+    CDC = "cdc"
+
+
+class IncrementalFieldType(StrEnum):
+    INTEGER = "integer"
+    NUMERIC = "numeric"
+    DATETIME = "datetime"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+    OBJECTID = "objectid"
 
 
 class SyncFrequency(StrEnum):
@@ -2938,41 +864,1739 @@ class SyncFrequency(StrEnum):
     FIELD_30DAY = "30day"
 
 
-class SyncType(StrEnum):
-    FULL_REFRESH = "full_refresh"
-    INCREMENTAL = "incremental"
-    APPEND = "append"
-    WEBHOOK = "webhook"
-    CDC = "cdc"
+class CdcTableMode(StrEnum):
+    CONSOLIDATED = "consolidated"
+    CDC_ONLY = "cdc_only"
+    BOTH = "both"
 
 
-class TokenEndpointAuthType(StrEnum):
+class UserBasic(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: StrictInt
+    uuid: UUID
+    email: EmailStr
+    first_name: str | MISSING = MISSING
+
+
+class AvailableColumn(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: str
+    data_type: str
+    is_nullable: StrictBool
+
+
+class ExternalDataSchemaRequest(BaseModel):
     """
-    How the client authenticates at the token endpoint.
+    One table of a source and how it syncs.
     """
 
-    CLIENT_SECRET_BASIC = "client_secret_basic"
-    CLIENT_SECRET_POST = "client_secret_post"
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    should_sync: StrictBool | MISSING = MISSING
+    sync_type: SyncType | None | MISSING = MISSING
+    incremental_field: str | None | MISSING = MISSING
+    incremental_field_type: IncrementalFieldType | None | MISSING = MISSING
+    sync_frequency: SyncFrequency | MISSING = MISSING
+    sync_time_of_day: time | None | MISSING = MISSING
+    description: str | None | MISSING = MISSING
+    primary_key_columns: list[str] | None | MISSING = MISSING
+    cdc_table_mode: CdcTableMode | None | MISSING = MISSING
+    enabled_columns: list[str] | None | MISSING = MISSING
 
 
-class TriggerPageRequest(BaseModel):
+class ExternalDataSchemaResponse(BaseModel):
+    """
+    One table of a source and how it syncs.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: UUID
+    name: str
+    label: str | None | MISSING = MISSING
+    table: dict[str, Any] | None | MISSING = MISSING
+    should_sync: StrictBool | MISSING = MISSING
+    last_synced_at: AwareDatetime | None | MISSING = MISSING
+    latest_error: str | None | MISSING = MISSING
+    incremental: StrictBool | MISSING = MISSING
+    status: SchemaStatus | None | MISSING = MISSING
+    sync_type: SyncType | None | MISSING = MISSING
+    incremental_field: str | None | MISSING = MISSING
+    incremental_field_type: IncrementalFieldType | None | MISSING = MISSING
+    sync_frequency: SyncFrequency | MISSING = MISSING
+    sync_time_of_day: time | None | MISSING = MISSING
+    description: str | None | MISSING = MISSING
+    primary_key_columns: list[str] | None | MISSING = MISSING
+    cdc_table_mode: CdcTableMode | None | MISSING = MISSING
+    enabled_columns: list[str] | None | MISSING = MISSING
+    available_columns: list[AvailableColumn] | MISSING = MISSING
+
+
+class RevenueAnalyticsConfig(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    enabled: StrictBool | MISSING = MISSING
+    include_invoiceless_charges: StrictBool | MISSING = MISSING
+
+
+class ExternalDataSourceRequest(BaseModel):
+    """
+    A source of warehouse data. client_secret and account_id are write-only.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    created_via: CreatedVia | MISSING = MISSING
+    status: SourceStatus
+    client_secret: str | MISSING = MISSING
+    account_id: str | MISSING = MISSING
+    source_type: SourceType
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+    access_method: AccessMethod | MISSING = MISSING
+    engine: Engine | MISSING = MISSING
+    job_inputs: dict[str, Any] | None | MISSING = MISSING
+    """
+    Source-specific inputs (credentials and options). Encrypted at rest and never returned.
+    """
+    revenue_analytics_config: RevenueAnalyticsConfig | MISSING = MISSING
+
+
+class ExternalDataSourceResponse(BaseModel):
+    """
+    A source of warehouse data. client_secret and account_id are write-only.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: UUID
+    created_at: AwareDatetime
+    created_by: UserBasic | None | MISSING = MISSING
+    created_via: CreatedVia | MISSING = MISSING
+    status: SourceStatus
+    source_type: SourceType
+    latest_error: str | None | MISSING = MISSING
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+    access_method: AccessMethod | MISSING = MISSING
+    engine: Engine | MISSING = MISSING
+    last_run_at: AwareDatetime | None | MISSING = MISSING
+    schemas: list[ExternalDataSchemaResponse] | MISSING = MISSING
+    revenue_analytics_config: RevenueAnalyticsConfig | MISSING = MISSING
+    supports_webhooks: StrictBool | MISSING = MISSING
+    supports_column_selection: StrictBool | MISSING = MISSING
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: str
+    should_sync: StrictBool | MISSING = MISSING
+    sync_type: SyncType | MISSING = MISSING
+    incremental_field: str | MISSING = MISSING
+    incremental_field_type: IncrementalFieldType | MISSING = MISSING
+
+
+class Payload(BaseModel):
+    """
+    Credentials and options of the source, plus `schemas` to sync. Encrypted at rest and never returned.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    schemas: list[Schema] | MISSING = MISSING
+
+
+class ExternalDataSourceCreateRequest(BaseModel):
+    """
+    Creates a source. `payload` carries the source's credentials and a `schemas` array.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    source_type: SourceType
+    payload: Payload
+    """
+    Credentials and options of the source, plus `schemas` to sync. Encrypted at rest and never returned.
+    """
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+    access_method: AccessMethod | None = AccessMethod.WAREHOUSE
+    created_via: CreatedVia | None = CreatedVia.API
+
+
+class ExternalDataSourceCreateResponse(BaseModel):
+    """
+    Creates a source. `payload` carries the source's credentials and a `schemas` array.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    source_type: SourceType
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+    access_method: AccessMethod | None = AccessMethod.WAREHOUSE
+    created_via: CreatedVia | None = CreatedVia.API
+
+
+class ExternalDataSourceUpdateRequest(BaseModel):
+    """
+    The write fields of a source. Used by partial update and, as PostHog documents, as the optional body of the source's actions.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    created_via: CreatedVia | MISSING = MISSING
+    client_secret: str | MISSING = MISSING
+    account_id: str | MISSING = MISSING
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+    job_inputs: dict[str, Any] | None | MISSING = MISSING
+
+
+class ExternalDataSourceUpdateResponse(BaseModel):
+    """
+    The write fields of a source. Used by partial update and, as PostHog documents, as the optional body of the source's actions.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    created_via: CreatedVia | MISSING = MISSING
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+    description: Annotated[str | None | MISSING, Field(max_length=400)] = MISSING
+
+
+class PaginatedExternalDataSourceListRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
+    results: list[ExternalDataSourceRequest]
+
+
+class PaginatedExternalDataSourceListResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
+    results: list[ExternalDataSourceResponse]
+
+
+class SchemaUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    id: UUID
+    should_sync: StrictBool | MISSING = MISSING
+    sync_type: SyncType | MISSING = MISSING
+    incremental_field: str | None | MISSING = MISSING
+    incremental_field_type: IncrementalFieldType | None | MISSING = MISSING
+    sync_frequency: SyncFrequency | MISSING = MISSING
+    sync_time_of_day: time | None | MISSING = MISSING
+    cdc_table_mode: CdcTableMode | MISSING = MISSING
+    enabled_columns: list[str] | None | MISSING = MISSING
+
+
+class BulkSchemasUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    schemas: Annotated[list[SchemaUpdate], Field(min_length=1)]
+
+
+class BulkUpdateSchemasResultRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
+    results: list[ExternalDataSchemaRequest]
+
+
+class BulkUpdateSchemasResultResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
+    results: list[ExternalDataSchemaResponse]
+
+
+class Schema1(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: UUID | MISSING = MISSING
+    name: str | MISSING = MISSING
+
+
+class ExternalDataJobRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: UUID
+    created_at: AwareDatetime
+    finished_at: AwareDatetime | None | MISSING = MISSING
+    status: JobStatus
+    schema_: Annotated[Schema1 | None | MISSING, Field(alias="schema")] = MISSING
+    rows_synced: Annotated[StrictInt | None | MISSING, Field(ge=0)] = MISSING
+    latest_error: str | None | MISSING = MISSING
+    workflow_run_id: str | None | MISSING = MISSING
+
+
+class ExternalDataJobResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: UUID
+    created_at: AwareDatetime
+    created_by: UserBasic | None | MISSING = MISSING
+    finished_at: AwareDatetime | None | MISSING = MISSING
+    status: JobStatus
+    schema_: Annotated[Schema1 | None | MISSING, Field(alias="schema")] = MISSING
+    rows_synced: Annotated[StrictInt | None | MISSING, Field(ge=0)] = MISSING
+    latest_error: str | None | MISSING = MISSING
+    workflow_run_id: str | None | MISSING = MISSING
+
+
+ExternalDataJobListRequest = TypeAliasType(
+    "ExternalDataJobListRequest", Annotated[list[ExternalDataJobRequest], Field(examples=[[]], max_length=50)]
+)
+
+
+ExternalDataJobListResponse = TypeAliasType(
+    "ExternalDataJobListResponse", Annotated[list[ExternalDataJobResponse], Field(examples=[[]], max_length=50)]
+)
+
+
+class RefreshSchemasResult(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    added: Annotated[StrictInt, Field(ge=0)]
+    deleted: Annotated[StrictInt, Field(ge=0)]
+
+
+class CdcManagementMode(StrEnum):
+    POSTHOG = "posthog"
+    SELF_MANAGED = "self_managed"
+
+
+class CheckCdcPrerequisitesInputRequest(BaseModel):
+    """
+    A Postgres connection and the CDC setup to check.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    source_type: Literal["Postgres"]
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[StrictInt, Field(ge=1, le=65535)]
+    database: Annotated[str, Field(min_length=1)]
+    user: Annotated[str, Field(min_length=1)]
+    password: str
+    schema_: Annotated[str | None, Field(alias="schema")] = "public"
+    cdc_management_mode: CdcManagementMode | None = CdcManagementMode.POSTHOG
+    tables: list[str] | MISSING = MISSING
+    cdc_slot_name: str | None | MISSING = MISSING
+    cdc_publication_name: str | None | MISSING = MISSING
+
+
+class CheckCdcPrerequisitesInputResponse(BaseModel):
+    """
+    A Postgres connection and the CDC setup to check.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    source_type: Literal["Postgres"]
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[StrictInt, Field(ge=1, le=65535)]
+    database: Annotated[str, Field(min_length=1)]
+    user: Annotated[str, Field(min_length=1)]
+    schema_: Annotated[str | None, Field(alias="schema")] = "public"
+    cdc_management_mode: CdcManagementMode | None = CdcManagementMode.POSTHOG
+    tables: list[str] | MISSING = MISSING
+    cdc_slot_name: str | None | MISSING = MISSING
+    cdc_publication_name: str | None | MISSING = MISSING
+
+
+class CheckCdcPrerequisitesResult(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    valid: StrictBool
+    errors: list[str]
+
+
+class DatabaseSchemaInput(BaseModel):
+    """
+    The source type and its connection fields (as in a create payload).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    source_type: SourceType
+
+
+class IncrementalField(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    label: str | MISSING = MISSING
+    type: str | MISSING = MISSING
+    field: str | MISSING = MISSING
+    field_type: str | MISSING = MISSING
+
+
+class DatabaseSchemaTable(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    table: str
+    should_sync: StrictBool
+    incremental_fields: list[IncrementalField] | MISSING = MISSING
+    incremental_available: StrictBool | MISSING = MISSING
+    append_available: StrictBool | MISSING = MISSING
+    cdc_available: StrictBool | MISSING = MISSING
+    incremental_field: str | None | MISSING = MISSING
+    sync_type: SyncType | None | MISSING = MISSING
+    rows: StrictInt | None | MISSING = MISSING
+    supports_webhooks: StrictBool | MISSING = MISSING
+    description: str | None | MISSING = MISSING
+    available_columns: list[AvailableColumn] | MISSING = MISSING
+    detected_primary_keys: list[str] | None | MISSING = MISSING
+
+
+DatabaseSchemaResult = TypeAliasType("DatabaseSchemaResult", Annotated[list[DatabaseSchemaTable], Field(examples=[[]])])
+
+
+class SourcePrefixInput(BaseModel):
+    """
+    Checks that a prefix is free for a new source of this type.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    source_type: SourceType
+    prefix: Annotated[str | None | MISSING, Field(max_length=100)] = MISSING
+
+
+class WebhookInfo(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    supports_webhooks: StrictBool
+    exists: StrictBool
+    hog_function: dict[str, Any] | None | MISSING = MISSING
+    webhook_url: str | None | MISSING = MISSING
+    schema_mapping: dict[str, Any] | None | MISSING = MISSING
+    external_status: dict[str, Any] | None | MISSING = MISSING
+
+
+class CreateWebhookResult(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    success: StrictBool
+    webhook_url: str | None | MISSING = MISSING
+    error: str | None | MISSING = MISSING
+
+
+class WebhookInputsUpdateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    inputs: dict[str, Any]
+    """
+    Webhook inputs such as a signing secret. Encrypted at rest and never returned.
+    """
+
+
+class WebhookInputsUpdateResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+
+
+SourceWizard = TypeAliasType("SourceWizard", dict[str, dict[str, Any]])
+"""
+For each source type, the configuration form the source wizard shows.
+"""
+
+
+class ExternalDataSourceConnection(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: UUID
+    prefix: str | None | MISSING = MISSING
+    engine: Engine
+
+
+class PaginatedExternalDataSourceConnectionList(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    count: Annotated[StrictInt, Field(ge=0)]
+    next: AnyUrl | None | MISSING = MISSING
+    previous: AnyUrl | None | MISSING = MISSING
+    results: list[ExternalDataSourceConnection]
+
+
+Ulid = TypeAliasType(
+    "Ulid", Annotated[str, Field(examples=["01J9Z3Q8K2W6T4Y7B5N1M0C3XD"], pattern="^[0-9A-HJKMNP-TV-Z]{26}$")]
+)
+"""
+A ULID.
+"""
+
+
+class ProtocolType(StrEnum):
+    """
+    The set of all valid connector types.
+    """
+
+    HTTP = "http"
+    BIGQUERY = "bigquery"
+
+
+class MessageSeverity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Message(BaseModel):
+    """
+    A validation message.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    text: str
+    """
+    Text contains the text of the message.
+    """
+    severity: MessageSeverity
+    details: list[str] | MISSING = MISSING
+    """
+    Additional information, such as a list of validation errors.
+    """
+
+
+class AuthSchemeConfigNoneRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    """
+    Unique amongst the elements of the array that contains it; chosen by the client.
+    """
+    description: str | MISSING = MISSING
+    """
+    Distinguishes configurations which use the same schemeType.
+    """
+    schemeType: Literal["none"]
+
+
+class AuthSchemeConfigNoneResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    """
+    Unique amongst the elements of the array that contains it; chosen by the client.
+    """
+    description: str | MISSING = MISSING
+    """
+    Distinguishes configurations which use the same schemeType.
+    """
+    validationMessages: list[Message] | MISSING = MISSING
+    """
+    Generated when the config is validated. Ignored if sent to the API.
+    """
+    schemeType: Literal["none"]
+
+
+class In(StrEnum):
+    QUERY = "query"
+    HEADER = "header"
+    COOKIE = "cookie"
+
+
+class AuthSchemeConfigAPIKeyRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    schemeType: Literal["api-key"]
+    name: Annotated[str, Field(min_length=1)]
+    """
+    Name of the header
+    """
+    in_: Annotated[In, Field(alias="in")]
+
+
+class AuthSchemeConfigAPIKeyResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
+    schemeType: Literal["api-key"]
+    name: Annotated[str, Field(min_length=1)]
+    """
+    Name of the header
+    """
+    in_: Annotated[In, Field(alias="in")]
+
+
+class AuthSchemeConfigBasicAuthRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    schemeType: Literal["basic-auth"]
+
+
+class AuthSchemeConfigBasicAuthResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
+    schemeType: Literal["basic-auth"]
+
+
+class OAuth2GrantAuthorizationCodeRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    grantType: Literal["authorization_code"]
+    clientId: str | MISSING = MISSING
+    clientSecret: str | MISSING = MISSING
+
+
+class OAuth2GrantAuthorizationCodeResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    grantType: Literal["authorization_code"]
+    clientId: str | MISSING = MISSING
+
+
+class OAuth2GrantClientCredentialsRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    grantType: Literal["client_credentials"]
+    clientId: str | MISSING = MISSING
+    clientSecret: str | MISSING = MISSING
+
+
+class OAuth2GrantClientCredentialsResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    grantType: Literal["client_credentials"]
+    clientId: str | MISSING = MISSING
+
+
+class OAuth2GrantPasswordRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    grantType: Literal["password"]
+    clientId: str | MISSING = MISSING
+    clientSecret: str | MISSING = MISSING
+
+
+class OAuth2GrantPasswordResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    grantType: Literal["password"]
+    clientId: str | MISSING = MISSING
+
+
+OAuth2GrantRequest = TypeAliasType(
+    "OAuth2GrantRequest",
+    Annotated[
+        OAuth2GrantAuthorizationCodeRequest | OAuth2GrantClientCredentialsRequest | OAuth2GrantPasswordRequest,
+        Field(discriminator="grantType", examples=[{"grantType": "client_credentials"}]),
+    ],
+)
+
+
+OAuth2GrantResponse = TypeAliasType(
+    "OAuth2GrantResponse",
+    Annotated[
+        OAuth2GrantAuthorizationCodeResponse | OAuth2GrantClientCredentialsResponse | OAuth2GrantPasswordResponse,
+        Field(discriminator="grantType", examples=[{"grantType": "client_credentials"}]),
+    ],
+)
+
+
+class Scope(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: str
+    description: str | MISSING = MISSING
+
+
+class AuthSchemeConfigOAuth2Request(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    schemeType: Literal["oauth2"]
+    authorizeUrl: AnyUrl
+    tokenUrl: AnyUrl
+    scopes: list[Scope]
+    defaultScopes: list[str]
+    grant: OAuth2GrantRequest
+
+
+class AuthSchemeConfigOAuth2Response(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
+    schemeType: Literal["oauth2"]
+    authorizeUrl: AnyUrl
+    tokenUrl: AnyUrl
+    scopes: list[Scope]
+    defaultScopes: list[str]
+    grant: OAuth2GrantResponse
+
+
+class In1(StrEnum):
+    QUERY = "query"
+    HEADER = "header"
+
+
+class Algorithm(StrEnum):
+    SHA1 = "sha1"
+    SHA256 = "sha256"
+    SHA512 = "sha512"
+
+
+class DigestInput(StrEnum):
+    BODY = "body"
+    URL = "url"
+
+
+class AuthSchemeConfigHMACRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    schemeType: Literal["hmac"]
+    name: str
+    in_: Annotated[In1, Field(alias="in")]
+    algorithm: Algorithm
+    digestInputs: Annotated[list[DigestInput], Field(min_length=1)]
+
+
+class AuthSchemeConfigHMACResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
+    schemeType: Literal["hmac"]
+    name: str
+    in_: Annotated[In1, Field(alias="in")]
+    algorithm: Algorithm
+    digestInputs: Annotated[list[DigestInput], Field(min_length=1)]
+
+
+class AuthSchemeConfigCertificateRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    schemeType: Literal["certificate"]
+
+
+class AuthSchemeConfigCertificateResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Annotated[str, Field(min_length=1)]
+    description: str | MISSING = MISSING
+    validationMessages: list[Message] | MISSING = MISSING
+    schemeType: Literal["certificate"]
+
+
+AuthSchemeConfigRequest = TypeAliasType(
+    "AuthSchemeConfigRequest",
+    Annotated[
+        AuthSchemeConfigNoneRequest
+        | AuthSchemeConfigAPIKeyRequest
+        | AuthSchemeConfigBasicAuthRequest
+        | AuthSchemeConfigOAuth2Request
+        | AuthSchemeConfigHMACRequest
+        | AuthSchemeConfigCertificateRequest,
+        Field(
+            discriminator="schemeType",
+            examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}],
+        ),
+    ],
+)
+"""
+How a connector implements an auth scheme: configuration only, not the credential itself.
+"""
+
+
+AuthSchemeConfigResponse = TypeAliasType(
+    "AuthSchemeConfigResponse",
+    Annotated[
+        AuthSchemeConfigNoneResponse
+        | AuthSchemeConfigAPIKeyResponse
+        | AuthSchemeConfigBasicAuthResponse
+        | AuthSchemeConfigOAuth2Response
+        | AuthSchemeConfigHMACResponse
+        | AuthSchemeConfigCertificateResponse,
+        Field(
+            discriminator="schemeType",
+            examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}],
+        ),
+    ],
+)
+"""
+How a connector implements an auth scheme: configuration only, not the credential itself.
+"""
+
+
+class CredentialType(StrEnum):
+    """
+    Determines what the credential's data contains.
+    """
+
+    NONE = "none"
+    STRING = "string"
+    BINARY = "binary"
+    BASIC_AUTH = "basic-auth"
+    OAUTH2_CLIENT = "oauth2-client"
+    OAUTH2_CODE = "oauth2-code"
+    OAUTH2_PASSWORD = "oauth2-password"
+    OAUTH2_TOKEN = "oauth2-token"
+    CUSTOM_FUNCTION = "custom-function"
+    CERTIFICATE = "certificate"
+    JWT_BEARER = "jwt-bearer"
+
+
+class CredentialDataNone(BaseModel):
+    """
+    No credential is required; a placeholder.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+
+
+class CredentialDataStringRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    value: str | MISSING = MISSING
+
+
+class CredentialDataStringResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+
+
+class CredentialDataBinaryRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    valueBase64: Annotated[str | MISSING, Field(json_schema_extra={"contentEncoding": "base64"})] = MISSING
+
+
+class CredentialDataBinaryResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+
+
+class CredentialDataBasicAuthRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    username: str
+    password: str | MISSING = MISSING
+
+
+class CredentialDataBasicAuthResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    username: str
+
+
+class CredentialDataOAuth2ClientRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    clientId: str
+    clientSecret: str | MISSING = MISSING
+    authorizeUrl: AnyUrl
+    tokenUrl: AnyUrl
+    scopes: list[str] | MISSING = MISSING
+
+
+class CredentialDataOAuth2ClientResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    clientId: str
+    authorizeUrl: AnyUrl
+    tokenUrl: AnyUrl
+    scopes: list[str] | MISSING = MISSING
+
+
+class CredentialDataOAuth2TokenRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    scopes: list[str]
+    accessToken: str | MISSING = MISSING
+    refreshToken: str | MISSING = MISSING
+
+
+class CredentialDataOAuth2TokenResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    scopes: list[str]
+
+
+class CredentialDataOAuth2CodeRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    code: str | MISSING = MISSING
+    """
+    Temporary authorization code.
+    """
+    state: str
+
+
+class CredentialDataOAuth2CodeResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    state: str
+
+
+class CredentialDataOAuth2PasswordRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    username: str
+    password: str | MISSING = MISSING
+    clientId: str | MISSING = MISSING
+    clientSecret: str | MISSING = MISSING
+
+
+class CredentialDataOAuth2PasswordResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    username: str
+    clientId: str | MISSING = MISSING
+
+
+class CredentialDataCertificateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    certificate: str
+    """
+    PEM certificate.
+    """
+    key: str | MISSING = MISSING
+    """
+    PEM private key.
+    """
+    ca: str
+    """
+    PEM CA bundle.
+    """
+
+
+class CredentialDataCertificateResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    certificate: str
+    """
+    PEM certificate.
+    """
+    ca: str
+    """
+    PEM CA bundle.
+    """
+
+
+class CredentialDataCustomFunctionRequest(BaseModel):
+    """
+    Our design (the vendor publishes no shape) - the function to call and its inputs.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    function: Annotated[str, Field(min_length=1)]
+    inputs: dict[str, str] | MISSING = MISSING
+
+
+class CredentialDataCustomFunctionResponse(BaseModel):
+    """
+    Our design (the vendor publishes no shape) - the function to call and its inputs.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    function: Annotated[str, Field(min_length=1)]
+
+
+class Algorithm1(StrEnum):
+    RS256 = "RS256"
+    RS384 = "RS384"
+    RS512 = "RS512"
+    ES256 = "ES256"
+    ES384 = "ES384"
+    HS256 = "HS256"
+
+
+class CredentialDataJWTBearerRequest(BaseModel):
+    """
+    Our design (the vendor publishes no shape) - values used to mint a bearer JWT.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    issuer: str
+    subject: str | MISSING = MISSING
+    audience: str
+    algorithm: Algorithm1 | None = Algorithm1.RS256
+    privateKey: str | MISSING = MISSING
+
+
+class CredentialDataJWTBearerResponse(BaseModel):
+    """
+    Our design (the vendor publishes no shape) - values used to mint a bearer JWT.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    issuer: str
+    subject: str | MISSING = MISSING
+    audience: str
+    algorithm: Algorithm1 | None = Algorithm1.RS256
+
+
+CredentialDataRequest = TypeAliasType(
+    "CredentialDataRequest",
+    Annotated[
+        CredentialDataNone
+        | CredentialDataStringRequest
+        | CredentialDataBinaryRequest
+        | CredentialDataBasicAuthRequest
+        | CredentialDataOAuth2ClientRequest
+        | CredentialDataOAuth2CodeRequest
+        | CredentialDataOAuth2PasswordRequest
+        | CredentialDataOAuth2TokenRequest
+        | CredentialDataCustomFunctionRequest
+        | CredentialDataCertificateRequest
+        | CredentialDataJWTBearerRequest,
+        Field(examples=[{"username": "ana", "password": "pw"}]),
+    ],
+)
+"""
+The credential's data; `type` on the credential selects the shape, and the server rejects data that does not match it (400). Secret values are write-only.
+"""
+
+
+CredentialDataResponse = TypeAliasType(
+    "CredentialDataResponse",
+    Annotated[
+        CredentialDataNone
+        | CredentialDataStringResponse
+        | CredentialDataBinaryResponse
+        | CredentialDataBasicAuthResponse
+        | CredentialDataOAuth2ClientResponse
+        | CredentialDataOAuth2CodeResponse
+        | CredentialDataOAuth2PasswordResponse
+        | CredentialDataOAuth2TokenResponse
+        | CredentialDataCustomFunctionResponse
+        | CredentialDataCertificateResponse
+        | CredentialDataJWTBearerResponse,
+        Field(examples=[{"username": "ana", "password": "pw"}]),
+    ],
+)
+"""
+The credential's data; `type` on the credential selects the shape, and the server rejects data that does not match it (400). Secret values are write-only.
+"""
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    connectionId: str
+    connectorId: str
+
+
+class CredentialRequest(BaseModel):
+    """
+    A secret used by connections to authenticate. Secret values are redacted on read.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: Annotated[str, Field(max_length=256, min_length=1)]
+    type: CredentialType
+    data: CredentialDataRequest
+    expiresAt: AwareDatetime | None | MISSING = MISSING
+    """
+    When the credential is deleted automatically.
+    """
+
+
+class CredentialResponse(BaseModel):
+    """
+    A secret used by connections to authenticate. Secret values are redacted on read.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Ulid | MISSING = MISSING
+    organisationId: Ulid | MISSING = MISSING
+    name: Annotated[str, Field(max_length=256, min_length=1)]
+    type: CredentialType
+    data: CredentialDataResponse
+    errors: list[str] | MISSING = MISSING
+    """
+    Validation errors; absent means not validated, empty means valid.
+    """
+    expiresAt: AwareDatetime | None | MISSING = MISSING
+    """
+    When the credential is deleted automatically.
+    """
+    usages: list[Usage] | MISSING = MISSING
+    """
+    Connections that use this credential.
+    """
+
+
+class CredentialPageRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    """
+    Cursor for the next page; absent on the last page.
+    """
+    prev: str | MISSING = MISSING
+    items: list[CredentialRequest]
+
+
+class CredentialPageResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    """
+    Cursor for the next page; absent on the last page.
+    """
+    prev: str | MISSING = MISSING
+    items: list[CredentialResponse]
+
+
+class ConnectionVariable(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: Annotated[str, Field(min_length=1)]
+    value: str
+
+
+class ConnectionCredentialRequest(BaseModel):
+    """
+    Binds one of the connector's auth scheme configs to a credential.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    authSchemeConfigId: Annotated[str, Field(min_length=1)]
+    credentialId: Ulid
+
+
+class ConnectionCredentialResponse(BaseModel):
+    """
+    Binds one of the connector's auth scheme configs to a credential.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Ulid | MISSING = MISSING
+    authSchemeConfigId: Annotated[str, Field(min_length=1)]
+    credentialId: Ulid
+
+
+class ConnectionCredentialsRequest(BaseModel):
+    """
+    Action and trigger credentials, applied to a request in order.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    action: list[ConnectionCredentialRequest] | MISSING = MISSING
+    trigger: list[ConnectionCredentialRequest] | MISSING = MISSING
+
+
+class ConnectionCredentialsResponse(BaseModel):
+    """
+    Action and trigger credentials, applied to a request in order.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    action: list[ConnectionCredentialResponse] | MISSING = MISSING
+    trigger: list[ConnectionCredentialResponse] | MISSING = MISSING
+
+
+class ConnectionRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: Annotated[str, Field(max_length=256, min_length=1)]
+    """
+    Unique within the owning connector.
+    """
+    credentials: ConnectionCredentialsRequest | MISSING = MISSING
+    variables: list[ConnectionVariable] | MISSING = MISSING
+
+
+class ConnectionResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Ulid | MISSING = MISSING
+    name: Annotated[str, Field(max_length=256, min_length=1)]
+    """
+    Unique within the owning connector.
+    """
+    credentials: ConnectionCredentialsResponse | MISSING = MISSING
+    variables: list[ConnectionVariable] | MISSING = MISSING
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
+
+
+class ConnectionPageRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
     totalCount: Annotated[StrictInt, Field(ge=0)]
     next: str | MISSING = MISSING
     prev: str | MISSING = MISSING
-    triggers: list[TriggerRequest]
+    items: list[ConnectionRequest]
 
 
-class TriggerPageResponse(BaseModel):
+class ConnectionPageResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
     totalCount: Annotated[StrictInt, Field(ge=0)]
     next: str | MISSING = MISSING
     prev: str | MISSING = MISSING
-    triggers: list[TriggerResponse]
+    items: list[ConnectionResponse]
+
+
+VersionName = TypeAliasType(
+    "VersionName", Annotated[str, Field(examples=["1.0.0"], max_length=128, min_length=1, pattern="^[A-Za-z0-9._+-]+$")]
+)
+"""
+A version name (SemVer, CalVer, a number...). The names "default" and "latest" are reserved and rejected with 400 when creating or renaming a version.
+"""
+
+
+class ConnectorVersionRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: VersionName
+    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
+
+
+class ConnectorVersionResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Ulid | MISSING = MISSING
+    name: VersionName
+    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
+    isLatest: StrictBool | MISSING = MISSING
+    isDefault: StrictBool | MISSING = MISSING
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
+    publishedAt: AwareDatetime | None | MISSING = MISSING
+    messages: list[Message] | MISSING = MISSING
+
+
+class ConnectorVersionCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    name: VersionName
+    fromVersion: str | MISSING = MISSING
+    """
+    Copy from this version (name, "latest" or "default").
+    """
+    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
+
+
+class ConnectorVersionUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    name: VersionName | MISSING = MISSING
+    description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
+    isDefault: StrictBool | MISSING = MISSING
+    """
+    Make this the default version.
+    """
+
+
+class ConnectorVersionPageRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    items: list[ConnectorVersionRequest]
+
+
+class ConnectorVersionPageResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    items: list[ConnectorVersionResponse]
+
+
+class PublishResultRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    version: ConnectorVersionRequest
+
+
+class PublishResultResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    version: ConnectorVersionResponse
+
+
+class HTTPConnectorRequest(BaseModel):
+    """
+    A connector to an HTTP API.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: Annotated[str, Field(max_length=256, min_length=1)]
+    protocol: Literal["http"]
+    baseUrl: AnyUrl
+    """
+    Base URL of all HTTP actions within the connector.
+    """
+    public: StrictBool | None = False
+    documentationURL: AnyUrl | MISSING = MISSING
+    """
+    Link to the API's documentation.
+    """
+    imageURL: AnyUrl | MISSING = MISSING
+    """
+    The URL of the connector's icon.
+    """
+    tags: list[str] | MISSING = MISSING
+    authSchemeConfigs: list[AuthSchemeConfigRequest] | MISSING = MISSING
+    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
+
+
+class HTTPConnectorResponse(BaseModel):
+    """
+    A connector to an HTTP API.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Ulid | MISSING = MISSING
+    organisationId: Ulid | MISSING = MISSING
+    name: Annotated[str, Field(max_length=256, min_length=1)]
+    protocol: Literal["http"]
+    baseUrl: AnyUrl
+    """
+    Base URL of all HTTP actions within the connector.
+    """
+    public: StrictBool | None = False
+    documentationURL: AnyUrl | MISSING = MISSING
+    """
+    Link to the API's documentation.
+    """
+    imageURL: AnyUrl | MISSING = MISSING
+    """
+    The URL of the connector's icon.
+    """
+    tags: list[str] | MISSING = MISSING
+    authSchemeConfigs: list[AuthSchemeConfigResponse] | MISSING = MISSING
+    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
+    connections: list[ConnectionResponse] | MISSING = MISSING
+    versions: list[ConnectorVersionResponse] | MISSING = MISSING
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
+
+
+class BigQueryConnectorRequest(BaseModel):
+    """
+    A connector to a BigQuery dataset.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: Annotated[str, Field(max_length=256, min_length=1)]
+    protocol: Literal["bigquery"]
+    datasetId: Annotated[str, Field(min_length=1)]
+    public: StrictBool | None = False
+    documentationURL: AnyUrl | MISSING = MISSING
+    imageURL: AnyUrl | MISSING = MISSING
+    tags: list[str] | MISSING = MISSING
+    authSchemeConfigs: list[AuthSchemeConfigRequest] | MISSING = MISSING
+    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
+
+
+class BigQueryConnectorResponse(BaseModel):
+    """
+    A connector to a BigQuery dataset.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Ulid | MISSING = MISSING
+    organisationId: Ulid | MISSING = MISSING
+    name: Annotated[str, Field(max_length=256, min_length=1)]
+    protocol: Literal["bigquery"]
+    datasetId: Annotated[str, Field(min_length=1)]
+    public: StrictBool | None = False
+    documentationURL: AnyUrl | MISSING = MISSING
+    imageURL: AnyUrl | MISSING = MISSING
+    tags: list[str] | MISSING = MISSING
+    authSchemeConfigs: list[AuthSchemeConfigResponse] | MISSING = MISSING
+    connectionVariables: list[ConnectionVariable] | MISSING = MISSING
+    connections: list[ConnectionResponse] | MISSING = MISSING
+    versions: list[ConnectorVersionResponse] | MISSING = MISSING
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
+
+
+ConnectorRequest = TypeAliasType(
+    "ConnectorRequest",
+    Annotated[
+        HTTPConnectorRequest | BigQueryConnectorRequest,
+        Field(
+            discriminator="protocol", examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]
+        ),
+    ],
+)
+"""
+A connector to an external system; `protocol` selects its kind.
+"""
+
+
+ConnectorResponse = TypeAliasType(
+    "ConnectorResponse",
+    Annotated[
+        HTTPConnectorResponse | BigQueryConnectorResponse,
+        Field(
+            discriminator="protocol", examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]
+        ),
+    ],
+)
+"""
+A connector to an external system; `protocol` selects its kind.
+"""
+
+
+class ConnectorPageRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    connectors: list[ConnectorRequest]
+
+
+class ConnectorPageResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    connectors: list[ConnectorResponse]
+
+
+class HTTPMethod(StrEnum):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+    HEAD = "HEAD"
+    OPTIONS = "OPTIONS"
+    CONNECT = "CONNECT"
+    TRACE = "TRACE"
+
+
+OperationName = TypeAliasType(
+    "OperationName",
+    Annotated[str, Field(examples=["list_customers"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-$]+$")],
+)
+"""
+Name of an action or trigger, unique within the connector version.
+"""
+
+
+DefinitionName = TypeAliasType(
+    "DefinitionName",
+    Annotated[str, Field(examples=["Customer"], max_length=256, min_length=1, pattern="^[a-zA-Z0-9_\\-]+$")],
+)
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class OperationError(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    field: str
+    message: str
+    severity: Severity
+
+
+class In2(StrEnum):
+    COOKIE = "cookie"
+    HEADER = "header"
+    PATH = "path"
+    QUERY = "query"
+
+
+class Type(StrEnum):
+    STRING = "string"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+
+
+class HTTPParameter(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: Annotated[str, Field(min_length=1)]
+    in_: Annotated[In2, Field(alias="in")]
+    required: StrictBool
+    type: Type
+    default: Any | MISSING = MISSING
+    """
+    Any JSON value.
+    """
+
+
+class HTTPRequestBody(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    required: StrictBool
+    definitions: list[DefinitionName]
+    """
+    Names of the version's definitions the body may follow.
+    """
+
+
+class HTTPResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    status: Annotated[StrictInt, Field(ge=100, le=599)]
+    definitions: list[DefinitionName]
+
+
+class ActionRequest(BaseModel):
+    """
+    An HTTP request the connector can make (the vendor's only action type). Definitions named in the request body and responses must exist in the version (400).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    type: Literal["http"]
+    name: OperationName
+    summary: Annotated[str | MISSING, Field(max_length=1000)] = MISSING
+    method: HTTPMethod
+    path: Annotated[str, Field(min_length=1, pattern="^/")]
+    """
+    Path relative to the connector's baseUrl.
+    """
+    parameters: list[HTTPParameter]
+    requestBody: HTTPRequestBody | MISSING = MISSING
+    responses: list[HTTPResponse]
+
+
+class ActionResponse(BaseModel):
+    """
+    An HTTP request the connector can make (the vendor's only action type). Definitions named in the request body and responses must exist in the version (400).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Ulid | MISSING = MISSING
+    type: Literal["http"]
+    name: OperationName
+    summary: Annotated[str | MISSING, Field(max_length=1000)] = MISSING
+    method: HTTPMethod
+    path: Annotated[str, Field(min_length=1, pattern="^/")]
+    """
+    Path relative to the connector's baseUrl.
+    """
+    parameters: list[HTTPParameter]
+    requestBody: HTTPRequestBody | MISSING = MISSING
+    responses: list[HTTPResponse]
+    errors: list[OperationError] | MISSING = MISSING
+
+
+class ActionPageRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    actions: list[ActionRequest]
+
+
+class ActionPageResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    actions: list[ActionResponse]
 
 
 class TriggerRequest(BaseModel):
@@ -3011,45 +2635,151 @@ class TriggerResponse(BaseModel):
     errors: list[OperationError] | MISSING = MISSING
 
 
-class Type(StrEnum):
-    STRING = "string"
-    NUMBER = "number"
-    INTEGER = "integer"
-    BOOLEAN = "boolean"
-
-
-Ulid = TypeAliasType(
-    "Ulid", Annotated[str, Field(examples=["01J9Z3Q8K2W6T4Y7B5N1M0C3XD"], pattern="^[0-9A-HJKMNP-TV-Z]{26}$")]
-)
-"""
-A ULID.
-"""
-
-
-UnicodeText = TypeAliasType(
-    "UnicodeText", Annotated[str, Field(examples=["Payments API"], pattern="^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$")]
-)
-"""
-Unicode letters, combining marks, numeric characters, whitespace and punctuation (regex `^[\\p{L}\\p{M}\\p{N}\\p{Zs}\\p{P}]+$`).
-"""
-
-
-class Usage(BaseModel):
+class TriggerPageRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    connectionId: str
-    connectorId: str
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    triggers: list[TriggerRequest]
 
 
-class UserBasic(BaseModel):
+class TriggerPageResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: StrictInt
-    uuid: UUID
-    email: EmailStr
-    first_name: str | MISSING = MISSING
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    triggers: list[TriggerResponse]
+
+
+class InlineSchema(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    contentType: Annotated[str, Field(min_length=1)]
+    """
+    e.g. application/schema+json
+    """
+    content: str
+    """
+    The schema document as text.
+    """
+
+
+class Kind(StrEnum):
+    ACTION = "action"
+    TRIGGER = "trigger"
+
+
+class ReferencedByItem(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    kind: Kind
+    name: str
+
+
+class DefinitionRequest(BaseModel):
+    """
+    A named schema of a connector version, used by its actions and triggers.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    name: DefinitionName
+    accept: list[str]
+    """
+    Media types the definition describes.
+    """
+    schema_: Annotated[InlineSchema | MISSING, Field(alias="schema")] = MISSING
+
+
+class DefinitionResponse(BaseModel):
+    """
+    A named schema of a connector version, used by its actions and triggers.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: Ulid | MISSING = MISSING
+    name: DefinitionName
+    accept: list[str]
+    """
+    Media types the definition describes.
+    """
+    schema_: Annotated[InlineSchema | MISSING, Field(alias="schema")] = MISSING
+    url: str | MISSING = MISSING
+    """
+    Where the raw schema can be fetched.
+    """
+    referencedBy: list[ReferencedByItem] | MISSING = MISSING
+    """
+    Actions and triggers that use this definition.
+    """
+
+
+class DefinitionPageRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    definitions: list[DefinitionRequest]
+
+
+class DefinitionPageResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    totalCount: Annotated[StrictInt, Field(ge=0)]
+    next: str | MISSING = MISSING
+    prev: str | MISSING = MISSING
+    definitions: list[DefinitionResponse]
+
+
+class DefinitionListRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    definitions: list[DefinitionRequest]
+
+
+class DefinitionListResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    definitions: list[DefinitionResponse]
+
+
+class DefinitionsDelete(BaseModel):
+    """
+    Which definitions to delete; at least one of ids, names or all.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    ids: list[Ulid] | MISSING = MISSING
+    names: list[DefinitionName] | MISSING = MISSING
+    all: StrictBool | MISSING = MISSING
+
+
+class RateLimitUnit(StrEnum):
+    """
+    Inferred from the same API's system-templates schema.
+    """
+
+    SECOND = "second"
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
 
 
 class VariablePivot(BaseModel):
@@ -3062,39 +2792,309 @@ class VariablePivot(BaseModel):
     advanced: StrictBool | MISSING = MISSING
 
 
-VersionName = TypeAliasType(
-    "VersionName", Annotated[str, Field(examples=["1.0.0"], max_length=128, min_length=1, pattern="^[A-Za-z0-9._+-]+$")]
-)
-"""
-A version name (SemVer, CalVer, a number...). The names "default" and "latest" are reserved and rejected with 400 when creating or renaming a version.
-"""
+class PatchworksVariable(BaseModel):
+    """
+    A connector variable. When `secret` is true the value is write-only in effect: responses omit it.
+    """
 
-
-class WebhookInfo(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    supports_webhooks: StrictBool
-    exists: StrictBool
-    hog_function: dict[str, Any] | None | MISSING = MISSING
-    webhook_url: str | None | MISSING = MISSING
-    schema_mapping: dict[str, Any] | None | MISSING = MISSING
-    external_status: dict[str, Any] | None | MISSING = MISSING
+    id: str | MISSING = MISSING
+    """
+    Sent on update to change an existing variable.
+    """
+    key: str | MISSING = MISSING
+    value: str | MISSING = MISSING
+    label: str | MISSING = MISSING
+    secret: StrictBool | MISSING = MISSING
+    locked: StrictBool | MISSING = MISSING
+    pivot: VariablePivot | MISSING = MISSING
 
 
-class WebhookInputsUpdateRequest(BaseModel):
+class PatchworksConnectorRequest(BaseModel):
+    """
+    A Patchworks connector (namespaced because Versori's Connector takes the plain name).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: str
+    name: str
+    type: str | None | MISSING = MISSING
+    authentication_implementation_id: str | MISSING = MISSING
+    timezone: str | MISSING = MISSING
+    date_format: str | MISSING = MISSING
+    rate_limit_unit: RateLimitUnit | MISSING = MISSING
+    rate_limit_duration: Annotated[StrictInt | MISSING, Field(ge=1)] = MISSING
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    session_id: str | None | MISSING = MISSING
+    platform_app_key: str | MISSING = MISSING
+    """
+    Set on store; never returned.
+    """
+    certificate_id: str | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
+    variables_count: StrictInt | MISSING = MISSING
+    """
+    Present when include=variables_count.
+    """
+    variables_exists: StrictBool | MISSING = MISSING
+    """
+    Present when include=variablesExists.
+    """
+    authentication_implementation: dict[str, Any] | None | MISSING = MISSING
+    """
+    Present when include names authenticationImplementation (or a nested relationship).
+    """
+    certificate: dict[str, Any] | None | MISSING = MISSING
+    """
+    Present when include names certificate.
+    """
+    created_at: AwareDatetime | MISSING = MISSING
+    updated_at: AwareDatetime | MISSING = MISSING
+
+
+class PatchworksConnectorResponse(BaseModel):
+    """
+    A Patchworks connector (namespaced because Versori's Connector takes the plain name).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: str
+    name: str
+    type: str | None | MISSING = MISSING
+    authentication_implementation_id: str | MISSING = MISSING
+    timezone: str | MISSING = MISSING
+    date_format: str | MISSING = MISSING
+    rate_limit_unit: RateLimitUnit | MISSING = MISSING
+    rate_limit_duration: Annotated[StrictInt | MISSING, Field(ge=1)] = MISSING
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    session_id: str | None | MISSING = MISSING
+    certificate_id: str | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
+    variables_count: StrictInt | MISSING = MISSING
+    """
+    Present when include=variables_count.
+    """
+    variables_exists: StrictBool | MISSING = MISSING
+    """
+    Present when include=variablesExists.
+    """
+    authentication_implementation: dict[str, Any] | None | MISSING = MISSING
+    """
+    Present when include names authenticationImplementation (or a nested relationship).
+    """
+    certificate: dict[str, Any] | None | MISSING = MISSING
+    """
+    Present when include names certificate.
+    """
+    created_at: AwareDatetime | MISSING = MISSING
+    updated_at: AwareDatetime | MISSING = MISSING
+
+
+class PatchworksConnectorStoreRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         validate_by_name=True,
     )
-    inputs: dict[str, Any]
-    """
-    Webhook inputs such as a signing secret. Encrypted at rest and never returned.
-    """
+    name: Annotated[str, Field(max_length=255, min_length=1)]
+    authentication_implementation_id: Annotated[str, Field(min_length=1)]
+    timezone: Annotated[str, Field(min_length=1)]
+    date_format: Annotated[str, Field(min_length=1)]
+    rate_limit_unit: RateLimitUnit
+    rate_limit_duration: Annotated[StrictInt, Field(ge=1)]
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    session_id: str | None | MISSING = MISSING
+    platform_app_key: str | MISSING = MISSING
+    certificate_id: str | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
 
 
-class WebhookInputsUpdateResponse(BaseModel):
+class PatchworksConnectorStoreResponse(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         validate_by_name=True,
     )
+    name: Annotated[str, Field(max_length=255, min_length=1)]
+    authentication_implementation_id: Annotated[str, Field(min_length=1)]
+    timezone: Annotated[str, Field(min_length=1)]
+    date_format: Annotated[str, Field(min_length=1)]
+    rate_limit_unit: RateLimitUnit
+    rate_limit_duration: Annotated[StrictInt, Field(ge=1)]
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    session_id: str | None | MISSING = MISSING
+    certificate_id: str | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
+
+
+class PatchworksConnectorUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=True,
+    )
+    authentication_implementation_id: Annotated[str | MISSING, Field(min_length=1)] = MISSING
+    name: Annotated[str | MISSING, Field(max_length=255, min_length=1)] = MISSING
+    type: str | MISSING = MISSING
+    timezone: Annotated[str | MISSING, Field(min_length=1)] = MISSING
+    date_format: Annotated[str | MISSING, Field(min_length=1)] = MISSING
+    rate_limit_unit: RateLimitUnit | MISSING = MISSING
+    rate_limit_duration: Annotated[StrictInt | MISSING, Field(ge=1)] = MISSING
+    connection_pool_id: StrictInt | None | MISSING = MISSING
+    variables: list[PatchworksVariable] | MISSING = MISSING
+
+
+class PatchworksConnectorResourceRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: PatchworksConnectorRequest
+
+
+class PatchworksConnectorResourceResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: PatchworksConnectorResponse
+
+
+class PaginationMeta(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    current_page: Annotated[StrictInt, Field(ge=1)]
+    last_page: Annotated[StrictInt, Field(ge=1)]
+    per_page: Annotated[StrictInt, Field(ge=1)]
+    total: Annotated[StrictInt, Field(ge=0)]
+    from_: Annotated[StrictInt | None | MISSING, Field(alias="from")] = MISSING
+    to: StrictInt | None | MISSING = MISSING
+
+
+class PaginationLinks(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    first: str | None | MISSING = MISSING
+    last: str | None | MISSING = MISSING
+    prev: str | None | MISSING = MISSING
+    next: str | None | MISSING = MISSING
+
+
+class PatchworksConnectorCollectionRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: list[PatchworksConnectorRequest]
+    meta: PaginationMeta
+    links: PaginationLinks
+
+
+class PatchworksConnectorCollectionResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    data: list[PatchworksConnectorResponse]
+    meta: PaginationMeta
+    links: PaginationLinks
+
+
+class MessageResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    message: str | MISSING = MISSING
+
+
+class Problem(BaseModel):
+    """
+    RFC 9457 problem details. Every 4xx and 5xx response of this API carries this body with media type application/problem+json.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    type: str
+    """
+    A URI reference that identifies the problem type.
+    """
+    title: str
+    """
+    A short, human-readable summary of the problem type.
+    """
+    status: Annotated[StrictInt, Field(ge=400, le=599)]
+    """
+    The HTTP status code of this occurrence.
+    """
+    detail: str | MISSING = MISSING
+    """
+    What went wrong in this occurrence.
+    """
+    instance: str | MISSING = MISSING
+    """
+    The request path that caused the problem.
+    """
+    errors: list[ProblemFieldError] | MISSING = MISSING
+    """
+    One entry per invalid input, each naming the input by JSON pointer.
+    """
+
+
+class ExternalServiceResponse(BaseModel):
+    """
+    An outbound HTTP client configuration. All authSchemes are encrypted in storage.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    id: UUID | MISSING = MISSING
+    """
+    The resource's unique identifier.
+    """
+    environment: EnvironmentRef | MISSING = MISSING
+    name: ExternalServiceName
+    description: UnicodeText | MISSING = MISSING
+    authSchemes: list[AuthSchemeResponse] | MISSING = MISSING
+    """
+    Authorization schemes that requests can use. Secret properties are write-only.
+    """
+    requests: list[RequestTemplate] | MISSING = MISSING
+    secrets: list[str] | MISSING = MISSING
+    """
+    Names of the encrypted secrets of this service (values are never returned).
+    """
+    variables: dict[str, str] | MISSING = MISSING
+    """
+    Variables that requests can reference as `${variables.<name>}`.
+    """
+    createdAt: AwareDatetime | MISSING = MISSING
+    updatedAt: AwareDatetime | MISSING = MISSING
+
+
+class FieldEmbeddedResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    externalServices: list[ExternalServiceResponse]
+
+
+class ExternalServiceListResponse(BaseModel):
+    """
+    A page of external services (PingOne collection shape).
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    field_embedded: Annotated[FieldEmbeddedResponse, Field(alias="_embedded")]
+    count: Annotated[StrictInt, Field(ge=0)]
+    """
+    Number of external services in the environment.
+    """
+    size: Annotated[StrictInt, Field(ge=0)]
+    """
+    Number of external services in this page.
+    """

@@ -10,7 +10,7 @@ from uuid import UUID
 from urllib.parse import quote
 
 from .. import models
-from ._base import AsyncBase, SyncBase, dump, field_value, parse, query
+from ._base import AsyncBase, SyncBase, encode, field_value, parse, query
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -51,7 +51,7 @@ class ExternalServices:
             "post",
             f"/environments/{quote(str(environment_id), safe='')}/externalServices",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
@@ -83,7 +83,7 @@ class ExternalServices:
             "put",
             f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
@@ -116,7 +116,7 @@ class ExternalServices:
             "post",
             f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}/requests/{quote(str(request_name), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.InvokeResult", parse(models.InvokeResult, response))
@@ -178,7 +178,7 @@ class ExternalServiceRegistrations:
             "post",
             f"/externalServiceRegistrations",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast(
@@ -212,7 +212,7 @@ class ExternalServiceRegistrations:
             "put",
             f"/externalServiceRegistrations/{quote(str(registration_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast(
@@ -298,7 +298,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
@@ -314,7 +314,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.CheckCdcPrerequisitesResult", parse(models.CheckCdcPrerequisitesResult, response))
@@ -377,7 +377,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.DatabaseSchemaResult", parse(models.DatabaseSchemaResult, response))
@@ -393,7 +393,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         parse(None, response)
@@ -454,7 +454,7 @@ class ExternalDataSources:
             "patch",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
@@ -478,7 +478,7 @@ class ExternalDataSources:
                 ("offset", offset, True),
                 ("search", search, True),
             ),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.BulkUpdateSchemasResultResponse", parse(models.BulkUpdateSchemasResultResponse, response))
@@ -495,7 +495,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/create_webhook/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.CreateWebhookResult", parse(models.CreateWebhookResult, response))
@@ -512,7 +512,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/delete_webhook/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         parse(None, response)
@@ -551,7 +551,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/refresh_schemas/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.RefreshSchemasResult", parse(models.RefreshSchemasResult, response))
@@ -568,7 +568,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/reload/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         parse(None, response)
@@ -585,7 +585,7 @@ class ExternalDataSources:
             "patch",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/revenue_analytics_config/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
@@ -602,7 +602,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/update_webhook_inputs/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         parse(None, response)
@@ -774,7 +774,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
@@ -790,7 +790,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/protocols/http/connectors",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
@@ -806,7 +806,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
@@ -838,7 +838,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
@@ -885,7 +885,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
@@ -962,7 +962,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
@@ -1024,7 +1024,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
@@ -1042,7 +1042,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.AuthSchemeConfigResponse", parse(models.AuthSchemeConfigResponse, response))
@@ -1092,7 +1092,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
@@ -1142,7 +1142,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
@@ -1264,7 +1264,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ActionResponse", parse(models.ActionResponse, response))
@@ -1338,7 +1338,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
@@ -1412,7 +1412,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.DefinitionListResponse", parse(models.DefinitionListResponse, response))
@@ -1433,7 +1433,7 @@ class VersoriConnect:
             params=query(
                 ("force", force, True),
             ),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         parse(None, response)
@@ -1485,7 +1485,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ActionResponse", parse(models.ActionResponse, response))
@@ -1538,7 +1538,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
@@ -1591,7 +1591,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
@@ -1761,7 +1761,7 @@ class PatchworksConnectors:
             "post",
             f"/api/v1/connectors",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast(
@@ -1844,7 +1844,7 @@ class PatchworksConnectors:
             "put",
             f"/api/v1/connectors/{quote(str(connector), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast(
@@ -1934,7 +1934,7 @@ class AsyncExternalServices:
             "post",
             f"/environments/{quote(str(environment_id), safe='')}/externalServices",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
@@ -1966,7 +1966,7 @@ class AsyncExternalServices:
             "put",
             f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
@@ -1999,7 +1999,7 @@ class AsyncExternalServices:
             "post",
             f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}/requests/{quote(str(request_name), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.InvokeResult", parse(models.InvokeResult, response))
@@ -2061,7 +2061,7 @@ class AsyncExternalServiceRegistrations:
             "post",
             f"/externalServiceRegistrations",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast(
@@ -2095,7 +2095,7 @@ class AsyncExternalServiceRegistrations:
             "put",
             f"/externalServiceRegistrations/{quote(str(registration_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast(
@@ -2181,7 +2181,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
@@ -2197,7 +2197,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.CheckCdcPrerequisitesResult", parse(models.CheckCdcPrerequisitesResult, response))
@@ -2260,7 +2260,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.DatabaseSchemaResult", parse(models.DatabaseSchemaResult, response))
@@ -2276,7 +2276,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         parse(None, response)
@@ -2337,7 +2337,7 @@ class AsyncExternalDataSources:
             "patch",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
@@ -2361,7 +2361,7 @@ class AsyncExternalDataSources:
                 ("offset", offset, True),
                 ("search", search, True),
             ),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.BulkUpdateSchemasResultResponse", parse(models.BulkUpdateSchemasResultResponse, response))
@@ -2378,7 +2378,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/create_webhook/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.CreateWebhookResult", parse(models.CreateWebhookResult, response))
@@ -2395,7 +2395,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/delete_webhook/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         parse(None, response)
@@ -2434,7 +2434,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/refresh_schemas/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.RefreshSchemasResult", parse(models.RefreshSchemasResult, response))
@@ -2451,7 +2451,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/reload/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         parse(None, response)
@@ -2468,7 +2468,7 @@ class AsyncExternalDataSources:
             "patch",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/revenue_analytics_config/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
@@ -2485,7 +2485,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/update_webhook_inputs/",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         parse(None, response)
@@ -2657,7 +2657,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
@@ -2673,7 +2673,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/protocols/http/connectors",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
@@ -2689,7 +2689,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
@@ -2721,7 +2721,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
@@ -2768,7 +2768,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
@@ -2845,7 +2845,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
@@ -2907,7 +2907,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
@@ -2925,7 +2925,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.AuthSchemeConfigResponse", parse(models.AuthSchemeConfigResponse, response))
@@ -2975,7 +2975,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
@@ -3025,7 +3025,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
@@ -3147,7 +3147,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.ActionResponse", parse(models.ActionResponse, response))
@@ -3221,7 +3221,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
@@ -3295,7 +3295,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("models.DefinitionListResponse", parse(models.DefinitionListResponse, response))
@@ -3316,7 +3316,7 @@ class AsyncVersoriConnect:
             params=query(
                 ("force", force, True),
             ),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         parse(None, response)
@@ -3368,7 +3368,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.ActionResponse", parse(models.ActionResponse, response))
@@ -3421,7 +3421,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
@@ -3474,7 +3474,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
@@ -3644,7 +3644,7 @@ class AsyncPatchworksConnectors:
             "post",
             f"/api/v1/connectors",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast(
@@ -3727,7 +3727,7 @@ class AsyncPatchworksConnectors:
             "put",
             f"/api/v1/connectors/{quote(str(connector), safe='')}",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=True,
         )
         return cast(

@@ -8,44 +8,6 @@ from enum import StrEnum
 from typing import Annotated
 
 
-class CarRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    vehicleType: VehicleType
-    wheels: StrictInt
-    seats: Annotated[StrictInt, Field(ge=1)]
-
-
-class CarResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    vehicleType: VehicleType
-    wheels: StrictInt
-    id: str | MISSING = MISSING
-    seats: Annotated[StrictInt, Field(ge=1)]
-
-
-class TruckRequest(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    vehicleType: VehicleType1
-    wheels: StrictInt
-    payload: StrictFloat
-
-
-class TruckResponse(BaseModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    vehicleType: VehicleType1
-    wheels: StrictInt
-    id: str | MISSING = MISSING
-    payload: StrictFloat
-
-
 class VehicleRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
@@ -67,5 +29,43 @@ class VehicleType(StrEnum):
     CAR = "car"
 
 
+class CarRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    vehicleType: VehicleType
+    wheels: StrictInt
+    seats: Annotated[StrictInt, Field(ge=1)]
+
+
+class CarResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    vehicleType: VehicleType
+    wheels: StrictInt
+    id: str | MISSING = MISSING
+    seats: Annotated[StrictInt, Field(ge=1)]
+
+
 class VehicleType1(StrEnum):
     TRUCK = "truck"
+
+
+class TruckRequest(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    vehicleType: VehicleType1
+    wheels: StrictInt
+    payload: StrictFloat
+
+
+class TruckResponse(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    vehicleType: VehicleType1
+    wheels: StrictInt
+    id: str | MISSING = MISSING
+    payload: StrictFloat

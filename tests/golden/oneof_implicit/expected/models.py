@@ -9,16 +9,16 @@ from typing import Annotated, Literal
 from typing_extensions import TypeAliasType
 
 
+class Kind(StrEnum):
+    CIRCLE = "Circle"
+
+
 class Circle(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
     kind: Literal["Circle"]
     radius: Annotated[StrictFloat, Field(gt=0.0)]
-
-
-class Kind(StrEnum):
-    CIRCLE = "Circle"
 
 
 class Kind1(StrEnum):

@@ -9,17 +9,17 @@ from enum import StrEnum
 from typing_extensions import TypeAliasType
 
 
-class Bark(StrEnum):
-    WOOF = "woof"
-    YAP = "yap"
-
-
 class Cat(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
     petType: Literal["cat"]
     lives: Annotated[StrictInt, Field(ge=0, le=9)]
+
+
+class Bark(StrEnum):
+    WOOF = "woof"
+    YAP = "yap"
 
 
 class Dog(BaseModel):

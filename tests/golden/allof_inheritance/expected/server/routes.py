@@ -6,14 +6,16 @@ its router factory, where the authenticator is in scope.
 """
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 from uuid import UUID
 
 import re
+from functools import cache
 
 from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.datastructures import UploadFile
 from starlette.requests import Request as StarletteRequest
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -69,10 +71,99 @@ def comma_list(value: str | None, annotation: Any, name: str) -> Any:
     if value is None:
         return None
     try:
-        return TypeAdapter(annotation).validate_python([item for item in value.split(",") if item])
+        return adapter(annotation).validate_python([item for item in value.split(",") if item])
     except ValidationError as exc:
         errors = [(f"#query/{name}", str(error["msg"])) for error in exc.errors()]
         raise Problem(400, f"invalid value for {name}", errors=errors) from None
+
+
+async def read_body(request: Request, encoding: str, content_type: str, annotation: Any, required: bool) -> Any:
+    """A body that is not JSON (a form, multipart, text or raw bytes), read and validated as its declared type."""
+    raw = await request.body()
+    if not raw:
+        if required:
+            raise Problem(400, "request body is required", errors=[("#body", "missing")])
+        return None
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if (
+        encoding in ("form", "multipart")
+        and sent != content_type
+        or encoding == "text"
+        and not sent.startswith("text/")
+    ):
+        raise Problem(
+            415, f"send the body as {content_type}", errors=[("#header/content-type", f"got {sent or 'none'}")]
+        )
+    if encoding == "binary":
+        return raw
+    if encoding == "text":
+        try:
+            return raw.decode(request.headers.get("content-type", "").partition("charset=")[2].strip() or "utf-8")
+        except (UnicodeDecodeError, LookupError):
+            raise Problem(
+                400, "the body is not text in its declared charset", errors=[("#body", "undecodable")]
+            ) from None
+    form = await request.form()
+    fields: dict[str, Any] = {}
+    for key in dict.fromkeys(form.keys()):
+        values = [await v.read() if isinstance(v, UploadFile) else v for v in form.getlist(key)]
+        fields[key] = values if len(values) > 1 else values[0]
+    return validate_form(fields, annotation)
+
+
+def validate_form(fields: dict[str, Any], annotation: Any) -> Any:
+    """Form values are strings: each is read as its field's type (`"3"` as 3), one field at a time."""
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return fields
+    known = {field.alias or name for name, field in annotation.model_fields.items()}
+    typed: dict[str, Any] = {key: value for key, value in fields.items() if key not in known}  # the model judges extras
+    errors: list[tuple[str, str]] = []
+    for name, field in annotation.model_fields.items():
+        key = field.alias or name
+        if key not in fields:
+            continue
+        value = fields[key]
+        is_list = get_origin(field.annotation) is list or any(get_origin(a) is list for a in get_args(field.annotation))
+        items = value if isinstance(value, list) else [value]
+        try:
+            typed[key] = (
+                [form_value(item, field.annotation, True) for item in items]
+                if is_list
+                else form_value(items[-1], field.annotation, False)
+            )
+        except ValidationError as exc:
+            errors.extend((f"#body/{key}", str(error["msg"])) for error in exc.errors())
+    try:
+        if not errors:
+            return annotation.model_validate(typed)
+    except ValidationError as exc:
+        errors.extend(("#body/" + "/".join(str(p) for p in error["loc"]), str(error["msg"])) for error in exc.errors())
+    raise Problem(400, "invalid form body", errors=errors)
+
+
+def form_value(value: Any, annotation: Any, item: bool) -> Any:
+    if isinstance(value, bytes):  # an uploaded file
+        return value
+    if item:  # the field is `list[X]` (or `list[X] | None`): read one X
+        lists = [a for a in (annotation, *get_args(annotation)) if get_origin(a) is list]
+        annotation = (get_args(lists[0]) or (Any,))[0]
+    if value[:1] in ("{", "["):  # an object or array field sent as JSON text
+        return adapter(annotation).validate_json(value)
+    return adapter(annotation).validate_strings(value)
+
+
+def adapter(annotation: Any) -> TypeAdapter[Any]:
+    """TypeAdapters are costly to build: one per type, kept (a type that cannot be hashed gets a fresh one)."""
+    try:
+        hash(annotation)
+    except TypeError:
+        return TypeAdapter(annotation)
+    return cached_adapter(annotation)
+
+
+@cache
+def cached_adapter(annotation: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(annotation)
 
 
 def respond(result: Any, documented: dict[int, str | None]) -> Response:

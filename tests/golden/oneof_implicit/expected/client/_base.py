@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,38 @@ def dump(body: Any) -> Any:
     if isinstance(body, BaseModel):
         return body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return to_jsonable_python(body, by_alias=True)
+
+
+def encode(body: Any, encoding: str, content_type: str) -> dict[str, Any]:
+    """httpx arguments that send `body` as the operation declares it: JSON, a form, multipart, text or bytes."""
+    if body is None:
+        return {}
+    if encoding == "json":
+        return {"json": dump(body)}
+    if encoding in ("text", "binary"):
+        return {"content": body.encode() if isinstance(body, str) else body, "headers": {"Content-Type": content_type}}
+    fields = body.model_dump(by_alias=True, exclude_unset=True) if isinstance(body, BaseModel) else dict(body)
+    pairs = [
+        (name, item)
+        for name, value in fields.items()
+        if value is not None
+        for item in (value if isinstance(value, (list, tuple)) else [value])
+    ]
+    if encoding == "form":
+        data: dict[str, list[str]] = {}
+        for name, item in pairs:
+            data.setdefault(name, []).append(_form_text(item))
+        return {"data": data}
+    # multipart: bytes travel as files, other fields as parts without a file name
+    return {
+        "files": [(name, (name, item) if isinstance(item, bytes) else (None, _form_text(item))) for name, item in pairs]
+    }
+
+
+def _form_text(value: Any) -> str:
+    if isinstance(value, (dict, BaseModel)):
+        return json.dumps(to_jsonable_python(value, by_alias=True))
+    return _text(value)
 
 
 def query(*params: tuple[str, Any, bool]) -> Query:
@@ -146,13 +179,21 @@ class SyncBase(BaseClient):
         )
 
     def request(
-        self, method: str, path: str, *, params: Sequence[tuple[str, str]] = (), json: Any = None, retryable: bool
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        body: Mapping[str, Any] | None = None,
+        retryable: bool,
     ) -> httpx.Response:
         attempt = 0
         while True:
             response: httpx.Response | None = None
             try:
-                response = self.http.request(method, path, params=tuple(params) + tuple(self.auth_query), json=json)
+                response = self.http.request(
+                    method, path, params=tuple(params) + tuple(self.auth_query), **(body or {})
+                )
             except httpx.TransportError as exc:
                 if not self.should_retry(attempt, retryable, None):
                     raise ConnectionFailed(f"{method.upper()} {path}: {exc}") from exc
@@ -177,14 +218,20 @@ class AsyncBase(BaseClient):
         )
 
     async def request(
-        self, method: str, path: str, *, params: Sequence[tuple[str, str]] = (), json: Any = None, retryable: bool
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        body: Mapping[str, Any] | None = None,
+        retryable: bool,
     ) -> httpx.Response:
         attempt = 0
         while True:
             response: httpx.Response | None = None
             try:
                 response = await self.http.request(
-                    method, path, params=tuple(params) + tuple(self.auth_query), json=json
+                    method, path, params=tuple(params) + tuple(self.auth_query), **(body or {})
                 )
             except httpx.TransportError as exc:
                 if not self.should_retry(attempt, retryable, None):

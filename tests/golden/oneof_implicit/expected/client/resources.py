@@ -10,7 +10,7 @@ from uuid import UUID
 from urllib.parse import quote
 
 from .. import models
-from ._base import AsyncBase, SyncBase, dump, field_value, parse, query
+from ._base import AsyncBase, SyncBase, encode, field_value, parse, query
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -31,7 +31,7 @@ class Default:
             "post",
             f"/shapes",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("list[models.Shape]", parse(list[models.Shape], response))
@@ -67,7 +67,7 @@ class AsyncDefault:
             "post",
             f"/shapes",
             params=query(),
-            json=dump(body),
+            body=encode(body, "json", "application/json"),
             retryable=False,
         )
         return cast("list[models.Shape]", parse(list[models.Shape], response))

@@ -1,0 +1,125 @@
+"""Bodies that are not JSON: multipart (with a file), urlencoded forms, text and raw bytes, through the generated
+client and server, and the 4xx a malformed one gets."""
+
+import asyncio
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from generator import pipeline
+
+SPEC = Path(__file__).parent / "fixtures" / "bodies" / "openapi.yaml"
+KEY = {"X-API-Key": "k"}
+
+
+@pytest.fixture(scope="module")
+def bodies(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    out = tmp_path_factory.mktemp("gen")
+    pipeline.generate(SPEC, out, "bodies_rt", force=True)
+    sys.path.insert(0, str(out))
+    try:
+        yield (importlib.import_module("bodies_rt.server"), importlib.import_module("bodies_rt.client"),
+               importlib.import_module("bodies_rt.models"))
+    finally:
+        sys.path.remove(str(out))
+
+
+@pytest.fixture(scope="module")
+def app(bodies: Any) -> Any:
+    server, _, models = bodies
+    h = server.handlers
+
+    class Keys:
+        async def authenticate(self, scheme: str, credential: str) -> Any:
+            return server.Principal("t1", frozenset()) if credential == "k" else None
+
+    def received(text: str) -> Any:
+        return models.Received(summary=text)
+
+    class Handlers:
+        async def upload(self, request: Any, principal: Any) -> Any:
+            body = request.body
+            assert isinstance(body, models.Upload)
+            return h.Upload200(received(f"{body.title}|{body.file!r}|{body.count}|{body.tags}"))
+
+        async def log_in(self, request: Any, principal: Any) -> Any:
+            body = request.body
+            assert isinstance(body, models.Login)
+            return h.LogIn200(received(f"{body.username}|{body.remember}|{body.attempts}"))
+
+        async def put_note(self, request: Any, principal: Any) -> Any:
+            return h.PutNote200(received(f"{request.id_}|{request.body!r}"))
+
+        async def put_blob(self, request: Any, principal: Any) -> Any:
+            return h.PutBlob200(received(f"{request.id_}|{request.body!r}"))
+
+    return server.create_app(server.Handlers(bodies=Handlers()), Keys())
+
+
+def call(app: Any, bodies: Any, method: str, **kwargs: Any) -> Any:
+    async def run() -> Any:
+        client = bodies[1].AsyncClient(base_url="http://test", api_key="k", transport=httpx.ASGITransport(app=app))
+        try:
+            return await getattr(client.bodies, method)(**kwargs)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
+def raw(app: Any, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def run() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            return await http.request(method, path, headers={**KEY, **kwargs.pop("headers", {})}, **kwargs)
+
+    return asyncio.run(run())
+
+
+def test_multipart_carries_a_file_and_typed_fields(app: Any, bodies: Any) -> None:
+    models = bodies[2]
+    upload = models.Upload(file=b"\x00\xffdata", title="report", count=3, tags=["a", "b"])
+    assert call(app, bodies, "upload", body=upload).summary == "report|b'\\x00\\xffdata'|3|['a', 'b']"
+    assert call(app, bodies, "upload", body=models.Upload(file=b"x", title="t")).summary == "t|b'x'|MISSING|MISSING"
+
+
+def test_urlencoded_form_fields_are_read_as_their_types(app: Any, bodies: Any) -> None:
+    login = bodies[2].Login(username="ann", remember=True, attempts=0)
+    assert call(app, bodies, "log_in", body=login).summary == "ann|True|0"
+    response = raw(app, "POST", "/sessions", data={"username": "bob", "remember": "false", "attempts": "2"})
+    assert response.json() == {"summary": "bob|False|2"}
+
+
+def test_text_and_bytes_bodies(app: Any, bodies: Any) -> None:
+    assert call(app, bodies, "put_note", id_="n1", body="héllo\nworld").summary == "n1|'héllo\\nworld'"
+    assert call(app, bodies, "put_blob", id_="b1", body=b"\x01\x02").summary == "b1|b'\\x01\\x02'"
+    assert call(app, bodies, "put_blob", id_="b1").summary == "b1|None"  # the body is optional
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs", "status", "pointer"),
+    [
+        ("/sessions", {"data": {"username": "bob", "attempts": "many"}}, 400, "#body/attempts"),
+        ("/sessions", {"data": {"username": "bob", "attempts": "-1"}}, 400, "#body/attempts"),
+        ("/sessions", {"data": {"remember": "true"}}, 400, "#body/username"),
+        ("/sessions", {"json": {"username": "bob"}}, 415, "#header/content-type"),
+        ("/sessions", {}, 400, "#body"),
+        ("/uploads", {"data": {"title": "no file"}, "files": {"other": ("o", b"1")}}, 400, "#body/file"),
+        ("/uploads", {"files": {"file": ("f", b"1"), "title": (None, "t"), "count": (None, "0")}}, 400, "#body/count"),
+    ],
+)
+def test_malformed_bodies_get_a_problem_naming_the_field(app: Any, path: str, kwargs: dict[str, Any], status: int,
+                                                        pointer: str) -> None:
+    response = raw(app, "POST", path, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert pointer in [error["pointer"] for error in response.json()["errors"]], response.json()
+
+
+def test_text_in_an_undeclared_charset_is_refused(app: Any) -> None:
+    response = raw(app, "PUT", "/notes/n1", content="é".encode("latin-1"), headers={"Content-Type": "text/plain"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["pointer"] == "#body"
