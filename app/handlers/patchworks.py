@@ -96,8 +96,7 @@ class PatchworksConnectors:
 
     async def patchworks_connectors_store(self, request: h.PatchworksConnectorsStoreRequest, principal: Principal | None) -> h.PatchworksConnectorsStoreResult:
         body, secrets = _split_variables(as_json(request.body))
-        record = self.store.create(tenant_of(principal), KIND, body, schema=SCHEMA, extra_secrets=secrets,
-                                   id=str(self.store.count(tenant_of(principal), KIND, "") + 1) + "-" + _suffix())
+        record = self.store.create(tenant_of(principal), KIND, body, schema=SCHEMA, extra_secrets=secrets)
         return h.PatchworksConnectorsStore200(self._one(record))
 
     async def patchworks_connectors_show(self, request: h.PatchworksConnectorsShowRequest, principal: Principal | None) -> h.PatchworksConnectorsShowResult:
@@ -132,9 +131,3 @@ class PatchworksConnectors:
         if errors:
             raise Problem(400, "the connector's configuration is not usable", errors=errors)
         return h.PatchworksConnectorsTest200()
-
-
-def _suffix() -> str:
-    import secrets
-
-    return secrets.token_hex(4)
