@@ -110,3 +110,50 @@ def test_unicode_patterns_are_checked_with_ecma_semantics(tmp_path: Path) -> Non
 )
 def test_secret_names(name: str, secret: bool) -> None:
     assert is_secret_name(name) is secret
+
+
+def test_json_specs_load_fast_and_still_place_errors_on_their_lines(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.json"
+    spec.write_text('{\n "openapi": "3.1.0",\n "info": {"title": "t", "version": "1"},\n "paths": {\n  "/a": {\n'
+                    '   "get": {\n    "responses": {\n     "200": {"descripton": "typo"}\n    }\n   }\n  }\n }\n}\n')
+    found = lint(load_spec(spec))
+    assert found and {(d.file, d.line) for d in found} == {("openapi.json", 8)}, [str(d) for d in found]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "rule"),
+    [
+        ("openapi.json", '{\n "openapi": "3.1.0",\n "info": {\n}\n,}\n', 5, "json-syntax"),
+        ("openapi.json", '{\n "openapi": "3.1.0",\n "openapi": "3.0.0"\n}\n', 3, "yaml-syntax"),
+        ("openapi.yaml", "openapi: 3.1.0\ninfo: {}\ninfo: {}\n", 3, "yaml-syntax"),
+    ],
+)
+def test_syntax_errors_and_duplicate_keys_name_their_line(tmp_path: Path, name: str, text: str, line: int,
+                                                          rule: str) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(SpecError) as caught:
+        load_spec(tmp_path / name)
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.file, diagnostic.line, diagnostic.rule) == (name, line, rule)
+
+
+def test_yaml_is_read_as_yaml_1_2(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "x-values: {on: on, yes: yes, octal: 010, code: 200, when: 2024-01-02}\n"
+        "x-scopes: [read:all, write:all]\n"  # libyaml refuses `:` in flow scalars; YAML 1.2 allows it
+    )
+    document = load_spec(spec).document
+    assert document["x-values"] == {"on": "on", "yes": "yes", "octal": 10, "code": 200, "when": "2024-01-02"}
+    assert document["x-scopes"] == ["read:all", "write:all"]
+
+
+def test_merge_keys_keep_the_written_order_and_own_keys_win(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "x-base: &base {'400': a, '404': b}\n"
+        "x-responses:\n  '200': ok\n  <<: *base\n  '404': own\n"
+    )
+    assert list(load_spec(spec).document["x-responses"].items()) == [("200", "ok"), ("404", "own"), ("400", "a")]
