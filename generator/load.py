@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -61,14 +62,10 @@ class LoadedSpec:
 
     def locate(self, pointer: str) -> Location:
         """The file and line of the nearest node at or above `pointer`."""
-        tokens = split_pointer(pointer)
-        while True:
-            candidate = "".join(join_pointer("", t) for t in tokens)
-            if candidate in self.source_map:
-                return self.file_cache.locate(*self.source_map[candidate])
-            if not tokens:
-                return Location(self.display(self.root), 0)
-            tokens.pop()
+        known = _nearest(pointer, self.source_map)
+        if known is None:
+            return Location(self.display(self.root), 0)
+        return self.file_cache.locate(*self.source_map[known])
 
     def diagnostic(self, pointer: str, rule: str, message: str, **kwargs: Any) -> Diagnostic:
         where = self.locate(pointer)
@@ -164,11 +161,20 @@ class _FileCache:
             yaml = YAML(typ="rt")
             self._lines[path] = {}
             _record_lines(self._parse(yaml, path, path.read_text(encoding="utf-8")), "", self._lines[path], 1)
-        lines = self._lines[path]
-        tokens = split_pointer(pointer)
-        while tokens and "".join(join_pointer("", t) for t in tokens) not in lines:
-            tokens.pop()
-        return Location(self.display(path), lines.get("".join(join_pointer("", t) for t in tokens), 1))
+        known = _nearest(pointer, self._lines[path])
+        return Location(self.display(path), self._lines[path][known] if known is not None else 1)
+
+
+def _nearest(pointer: str, known: Container[str]) -> str | None:
+    """`pointer` or its nearest ancestor that `known` holds."""
+    tokens = split_pointer(pointer)
+    while True:
+        candidate = "".join(join_pointer("", t) for t in tokens)
+        if candidate in known:
+            return candidate
+        if not tokens:
+            return None
+        tokens.pop()
 
 
 def _plain(node: Any) -> Any:
