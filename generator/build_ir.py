@@ -138,7 +138,7 @@ class _Builder:
     def request_body(self, operation: dict[str, Any]) -> ir.RequestBody | None:
         body = self.deref(operation.get("requestBody"))
         content = body.get("content") or {}
-        content_type = _pick_media_type(content) or _pick_request_media_type(content)
+        content_type = _pick_media_type(content) or _pick_other_media_type(content)
         if content_type is None:
             return None
         encoding = _encoding(content_type)
@@ -149,7 +149,7 @@ class _Builder:
             annotation=annotation,
             py_annotation=annotation if required else _optional(annotation),
             required=required,
-            content_type=content_type,
+            content_type=_concrete(content_type),
             encoding=encoding,
             description=_one_line(body.get("description", "")),
         )
@@ -160,16 +160,18 @@ class _Builder:
             status = str(status)
             response = self.deref(raw)
             content = response.get("content") or {}
-            content_type = _pick_media_type(content)
+            content_type = _pick_media_type(content) or _pick_other_media_type(content)
             schema = (content.get(content_type) or {}).get("schema") if content_type else None
             code = int(status) if status.isdigit() else 0
+            raw_kind = None if content_type is None or _encoding(content_type) == "json" else \
+                "str" if content_type.startswith("text/") else "bytes"  # anything else not JSON is sent as bytes
             result.append(
                 ir.Response(
                     status=status,
                     status_code=code,
                     description=_one_line(response.get("description", "")),
-                    annotation=self.annotation(schema, "response") if content_type else None,
-                    content_type=content_type,
+                    annotation=raw_kind or (self.annotation(schema, "response") if content_type else None),
+                    content_type=_concrete(content_type) if content_type else None,
                     is_error=code >= 400 or status.upper() in ("4XX", "5XX", "DEFAULT"),
                     class_name=f"{prefix}{status.capitalize()}",
                 )
@@ -361,13 +363,18 @@ def _pick_media_type(content: dict[str, Any]) -> str | None:
     return json_like[0] if json_like else None
 
 
-def _pick_request_media_type(content: dict[str, Any]) -> str | None:
+def _pick_other_media_type(content: dict[str, Any]) -> str | None:
     """No JSON: forms first (they carry fields), then text, then any other type as raw bytes."""
     for candidate in ("application/x-www-form-urlencoded", "multipart/form-data"):
         if candidate in content:
             return candidate
     text = sorted(t for t in content if t.startswith("text/"))
     return text[0] if text else min(content, default=None)
+
+
+def _concrete(content_type: str) -> str:
+    """What goes in a Content-Type header: a range such as `image/*` or `*/*` is sent as plain bytes."""
+    return "application/octet-stream" if "*" in content_type else content_type
 
 
 def _encoding(content_type: str) -> str:

@@ -1,5 +1,5 @@
 """Bodies that are not JSON: multipart (with a file), urlencoded forms, text and raw bytes, through the generated
-client and server, and the 4xx a malformed one gets."""
+client and server, and the 4xx a malformed one gets; text and bytes responses."""
 
 import asyncio
 import importlib
@@ -53,6 +53,12 @@ def app(bodies: Any) -> Any:
 
         async def put_note(self, request: Any, principal: Any) -> Any:
             return h.PutNote200(received(f"{request.id_}|{request.body!r}"))
+
+        async def get_note(self, request: Any, principal: Any) -> Any:
+            return h.GetNote200(f"note {request.id_}: é") if request.id_ != "missing" else h.GetNote404({"title": "no"})
+
+        async def get_blob(self, request: Any, principal: Any) -> Any:
+            return h.GetBlob200(b"\x00\x01" + request.id_.encode())
 
         async def put_blob(self, request: Any, principal: Any) -> Any:
             return h.PutBlob200(received(f"{request.id_}|{request.body!r}"))
@@ -123,3 +129,11 @@ def test_text_in_an_undeclared_charset_is_refused(app: Any) -> None:
     response = raw(app, "PUT", "/notes/n1", content="é".encode("latin-1"), headers={"Content-Type": "text/plain"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["pointer"] == "#body"
+
+
+def test_text_and_bytes_responses(app: Any, bodies: Any) -> None:
+    assert call(app, bodies, "get_note", id_="n1") == "note n1: é"
+    assert call(app, bodies, "get_blob", id_="b1") == b"\x00\x01b1"
+    note = raw(app, "GET", "/notes/n1")
+    assert note.headers["content-type"].startswith("text/plain") and note.text == "note n1: é"
+    assert raw(app, "GET", "/blobs/b1").headers["content-type"] == "application/octet-stream"

@@ -171,9 +171,12 @@ def respond(result: Any, documented: dict[int, str | None]) -> Response:
     status = int(result.status_code)
     if status not in documented:
         raise Problem(500, f"handler answered undocumented status {status}")
-    if result.body is None or documented[status] is None:
+    media_type = documented[status]
+    if result.body is None or media_type is None:
         return Response(status_code=status)
-    return JSONResponse(dump(result.body), status_code=status, media_type=documented[status])
+    if not media_type.endswith("json"):  # text or bytes, sent as they are
+        return Response(result.body, status_code=status, media_type=media_type)
+    return JSONResponse(dump(result.body), status_code=status, media_type=media_type)
 
 
 def dump(value: Any) -> Any:

@@ -37,6 +37,10 @@ def parse(annotation: Any, response: httpx.Response) -> Any:
         raise error_for(response)
     if annotation is None or not response.content:
         return None
+    if annotation is bytes:
+        return response.content
+    if annotation is str and not response.headers.get("content-type", "").split(";")[0].strip().endswith("json"):
+        return response.text
     return _adapter(annotation).validate_python(response.json())
 
 
