@@ -10,7 +10,7 @@ from . import ir
 from .diagnostics import split_pointer
 from .lint import HTTP_METHODS, spec_version
 from .models import ModelsModule
-from .naming import class_name, snake_name, unique
+from .naming import class_name, py_literal, snake_name, unique
 
 JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 STRING_FORMATS = {"uuid": "UUID", "date-time": "datetime", "date": "date"}  # imported by every template
@@ -32,6 +32,7 @@ class _Builder:
         self.models = models
         self.package = package
         self.unmapped: set[str] = set()  # component schemas with no generated class: typed as Any, and reported
+        self.security_sets: dict[tuple[ir.SecurityRequirement, ...], int] = {}
 
     def deref(self, node: Any) -> Any:
         """Follow `$ref`s to a non-reference object (parameters, bodies, responses)."""
@@ -122,9 +123,9 @@ class _Builder:
                     annotation=annotation,
                     py_annotation=py_annotation,
                     wire_annotation=("str" if required else "str | None") if comma_list else py_annotation,
-                    default=repr(default) if default is not None and not is_array else None,
+                    default=py_literal(default) if default is not None and not is_array else None,
                     constraints=tuple(
-                        ir.Constraint(kw, repr(resolved[key]))
+                        ir.Constraint(kw, py_literal(resolved[key]))
                         for key, kw in CONSTRAINTS.items()
                         if primitive and key in resolved and not isinstance(resolved[key], bool)
                     ),
@@ -216,6 +217,7 @@ class _Builder:
         prefix = class_name(op_id)
         params = self.parameters(path_item, operation)
         responses = self.responses(operation, prefix)
+        security = self.security(operation)
         py_path = path
         for param in params:
             if param.location == "path":
@@ -234,7 +236,8 @@ class _Builder:
             parameters=params,
             request_body=self.request_body(operation),
             responses=responses,
-            security=self.security(operation),
+            security=security,
+            security_set=self.security_sets.setdefault(security, len(self.security_sets)),
             pagination=self.pagination(method, params, responses, operation),
             idempotent=method in RETRY_SAFE_METHODS or operation.get("x-retry-safe") is True,
         )
@@ -271,6 +274,7 @@ class _Builder:
             server_url=_server_url(self.document),
             tags=tuple(tags),
             security_schemes=self.security_schemes(),
+            security_sets=tuple(self.security_sets),
             path_methods=tuple(
                 (path, tuple(sorted({op.method.upper() for tag in tags for op in tag.operations if op.route_path == path})))
                 for path in sorted({op.route_path for tag in tags for op in tag.operations}, key=_path_specificity)
@@ -304,7 +308,7 @@ def _object_properties(builder: _Builder, schema: dict[str, Any]) -> dict[str, A
 
 
 def _literal(values: list[Any], nullable: bool) -> str:
-    literals = [repr(v) for v in values if v is not None and isinstance(v, (str, int, bool))]
+    literals = [py_literal(v) for v in values if v is not None and isinstance(v, (str, int, bool))]
     parts = [f"Literal[{', '.join(literals)}]"] if literals else []
     if nullable or None in values:
         parts.append("None")

@@ -99,6 +99,7 @@ class Operation:
     request_body: RequestBody | None
     responses: tuple[Response, ...]
     security: tuple[SecurityRequirement, ...]
+    security_set: int  # index of `security` in Api.security_sets
     pagination: Pagination | None
     idempotent: bool  # safe for the client to retry
 
@@ -122,5 +123,6 @@ class Api:
     server_url: str  # the first server's URL, the client's default base URL
     tags: tuple[Tag, ...]
     security_schemes: tuple[SecurityScheme, ...]
+    security_sets: tuple[tuple[SecurityRequirement, ...], ...]  # each distinct `Operation.security`, first use first
     path_methods: tuple[tuple[str, tuple[str, ...]], ...]  # path → methods (upper case), concrete paths first
     model_names: tuple[str, ...]  # every class the models module defines

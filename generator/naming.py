@@ -58,3 +58,13 @@ def unique(names: list[str]) -> list[str]:
         taken.add(candidate)
         result.append(candidate)
     return result
+
+
+def py_literal(value: object) -> str:
+    """A Python literal, strings in double quotes as black writes them (black then has less to rewrite)."""
+    literal = repr(value)
+    if not isinstance(value, str) or literal.startswith('"') or '"' in value and "'" not in value:
+        return literal  # not a string, already double-quoted, or single quotes spare escapes (black keeps those)
+    # `'…'` with both kinds of quote inside: swap which one is escaped, leaving escaped backslashes alone
+    body = re.sub(r"\\\\|\\'|\"", lambda m: {"\\'": "'", '"': '\\"'}.get(m.group(0), m.group(0)), literal[1:-1])
+    return f'"{body}"'

@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from . import ir
+from .naming import py_literal
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -31,7 +32,7 @@ def _py_tuple(value: object) -> str:
     if isinstance(value, (list, tuple)):
         inner = ", ".join(_py_tuple(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
-    return repr(value)
+    return py_literal(value)
 
 
 def _urlquote_path(py_path: str) -> str:
@@ -54,7 +55,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
         autoescape=False,
     )
     env.filters["pytuple"] = _py_tuple
-    env.filters["py"] = repr
+    env.filters["py"] = py_literal
     env.filters["doc"] = _doc
     env.filters["urlquote_path"] = _urlquote_path
     return env

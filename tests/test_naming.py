@@ -1,7 +1,7 @@
 import pytest
 
 from generator.build_ir import _route_path
-from generator.naming import class_name, snake_name, unique
+from generator.naming import class_name, py_literal, snake_name, unique
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,12 @@ def test_collisions_are_resolved_in_order() -> None:
 )
 def test_repeated_path_variables_get_route_names_of_their_own(path: str, route: str) -> None:
     assert _route_path(path) == route
+
+
+@pytest.mark.parametrize(
+    "text", ["a", "it's", 'say "hi"', "both ' and \"", "back\\slash", "nl\n", "é", "\\'", "\\' and \"", "x\\\\\"'"]
+)
+def test_string_literals_read_back_and_prefer_double_quotes(text: str) -> None:
+    literal = py_literal(text)
+    assert eval(literal) == text
+    assert literal.startswith('"') or '"' in text and "'" not in text

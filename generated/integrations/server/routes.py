@@ -24,7 +24,7 @@ from pydantic_core import to_jsonable_python
 from .. import models
 from . import handlers as h
 from .problems import Problem, problem_response
-from .security import Authenticator, Principal, requires
+from .security import Authenticator, Principal, Requirement, requires
 
 # Every path and the methods it answers, concrete paths first, as OpenAPI matches them.
 PATH_METHODS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -124,6 +124,27 @@ PATH_METHODS: tuple[tuple[re.Pattern[str], str], ...] = (
         compile_path("/environments/{environmentId}/externalServices/{externalServiceId}/requests/{requestName}")[0],
         "POST",
     ),
+)
+
+# Each distinct set of security requirements the operations use: a request must meet one alternative of its set.
+SECURITY: tuple[tuple[Requirement, ...], ...] = (
+    ((("bearerAuth", ("environment:admin",)),), (("apiKeyAuth", ("environment:admin",)),)),
+    (
+        (("bearerAuth", ("external_service_registration:read",)),),
+        (("apiKeyAuth", ("external_service_registration:read",)),),
+    ),
+    (
+        (("bearerAuth", ("external_service_registration:write",)),),
+        (("apiKeyAuth", ("external_service_registration:write",)),),
+    ),
+    ((("bearerAuth", ("external_data_source:read",)),), (("apiKeyAuth", ("external_data_source:read",)),)),
+    ((("bearerAuth", ("external_data_source:write",)),), (("apiKeyAuth", ("external_data_source:write",)),)),
+    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)),
+    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)),
+    ((("bearerAuth", ("credentials:read",)),), (("apiKeyAuth", ("credentials:read",)),)),
+    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
+    ((("bearerAuth", ("connector:read",)),), (("apiKeyAuth", ("connector:read",)),)),
+    ((("bearerAuth", ("connector:write",)),), (("apiKeyAuth", ("connector:write",)),)),
 )
 
 
@@ -299,15 +320,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
     )
     async def list_external_services(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("environment:admin",)),), (("apiKeyAuth", ("environment:admin",)),)),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -315,27 +328,14 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
     ) -> Response:
         """List external services"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "limit",
-                    "offset",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"limit", "offset"}))
         inputs = h.ListExternalServicesRequest(
             environment_id=environment_id,
             limit=limit,
             offset=offset,
         )
         result = await handlers.list_external_services(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/environments/{environmentId}/externalServices",
@@ -346,33 +346,20 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
     )
     async def create_external_service(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("environment:admin",)),), (("apiKeyAuth", ("environment:admin",)),)),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         body: Annotated[models.ExternalServiceRequest, Body()],
     ) -> Response:
         """Create an external service"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateExternalServiceRequest(
             environment_id=environment_id,
             body=body,
         )
         result = await handlers.create_external_service(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.get(
         "/environments/{environmentId}/externalServices/{externalServiceId}",
@@ -383,33 +370,20 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
     )
     async def get_external_service(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("environment:admin",)),), (("apiKeyAuth", ("environment:admin",)),)),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
     ) -> Response:
         """Read one external service"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
         )
         result = await handlers.get_external_service(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/environments/{environmentId}/externalServices/{externalServiceId}",
@@ -420,15 +394,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
     )
     async def update_external_service(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("environment:admin",)),), (("apiKeyAuth", ("environment:admin",)),)),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -436,19 +402,14 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         body: Annotated[models.ExternalServiceRequest, Body()],
     ) -> Response:
         """Update an external service"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
             body=body,
         )
         result = await handlers.update_external_service(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/environments/{environmentId}/externalServices/{externalServiceId}",
@@ -459,33 +420,20 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
     )
     async def delete_external_service(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("environment:admin",)),), (("apiKeyAuth", ("environment:admin",)),)),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
     ) -> Response:
         """Delete an external service"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
         )
         result = await handlers.delete_external_service(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.post(
         "/environments/{environmentId}/externalServices/{externalServiceId}/requests/{requestName}",
@@ -496,15 +444,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
     )
     async def invoke_external_service_request(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("environment:admin",)),), (("apiKeyAuth", ("environment:admin",)),)),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -513,7 +453,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         body: Annotated[models.InvokeInput | None, Body()] = None,
     ) -> Response:
         """Invoke a request of an external service"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.InvokeExternalServiceRequestRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
@@ -521,12 +461,7 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
             body=body,
         )
         result = await handlers.invoke_external_service_request(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     return router
 
@@ -545,42 +480,18 @@ def external_service_registrations_router(
     )
     async def list_external_service_registrations(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_service_registration:read",)),),
-                        (("apiKeyAuth", ("external_service_registration:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[1], authenticator))],
         limit: Annotated[int, Query(alias="limit", ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
     ) -> Response:
         """List external service registrations"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "limit",
-                    "offset",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"limit", "offset"}))
         inputs = h.ListExternalServiceRegistrationsRequest(
             limit=limit,
             offset=offset,
         )
         result = await handlers.list_external_service_registrations(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/externalServiceRegistrations",
@@ -591,32 +502,16 @@ def external_service_registrations_router(
     )
     async def create_external_service_registration(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_service_registration:write",)),),
-                        (("apiKeyAuth", ("external_service_registration:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
         body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
     ) -> Response:
         """Register an external service"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateExternalServiceRegistrationRequest(
             body=body,
         )
         result = await handlers.create_external_service_registration(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.get(
         "/externalServiceRegistrations/{registrationId}",
@@ -627,32 +522,16 @@ def external_service_registrations_router(
     )
     async def get_external_service_registration(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_service_registration:read",)),),
-                        (("apiKeyAuth", ("external_service_registration:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[1], authenticator))],
         registration_id: Annotated[UUID, Path(alias="registrationId")],
     ) -> Response:
         """Read one external service registration"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetExternalServiceRegistrationRequest(
             registration_id=registration_id,
         )
         result = await handlers.get_external_service_registration(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/externalServiceRegistrations/{registrationId}",
@@ -663,34 +542,18 @@ def external_service_registrations_router(
     )
     async def update_external_service_registration(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_service_registration:write",)),),
-                        (("apiKeyAuth", ("external_service_registration:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
         registration_id: Annotated[UUID, Path(alias="registrationId")],
         body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
     ) -> Response:
         """Replace an external service registration"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateExternalServiceRegistrationRequest(
             registration_id=registration_id,
             body=body,
         )
         result = await handlers.update_external_service_registration(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/externalServiceRegistrations/{registrationId}",
@@ -701,32 +564,16 @@ def external_service_registrations_router(
     )
     async def delete_external_service_registration(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_service_registration:write",)),),
-                        (("apiKeyAuth", ("external_service_registration:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
         registration_id: Annotated[UUID, Path(alias="registrationId")],
     ) -> Response:
         """Delete an external service registration"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteExternalServiceRegistrationRequest(
             registration_id=registration_id,
         )
         result = await handlers.delete_external_service_registration(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     return router
 
@@ -743,18 +590,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def list_external_data_sources(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:read",)),),
-                        (("apiKeyAuth", ("external_data_source:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -763,16 +599,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """List all environments external data sources"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "limit",
-                    "offset",
-                    "search",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"limit", "offset", "search"}))
         inputs = h.ListExternalDataSourcesRequest(
             environment_id=environment_id,
             limit=limit,
@@ -780,12 +607,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
             search=search,
         )
         result = await handlers.list_external_data_sources(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/",
@@ -796,36 +618,20 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def create_external_data_source(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         body: Annotated[models.ExternalDataSourceCreateRequest, Body()],
     ) -> Response:
         """Create environments external data sources"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateExternalDataSourceRequest(
             environment_id=environment_id,
             body=body,
         )
         result = await handlers.create_external_data_source(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/check_cdc_prerequisites/",
@@ -836,36 +642,20 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def check_cdc_prerequisites(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         body: Annotated[models.CheckCdcPrerequisitesInputRequest, Body()],
     ) -> Response:
         """Create environments external data sources check cdc prerequisites"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CheckCdcPrerequisitesRequest(
             environment_id=environment_id,
             body=body,
         )
         result = await handlers.check_cdc_prerequisites(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/connections/",
@@ -876,18 +666,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def list_external_data_source_connections(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:read",)),),
-                        (("apiKeyAuth", ("external_data_source:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -896,16 +675,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """List all environments external data sources connections"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "limit",
-                    "offset",
-                    "search",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"limit", "offset", "search"}))
         inputs = h.ListExternalDataSourceConnectionsRequest(
             environment_id=environment_id,
             limit=limit,
@@ -913,12 +683,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
             search=search,
         )
         result = await handlers.list_external_data_source_connections(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/database_schema/",
@@ -929,36 +694,20 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def get_database_schema(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         body: Annotated[models.DatabaseSchemaInput, Body()],
     ) -> Response:
         """Create environments external data sources database schema"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetDatabaseSchemaRequest(
             environment_id=environment_id,
             body=body,
         )
         result = await handlers.get_database_schema(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/source_prefix/",
@@ -969,36 +718,20 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def check_source_prefix(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         body: Annotated[models.SourcePrefixInput, Body()],
     ) -> Response:
         """Create environments external data sources source prefix"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CheckSourcePrefixRequest(
             environment_id=environment_id,
             body=body,
         )
         result = await handlers.check_source_prefix(inputs, principal)
-        return respond(
-            result,
-            {
-                200: None,
-            },
-        )
+        return respond(result, {200: None})
 
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/wizard/",
@@ -1009,34 +742,18 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def get_source_wizard(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:read",)),),
-                        (("apiKeyAuth", ("external_data_source:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
     ) -> Response:
         """Retrieve environments external data sources wizard"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetSourceWizardRequest(
             environment_id=environment_id,
         )
         result = await handlers.get_source_wizard(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/{id}/",
@@ -1047,36 +764,20 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def retrieve_external_data_source(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:read",)),),
-                        (("apiKeyAuth", ("external_data_source:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.RetrieveExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
         )
         result = await handlers.retrieve_external_data_source(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/environments/{environment_id}/external_data_sources/{id}/",
@@ -1087,36 +788,20 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def destroy_external_data_source(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Delete environments external data sources"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DestroyExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
         )
         result = await handlers.destroy_external_data_source(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.patch(
         "/api/environments/{environment_id}/external_data_sources/{id}/",
@@ -1127,18 +812,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def partial_update_external_data_source(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1146,19 +820,14 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Update environments external data sources"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.PartialUpdateExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
         result = await handlers.partial_update_external_data_source(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.patch(
         "/api/environments/{environment_id}/external_data_sources/{id}/bulk_update_schemas/",
@@ -1169,18 +838,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def bulk_update_external_data_source_schemas(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1191,16 +849,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """Update environments external data sources bulk update schemas"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "limit",
-                    "offset",
-                    "search",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"limit", "offset", "search"}))
         inputs = h.BulkUpdateExternalDataSourceSchemasRequest(
             environment_id=environment_id,
             id_=id_,
@@ -1210,12 +859,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
             body=body,
         )
         result = await handlers.bulk_update_external_data_source_schemas(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/create_webhook/",
@@ -1226,18 +870,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def create_external_data_source_webhook(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1245,19 +878,14 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources create webhook"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateExternalDataSourceWebhookRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
         result = await handlers.create_external_data_source_webhook(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/delete_webhook/",
@@ -1268,18 +896,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def delete_external_data_source_webhook(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1287,19 +904,14 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources delete webhook"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteExternalDataSourceWebhookRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
         result = await handlers.delete_external_data_source_webhook(inputs, principal)
-        return respond(
-            result,
-            {
-                200: None,
-            },
-        )
+        return respond(result, {200: None})
 
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/{id}/jobs/",
@@ -1310,18 +922,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def list_external_data_source_jobs(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:read",)),),
-                        (("apiKeyAuth", ("external_data_source:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1331,16 +932,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         schemas: Annotated[list[str] | None, Query(alias="schemas")] = None,
     ) -> Response:
         """Retrieve environments external data sources jobs"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "after",
-                    "before",
-                    "schemas",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"after", "before", "schemas"}))
         inputs = h.ListExternalDataSourceJobsRequest(
             environment_id=environment_id,
             id_=id_,
@@ -1349,12 +941,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
             schemas=schemas,
         )
         result = await handlers.list_external_data_source_jobs(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/refresh_schemas/",
@@ -1365,18 +952,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def refresh_external_data_source_schemas(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1384,19 +960,14 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources refresh schemas"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.RefreshExternalDataSourceSchemasRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
         result = await handlers.refresh_external_data_source_schemas(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/reload/",
@@ -1407,18 +978,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def reload_external_data_source(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1426,19 +986,14 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources reload"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.ReloadExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
         result = await handlers.reload_external_data_source(inputs, principal)
-        return respond(
-            result,
-            {
-                200: None,
-            },
-        )
+        return respond(result, {200: None})
 
     @router.patch(
         "/api/environments/{environment_id}/external_data_sources/{id}/revenue_analytics_config/",
@@ -1449,18 +1004,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def update_external_data_source_revenue_analytics_config(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1468,19 +1012,14 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.RevenueAnalyticsConfig, Body()],
     ) -> Response:
         """Update environments external data sources revenue analytics config"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
         result = await handlers.update_external_data_source_revenue_analytics_config(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/update_webhook_inputs/",
@@ -1491,18 +1030,7 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def update_external_data_source_webhook_inputs(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:write",)),),
-                        (("apiKeyAuth", ("external_data_source:write",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1510,19 +1038,14 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         body: Annotated[models.WebhookInputsUpdateRequest, Body()],
     ) -> Response:
         """Create environments external data sources update webhook inputs"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateExternalDataSourceWebhookInputsRequest(
             environment_id=environment_id,
             id_=id_,
             body=body,
         )
         result = await handlers.update_external_data_source_webhook_inputs(inputs, principal)
-        return respond(
-            result,
-            {
-                200: None,
-            },
-        )
+        return respond(result, {200: None})
 
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/{id}/webhook_info/",
@@ -1533,36 +1056,20 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
     )
     async def get_external_data_source_webhook_info(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    (
-                        (("bearerAuth", ("external_data_source:read",)),),
-                        (("apiKeyAuth", ("external_data_source:read",)),),
-                    ),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources webhook info"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetExternalDataSourceWebhookInfoRequest(
             environment_id=environment_id,
             id_=id_,
         )
         result = await handlers.get_external_data_source_webhook_info(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     return router
 
@@ -1579,14 +1086,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def list_connectors(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
@@ -1596,19 +1096,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         protocol: Annotated[Literal["http", "bigquery"] | None, Query(alias="protocol")] = None,
     ) -> Response:
         """List connectors"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "first",
-                    "after",
-                    "before",
-                    "sort",
-                    "name",
-                    "protocol",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"first", "after", "before", "sort", "name", "protocol"}))
         inputs = h.ListConnectorsRequest(
             organisation_id=organisation_id,
             first=first,
@@ -1619,12 +1107,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             protocol=protocol,
         )
         result = await handlers.list_connectors(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/credentials",
@@ -1635,14 +1118,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def list_credentials(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:read",)),), (("apiKeyAuth", ("credentials:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[7], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
@@ -1666,17 +1142,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ] = None,
     ) -> Response:
         """List credentials"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "first",
-                    "after",
-                    "before",
-                    "type",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"first", "after", "before", "type"}))
         inputs = h.ListCredentialsRequest(
             organisation_id=organisation_id,
             first=first,
@@ -1685,12 +1151,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             type_=type_,
         )
         result = await handlers.list_credentials(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/credentials",
@@ -1701,31 +1162,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def create_credential(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Create a credential"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateCredentialRequest(
             organisation_id=organisation_id,
             body=body,
         )
         result = await handlers.create_credential(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/protocols/http/connectors",
@@ -1736,30 +1184,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def create_http_connector(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.HTTPConnectorRequest, Body()],
     ) -> Response:
         """Create an HTTP connector"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateHttpConnectorRequest(
             organisation_id=organisation_id,
             body=body,
         )
         result = await handlers.create_http_connector(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/protocols/bigquery/connectors",
@@ -1770,30 +1206,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def create_bigquery_connector(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.BigQueryConnectorRequest, Body()],
     ) -> Response:
         """Create a BigQuery connector"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateBigqueryConnectorRequest(
             organisation_id=organisation_id,
             body=body,
         )
         result = await handlers.create_bigquery_connector(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}",
@@ -1804,30 +1228,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def get_connector(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a connector"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
         )
         result = await handlers.get_connector(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}",
@@ -1838,32 +1250,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def update_connector(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.ConnectorRequest, Body()],
     ) -> Response:
         """Update a connector"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             body=body,
         )
         result = await handlers.update_connector(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}",
@@ -1874,30 +1274,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def delete_connector(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a connector"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
         )
         result = await handlers.delete_connector(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
@@ -1908,30 +1296,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def get_credential(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:read",)),), (("apiKeyAuth", ("credentials:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[7], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a credential"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
         )
         result = await handlers.get_credential(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
@@ -1942,33 +1318,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def update_credential(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Replace a credential"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
             body=body,
         )
         result = await handlers.update_credential(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
@@ -1979,31 +1342,18 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def delete_credential(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
-                    authenticator,
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a credential"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
         )
         result = await handlers.delete_credential(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections",
@@ -2014,14 +1364,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def list_connections(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
@@ -2029,16 +1372,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
     ) -> Response:
         """List a connector's connections"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "first",
-                    "after",
-                    "before",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"first", "after", "before"}))
         inputs = h.ListConnectionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2047,12 +1381,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             before=before,
         )
         result = await handlers.list_connections(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections",
@@ -2063,32 +1392,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def create_connection(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Create a connection"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             body=body,
         )
         result = await handlers.create_connection(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions",
@@ -2099,14 +1416,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def list_connector_versions(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
@@ -2114,16 +1424,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
     ) -> Response:
         """List a connector's versions"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "first",
-                    "after",
-                    "before",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"first", "after", "before"}))
         inputs = h.ListConnectorVersionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2132,12 +1433,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             before=before,
         )
         result = await handlers.list_connector_versions(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions",
@@ -2148,32 +1444,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def create_connector_version(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.ConnectorVersionCreate, Body()],
     ) -> Response:
         """Create a connector version"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             body=body,
         )
         result = await handlers.create_connector_version(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}",
@@ -2184,21 +1468,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def upsert_auth_scheme_config(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
         body: Annotated[models.AuthSchemeConfigRequest, Body()],
     ) -> Response:
         """Create or replace an auth scheme config"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpsertAuthSchemeConfigRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2206,12 +1483,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.upsert_auth_scheme_config(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}",
@@ -2222,32 +1494,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def delete_auth_scheme_config(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
     ) -> Response:
         """Delete an auth scheme config"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteAuthSchemeConfigRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             auth_scheme_config_id=auth_scheme_config_id,
         )
         result = await handlers.delete_auth_scheme_config(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}",
@@ -2258,32 +1518,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def get_connection(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a connection"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             connection_id=connection_id,
         )
         result = await handlers.get_connection(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}",
@@ -2294,21 +1542,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def update_connection(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Update a connection"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2316,12 +1557,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.update_connection(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}",
@@ -2332,32 +1568,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def delete_connection(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a connection"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             connection_id=connection_id,
         )
         result = await handlers.delete_connection(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}",
@@ -2368,32 +1592,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def get_connector_version(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Get a connector version"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
         result = await handlers.get_connector_version(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}",
@@ -2404,21 +1616,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def update_connector_version(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         body: Annotated[models.ConnectorVersionUpdate, Body()],
     ) -> Response:
         """Update a connector version"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2426,12 +1631,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.update_connector_version(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}",
@@ -2442,32 +1642,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def delete_connector_version(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Delete a connector version"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
         result = await handlers.delete_connector_version(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/publish",
@@ -2478,32 +1666,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def publish_connector_version(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Publish a connector version"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.PublishConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
         result = await handlers.publish_connector_version(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/unpublish",
@@ -2514,32 +1690,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def unpublish_connector_version(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Unpublish a connector version"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UnpublishConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
         result = await handlers.unpublish_connector_version(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions",
@@ -2550,14 +1714,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def list_actions(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2567,17 +1724,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
     ) -> Response:
         """List a connector version's actions"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "first",
-                    "after",
-                    "before",
-                    "name",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"first", "after", "before", "name"}))
         inputs = h.ListActionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2588,12 +1735,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             name=name,
         )
         result = await handlers.list_actions(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions",
@@ -2604,21 +1746,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def create_action(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
         """Create an action"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2626,12 +1761,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.create_action(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
@@ -2642,14 +1772,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def list_triggers(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2659,17 +1782,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
     ) -> Response:
         """List a connector version's triggers"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "first",
-                    "after",
-                    "before",
-                    "name",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"first", "after", "before", "name"}))
         inputs = h.ListTriggersRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2680,12 +1793,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             name=name,
         )
         result = await handlers.list_triggers(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
@@ -2696,21 +1804,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def create_trigger(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
         """Create a trigger"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2718,12 +1819,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.create_trigger(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
@@ -2734,14 +1830,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def list_definitions(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2751,17 +1840,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
     ) -> Response:
         """List a connector version's definitions"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "first",
-                    "after",
-                    "before",
-                    "name",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"first", "after", "before", "name"}))
         inputs = h.ListDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2772,12 +1851,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             name=name,
         )
         result = await handlers.list_definitions(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
@@ -2788,21 +1862,14 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def create_definitions(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         body: Annotated[models.DefinitionListRequest, Body()],
     ) -> Response:
         """Create definitions"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreateDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2810,12 +1877,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.create_definitions(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
@@ -2826,14 +1888,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def delete_definitions(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2841,14 +1896,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         force: Annotated[bool, Query(alias="force")] = False,
     ) -> Response:
         """Delete definitions"""
-        reject_unknown_query(
-            http_request,
-            frozenset(
-                {
-                    "force",
-                }
-            ),
-        )
+        reject_unknown_query(http_request, frozenset({"force"}))
         inputs = h.DeleteDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2857,12 +1905,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.delete_definitions(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/library/import",
@@ -2873,32 +1916,20 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def import_public_connector_version(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Import a public connector version"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.ImportPublicConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
         result = await handlers.import_public_connector_version(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
@@ -2909,14 +1940,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def get_action(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2925,7 +1949,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Get an action"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2933,12 +1957,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             action_name=action_name,
         )
         result = await handlers.get_action(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
@@ -2949,14 +1968,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def update_action(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2966,7 +1978,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
         """Replace an action"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2975,12 +1987,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.update_action(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
@@ -2991,14 +1998,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def delete_action(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -3007,7 +2007,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Delete an action"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -3015,12 +2015,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             action_name=action_name,
         )
         result = await handlers.delete_action(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}",
@@ -3031,14 +2026,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def get_trigger(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -3047,7 +2035,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Get a trigger"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -3055,12 +2043,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             trigger_name=trigger_name,
         )
         result = await handlers.get_trigger(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}",
@@ -3071,14 +2054,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def update_trigger(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -3088,7 +2064,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
         """Replace a trigger"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -3097,12 +2073,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.update_trigger(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}",
@@ -3113,14 +2084,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def delete_trigger(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -3129,7 +2093,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Delete a trigger"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -3137,12 +2101,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             trigger_name=trigger_name,
         )
         result = await handlers.delete_trigger(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
@@ -3153,14 +2112,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def get_definition(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:read",)),), (("apiKeyAuth", ("connectors:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -3169,7 +2121,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Get a definition"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -3177,12 +2129,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             definition_name=definition_name,
         )
         result = await handlers.get_definition(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
@@ -3193,14 +2140,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def update_definition(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -3210,7 +2150,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         body: Annotated[models.DefinitionRequest, Body()],
     ) -> Response:
         """Replace a definition"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.UpdateDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -3219,12 +2159,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             body=body,
         )
         result = await handlers.update_definition(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
@@ -3235,14 +2170,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
     )
     async def delete_definition(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -3251,7 +2179,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         ],
     ) -> Response:
         """Delete a definition"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.DeleteDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -3259,12 +2187,7 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
             definition_name=definition_name,
         )
         result = await handlers.delete_definition(inputs, principal)
-        return respond(
-            result,
-            {
-                204: None,
-            },
-        )
+        return respond(result, {204: None})
 
     return router
 
@@ -3281,14 +2204,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
     )
     async def patchworks_connectors_index(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connector:read",)),), (("apiKeyAuth", ("connector:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[9], authenticator))],
         filter_canonical_key: Annotated[str | None, Query(alias="filter[canonical_key]")] = None,
         filter_for_system_template: Annotated[str | None, Query(alias="filter[forSystemTemplate]")] = None,
         filter_system: Annotated[str | None, Query(alias="filter[system]")] = None,
@@ -3361,12 +2277,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
             per_page=per_page,
         )
         result = await handlers.patchworks_connectors_index(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/v1/connectors",
@@ -3377,28 +2288,16 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
     )
     async def patchworks_connectors_store(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connector:write",)),), (("apiKeyAuth", ("connector:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         body: Annotated[models.PatchworksConnectorStoreRequest, Body()],
     ) -> Response:
         """Store"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.PatchworksConnectorsStoreRequest(
             body=body,
         )
         result = await handlers.patchworks_connectors_store(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.get(
         "/api/v1/connectors/{connector}",
@@ -3409,14 +2308,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
     )
     async def patchworks_connectors_show(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connector:read",)),), (("apiKeyAuth", ("connector:read",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[9], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
         filter_canonical_key: Annotated[str | None, Query(alias="filter[canonical_key]")] = None,
         filter_for_system_template: Annotated[str | None, Query(alias="filter[forSystemTemplate]")] = None,
@@ -3491,12 +2383,7 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
             per_page=per_page,
         )
         result = await handlers.patchworks_connectors_show(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.put(
         "/api/v1/connectors/{connector}",
@@ -3507,30 +2394,18 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
     )
     async def patchworks_connectors_update(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connector:write",)),), (("apiKeyAuth", ("connector:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
         body: Annotated[models.PatchworksConnectorUpdate, Body()],
     ) -> Response:
         """Update"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.PatchworksConnectorsUpdateRequest(
             connector=connector,
             body=body,
         )
         result = await handlers.patchworks_connectors_update(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.delete(
         "/api/v1/connectors/{connector}",
@@ -3541,28 +2416,16 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
     )
     async def patchworks_connectors_destroy(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connector:write",)),), (("apiKeyAuth", ("connector:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
     ) -> Response:
         """Destroy"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.PatchworksConnectorsDestroyRequest(
             connector=connector,
         )
         result = await handlers.patchworks_connectors_destroy(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     @router.post(
         "/api/v1/connectors/{connector}/test",
@@ -3573,27 +2436,15 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
     )
     async def patchworks_connectors_test(
         http_request: Request,
-        principal: Annotated[
-            Principal | None,
-            Depends(
-                requires(
-                    ((("bearerAuth", ("connector:write",)),), (("apiKeyAuth", ("connector:write",)),)), authenticator
-                )
-            ),
-        ],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
     ) -> Response:
         """Test"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.PatchworksConnectorsTestRequest(
             connector=connector,
         )
         result = await handlers.patchworks_connectors_test(inputs, principal)
-        return respond(
-            result,
-            {
-                200: None,
-            },
-        )
+        return respond(result, {200: None})
 
     return router

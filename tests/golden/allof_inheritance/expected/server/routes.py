@@ -24,10 +24,13 @@ from pydantic_core import to_jsonable_python
 from .. import models
 from . import handlers as h
 from .problems import Problem, problem_response
-from .security import Authenticator, Principal, requires
+from .security import Authenticator, Principal, Requirement, requires
 
 # Every path and the methods it answers, concrete paths first, as OpenAPI matches them.
 PATH_METHODS: tuple[tuple[re.Pattern[str], str], ...] = ((compile_path("/vehicles/{id}")[0], "GET"),)
+
+# Each distinct set of security requirements the operations use: a request must meet one alternative of its set.
+SECURITY: tuple[tuple[Requirement, ...], ...] = ((),)
 
 
 def allowed_methods(path: str) -> str | None:
@@ -202,20 +205,15 @@ def default_router(handlers: h.DefaultHandlers, authenticator: Authenticator) ->
     )
     async def get_vehicle(
         http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires((), authenticator))],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         id_: Annotated[str, Path(alias="id")],
     ) -> Response:
         """Get a vehicle"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.GetVehicleRequest(
             id_=id_,
         )
         result = await handlers.get_vehicle(inputs, principal)
-        return respond(
-            result,
-            {
-                200: "application/json",
-            },
-        )
+        return respond(result, {200: "application/json"})
 
     return router

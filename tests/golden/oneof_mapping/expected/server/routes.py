@@ -24,10 +24,13 @@ from pydantic_core import to_jsonable_python
 from .. import models
 from . import handlers as h
 from .problems import Problem, problem_response
-from .security import Authenticator, Principal, requires
+from .security import Authenticator, Principal, Requirement, requires
 
 # Every path and the methods it answers, concrete paths first, as OpenAPI matches them.
 PATH_METHODS: tuple[tuple[re.Pattern[str], str], ...] = ((compile_path("/pets")[0], "POST"),)
+
+# Each distinct set of security requirements the operations use: a request must meet one alternative of its set.
+SECURITY: tuple[tuple[Requirement, ...], ...] = ((),)
 
 
 def allowed_methods(path: str) -> str | None:
@@ -202,20 +205,15 @@ def default_router(handlers: h.DefaultHandlers, authenticator: Authenticator) ->
     )
     async def create_pet(
         http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires((), authenticator))],
+        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         body: Annotated[models.Pet, Body()],
     ) -> Response:
         """Create a pet"""
-        reject_unknown_query(http_request, frozenset({}))
+        reject_unknown_query(http_request, frozenset())
         inputs = h.CreatePetRequest(
             body=body,
         )
         result = await handlers.create_pet(inputs, principal)
-        return respond(
-            result,
-            {
-                201: "application/json",
-            },
-        )
+        return respond(result, {201: "application/json"})
 
     return router
