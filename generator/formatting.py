@@ -86,24 +86,40 @@ class FormatCache:
 
 def format_module(source: str, name: str) -> str:
     """`source` as black formats it; `name` keys the cache (the module's path in the output)."""
-    cache = FormatCache(name)
-    whole = "module:" + _key(source)
-    if whole in cache.known:  # unchanged since last time: not even worth parsing
-        return cache.known[whole]
-    pieces = split_top_level(source)
-    keys = [_key(piece) for piece in pieces]
-    missing = sorted({key: piece for key, piece in zip(keys, pieces) if key not in cache.known}.items())
-    fresh = dict(zip([key for key, _ in missing], _format_all([piece for _, piece in missing])))
-    formatted = {key: cache.known.get(key) or fresh[key] for key in keys}
-    out = [formatted[key].strip("\n") for key in keys]
-    result = "\n\n\n".join(piece for piece in out if piece) + "\n"
-    cache.save({**formatted, whole: result})
-    return result
+    return format_modules({name: source})[name]
+
+
+def format_modules(sources: dict[str, str]) -> dict[str, str]:
+    """Each module as black formats it (keyed by name, which also keys its cache); every piece missing from the
+    caches goes to one pool of workers, so small and large modules share the CPUs."""
+    done: dict[str, str] = {}
+    plans: dict[str, tuple[FormatCache, str, list[str]]] = {}
+    missing: dict[str, str] = {}
+    for name, source in sorted(sources.items()):
+        cache = FormatCache(name)
+        whole = "module:" + _key(source)
+        if whole in cache.known:  # unchanged since last time: not even worth parsing
+            done[name] = cache.known[whole]
+            continue
+        pieces = split_top_level(source)
+        keys = [_key(piece) for piece in pieces]
+        missing |= {key: piece for key, piece in zip(keys, pieces) if key not in cache.known}
+        plans[name] = (cache, whole, keys)
+    order = sorted(missing)
+    fresh = dict(zip(order, _format_all([missing[key] for key in order])))
+    for name, (cache, whole, keys) in plans.items():
+        formatted = {key: cache.known.get(key) or fresh[key] for key in keys}
+        out = [formatted[key].strip("\n") for key in keys]
+        done[name] = "\n\n\n".join(piece for piece in out if piece) + "\n"
+        cache.save({**formatted, whole: done[name]})
+    return done
 
 
 def _format_all(pieces: list[str]) -> list[str]:
     workers = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if len(pieces) < PARALLEL_FROM or workers < 2:
         return [_black(piece) for piece in pieces]
+    largest_first = sorted(range(len(pieces)), key=lambda i: -len(pieces[i]))  # big pieces must not start last
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-        return list(pool.map(_black, pieces, chunksize=max(1, len(pieces) // (workers * 4))))
+        done = dict(zip(largest_first, pool.map(_black, [pieces[i] for i in largest_first])))
+    return [done[i] for i in range(len(pieces))]
