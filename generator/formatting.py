@@ -52,14 +52,10 @@ def split_top_level(source: str) -> list[str]:
 
 
 def _is_stub(node: ast.stmt) -> bool:
-    body = getattr(node, "body", None)
-    return (
-        isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-        and len(body or []) == 1
-        and isinstance(body[0], ast.Expr)  # type: ignore[index]
-        and isinstance(body[0].value, ast.Constant)  # type: ignore[index]
-        and body[0].value.value is Ellipsis  # type: ignore[index]
-    )
+    if not isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) or len(node.body) != 1:
+        return False
+    only = node.body[0]
+    return isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant) and only.value.value is Ellipsis
 
 
 def _key(piece: str) -> str:

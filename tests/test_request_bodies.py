@@ -4,6 +4,7 @@ client and server, and the 4xx a malformed one gets; text and bytes responses.""
 import asyncio
 import importlib
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ def app(bodies: Any) -> Any:
         async def log_in(self, request: Any, principal: Any) -> Any:
             body = request.body
             assert isinstance(body, models.Login)
-            return h.LogIn200(received(f"{body.username}|{body.remember}|{body.attempts}"))
+            since = body.since.isoformat() if isinstance(body.since, datetime) else body.since
+            return h.LogIn200(received(f"{body.username}|{body.remember}|{body.attempts}|{since}"))
 
         async def put_note(self, request: Any, principal: Any) -> Any:
             return h.PutNote200(received(f"{request.id_}|{request.body!r}"))
@@ -93,10 +95,11 @@ def test_multipart_carries_a_file_and_typed_fields(app: Any, bodies: Any) -> Non
 
 
 def test_urlencoded_form_fields_are_read_as_their_types(app: Any, bodies: Any) -> None:
-    login = bodies[2].Login(username="ann", remember=True, attempts=0)
-    assert call(app, bodies, "log_in", body=login).summary == "ann|True|0"
+    since = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    login = bodies[2].Login(username="ann", remember=True, attempts=0, since=since)
+    assert call(app, bodies, "log_in", body=login).summary == "ann|True|0|2024-01-02T03:04:05+00:00"
     response = raw(app, "POST", "/sessions", data={"username": "bob", "remember": "false", "attempts": "2"})
-    assert response.json() == {"summary": "bob|False|2"}
+    assert response.json() == {"summary": "bob|False|2|MISSING"}
 
 
 def test_text_and_bytes_bodies(app: Any, bodies: Any) -> None:

@@ -77,9 +77,9 @@ def encode(body: Any, encoding: str, content_type: str) -> dict[str, Any]:
 
 
 def _form_text(value: Any) -> str:
-    if isinstance(value, (dict, BaseModel)):
-        return json.dumps(to_jsonable_python(value, by_alias=True))
-    return _text(value)
+    """A form field's text: as JSON would write the value (ISO dates, enum values), objects as JSON text."""
+    plain = to_jsonable_python(value, by_alias=True)
+    return json.dumps(plain) if isinstance(plain, (dict, list)) else _text(plain)
 
 
 def query(*params: tuple[str, Any, bool]) -> Query:

@@ -136,11 +136,11 @@ def validate_form(fields: dict[str, Any], annotation: Any) -> Any:
             )
         except ValidationError as exc:
             errors.extend((f"#body/{key}", str(error["msg"])) for error in exc.errors())
-    try:
-        if not errors:
+    if not errors:
+        try:
             return annotation.model_validate(typed)
-    except ValidationError as exc:
-        errors.extend(("#body/" + "/".join(str(p) for p in error["loc"]), str(error["msg"])) for error in exc.errors())
+        except ValidationError as exc:
+            errors = [("#body/" + "/".join(str(p) for p in error["loc"]), str(error["msg"])) for error in exc.errors()]
     raise Problem(400, "invalid form body", errors=errors)
 
 
