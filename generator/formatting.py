@@ -29,26 +29,53 @@ def _black(source: str) -> str:
     return black.format_str(source, mode=mode)
 
 
+DEFINITIONS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+METHOD_WRAPPER = "class _:\n"  # a method is formatted inside a stand-in class, whose line is then dropped
+
+
 def split_top_level(source: str) -> list[str]:
-    """The module as pieces that black formats independently; `"".join(pieces) == source`."""
+    """The module as top-level pieces that black formats independently; `"".join(pieces) == source`."""
+    return ["".join(group) for group in split_pieces(source)]
+
+
+def split_pieces(source: str) -> list[list[str]]:
+    """Groups that black separates by two blank lines (top-level definitions); inside a group, parts that it
+    separates by one (a class cut between its methods; every part after the first is a method)."""
     if "fmt:" in source:  # `# fmt: off` regions may span pieces: keep the module whole
-        return [source]
+        return [[source]]
     lines = source.splitlines(keepends=True)
     body = ast.parse(source).body
-    cuts = []
-    for previous, node in zip(body, body[1:]):
-        if not isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        if isinstance(previous, ast.Expr) and previous is body[0] and isinstance(previous.value, ast.Constant):
-            continue  # black's rule for what follows a module docstring is its own
-        if _is_stub(previous):
-            continue  # black may keep `def f(): ...` overloads together without blank lines
-        start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-        while start > 0 and lines[start - 1].lstrip().startswith("#") and start - 1 >= (previous.end_lineno or 0):
-            start -= 1  # a comment right above a definition belongs to it
-        cuts.append(start)
-    bounds = [0, *cuts, len(lines)]
-    return ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:])]
+    docstring = body[0] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else None
+    starts = [0] + [start for previous, node in zip(body, body[1:])
+                    if previous is not docstring  # black's rule for what follows a module docstring is its own
+                    and (start := _cut(lines, previous, node, DEFINITIONS)) is not None]
+    groups = []
+    for a, b in zip(starts, starts[1:] + [len(lines)]):
+        inside = [node for node in body if a < node.lineno <= b]
+        cuts = _method_cuts(lines, inside[0]) if len(inside) == 1 and isinstance(inside[0], ast.ClassDef) else []
+        bounds = [a, *cuts, b]
+        groups.append(["".join(lines[x:y]) for x, y in zip(bounds, bounds[1:])])
+    return groups
+
+
+def _cut(lines: list[str], previous: ast.stmt, node: ast.stmt, kinds: tuple[type[ast.stmt], ...]) -> int | None:
+    """The line index where `node` can start a piece of its own, with the comments right above it; else None."""
+    if not isinstance(node, kinds) or _is_stub(previous):
+        return None  # black may keep `def f(): ...` overloads together without blank lines
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1  # type: ignore[attr-defined]
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    while start > 0 and start - 1 >= (previous.end_lineno or 0) and lines[start - 1].lstrip().startswith("#"):
+        if not lines[start - 1].startswith(indent + "#"):
+            return None  # a comment at another depth: black decides where it goes, so keep it in context
+        start -= 1  # a comment right above a definition belongs to it
+    return start
+
+
+def _method_cuts(lines: list[str], node: ast.ClassDef) -> list[int]:
+    """Cuts between consecutive methods of a class: there black's spacing is always one blank line."""
+    return [start for previous, method in zip(node.body, node.body[1:])
+            if isinstance(previous, FUNCTIONS) and (start := _cut(lines, previous, method, FUNCTIONS)) is not None]
 
 
 def _is_stub(node: ast.stmt) -> bool:
@@ -89,26 +116,35 @@ def format_modules(sources: dict[str, str]) -> dict[str, str]:
     """Each module as black formats it (keyed by name, which also keys its cache); every piece missing from the
     caches goes to one pool of workers, so small and large modules share the CPUs."""
     done: dict[str, str] = {}
-    plans: dict[str, tuple[FormatCache, str, list[str]]] = {}
+    plans: dict[str, tuple[FormatCache, str, list[list[str]]]] = {}
     missing: dict[str, str] = {}
+    methods: set[str] = set()  # parts formatted under METHOD_WRAPPER
     for name, source in sorted(sources.items()):
         cache = FormatCache(name)
         whole = "module:" + _key(source)
         if whole in cache.known:  # unchanged since last time: not even worth parsing
             done[name] = cache.known[whole]
             continue
-        pieces = split_top_level(source)
-        keys = [_key(piece) for piece in pieces]
-        missing |= {key: piece for key, piece in zip(keys, pieces) if key not in cache.known}
-        plans[name] = (cache, whole, keys)
+        groups = [[part if i == 0 else METHOD_WRAPPER + part for i, part in enumerate(group)]
+                  for group in split_pieces(source)]
+        keyed = [[_key(part) for part in group] for group in groups]
+        missing |= {key: part for group, keys in zip(groups, keyed) for key, part in zip(keys, group)
+                    if key not in cache.known}
+        methods |= {key for keys in keyed for key in keys[1:]}
+        plans[name] = (cache, whole, keyed)
     order = sorted(missing)
     fresh = dict(zip(order, _format_all([missing[key] for key in order])))
-    for name, (cache, whole, keys) in plans.items():
-        formatted = {key: cache.known.get(key) or fresh[key] for key in keys}
-        out = [formatted[key].strip("\n") for key in keys]
-        done[name] = "\n\n\n".join(piece for piece in out if piece) + "\n"
+    for name, (cache, whole, keyed) in plans.items():
+        formatted = {key: cache.known.get(key) or _unwrap(fresh[key], key in methods) for keys in keyed for key in keys}
+        texts = ["\n\n".join(text for key in keys if (text := formatted[key].strip("\n"))) for keys in keyed]
+        done[name] = "\n\n\n".join(text for text in texts if text) + "\n"
         cache.save({**formatted, whole: done[name]})
     return done
+
+
+def _unwrap(formatted: str, method: bool) -> str:
+    """A method's formatting without the stand-in class line it was formatted under."""
+    return formatted.removeprefix(METHOD_WRAPPER) if method else formatted
 
 
 def _format_all(pieces: list[str]) -> list[str]:

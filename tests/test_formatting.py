@@ -59,6 +59,48 @@ def black_whole(source: str) -> str:
     return black.format_str(source, mode=black.Mode(line_length=120, target_versions={black.TargetVersion.PY311}))
 
 
+CLASSES = '''class Resource:
+    """Doc."""
+    x = 1
+    def first(self): return 1
+    def second(self, a,b): return a+b
+    # belongs to third
+    @property
+    def third(self): return 3
+    async def fourth(self):
+        y = 1
+        # a trailing comment inside fourth
+    def fifth(self): pass
+    @overload
+    def g(self, a: int) -> int: ...
+    @overload
+    def g(self, a: str) -> str: ...
+    def g(self, a): return a
+    class Inner:
+        def m(self): pass
+    def after_inner(self): pass
+# after the class
+class Followed:
+    def a(self): pass
+    def b(self): pass
+Followed.c = 1
+class Last:
+    def a(self): pass
+
+    def b(self): pass
+'''
+
+
+def test_classes_are_cut_between_methods_and_format_as_black_does_whole() -> None:
+    groups = formatting.split_pieces(CLASSES)
+    assert "".join(part for group in groups for part in group) == CLASSES
+    resource = groups[0]
+    assert resource[1].startswith("    def second") and resource[2].startswith("    # belongs to third")
+    assert not any(part.lstrip().startswith("def fifth") for part in resource)  # comment at another depth above
+    assert len(groups[1]) == 1  # a statement follows the class in its piece: not cut
+    assert formatting.format_module(CLASSES, "classes") == black_whole(CLASSES)
+
+
 def test_pieces_join_back_to_the_source() -> None:
     pieces = formatting.split_top_level(TRICKY)
     assert "".join(pieces) == TRICKY
