@@ -225,6 +225,7 @@ class _Builder:
         return ir.Operation(
             operation_id=op_id,
             py_name=py_name,
+            route_function=f"add_{py_name}",  # made unique across tags in api()
             class_prefix=prefix,
             method=method,
             path=path,
@@ -264,6 +265,10 @@ class _Builder:
             op_names = unique([o.py_name for o in ops])
             ops = [replace(o, py_name=n) if n != o.py_name else o for o, n in zip(ops, op_names)]
             tags.append(ir.Tag(tag, py_name, class_name(py_name), _one_line(descriptions.get(tag, "")), tuple(ops)))
+        routers = [f"{tag.py_name}_router" for tag in tags]  # the routes module's other per-tag names
+        route_functions = iter(unique(routers + [f"add_{op.py_name}" for tag in tags for op in tag.operations])[len(routers):])
+        tags = [replace(tag, operations=tuple(replace(op, route_function=next(route_functions)) for op in tag.operations))
+                for tag in tags]
         info = self.document.get("info") or {}
         return ir.Api(
             title=str(info.get("title", self.package)),

@@ -87,6 +87,7 @@ class Pagination:
 class Operation:
     operation_id: str
     py_name: str  # method name on handler interface and client resource
+    route_function: str  # the server's module-level function that adds this route, unique in the API
     class_prefix: str  # PascalCase of the operation, for its result classes
     method: str  # lower case
     path: str

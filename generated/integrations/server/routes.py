@@ -2,7 +2,7 @@
 """FastAPI routers, one per tag: check credentials, validate inputs, call the handler, render its result.
 
 No `from __future__ import annotations` here: FastAPI must evaluate each signature where it is defined, inside
-its router factory, where the authenticator is in scope.
+the function that adds its route, where the authenticator is in scope.
 """
 
 from datetime import date, datetime
@@ -309,8 +309,20 @@ def dump(value: Any) -> Any:
 
 
 def external_services_router(handlers: h.ExternalServicesHandlers, authenticator: Authenticator) -> APIRouter:
+    """The routes of External Services, in matching order (concrete paths first)."""
     router = APIRouter(tags=["External Services"])
+    add_list_external_services(router, handlers, authenticator)
+    add_create_external_service(router, handlers, authenticator)
+    add_get_external_service(router, handlers, authenticator)
+    add_update_external_service(router, handlers, authenticator)
+    add_delete_external_service(router, handlers, authenticator)
+    add_invoke_external_service_request(router, handlers, authenticator)
+    return router
 
+
+def add_list_external_services(
+    router: APIRouter, handlers: h.ExternalServicesHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/environments/{environmentId}/externalServices",
         operation_id="list_external_services",
@@ -337,6 +349,10 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         result = await handlers.list_external_services(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_external_service(
+    router: APIRouter, handlers: h.ExternalServicesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/environments/{environmentId}/externalServices",
         operation_id="create_external_service",
@@ -361,6 +377,10 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         result = await handlers.create_external_service(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_get_external_service(
+    router: APIRouter, handlers: h.ExternalServicesHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/environments/{environmentId}/externalServices/{externalServiceId}",
         operation_id="get_external_service",
@@ -385,6 +405,10 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         result = await handlers.get_external_service(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_external_service(
+    router: APIRouter, handlers: h.ExternalServicesHandlers, authenticator: Authenticator
+) -> None:
     @router.put(
         "/environments/{environmentId}/externalServices/{externalServiceId}",
         operation_id="update_external_service",
@@ -411,6 +435,10 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         result = await handlers.update_external_service(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_external_service(
+    router: APIRouter, handlers: h.ExternalServicesHandlers, authenticator: Authenticator
+) -> None:
     @router.delete(
         "/environments/{environmentId}/externalServices/{externalServiceId}",
         operation_id="delete_external_service",
@@ -435,6 +463,10 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         result = await handlers.delete_external_service(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_invoke_external_service_request(
+    router: APIRouter, handlers: h.ExternalServicesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/environments/{environmentId}/externalServices/{externalServiceId}/requests/{requestName}",
         operation_id="invoke_external_service_request",
@@ -463,14 +495,23 @@ def external_services_router(handlers: h.ExternalServicesHandlers, authenticator
         result = await handlers.invoke_external_service_request(inputs, principal)
         return respond(result, {200: "application/json"})
 
-    return router
-
 
 def external_service_registrations_router(
     handlers: h.ExternalServiceRegistrationsHandlers, authenticator: Authenticator
 ) -> APIRouter:
+    """The routes of External Service Registrations, in matching order (concrete paths first)."""
     router = APIRouter(tags=["External Service Registrations"])
+    add_list_external_service_registrations(router, handlers, authenticator)
+    add_create_external_service_registration(router, handlers, authenticator)
+    add_get_external_service_registration(router, handlers, authenticator)
+    add_update_external_service_registration(router, handlers, authenticator)
+    add_delete_external_service_registration(router, handlers, authenticator)
+    return router
 
+
+def add_list_external_service_registrations(
+    router: APIRouter, handlers: h.ExternalServiceRegistrationsHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/externalServiceRegistrations",
         operation_id="list_external_service_registrations",
@@ -493,6 +534,10 @@ def external_service_registrations_router(
         result = await handlers.list_external_service_registrations(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_external_service_registration(
+    router: APIRouter, handlers: h.ExternalServiceRegistrationsHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/externalServiceRegistrations",
         operation_id="create_external_service_registration",
@@ -513,6 +558,10 @@ def external_service_registrations_router(
         result = await handlers.create_external_service_registration(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_get_external_service_registration(
+    router: APIRouter, handlers: h.ExternalServiceRegistrationsHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/externalServiceRegistrations/{registrationId}",
         operation_id="get_external_service_registration",
@@ -533,6 +582,10 @@ def external_service_registrations_router(
         result = await handlers.get_external_service_registration(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_external_service_registration(
+    router: APIRouter, handlers: h.ExternalServiceRegistrationsHandlers, authenticator: Authenticator
+) -> None:
     @router.put(
         "/externalServiceRegistrations/{registrationId}",
         operation_id="update_external_service_registration",
@@ -555,6 +608,10 @@ def external_service_registrations_router(
         result = await handlers.update_external_service_registration(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_external_service_registration(
+    router: APIRouter, handlers: h.ExternalServiceRegistrationsHandlers, authenticator: Authenticator
+) -> None:
     @router.delete(
         "/externalServiceRegistrations/{registrationId}",
         operation_id="delete_external_service_registration",
@@ -575,12 +632,35 @@ def external_service_registrations_router(
         result = await handlers.delete_external_service_registration(inputs, principal)
         return respond(result, {204: None})
 
+
+def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator) -> APIRouter:
+    """The routes of External Data Sources, in matching order (concrete paths first)."""
+    router = APIRouter(tags=["External Data Sources"])
+    add_list_external_data_sources(router, handlers, authenticator)
+    add_create_external_data_source(router, handlers, authenticator)
+    add_check_cdc_prerequisites(router, handlers, authenticator)
+    add_list_external_data_source_connections(router, handlers, authenticator)
+    add_get_database_schema(router, handlers, authenticator)
+    add_check_source_prefix(router, handlers, authenticator)
+    add_get_source_wizard(router, handlers, authenticator)
+    add_retrieve_external_data_source(router, handlers, authenticator)
+    add_destroy_external_data_source(router, handlers, authenticator)
+    add_partial_update_external_data_source(router, handlers, authenticator)
+    add_bulk_update_external_data_source_schemas(router, handlers, authenticator)
+    add_create_external_data_source_webhook(router, handlers, authenticator)
+    add_delete_external_data_source_webhook(router, handlers, authenticator)
+    add_list_external_data_source_jobs(router, handlers, authenticator)
+    add_refresh_external_data_source_schemas(router, handlers, authenticator)
+    add_reload_external_data_source(router, handlers, authenticator)
+    add_update_external_data_source_revenue_analytics_config(router, handlers, authenticator)
+    add_update_external_data_source_webhook_inputs(router, handlers, authenticator)
+    add_get_external_data_source_webhook_info(router, handlers, authenticator)
     return router
 
 
-def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator) -> APIRouter:
-    router = APIRouter(tags=["External Data Sources"])
-
+def add_list_external_data_sources(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/",
         operation_id="list_external_data_sources",
@@ -609,6 +689,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.list_external_data_sources(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_external_data_source(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/",
         operation_id="create_external_data_source",
@@ -633,6 +717,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.create_external_data_source(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_check_cdc_prerequisites(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/check_cdc_prerequisites/",
         operation_id="check_cdc_prerequisites",
@@ -657,6 +745,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.check_cdc_prerequisites(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_list_external_data_source_connections(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/connections/",
         operation_id="list_external_data_source_connections",
@@ -685,6 +777,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.list_external_data_source_connections(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_get_database_schema(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/database_schema/",
         operation_id="get_database_schema",
@@ -709,6 +805,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.get_database_schema(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_check_source_prefix(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/source_prefix/",
         operation_id="check_source_prefix",
@@ -733,6 +833,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.check_source_prefix(inputs, principal)
         return respond(result, {200: None})
 
+
+def add_get_source_wizard(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/wizard/",
         operation_id="get_source_wizard",
@@ -755,6 +859,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.get_source_wizard(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_retrieve_external_data_source(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/{id}/",
         operation_id="retrieve_external_data_source",
@@ -779,6 +887,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.retrieve_external_data_source(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_destroy_external_data_source(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.delete(
         "/api/environments/{environment_id}/external_data_sources/{id}/",
         operation_id="destroy_external_data_source",
@@ -803,6 +915,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.destroy_external_data_source(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_partial_update_external_data_source(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.patch(
         "/api/environments/{environment_id}/external_data_sources/{id}/",
         operation_id="partial_update_external_data_source",
@@ -829,6 +945,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.partial_update_external_data_source(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_bulk_update_external_data_source_schemas(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.patch(
         "/api/environments/{environment_id}/external_data_sources/{id}/bulk_update_schemas/",
         operation_id="bulk_update_external_data_source_schemas",
@@ -861,6 +981,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.bulk_update_external_data_source_schemas(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_external_data_source_webhook(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/create_webhook/",
         operation_id="create_external_data_source_webhook",
@@ -887,6 +1011,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.create_external_data_source_webhook(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_external_data_source_webhook(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/delete_webhook/",
         operation_id="delete_external_data_source_webhook",
@@ -913,6 +1041,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.delete_external_data_source_webhook(inputs, principal)
         return respond(result, {200: None})
 
+
+def add_list_external_data_source_jobs(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/{id}/jobs/",
         operation_id="list_external_data_source_jobs",
@@ -943,6 +1075,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.list_external_data_source_jobs(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_refresh_external_data_source_schemas(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/refresh_schemas/",
         operation_id="refresh_external_data_source_schemas",
@@ -969,6 +1105,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.refresh_external_data_source_schemas(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_reload_external_data_source(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/reload/",
         operation_id="reload_external_data_source",
@@ -995,6 +1135,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.reload_external_data_source(inputs, principal)
         return respond(result, {200: None})
 
+
+def add_update_external_data_source_revenue_analytics_config(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.patch(
         "/api/environments/{environment_id}/external_data_sources/{id}/revenue_analytics_config/",
         operation_id="update_external_data_source_revenue_analytics_config",
@@ -1021,6 +1165,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.update_external_data_source_revenue_analytics_config(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_external_data_source_webhook_inputs(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/environments/{environment_id}/external_data_sources/{id}/update_webhook_inputs/",
         operation_id="update_external_data_source_webhook_inputs",
@@ -1047,6 +1195,10 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.update_external_data_source_webhook_inputs(inputs, principal)
         return respond(result, {200: None})
 
+
+def add_get_external_data_source_webhook_info(
+    router: APIRouter, handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/environments/{environment_id}/external_data_sources/{id}/webhook_info/",
         operation_id="get_external_data_source_webhook_info",
@@ -1071,12 +1223,56 @@ def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authen
         result = await handlers.get_external_data_source_webhook_info(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> APIRouter:
+    """The routes of Versori Connect, in matching order (concrete paths first)."""
+    router = APIRouter(tags=["Versori Connect"])
+    add_list_connectors(router, handlers, authenticator)
+    add_list_credentials(router, handlers, authenticator)
+    add_create_credential(router, handlers, authenticator)
+    add_create_http_connector(router, handlers, authenticator)
+    add_create_bigquery_connector(router, handlers, authenticator)
+    add_get_connector(router, handlers, authenticator)
+    add_update_connector(router, handlers, authenticator)
+    add_delete_connector(router, handlers, authenticator)
+    add_get_credential(router, handlers, authenticator)
+    add_update_credential(router, handlers, authenticator)
+    add_delete_credential(router, handlers, authenticator)
+    add_list_connections(router, handlers, authenticator)
+    add_create_connection(router, handlers, authenticator)
+    add_list_connector_versions(router, handlers, authenticator)
+    add_create_connector_version(router, handlers, authenticator)
+    add_upsert_auth_scheme_config(router, handlers, authenticator)
+    add_delete_auth_scheme_config(router, handlers, authenticator)
+    add_get_connection(router, handlers, authenticator)
+    add_update_connection(router, handlers, authenticator)
+    add_delete_connection(router, handlers, authenticator)
+    add_get_connector_version(router, handlers, authenticator)
+    add_update_connector_version(router, handlers, authenticator)
+    add_delete_connector_version(router, handlers, authenticator)
+    add_publish_connector_version(router, handlers, authenticator)
+    add_unpublish_connector_version(router, handlers, authenticator)
+    add_list_actions(router, handlers, authenticator)
+    add_create_action(router, handlers, authenticator)
+    add_list_triggers(router, handlers, authenticator)
+    add_create_trigger(router, handlers, authenticator)
+    add_list_definitions(router, handlers, authenticator)
+    add_create_definitions(router, handlers, authenticator)
+    add_delete_definitions(router, handlers, authenticator)
+    add_import_public_connector_version(router, handlers, authenticator)
+    add_get_action(router, handlers, authenticator)
+    add_update_action(router, handlers, authenticator)
+    add_delete_action(router, handlers, authenticator)
+    add_get_trigger(router, handlers, authenticator)
+    add_update_trigger(router, handlers, authenticator)
+    add_delete_trigger(router, handlers, authenticator)
+    add_get_definition(router, handlers, authenticator)
+    add_update_definition(router, handlers, authenticator)
+    add_delete_definition(router, handlers, authenticator)
     return router
 
 
-def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> APIRouter:
-    router = APIRouter(tags=["Versori Connect"])
-
+def add_list_connectors(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors",
         operation_id="list_connectors",
@@ -1109,6 +1305,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.list_connectors(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_list_credentials(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/credentials",
         operation_id="list_credentials",
@@ -1153,6 +1351,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.list_credentials(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/credentials",
         operation_id="create_credential",
@@ -1175,6 +1375,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.create_credential(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_create_http_connector(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/protocols/http/connectors",
         operation_id="create_http_connector",
@@ -1197,6 +1401,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.create_http_connector(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_create_bigquery_connector(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/protocols/bigquery/connectors",
         operation_id="create_bigquery_connector",
@@ -1219,6 +1427,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.create_bigquery_connector(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_get_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}",
         operation_id="get_connector",
@@ -1241,6 +1451,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.get_connector(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}",
         operation_id="update_connector",
@@ -1265,6 +1477,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.update_connector(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}",
         operation_id="delete_connector",
@@ -1287,6 +1501,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.delete_connector(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_get_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
         operation_id="get_credential",
@@ -1309,6 +1525,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.get_credential(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.put(
         "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
         operation_id="update_credential",
@@ -1333,6 +1551,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.update_credential(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/credentials/{credential_id}",
         operation_id="delete_credential",
@@ -1355,6 +1575,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.delete_credential(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_list_connections(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections",
         operation_id="list_connections",
@@ -1383,6 +1605,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.list_connections(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections",
         operation_id="create_connection",
@@ -1407,6 +1631,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.create_connection(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_list_connector_versions(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions",
         operation_id="list_connector_versions",
@@ -1435,6 +1663,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.list_connector_versions(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_connector_version(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions",
         operation_id="create_connector_version",
@@ -1459,6 +1691,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.create_connector_version(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_upsert_auth_scheme_config(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}",
         operation_id="upsert_auth_scheme_config",
@@ -1485,6 +1721,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.upsert_auth_scheme_config(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_auth_scheme_config(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}",
         operation_id="delete_auth_scheme_config",
@@ -1509,6 +1749,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.delete_auth_scheme_config(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_get_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}",
         operation_id="get_connection",
@@ -1533,6 +1775,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.get_connection(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}",
         operation_id="update_connection",
@@ -1559,6 +1803,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.update_connection(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}",
         operation_id="delete_connection",
@@ -1583,6 +1829,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.delete_connection(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_get_connector_version(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}",
         operation_id="get_connector_version",
@@ -1607,6 +1857,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.get_connector_version(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_connector_version(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}",
         operation_id="update_connector_version",
@@ -1633,6 +1887,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.update_connector_version(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_connector_version(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}",
         operation_id="delete_connector_version",
@@ -1657,6 +1915,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.delete_connector_version(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_publish_connector_version(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/publish",
         operation_id="publish_connector_version",
@@ -1681,6 +1943,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.publish_connector_version(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_unpublish_connector_version(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/unpublish",
         operation_id="unpublish_connector_version",
@@ -1705,6 +1971,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.unpublish_connector_version(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_list_actions(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions",
         operation_id="list_actions",
@@ -1737,6 +2005,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.list_actions(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions",
         operation_id="create_action",
@@ -1763,6 +2033,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.create_action(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_list_triggers(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
         operation_id="list_triggers",
@@ -1795,6 +2067,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.list_triggers(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers",
         operation_id="create_trigger",
@@ -1821,6 +2095,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.create_trigger(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_list_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
         operation_id="list_definitions",
@@ -1853,6 +2129,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.list_definitions(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_create_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
         operation_id="create_definitions",
@@ -1879,6 +2157,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.create_definitions(inputs, principal)
         return respond(result, {201: "application/json"})
 
+
+def add_delete_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions",
         operation_id="delete_definitions",
@@ -1907,6 +2187,10 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.delete_definitions(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_import_public_connector_version(
+    router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/library/import",
         operation_id="import_public_connector_version",
@@ -1931,6 +2215,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.import_public_connector_version(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_get_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
         operation_id="get_action",
@@ -1959,6 +2245,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.get_action(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
         operation_id="update_action",
@@ -1989,6 +2277,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.update_action(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}",
         operation_id="delete_action",
@@ -2017,6 +2307,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.delete_action(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_get_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}",
         operation_id="get_trigger",
@@ -2045,6 +2337,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.get_trigger(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}",
         operation_id="update_trigger",
@@ -2075,6 +2369,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.update_trigger(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}",
         operation_id="delete_trigger",
@@ -2103,6 +2399,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.delete_trigger(inputs, principal)
         return respond(result, {204: None})
 
+
+def add_get_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.get(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
         operation_id="get_definition",
@@ -2131,6 +2429,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.get_definition(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_update_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.put(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
         operation_id="update_definition",
@@ -2161,6 +2461,8 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.update_definition(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_delete_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
     @router.delete(
         "/api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}",
         operation_id="delete_definition",
@@ -2189,12 +2491,22 @@ def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Au
         result = await handlers.delete_definition(inputs, principal)
         return respond(result, {204: None})
 
+
+def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authenticator: Authenticator) -> APIRouter:
+    """The routes of Patchworks Connectors, in matching order (concrete paths first)."""
+    router = APIRouter(tags=["Patchworks Connectors"])
+    add_patchworks_connectors_index(router, handlers, authenticator)
+    add_patchworks_connectors_store(router, handlers, authenticator)
+    add_patchworks_connectors_show(router, handlers, authenticator)
+    add_patchworks_connectors_update(router, handlers, authenticator)
+    add_patchworks_connectors_destroy(router, handlers, authenticator)
+    add_patchworks_connectors_test(router, handlers, authenticator)
     return router
 
 
-def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authenticator: Authenticator) -> APIRouter:
-    router = APIRouter(tags=["Patchworks Connectors"])
-
+def add_patchworks_connectors_index(
+    router: APIRouter, handlers: h.PatchworksConnectorsHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/v1/connectors",
         operation_id="patchworks_connectors_index",
@@ -2279,6 +2591,10 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         result = await handlers.patchworks_connectors_index(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_patchworks_connectors_store(
+    router: APIRouter, handlers: h.PatchworksConnectorsHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/v1/connectors",
         operation_id="patchworks_connectors_store",
@@ -2299,6 +2615,10 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         result = await handlers.patchworks_connectors_store(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_patchworks_connectors_show(
+    router: APIRouter, handlers: h.PatchworksConnectorsHandlers, authenticator: Authenticator
+) -> None:
     @router.get(
         "/api/v1/connectors/{connector}",
         operation_id="patchworks_connectors_show",
@@ -2385,6 +2705,10 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         result = await handlers.patchworks_connectors_show(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_patchworks_connectors_update(
+    router: APIRouter, handlers: h.PatchworksConnectorsHandlers, authenticator: Authenticator
+) -> None:
     @router.put(
         "/api/v1/connectors/{connector}",
         operation_id="patchworks_connectors_update",
@@ -2407,6 +2731,10 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         result = await handlers.patchworks_connectors_update(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_patchworks_connectors_destroy(
+    router: APIRouter, handlers: h.PatchworksConnectorsHandlers, authenticator: Authenticator
+) -> None:
     @router.delete(
         "/api/v1/connectors/{connector}",
         operation_id="patchworks_connectors_destroy",
@@ -2427,6 +2755,10 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         result = await handlers.patchworks_connectors_destroy(inputs, principal)
         return respond(result, {200: "application/json"})
 
+
+def add_patchworks_connectors_test(
+    router: APIRouter, handlers: h.PatchworksConnectorsHandlers, authenticator: Authenticator
+) -> None:
     @router.post(
         "/api/v1/connectors/{connector}/test",
         operation_id="patchworks_connectors_test",
@@ -2446,5 +2778,3 @@ def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authe
         )
         result = await handlers.patchworks_connectors_test(inputs, principal)
         return respond(result, {200: None})
-
-    return router

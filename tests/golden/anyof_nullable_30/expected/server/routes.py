@@ -2,7 +2,7 @@
 """FastAPI routers, one per tag: check credentials, validate inputs, call the handler, render its result.
 
 No `from __future__ import annotations` here: FastAPI must evaluate each signature where it is defined, inside
-its router factory, where the authenticator is in scope.
+the function that adds its route, where the authenticator is in scope.
 """
 
 from datetime import date, datetime
@@ -194,8 +194,13 @@ def dump(value: Any) -> Any:
 
 
 def default_router(handlers: h.DefaultHandlers, authenticator: Authenticator) -> APIRouter:
+    """The routes of default, in matching order (concrete paths first)."""
     router = APIRouter(tags=["default"])
+    add_put_note(router, handlers, authenticator)
+    return router
 
+
+def add_put_note(router: APIRouter, handlers: h.DefaultHandlers, authenticator: Authenticator) -> None:
     @router.put(
         "/notes",
         operation_id="put_note",
@@ -215,5 +220,3 @@ def default_router(handlers: h.DefaultHandlers, authenticator: Authenticator) ->
         )
         result = await handlers.put_note(inputs, principal)
         return respond(result, {200: "application/json"})
-
-    return router
