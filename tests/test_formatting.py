@@ -112,7 +112,12 @@ def test_tricky_module_formats_as_black_does_whole() -> None:
     assert formatting.format_module(TRICKY, "tricky") == black_whole(TRICKY)
 
 
-@pytest.mark.parametrize("spec", [HERE / "fixtures" / "small" / "openapi.yaml", ROOT / "spec" / "openapi.yaml"])
+@pytest.mark.parametrize(
+    "spec",
+    [ROOT / "spec" / "openapi.yaml", HERE / "fixtures" / "small" / "openapi.yaml", HERE / "fixtures" / "bodies" / "openapi.yaml",
+     *sorted((HERE / "golden").glob("*/openapi.yaml"))],
+    ids=lambda path: path.parent.name,
+)
 def test_generated_modules_format_as_black_does_whole(spec: Path) -> None:
     for name, source in raw_modules(spec).items():
         if name.endswith(".py"):
