@@ -51,8 +51,13 @@ def split_pieces(source: str) -> list[list[str]]:
                     if previous is not docstring  # black's rule for what follows a module docstring is its own
                     and (start := _cut(lines, previous, node, DEFINITIONS)) is not None]
     groups = []
+    nodes = iter(body)
+    node = next(nodes, None)
     for a, b in zip(starts, starts[1:] + [len(lines)]):
-        inside = [node for node in body if a < node.lineno <= b]
+        inside = []  # the statements that start in lines a..b (1-based a+1..b)
+        while node is not None and node.lineno <= b:
+            inside.append(node)
+            node = next(nodes, None)
         cuts = _method_cuts(lines, inside[0]) if len(inside) == 1 and isinstance(inside[0], ast.ClassDef) else []
         bounds = [a, *cuts, b]
         groups.append(["".join(lines[x:y]) for x, y in zip(bounds, bounds[1:])])
@@ -79,7 +84,7 @@ def _method_cuts(lines: list[str], node: ast.ClassDef) -> list[int]:
 
 
 def _is_stub(node: ast.stmt) -> bool:
-    if not isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) or len(node.body) != 1:
+    if not isinstance(node, DEFINITIONS) or len(node.body) != 1:
         return False
     only = node.body[0]
     return isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant) and only.value.value is Ellipsis
