@@ -1,10 +1,11 @@
 """black, in-process, one group of top-level statements at a time, with a cache of what it gave last time.
 
 black's cost grows faster than the module (a 10× larger module takes ~14× longer) and it dominates generation.
-A module is cut before each top-level class or function (with its decorators and the comments right above it);
-each piece is formatted on its own, pieces formatted before come from the cache, and the rest are spread over
-the CPUs. The pieces are joined with the two blank lines black puts around every top-level class and function,
-so the result is what black makes of the whole module: tests/test_formatting.py holds us to that.
+A module is cut before each top-level class or function, and a class between its methods (each with its
+decorators and the comments right above it); each piece is formatted on its own, pieces formatted before come
+from the cache, and the rest are spread over the CPUs. Pieces are joined with the blank lines black always puts
+there (two around top-level definitions, one between methods), so the result is what black makes of the whole
+module: tests/test_formatting.py holds us to that.
 """
 
 from __future__ import annotations
