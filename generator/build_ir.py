@@ -164,8 +164,8 @@ class _Builder:
             content_type = _pick_media_type(content) or _pick_other_media_type(content)
             schema = (content.get(content_type) or {}).get("schema") if content_type else None
             code = int(status) if status.isdigit() else 0
-            raw_kind = None if content_type is None or _encoding(content_type) == "json" else \
-                "str" if content_type.startswith("text/") else "bytes"  # anything else not JSON is sent as bytes
+            kind = _encoding(content_type) if content_type else "json"
+            raw_kind = {"json": None, "text": "str"}.get(kind, "bytes")  # anything else not JSON is sent as bytes
             result.append(
                 ir.Response(
                     status=status,

@@ -118,15 +118,14 @@ def format_module(source: str, name: str) -> str:
     return format_modules({name: source})[name]
 
 
-def format_modules(sources: dict[str, str]) -> dict[str, str]:
-    """Each module as black formats it (keyed by name, which also keys its cache); every piece missing from the
+def format_modules(sources: dict[str, str], namespace: str = "") -> dict[str, str]:
+    """Each module as black formats it; `namespace:name` keys a module's cache. Every piece missing from the
     caches goes to one pool of workers, so small and large modules share the CPUs."""
     done: dict[str, str] = {}
     plans: dict[str, tuple[FormatCache, str, list[list[str]]]] = {}
     missing: dict[str, str] = {}
-    methods: set[str] = set()  # parts formatted under METHOD_WRAPPER
     for name, source in sorted(sources.items()):
-        cache = FormatCache(name)
+        cache = FormatCache(f"{namespace}:{name}" if namespace else name)
         whole = "module:" + _key(source)
         if whole in cache.known:  # unchanged since last time: not even worth parsing
             done[name] = cache.known[whole]
@@ -136,12 +135,12 @@ def format_modules(sources: dict[str, str]) -> dict[str, str]:
         keyed = [[_key(part) for part in group] for group in groups]
         missing |= {key: part for group, keys in zip(groups, keyed) for key, part in zip(keys, group)
                     if key not in cache.known}
-        methods |= {key for keys in keyed for key in keys[1:]}
         plans[name] = (cache, whole, keyed)
     order = sorted(missing)
     fresh = dict(zip(order, _format_all([missing[key] for key in order])))
     for name, (cache, whole, keyed) in plans.items():
-        formatted = {key: cache.known.get(key) or _unwrap(fresh[key], key in methods) for keys in keyed for key in keys}
+        formatted = {key: cache.known[key] if key in cache.known else _unwrap(fresh[key], method=index > 0)
+                     for keys in keyed for index, key in enumerate(keys)}  # parts after a group's first are methods
         texts = ["\n\n".join(text for key in keys if (text := formatted[key].strip("\n"))) for keys in keyed]
         done[name] = "\n\n\n".join(text for text in texts if text) + "\n"
         cache.save({**formatted, whole: done[name]})

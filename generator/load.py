@@ -122,29 +122,28 @@ class _FileCache:
         return display_path(path, self.root)
 
     def load(self, path: Path) -> Any:
-        if path in self.data:
-            return self.data[path]
-        if not path.is_file():
-            raise SpecError([Diagnostic(self.display(path), 0, "", "ref-resolves", f"file not found: {self.display(path)}")])
-        text = path.read_text(encoding="utf-8")
+        if path not in self.data:
+            if not path.is_file():
+                raise SpecError([Diagnostic(self.display(path), 0, "", "ref-resolves", f"file not found: {self.display(path)}")])
+            self.data[path] = self._read(path, path.read_text(encoding="utf-8"))
+        return self.data[path]
+
+    def _read(self, path: Path, text: str) -> Any:
         if path.suffix.lower() == ".json":
             try:
-                self.data[path] = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
-                return self.data[path]
+                return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
             except json.JSONDecodeError as exc:
                 raise SpecError([Diagnostic(self.display(path), exc.lineno, "", "json-syntax", exc.msg)]) from exc
             except ValueError:
                 pass  # a duplicate key: the YAML parse below reports it with its line
         if "<<" in text:  # merge keys: only the round-trip loader keeps keys in the order they are written
-            self.data[path] = _plain(self._parse(YAML(typ="rt"), path, text))
-            return self.data[path]
+            return _plain(self._parse(YAML(typ="rt"), path, text))
         try:
-            self.data[path] = _plain(YAML(typ="safe", pure=False).load(text))
+            return _plain(YAML(typ="safe", pure=False).load(text))
         except YAMLError:
             # libyaml is stricter than YAML 1.2 in places (`[scope:read]` in a flow sequence): ask the pure parser,
             # which also gives the message users see
-            self.data[path] = _plain(self._parse(YAML(typ="safe", pure=True), path, text))
-        return self.data[path]
+            return _plain(self._parse(YAML(typ="safe", pure=True), path, text))
 
     def _parse(self, yaml: YAML, path: Path, text: str) -> Any:
         try:

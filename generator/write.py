@@ -21,12 +21,12 @@ MANIFEST = ".specgen-manifest.json"
 def finish(files: dict[str, str], source: str) -> dict[str, str]:
     """Header + black for every Python module; file order sorted so output never depends on dict order."""
     modules = {name: HEADER.format(source=source) + text for name, text in files.items() if name.endswith(".py")}
-    formatted = format_modules({f"{source}:{name}": text for name, text in modules.items()})
+    formatted = format_modules(modules, namespace=source)
     done = {}
     for name in sorted(files):
         text = files[name]
-        if name in modules:
-            text = formatted[f"{source}:{name}"]
+        if name in formatted:
+            text = formatted[name]
             compile(text, name, "exec")  # a template bug must fail here, not in the user's import
         done[name] = text
     return done
