@@ -9,7 +9,7 @@ PKG    := integrations
 SPECGEN := $(BIN)/specgen
 OAS_EXAMPLES := .cache/oas-examples/node_modules/@readme/oas-examples
 
-.PHONY: venv generate lint check test golden conformance-deep serve bench clean
+.PHONY: venv generate lint check style test golden conformance-deep serve bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(STAMP)
 check: $(STAMP)
 	$(SPECGEN) check $(SPEC) --out $(OUT) --package $(PKG)
 
+# ruff formats generated code; black's style is the contract it must keep.
+style: $(STAMP)
+	$(BIN)/black --check --quiet --line-length 120 --target-version py311 $(OUT) tests/golden
+
 # Regenerate the golden trees after a deliberate output change; review the diff before committing it.
 golden: $(STAMP)
 	for spec in tests/golden/*/openapi.yaml; do \
@@ -36,7 +40,7 @@ golden: $(STAMP)
 $(OAS_EXAMPLES):
 	npm install --silent --no-save --no-audit --no-fund --prefix .cache/oas-examples @readme/oas-examples@8.2.2 >/dev/null
 
-test: lint check $(OAS_EXAMPLES)
+test: lint check style $(OAS_EXAMPLES)
 	OAS_EXAMPLES=$(OAS_EXAMPLES) $(BIN)/pytest -q
 
 conformance-deep: $(STAMP)

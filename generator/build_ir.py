@@ -32,6 +32,7 @@ class _Builder:
         self.models = models
         self.package = package
         self.unmapped: set[str] = set()  # component schemas with no generated class: typed as Any, and reported
+        self.literals: dict[str, str] = {}  # `Literal[...]` → its alias name in `models`
         self.security_sets: dict[tuple[ir.SecurityRequirement, ...], int] = {}
 
     def deref(self, node: Any) -> Any:
@@ -50,7 +51,8 @@ class _Builder:
 
     # -- types ---------------------------------------------------------------------------------------------------
 
-    def annotation(self, schema: Any, direction: str) -> str:
+    def annotation(self, schema: Any, direction: str, name: str) -> str:
+        """The type of `schema`; `name` is what an enum found in it is called (see `literal`)."""
         if not isinstance(schema, dict) or not schema:
             return "Any"
         ref = schema.get("$ref")
@@ -62,27 +64,42 @@ class _Builder:
                 if name is None:
                     self.unmapped.add(tokens[2])
                 return f"models.{name}" if name else "Any"
-            return self.annotation(self.deref(schema), direction)
+            return self.annotation(self.deref(schema), direction, name)
         nullable = schema.get("nullable") is True
         if "const" in schema:
-            return _literal([schema["const"]], nullable)
+            return self.literal([schema["const"]], nullable, name)
         if isinstance(schema.get("enum"), list) and schema["enum"]:
-            return _literal(schema["enum"], nullable)
+            return self.literal(schema["enum"], nullable, name)
         for key in ("oneOf", "anyOf"):
             if isinstance(schema.get(key), list) and schema[key]:
-                return _union([self.annotation(s, direction) for s in schema[key]] + (["None"] if nullable else []))
+                return _union([self.annotation(s, direction, name) for s in schema[key]] + (["None"] if nullable else []))
         if isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
-            return _union([self.annotation(schema["allOf"][0], direction)] + (["None"] if nullable else []))
+            return _union([self.annotation(schema["allOf"][0], direction, name)] + (["None"] if nullable else []))
         types = schema.get("type")
         type_list = types if isinstance(types, list) else [types] if isinstance(types, str) else []
-        parts = [self._single_type(t, schema, direction) for t in type_list] or ["Any"]
+        parts = [self._single_type(t, schema, direction, name) for t in type_list] or ["Any"]
         if nullable:
             parts.append("None")
         return _union(parts)
 
-    def _single_type(self, json_type: str, schema: dict[str, Any], direction: str) -> str:
+    def literal(self, values: list[Any], nullable: bool, name: str) -> str:
+        """`models.<name>`, an alias of `Literal[...values]`; the first use of a set of values names it."""
+        literals = [py_literal(v) for v in values if v is not None and isinstance(v, (str, int, bool))]
+        parts = []
+        if literals:
+            value = f"Literal[{', '.join(literals)}]"
+            if value not in self.literals:
+                taken = set(self.models.modules) | set(self.literals.values())
+                self.literals[value] = next(c for c in [name] + [f"{name}{n}" for n in range(2, len(taken) + 3)]
+                                            if c not in taken)
+            parts.append(f"models.{self.literals[value]}")
+        if nullable or None in values:
+            parts.append("None")
+        return _union(parts or ["Any"])
+
+    def _single_type(self, json_type: str, schema: dict[str, Any], direction: str, name: str) -> str:
         if json_type == "array":
-            return f"list[{self.annotation(schema.get('items'), direction)}]"
+            return f"list[{self.annotation(schema.get('items'), direction, name)}]"
         if json_type == "object":
             return "dict[str, Any]"
         if json_type == "string" and schema.get("format") in STRING_FORMATS:
@@ -91,7 +108,7 @@ class _Builder:
 
     # -- operations ----------------------------------------------------------------------------------------------
 
-    def parameters(self, path_item: dict[str, Any], operation: dict[str, Any]) -> tuple[ir.Parameter, ...]:
+    def parameters(self, path_item: dict[str, Any], operation: dict[str, Any], prefix: str) -> tuple[ir.Parameter, ...]:
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in list(path_item.get("parameters") or []) + list(operation.get("parameters") or []):
             param = self.deref(raw)
@@ -107,7 +124,8 @@ class _Builder:
             default = resolved.get("default")
             # A parameter's value is a scalar or a list on the wire: a $ref to a primitive component is inlined,
             # so frameworks see `str`/`Literal[...]`, not a model class.
-            annotation = self.annotation(resolved if _is_scalar_schema(resolved) else schema, "request")
+            annotation = self.annotation(resolved if _is_scalar_schema(resolved) else schema, "request",
+                                         prefix + class_name(param["name"]))
             primitive = annotation in ("str", "int", "float", "bool")  # constraints only fit these
             style = param.get("style", "form" if param["in"] in ("query", "cookie") else "simple")
             explode = bool(param.get("explode", style == "form"))
@@ -136,7 +154,7 @@ class _Builder:
             )
         return tuple(result)
 
-    def request_body(self, operation: dict[str, Any]) -> ir.RequestBody | None:
+    def request_body(self, operation: dict[str, Any], prefix: str) -> ir.RequestBody | None:
         body = self.deref(operation.get("requestBody"))
         content = body.get("content") or {}
         content_type = _pick_media_type(content) or _pick_other_media_type(content)
@@ -144,7 +162,7 @@ class _Builder:
             return None
         encoding = _encoding(content_type)
         schema = (content[content_type] or {}).get("schema")
-        annotation = {"binary": "bytes", "text": "str"}.get(encoding) or self.annotation(schema, "request")
+        annotation = {"binary": "bytes", "text": "str"}.get(encoding) or self.annotation(schema, "request", f"{prefix}Body")
         required = bool(body.get("required"))
         return ir.RequestBody(
             annotation=annotation,
@@ -171,7 +189,8 @@ class _Builder:
                     status=status,
                     status_code=code,
                     description=_one_line(response.get("description", "")),
-                    annotation=raw_kind or (self.annotation(schema, "response") if content_type else None),
+                    annotation=raw_kind or (self.annotation(schema, "response", f"{prefix}{status.capitalize()}Response")
+                                            if content_type else None),
                     content_type=_concrete(content_type) if content_type else None,
                     is_error=code >= 400 or status.upper() in ("4XX", "5XX", "DEFAULT"),
                     class_name=f"{prefix}{status.capitalize()}",
@@ -188,7 +207,7 @@ class _Builder:
         )
 
     def pagination(self, method: str, params: tuple[ir.Parameter, ...], responses: tuple[ir.Response, ...],
-                   operation: dict[str, Any]) -> ir.Pagination | None:
+                   operation: dict[str, Any], prefix: str) -> ir.Pagination | None:
         if method != "get":
             return None
         names = {p.py_name for p in params if p.location == "query"}
@@ -202,7 +221,7 @@ class _Builder:
         if not arrays:
             return None
         items_field = next((n for n in ("results", "data", "items") if n in arrays), arrays[0])
-        items_annotation = self.annotation(self.deref(properties[items_field]).get("items"), "response")
+        items_annotation = self.annotation(self.deref(properties[items_field]).get("items"), "response", f"{prefix}Item")
         if {"offset", "limit"} <= names:
             return ir.Pagination("offset", items_field, items_annotation, "offset", "limit", "")
         if "page" in names and "meta" in properties:
@@ -215,7 +234,7 @@ class _Builder:
         op_id = operation.get("operationId") or f"{method}_{path}"
         py_name = snake_name(op_id)
         prefix = class_name(op_id)
-        params = self.parameters(path_item, operation)
+        params = self.parameters(path_item, operation, prefix)
         responses = self.responses(operation, prefix)
         security = self.security(operation)
         py_path = path
@@ -235,11 +254,11 @@ class _Builder:
             description=_one_line(operation.get("description", "")),
             deprecated=bool(operation.get("deprecated")),
             parameters=params,
-            request_body=self.request_body(operation),
+            request_body=self.request_body(operation, prefix),
             responses=responses,
             security=security,
             security_set=self.security_sets.setdefault(security, len(self.security_sets)),
-            pagination=self.pagination(method, params, responses, operation),
+            pagination=self.pagination(method, params, responses, operation, prefix),
             idempotent=method in RETRY_SAFE_METHODS or operation.get("x-retry-safe") is True,
         )
 
@@ -270,6 +289,7 @@ class _Builder:
         tags = [replace(tag, operations=tuple(replace(op, route_function=next(route_functions)) for op in tag.operations))
                 for tag in tags]
         info = self.document.get("info") or {}
+        literals_module = unique(sorted(set(self.models.modules.values())) + ["_literals"])[-1]
         return ir.Api(
             title=str(info.get("title", self.package)),
             version=str(info.get("version", "")),
@@ -284,7 +304,10 @@ class _Builder:
                 (path, tuple(sorted({op.method.upper() for tag in tags for op in tag.operations if op.route_path == path})))
                 for path in sorted({op.route_path for tag in tags for op in tag.operations}, key=_path_specificity)
             ),
-            model_names=tuple(sorted(self.models.class_names)),
+            models=tuple(sorted({**self.models.modules, **dict.fromkeys(self.literals.values(), literals_module)}.items(),
+                                key=lambda item: item[0].lower())),
+            literals_module=literals_module,
+            literals=tuple(ir.LiteralAlias(name, value) for value, name in self.literals.items()),
         )
 
     def security_schemes(self) -> tuple[ir.SecurityScheme, ...]:
@@ -310,14 +333,6 @@ def _object_properties(builder: _Builder, schema: dict[str, Any]) -> dict[str, A
     for part in schema.get("allOf") or []:
         properties.update(_object_properties(builder, builder.deref(part)))
     return properties
-
-
-def _literal(values: list[Any], nullable: bool) -> str:
-    literals = [py_literal(v) for v in values if v is not None and isinstance(v, (str, int, bool))]
-    parts = [f"Literal[{', '.join(literals)}]"] if literals else []
-    if nullable or None in values:
-        parts.append("None")
-    return _union(parts or ["Any"])
 
 
 def _path_specificity(path: str) -> tuple[list[int], str]:

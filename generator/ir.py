@@ -115,6 +115,15 @@ class Tag:
 
 
 @dataclass(frozen=True)
+class LiteralAlias:
+    """A named `Literal[...]` for an enum the models do not define (a parameter's, an inline one): generated
+    signatures stay short, and each set of values has one name."""
+
+    name: str
+    annotation: str
+
+
+@dataclass(frozen=True)
 class Api:
     title: str
     version: str
@@ -126,4 +135,6 @@ class Api:
     security_schemes: tuple[SecurityScheme, ...]
     security_sets: tuple[tuple[SecurityRequirement, ...], ...]  # each distinct `Operation.security`, first use first
     path_methods: tuple[tuple[str, tuple[str, ...]], ...]  # path → methods (upper case), concrete paths first
-    model_names: tuple[str, ...]  # every class the models module defines
+    models: tuple[tuple[str, str], ...]  # every name the `models` package exports → its module, sorted
+    literals_module: str  # the module of `models` that holds `literals`
+    literals: tuple[LiteralAlias, ...]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from .cache import cache_dir, store
 from .diagnostics import Diagnostic, Level, join_pointer, split_pointer
 from .load import COMPONENT_KINDS, LoadedSpec
 
@@ -25,22 +29,69 @@ def spec_version(document: dict[str, Any]) -> str:
 
 def validate(spec: LoadedSpec) -> list[Diagnostic]:
     """openapi-spec-validator's verdict, each error placed at its file and line where the path allows."""
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
-
     version = spec_version(spec.document)
-    validators = {"3.0": OpenAPIV30SpecValidator, "3.1": OpenAPIV31SpecValidator}
-    if version not in validators:
+    if version not in ("3.0", "3.1"):
         return [spec.diagnostic("/openapi", "openapi-version", f"unsupported OpenAPI version {version!r} (3.0 or 3.1)")]
     found = []
     seen = set()
-    for error in validators[version](spec.document).iter_errors():
-        pointer = "".join(join_pointer("", str(p)) for p in getattr(error, "absolute_path", error.path))
-        message = getattr(error, "message", str(error)).splitlines()[0]
-        if (pointer, message) in seen:
-            continue
-        seen.add((pointer, message))
-        found.append(spec.diagnostic(pointer, "openapi-schema", message))
+    with _known_valid_schemas(version) as known_valid:
+        for error in _spec_validator(version, known_valid)(spec.document).iter_errors():
+            pointer = "".join(join_pointer("", str(p)) for p in getattr(error, "absolute_path", error.path))
+            message = getattr(error, "message", str(error)).splitlines()[0]
+            if (pointer, message) in seen:
+                continue
+            seen.add((pointer, message))
+            found.append(spec.diagnostic(pointer, "openapi-schema", message))
     return found
+
+
+class _IdSet(set[int]):
+    """The validator dedupes the schemas it visits with `list.append` and `in`: quadratic on a large spec."""
+
+    append = set.add
+
+
+@contextmanager
+def _known_valid_schemas(version: str) -> Iterator[set[str]]:
+    """Digests of schemas that passed the meta-schema check before (most of validation's time): an edit to one
+    operation re-checks only what it changed. Only passes are remembered; failures are checked every time."""
+    from importlib.metadata import version as installed
+
+    path = cache_dir("validation") / f"{installed('openapi-spec-validator')}-{version}.json"
+    try:
+        known = set(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        known = set()
+    before = len(known)
+    yield known
+    if len(known) != before:
+        store(path, json.dumps(sorted(known)))
+
+
+def _spec_validator(version: str, known_valid: set[str]) -> Any:
+    """openapi-spec-validator's validator for `version`, with set-based dedupe and remembered meta-schema passes
+    (its internals, pinned in pyproject.toml: tests/test_lint.py holds the verdicts to the stock validator's)."""
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    base = OpenAPIV31SpecValidator if version == "3.1" else OpenAPIV30SpecValidator
+    stock: Any = base.keyword_validators["schema"]
+
+    class SchemaValidator(stock):  # type: ignore[misc, valid-type]
+        def __init__(self, registry: Any):
+            super().__init__(registry)
+            self.visited_schema_ids = _IdSet()
+            self.meta_checked_schema_ids = _IdSet()
+
+        def _validate_schema_meta(self, schema: Any, schema_value: Any) -> Any:
+            digest = hashlib.blake2b(json.dumps(schema_value, sort_keys=True, default=str).encode(), digest_size=16)
+            if digest.hexdigest() in known_valid:
+                return None
+            error = super()._validate_schema_meta(schema, schema_value)
+            if error is None:
+                known_valid.add(digest.hexdigest())
+            return error
+
+    return type(base.__name__, (base,), {"keyword_validators": {**base.keyword_validators, "schema": SchemaValidator}})
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:

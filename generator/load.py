@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,11 @@ from typing import Any, NoReturn
 from urllib.parse import unquote
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, SequenceNode
 
+from .cache import cache_dir, store
 from .diagnostics import Diagnostic, SpecError, join_pointer, split_pointer
 
 COMPONENT_KINDS = (
@@ -125,7 +129,12 @@ class _FileCache:
         if path not in self.data:
             if not path.is_file():
                 raise SpecError([Diagnostic(self.display(path), 0, "", "ref-resolves", f"file not found: {self.display(path)}")])
-            self.data[path] = self._read(path, path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            data = _parsed_before(path, text)
+            if data is None:
+                data = self._read(path, text)
+                _remember_parsed(path, text, data)
+            self.data[path] = data
         return self.data[path]
 
     def _read(self, path: Path, text: str) -> Any:
@@ -136,14 +145,12 @@ class _FileCache:
                 raise SpecError([Diagnostic(self.display(path), exc.lineno, "", "json-syntax", exc.msg)]) from exc
             except ValueError:
                 pass  # a duplicate key: the YAML parse below reports it with its line
-        if "<<" in text:  # merge keys: only the round-trip loader keeps keys in the order they are written
-            return _plain(self._parse(YAML(typ="rt"), path, text))
         try:
-            return _plain(YAML(typ="safe", pure=False).load(text))
+            return _plain(_safe_yaml(pure=False).load(text))
         except YAMLError:
             # libyaml is stricter than YAML 1.2 in places (`[scope:read]` in a flow sequence): ask the pure parser,
             # which also gives the message users see
-            return _plain(self._parse(YAML(typ="safe", pure=True), path, text))
+            return _plain(self._parse(_safe_yaml(pure=True), path, text))
 
     def _parse(self, yaml: YAML, path: Path, text: str) -> Any:
         try:
@@ -174,6 +181,58 @@ def _nearest(pointer: str, known: Container[str]) -> str | None:
         if not tokens:
             return None
         tokens.pop()
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _MergeAfter(SafeConstructor):
+    """Merge keys (`<<: *errors`) as the round-trip loader orders them: the mapping's own keys as written, then the
+    merged ones (the safe loader puts merged keys first); own keys win, then earlier merged mappings."""
+
+    def flatten_mapping(self, node: Any) -> None:
+        flattened = [(key, value) for key, value in node.value if key.tag != MERGE_TAG]
+        seen = {key.value for key, _ in flattened}
+        for key, value in node.value:
+            if key.tag != MERGE_TAG:
+                continue
+            for source in value.value if isinstance(value, SequenceNode) else [value]:
+                if not isinstance(source, MappingNode):
+                    raise ConstructorError("while constructing a mapping", node.start_mark,
+                                           f"expected a mapping for merging, but found {source.id}", source.start_mark)
+                self.flatten_mapping(source)
+                for merged_key, merged_value in source.value:
+                    if merged_key.value not in seen:
+                        seen.add(merged_key.value)
+                        flattened.append((merged_key, merged_value))
+        node.value = flattened
+
+
+def _parse_cache(path: Path, text: str) -> tuple[Path, bytes]:
+    """One entry per file (rewritten when it changes), checked against the text's digest."""
+    name = hashlib.sha256(str(path).encode()).hexdigest()
+    return cache_dir("parsed") / f"{name}.marshal", hashlib.sha256(text.encode()).digest()
+
+
+def _parsed_before(path: Path, text: str) -> Any:
+    """What this file parsed into last time, if it has not changed since: YAML parsing is most of a warm load."""
+    entry, digest = _parse_cache(path, text)
+    try:
+        recorded, data = marshal.loads(entry.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return data if recorded == digest else None
+
+
+def _remember_parsed(path: Path, text: str, data: Any) -> None:
+    entry, digest = _parse_cache(path, text)
+    store(entry, marshal.dumps((digest, data)))
+
+
+def _safe_yaml(pure: bool) -> YAML:
+    yaml = YAML(typ="safe", pure=pure)
+    yaml.Constructor = _MergeAfter
+    return yaml
 
 
 def _plain(node: Any) -> Any:

@@ -1,8 +1,12 @@
 """Pydantic v2 models from the bundled document, by datamodel-code-generator (pinned in pyproject.toml).
 
-Returns the module source and, for every component schema, the class that represents it in a request and in a
-response: where readOnly/writeOnly make the two differ, datamodel-code-generator emits `FooRequest` (no readOnly
-fields) and `FooResponse` (no writeOnly fields), and the IR builder must point at the right one.
+datamodel-code-generator writes one module; it is cut into a `models` package with one module per model (models
+that refer to each other in a cycle share one), and `models/__init__.py` imports each on first use: a client
+that calls three operations of a 2,000-model API builds only the models those operations need.
+
+Also returns, for every component schema, the class that represents it in a request and in a response: where
+readOnly/writeOnly make the two differ, datamodel-code-generator emits `FooRequest` (no readOnly fields) and
+`FooResponse` (no writeOnly fields), and the IR builder must point at the right one.
 """
 
 from __future__ import annotations
@@ -10,19 +14,18 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .cache import cache_dir, store
 from .diagnostics import Diagnostic, SpecError
-from .naming import class_name
-
+from .naming import class_name, snake_name, unique
 
 @dataclass(frozen=True)
 class ModelsModule:
-    source: str
-    class_names: frozenset[str]
+    files: dict[str, str]  # path in the generated package → source, one module per model (or cycle of models)
+    modules: dict[str, str]  # class or alias name → the module of `models` that defines it
     request_class: dict[str, str]  # component schema name → class used in request bodies
     response_class: dict[str, str]  # component schema name → class used in responses
 
@@ -32,12 +35,14 @@ def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
 
     schemas = (document.get("components") or {}).get("schemas") or {}
     if not schemas:
-        return ModelsModule('"""No component schemas in this API."""\n', frozenset(), {}, {})
+        return ModelsModule({}, {}, {}, {})
     # Only components are modelled, so an edit to operations alone reuses the last run's models.
     modelled = json.dumps({key: value for key, value in document.items() if key not in ("paths", "webhooks")})
-    cached = cache_dir("models") / f"{_digest(modelled)}.py"
-    if cached.is_file():
-        return _module(cached.read_text(encoding="utf-8"), schemas)
+    cached = cache_dir("models") / f"{_digest(modelled)}.json"
+    try:
+        return ModelsModule(**json.loads(cached.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        pass
     try:
         source = generate(
             modelled,
@@ -67,8 +72,9 @@ def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", message)]) from exc
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
-    store(cached, source)
-    return _module(source, schemas)
+    models = _module(source, schemas)
+    store(cached, json.dumps(asdict(models)))
+    return models
 
 
 def _digest(modelled: str) -> str:
@@ -81,17 +87,9 @@ def _digest(modelled: str) -> str:
 
 
 def _module(source: str, schemas: dict[str, Any]) -> ModelsModule:
-    """The class names datamodel-code-generator chose for each component schema."""
-    tree = ast.parse(source)
-    defined = frozenset(
-        node.targets[0].id if isinstance(node, ast.Assign) else node.name  # type: ignore[union-attr]
-        for node in tree.body
-        if isinstance(node, ast.ClassDef)
-        or isinstance(node, ast.Assign)
-        and len(node.targets) == 1
-        and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id[:1].isupper()
-    )
+    """The models package, and the class names datamodel-code-generator chose for each component schema."""
+    units, imports = _units(source)
+    defined = frozenset(unit.name for unit in units)
     request_class: dict[str, str] = {}
     response_class: dict[str, str] = {}
     for name in schemas:
@@ -103,4 +101,118 @@ def _module(source: str, schemas: dict[str, Any]) -> ModelsModule:
                 request_class[name] = f"{candidate}Request"
                 response_class[name] = f"{candidate}Response"
                 break
-    return ModelsModule(source, defined, request_class, response_class)
+    files, modules = _package(units, imports)
+    return ModelsModule(files, modules, request_class, response_class)
+
+
+@dataclass
+class _Unit:
+    """One model: its definition, the docstring and `model_rebuild()` lines that belong to it, what it uses."""
+
+    name: str
+    text: str
+    uses: set[str]  # names of other models and of imported names
+    rebuild: str = ""
+
+
+def _units(source: str) -> tuple[list[_Unit], dict[str, tuple[str, str]]]:
+    """The module's models in order, and each imported name → (module, what `import` names: `x` or `x as y`)."""
+    lines = source.splitlines(keepends=True)
+    body = ast.parse(source).body
+    imports: dict[str, tuple[str, str]] = {}
+    units: list[_Unit] = []
+    by_name: dict[str, _Unit] = {}
+    ends = [node.lineno - 1 for node in body[1:]] + [len(lines)]
+    for node, end in zip(body, ends):
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
+        text = "".join(lines[start:end])
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        if isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
+            for alias in node.names:
+                imports[alias.asname or alias.name] = (node.module, alias.name + (f" as {alias.asname}" if alias.asname else ""))
+        elif isinstance(node, ast.ClassDef):
+            units.append(by_name.setdefault(node.name, _Unit(node.name, text, names - {node.name})))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            units.append(by_name.setdefault(name, _Unit(name, text, names - {name})))
+        elif _rebuilt(node) in by_name:  # `Foo.model_rebuild()`: runs after every model of Foo's module exists
+            unit = by_name[_rebuilt(node)]
+            unit.rebuild += text
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and units:
+            units[-1].text += text  # the docstring of the alias above
+        elif not isinstance(node, ast.ImportFrom) or node.module != "__future__":
+            raise ValueError(f"unexpected statement in datamodel-code-generator output, line {node.lineno}")
+    return units, imports
+
+
+def _rebuilt(node: ast.stmt) -> str | None:
+    """`Foo` for the statement `Foo.model_rebuild()`."""
+    if isinstance(node, ast.Expr) and isinstance(call := node.value, ast.Call) and isinstance(call.func, ast.Attribute):
+        if call.func.attr == "model_rebuild" and isinstance(call.func.value, ast.Name):
+            return call.func.value.id
+    return None
+
+
+def _package(units: list[_Unit], imports: dict[str, tuple[str, str]]) -> tuple[dict[str, str], dict[str, str]]:
+    """One module per group of models that refer to each other in a cycle, named after its first model."""
+    index = {unit.name: i for i, unit in enumerate(units)}
+    groups = _cycles([sorted(index[n] for n in unit.uses if n in index) for unit in units])
+    modules = unique([f"_{snake_name(units[group[0]].name).rstrip('_')}" for group in groups])
+    module_of = {units[i].name: module for group, module in zip(groups, modules) for i in group}
+    files = {}
+    for group, module in zip(groups, modules):
+        members = [units[i] for i in group]
+        used = set().union(*(unit.uses for unit in members))
+        own = {unit.name for unit in members}
+        imported: dict[str, list[str]] = {}
+        for name in sorted(used & imports.keys()):
+            imported.setdefault(imports[name][0], []).append(imports[name][1])
+        for name in sorted(used & module_of.keys() - own):
+            imported.setdefault(f".{module_of[name]}", []).append(name)
+        sections = [["from __future__ import annotations"]] + [
+            [f"from {source} import {', '.join(names)}" for source, names in sorted(imported.items())
+             if source.startswith(".") == local] for local in (False, True)]
+        text = "\n\n".join("\n".join(lines) for lines in sections if lines) + "\n\n" + "".join(u.text for u in members)
+        text += "".join(unit.rebuild for unit in members)
+        files[f"models/{module}.py"] = text
+    return files, module_of
+
+
+def _cycles(edges: list[list[int]]) -> list[list[int]]:
+    """Strongly connected components (Tarjan, without recursion), each sorted, in order of their first member."""
+    order: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    found: list[list[int]] = []
+    for root in range(len(edges)):
+        if root in order:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                order[node] = low[node] = len(order)
+                stack.append(node)
+                on_stack.add(node)
+            if child < len(edges[node]):
+                work.append((node, child + 1))
+                target = edges[node][child]
+                if target not in order:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], order[target])
+                continue
+            for target in edges[node]:
+                if target in on_stack:
+                    low[node] = min(low[node], low[target])
+            if low[node] == order[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                found.append(sorted(component))
+    return sorted(found)

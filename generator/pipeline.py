@@ -7,9 +7,13 @@ import hashlib
 import json
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from .build_ir import build_api
 from .diagnostics import SpecError
@@ -17,7 +21,7 @@ from .lint import errors, lint
 from .load import LoadedSpec, load_spec
 from .models import emit_models
 from .render import TEMPLATES, render, template_files
-from .write import MANIFEST, finish, is_up_to_date, write_package
+from .write import LastRun, Package, finish, is_up_to_date, write_package
 
 Progress = Callable[[str], None]
 GENERATOR_DIR = Path(__file__).resolve().parent
@@ -42,7 +46,7 @@ def toolchain_digest() -> str:
     for path in sorted(GENERATOR_DIR.glob("*.py")) + template_files(TEMPLATES):
         h.update(path.name.encode())
         h.update(path.read_bytes())
-    for dist in ("datamodel-code-generator", "black", "jinja2"):
+    for dist in ("datamodel-code-generator", "ruff", "jinja2"):
         h.update(f"{dist}=={version(dist)}".encode())
     return h.hexdigest()
 
@@ -57,13 +61,6 @@ def inputs_digest(root: Path, relative_files: list[str], package: str) -> str:
     return h.hexdigest()
 
 
-def _recorded_inputs(destination: Path) -> list[str]:
-    try:
-        return list(json.loads((destination / MANIFEST).read_text(encoding="utf-8")).get("input_files") or [])
-    except (OSError, ValueError):
-        return []
-
-
 def _display_source(spec_path: Path) -> str:
     try:
         return str(spec_path.resolve().relative_to(Path.cwd().resolve()))
@@ -71,38 +68,74 @@ def _display_source(spec_path: Path) -> str:
         return spec_path.name
 
 
-def build_files(spec: LoadedSpec, package: str, source: str, progress: Progress = _quiet) -> dict[str, str]:
-    progress("validate")
-    problems = errors(lint(spec, house_rules=False))
-    if problems:
+def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, progress: Progress = _quiet) -> Package:
+    """Every output file; what `last` wrote is reused where nothing changed."""
+    progress("validate and models")
+    validation = InChild(lambda: errors(lint(spec, house_rules=False)))  # on another core, beside the models
+    try:
+        models = emit_models(spec.document, spec.display(spec.root))
+        progress("ir")
+        api, warnings = build_api(spec.document, models, package)
+        progress("render and format")
+        files = {**models.files, "openapi.json": json.dumps(spec.document, indent=2) + "\n", **render(api)}
+        finished = finish(files, source, last)  # while validation may still run
+    except Exception:
+        if problems := validation.result():  # an invalid document explains the failure better than the failure
+            raise SpecError(problems) from None
+        raise
+    if problems := validation.result():
         raise SpecError(problems)
-    progress("models")
-    models = emit_models(spec.document, spec.display(spec.root))
-    progress("ir")
-    api, warnings = build_api(spec.document, models, package)
     for warning in warnings:
         print(f"specgen: warning: {warning}", file=sys.stderr)
-    progress("render")
-    files = {"models.py": models.source, "openapi.json": json.dumps(spec.document, indent=2) + "\n", **render(api)}
-    progress("format")
-    return finish(files, source)
+    return finished
+
+
+class InChild:
+    """`work()` in a forked process, so that it runs on another core; `result()` waits for what it returns."""
+
+    def __init__(self, work: Callable[[], object]):
+        context = get_context("fork")
+        self._results, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run_and_send, args=(work, sender), daemon=True)
+        self._process.start()
+        sender.close()
+
+    def result(self) -> Any:
+        try:
+            ok, value = self._results.recv()
+        except EOFError:
+            ok, value = False, "the worker process died"
+        finally:
+            self._process.join()
+        if not ok:
+            raise RuntimeError(f"in a worker process: {value}")
+        return value
+
+
+def _run_and_send(work: Callable[[], object], sender: Connection) -> None:
+    try:
+        result = (True, work())
+    except BaseException as exc:  # sent to the parent, which raises it there
+        result = (False, "".join(traceback.format_exception(exc)))
+    sender.send(result)
 
 
 def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force: bool = False,
              progress: Progress = _quiet) -> Outcome:
     spec_path = Path(spec_path)
     destination = Path(out_dir) / package
-    recorded = _recorded_inputs(destination)
-    if not force and recorded and is_up_to_date(destination, inputs_digest(spec_path.resolve(), recorded, package)):
+    last = LastRun.read(destination)
+    if not force and last.input_files and is_up_to_date(
+            last, inputs_digest(spec_path.resolve(), list(last.input_files), package)):
         progress("up to date")
         return Outcome(destination, True, ())
     progress("load")
     spec = load_spec(spec_path)
-    files = build_files(spec, package, _display_source(spec_path), progress)
+    built = build_files(spec, package, _display_source(spec_path), last, progress)
     input_files = [spec.display(p) for p in spec.files]
     progress("write")
-    write_package(destination, files, inputs_digest(spec.root, input_files, package), input_files)
-    return Outcome(destination, False, tuple(sorted(files)))
+    write_package(destination, built, inputs_digest(spec.root, input_files, package), input_files, last)
+    return Outcome(destination, False, tuple(built.files))
 
 
 def check(spec_path: str | Path, out_dir: str | Path, package: str, progress: Progress = _quiet) -> list[str]:

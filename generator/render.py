@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
 from . import ir
+from .cache import cache_dir
 from .naming import py_literal
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -15,6 +16,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # template (relative to templates/) → output path (relative to the package)
 OUTPUTS = (
     ("package_init.py.jinja", "__init__.py"),
+    ("models/__init__.py.jinja", "models/__init__.py"),
     ("server/__init__.py.jinja", "server/__init__.py"),
     ("server/handlers.py.jinja", "server/handlers.py"),
     ("server/routes.py.jinja", "server/routes.py"),
@@ -45,6 +47,16 @@ def _doc(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
 
 
+def _compiled_templates() -> FileSystemBytecodeCache | None:
+    """Compiling the templates costs more than rendering them; jinja keys each by its source's checksum."""
+    folder = cache_dir("jinja")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder))
+
+
 def environment(templates: Path = TEMPLATES) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates)),
@@ -53,6 +65,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        bytecode_cache=_compiled_templates(),
     )
     env.filters["pytuple"] = _py_tuple
     env.filters["py"] = py_literal
@@ -63,7 +76,8 @@ def environment(templates: Path = TEMPLATES) -> Environment:
 
 def render(api: ir.Api, templates: Path = TEMPLATES) -> dict[str, str]:
     env = environment(templates)
-    return {output: env.get_template(template).render(api=api) for template, output in OUTPUTS}
+    outputs = OUTPUTS + ((("models/literals.py.jinja", f"models/{api.literals_module}.py"),) if api.literals else ())
+    return {output: env.get_template(template).render(api=api) for template, output in outputs}
 
 
 def template_files(templates: Path = TEMPLATES) -> list[Path]:

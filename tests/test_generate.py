@@ -45,7 +45,7 @@ def test_unchanged_inputs_skip_generation(tmp_path: Path, spec_copy: Path) -> No
 
 def test_a_hand_edit_is_detected_and_undone(tmp_path: Path, spec_copy: Path) -> None:
     out = pipeline.generate(spec_copy, tmp_path, "small").destination
-    models = out / "models.py"
+    models = out / "models" / "__init__.py"
     models.write_text(models.read_text() + "\n# edited\n")
     assert pipeline.check(spec_copy, tmp_path, "small") == [f"{models}: differs from a fresh generation (hand edit or stale)"]
     assert not pipeline.generate(spec_copy, tmp_path, "small").skipped  # a touched output is not "up to date"
@@ -56,7 +56,7 @@ def test_a_spec_edit_not_yet_generated_is_detected(tmp_path: Path, spec_copy: Pa
     pipeline.generate(spec_copy, tmp_path, "small")
     spec_copy.write_text(spec_copy.read_text().replace("name: {type: string, minLength: 1}", "name: {type: string, minLength: 2}"))
     stale = pipeline.check(spec_copy, tmp_path, "small")
-    assert any(line.endswith("models.py: differs from a fresh generation (hand edit or stale)") for line in stale)
+    assert any(line.endswith("models/_pet_request.py: differs from a fresh generation (hand edit or stale)") for line in stale)
 
 
 def test_a_failed_generation_leaves_the_output_as_it_was(tmp_path: Path, spec_copy: Path) -> None:
@@ -139,3 +139,26 @@ def test_concrete_paths_are_routed_before_templated_ones() -> None:
     base = "/api/environments/{environment_id}/external_data_sources/"
     assert paths.index(base + "wizard/") < paths.index(base + "{id}/")
     assert paths.index(base + "connections/") < paths.index(base + "{id}/")
+
+
+def test_a_regeneration_formats_only_modules_that_changed(tmp_path: Path, spec_copy: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import write
+
+    out = pipeline.generate(spec_copy, tmp_path, "small").destination
+    unchanged = out / "models" / "_pet_request.py"
+    inode = unchanged.stat().st_ino
+    formatted: list[str] = []
+    real = write.format_modules
+    monkeypatch.setattr(write, "format_modules", lambda modules: formatted.extend(modules) or real(modules))
+    spec_copy.write_text(spec_copy.read_text().replace("List pets", "List all pets"))
+    pipeline.generate(spec_copy, tmp_path, "small")
+    assert formatted and "models/_pet_request.py" not in formatted and "client/resources.py" in formatted
+    assert unchanged.stat().st_ino == inode  # linked into the new tree, not written again
+    formatted.clear()
+    (out / "server" / "handlers.py").write_text("# edited by hand\n")  # a touched file is never reused
+    spec_copy.write_text(spec_copy.read_text().replace("List all pets", "List every pet"))
+    pipeline.generate(spec_copy, tmp_path, "small")
+    assert "server/handlers.py" in formatted
+    fresh = pipeline.generate(spec_copy, tmp_path / "fresh", "small", force=True).destination
+    assert tree(fresh) == tree(out)

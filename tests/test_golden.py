@@ -39,14 +39,18 @@ def test_output_matches_the_reviewed_tree(case: str, tmp_path: Path, monkeypatch
 def models(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
     folder = str(ROOT / "tests" / "golden" / request.param)
     sys.path.insert(0, folder)
-    sys.modules.pop("expected", None)
-    sys.modules.pop("expected.models", None)
+    forget_package("expected")
     try:
         yield importlib.import_module("expected.models")
     finally:
         sys.path.remove(folder)
-        sys.modules.pop("expected", None)
-        sys.modules.pop("expected.models", None)
+        forget_package("expected")
+
+
+def forget_package(name: str) -> None:
+    """Each golden tree is a package named `expected`: drop every module of the previous one."""
+    for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
+        del sys.modules[module]
 
 
 @pytest.mark.parametrize("models", ["oneof_mapping"], indirect=True)

@@ -157,3 +157,40 @@ def test_merge_keys_keep_the_written_order_and_own_keys_win(tmp_path: Path) -> N
         "x-responses:\n  '200': ok\n  <<: *base\n  '404': own\n"
     )
     assert list(load_spec(spec).document["x-responses"].items()) == [("200", "ok"), ("404", "own"), ("400", "a")]
+
+
+@pytest.mark.parametrize("spec", [ROOT / "spec" / "openapi.yaml", *sorted((HERE / "failures").glob("*/openapi.yaml")),
+                                  HERE / "fixtures" / "small" / "openapi.yaml"], ids=lambda p: p.parent.name)
+def test_validation_gives_the_stock_validators_verdict_cold_and_warm(spec: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our validator is openapi-spec-validator with set-based dedupe and remembered meta-schema passes."""
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    from generator.lint import spec_version, validate
+
+    monkeypatch.setenv("SPECGEN_CACHE", str(tmp_path))
+    try:
+        loaded = load_spec(spec)
+    except SpecError:
+        pytest.skip("does not load")
+    stock = OpenAPIV31SpecValidator if spec_version(loaded.document) == "3.1" else OpenAPIV30SpecValidator
+    expected = sorted({error.message.splitlines()[0] for error in stock(loaded.document).iter_errors()})
+    cold = sorted({d.message for d in validate(loaded)})
+    warm = sorted({d.message for d in validate(loaded)})
+    assert cold == warm == expected
+    assert list(tmp_path.glob("validation/*.json"))  # passes were remembered
+
+
+def test_a_schema_that_fails_the_meta_schema_fails_again_when_cached(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.lint import validate
+
+    monkeypatch.setenv("SPECGEN_CACHE", str(tmp_path / "cache"))
+    spec = tmp_path / "openapi.yaml"
+    good = ("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+            "components: {schemas: {A: {type: string}, B: {type: string, minLength: 2}}}\n")
+    spec.write_text(good)
+    assert validate(load_spec(spec)) == []
+    spec.write_text(good.replace("minLength: 2", "minLength: -1"))
+    assert [d.message for d in validate(load_spec(spec))] == ["-1 is less than the minimum of 0"]
+    assert [d.message for d in validate(load_spec(spec))] == ["-1 is less than the minimum of 0"]

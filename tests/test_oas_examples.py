@@ -42,7 +42,8 @@ def test_document_generates_importable_packages(document: Path, tmp_path: Path, 
     try:
         pipeline.generate(document, tmp_path, "api", force=True)
         check = subprocess.run(
-            [sys.executable, "-c", "import api.models, api.server, api.client; api.client.Client; api.server.create_app"],
+            [sys.executable, "-c", "import api.models, api.server, api.client; api.client.Client; api.server.create_app; "
+             "[getattr(api.models, name) for name in api.models.__all__]"],
             cwd=tmp_path, capture_output=True, text=True,
         )
         assert check.returncode == 0, check.stderr[-3000:]

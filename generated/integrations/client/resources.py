@@ -638,7 +638,7 @@ class VersoriConnect:
         before: str | None = None,
         sort: str | None = None,
         name: str | None = None,
-        protocol: Literal["http", "bigquery"] | None = None,
+        protocol: models.ListConnectorsProtocol | None = None,
     ) -> models.ConnectorPageResponse:
         """List connectors"""
         response = self._client.request(
@@ -664,7 +664,7 @@ class VersoriConnect:
         before: str | None = None,
         sort: str | None = None,
         name: str | None = None,
-        protocol: Literal["http", "bigquery"] | None = None,
+        protocol: models.ListConnectorsProtocol | None = None,
     ) -> Iterator[models.ConnectorResponse]:
         """Every item of `list_connectors`, page after page."""
         position: str | None = None
@@ -694,22 +694,7 @@ class VersoriConnect:
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
-        type_: (
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None
-        ) = None,
+        type_: models.ListCredentialsType | None = None,
     ) -> models.CredentialPageResponse:
         """List credentials"""
         response = self._client.request(
@@ -731,22 +716,7 @@ class VersoriConnect:
         organisation_id: str,
         first: int = 20,
         before: str | None = None,
-        type_: (
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None
-        ) = None,
+        type_: models.ListCredentialsType | None = None,
     ) -> Iterator[models.CredentialResponse]:
         """Every item of `list_credentials`, page after page."""
         position: str | None = None
@@ -1629,36 +1599,8 @@ class PatchworksConnectors:
         filter_system_template_id: str | None = None,
         filter_for_session: str | None = None,
         filter_platform_session: str | None = None,
-        include: (
-            list[
-                Literal[
-                    "authenticationImplementation",
-                    "authenticationImplementation_count",
-                    "authenticationImplementationExists",
-                    "authenticationImplementation.authenticationType",
-                    "authenticationImplementation.system",
-                    "authenticationImplementation.system.logo",
-                    "authenticationImplementation.endpoints",
-                    "authenticationImplementation.endpoints.filters",
-                    "authenticationImplementation.endpoints.endpointSchema",
-                    "authenticationImplementation.endpoints.system",
-                    "authenticationImplementation.endpoints.system.logo",
-                    "authenticationImplementation.endpoints.entityType",
-                    "authenticationImplementation.endpoints.fieldTags",
-                    "authenticationImplementation.system.systemType",
-                    "variables",
-                    "variables_count",
-                    "variablesExists",
-                    "authenticationImplementation.endpoints.variables",
-                    "certificate",
-                    "certificate_count",
-                    "certificateExists",
-                    "certificate.user",
-                ]
-            ]
-            | None
-        ) = None,
-        sort: Literal["name", "-name"] | None = None,
+        include: list[models.PatchworksConnectorsIndexInclude] | None = None,
+        sort: models.PatchworksConnectorsIndexSort | None = None,
         page: int = 1,
         per_page: int = 15,
     ) -> models.PatchworksConnectorCollectionResponse:
@@ -1694,36 +1636,8 @@ class PatchworksConnectors:
         filter_system_template_id: str | None = None,
         filter_for_session: str | None = None,
         filter_platform_session: str | None = None,
-        include: (
-            list[
-                Literal[
-                    "authenticationImplementation",
-                    "authenticationImplementation_count",
-                    "authenticationImplementationExists",
-                    "authenticationImplementation.authenticationType",
-                    "authenticationImplementation.system",
-                    "authenticationImplementation.system.logo",
-                    "authenticationImplementation.endpoints",
-                    "authenticationImplementation.endpoints.filters",
-                    "authenticationImplementation.endpoints.endpointSchema",
-                    "authenticationImplementation.endpoints.system",
-                    "authenticationImplementation.endpoints.system.logo",
-                    "authenticationImplementation.endpoints.entityType",
-                    "authenticationImplementation.endpoints.fieldTags",
-                    "authenticationImplementation.system.systemType",
-                    "variables",
-                    "variables_count",
-                    "variablesExists",
-                    "authenticationImplementation.endpoints.variables",
-                    "certificate",
-                    "certificate_count",
-                    "certificateExists",
-                    "certificate.user",
-                ]
-            ]
-            | None
-        ) = None,
-        sort: Literal["name", "-name"] | None = None,
+        include: list[models.PatchworksConnectorsIndexInclude] | None = None,
+        sort: models.PatchworksConnectorsIndexSort | None = None,
         per_page: int = 15,
     ) -> Iterator[models.PatchworksConnectorResponse]:
         """Every item of `patchworks_connectors_index`, page after page."""
@@ -1778,36 +1692,8 @@ class PatchworksConnectors:
         filter_system_template_id: str | None = None,
         filter_for_session: str | None = None,
         filter_platform_session: str | None = None,
-        include: (
-            list[
-                Literal[
-                    "authenticationImplementation",
-                    "authenticationImplementation_count",
-                    "authenticationImplementationExists",
-                    "authenticationImplementation.authenticationType",
-                    "authenticationImplementation.system",
-                    "authenticationImplementation.system.logo",
-                    "authenticationImplementation.endpoints",
-                    "authenticationImplementation.endpoints.filters",
-                    "authenticationImplementation.endpoints.endpointSchema",
-                    "authenticationImplementation.endpoints.system",
-                    "authenticationImplementation.endpoints.system.logo",
-                    "authenticationImplementation.endpoints.entityType",
-                    "authenticationImplementation.endpoints.fieldTags",
-                    "authenticationImplementation.system.systemType",
-                    "variables",
-                    "variables_count",
-                    "variablesExists",
-                    "authenticationImplementation.endpoints.variables",
-                    "certificate",
-                    "certificate_count",
-                    "certificateExists",
-                    "certificate.user",
-                ]
-            ]
-            | None
-        ) = None,
-        sort: Literal["name", "-name"] | None = None,
+        include: list[models.PatchworksConnectorsIndexInclude] | None = None,
+        sort: models.PatchworksConnectorsIndexSort | None = None,
         page: int = 1,
         per_page: int = 15,
     ) -> models.PatchworksConnectorResourceResponse:
@@ -2521,7 +2407,7 @@ class AsyncVersoriConnect:
         before: str | None = None,
         sort: str | None = None,
         name: str | None = None,
-        protocol: Literal["http", "bigquery"] | None = None,
+        protocol: models.ListConnectorsProtocol | None = None,
     ) -> models.ConnectorPageResponse:
         """List connectors"""
         response = await self._client.request(
@@ -2547,7 +2433,7 @@ class AsyncVersoriConnect:
         before: str | None = None,
         sort: str | None = None,
         name: str | None = None,
-        protocol: Literal["http", "bigquery"] | None = None,
+        protocol: models.ListConnectorsProtocol | None = None,
     ) -> AsyncIterator[models.ConnectorResponse]:
         """Every item of `list_connectors`, page after page."""
         position: str | None = None
@@ -2577,22 +2463,7 @@ class AsyncVersoriConnect:
         first: int = 20,
         after: str | None = None,
         before: str | None = None,
-        type_: (
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None
-        ) = None,
+        type_: models.ListCredentialsType | None = None,
     ) -> models.CredentialPageResponse:
         """List credentials"""
         response = await self._client.request(
@@ -2614,22 +2485,7 @@ class AsyncVersoriConnect:
         organisation_id: str,
         first: int = 20,
         before: str | None = None,
-        type_: (
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None
-        ) = None,
+        type_: models.ListCredentialsType | None = None,
     ) -> AsyncIterator[models.CredentialResponse]:
         """Every item of `list_credentials`, page after page."""
         position: str | None = None
@@ -3512,36 +3368,8 @@ class AsyncPatchworksConnectors:
         filter_system_template_id: str | None = None,
         filter_for_session: str | None = None,
         filter_platform_session: str | None = None,
-        include: (
-            list[
-                Literal[
-                    "authenticationImplementation",
-                    "authenticationImplementation_count",
-                    "authenticationImplementationExists",
-                    "authenticationImplementation.authenticationType",
-                    "authenticationImplementation.system",
-                    "authenticationImplementation.system.logo",
-                    "authenticationImplementation.endpoints",
-                    "authenticationImplementation.endpoints.filters",
-                    "authenticationImplementation.endpoints.endpointSchema",
-                    "authenticationImplementation.endpoints.system",
-                    "authenticationImplementation.endpoints.system.logo",
-                    "authenticationImplementation.endpoints.entityType",
-                    "authenticationImplementation.endpoints.fieldTags",
-                    "authenticationImplementation.system.systemType",
-                    "variables",
-                    "variables_count",
-                    "variablesExists",
-                    "authenticationImplementation.endpoints.variables",
-                    "certificate",
-                    "certificate_count",
-                    "certificateExists",
-                    "certificate.user",
-                ]
-            ]
-            | None
-        ) = None,
-        sort: Literal["name", "-name"] | None = None,
+        include: list[models.PatchworksConnectorsIndexInclude] | None = None,
+        sort: models.PatchworksConnectorsIndexSort | None = None,
         page: int = 1,
         per_page: int = 15,
     ) -> models.PatchworksConnectorCollectionResponse:
@@ -3577,36 +3405,8 @@ class AsyncPatchworksConnectors:
         filter_system_template_id: str | None = None,
         filter_for_session: str | None = None,
         filter_platform_session: str | None = None,
-        include: (
-            list[
-                Literal[
-                    "authenticationImplementation",
-                    "authenticationImplementation_count",
-                    "authenticationImplementationExists",
-                    "authenticationImplementation.authenticationType",
-                    "authenticationImplementation.system",
-                    "authenticationImplementation.system.logo",
-                    "authenticationImplementation.endpoints",
-                    "authenticationImplementation.endpoints.filters",
-                    "authenticationImplementation.endpoints.endpointSchema",
-                    "authenticationImplementation.endpoints.system",
-                    "authenticationImplementation.endpoints.system.logo",
-                    "authenticationImplementation.endpoints.entityType",
-                    "authenticationImplementation.endpoints.fieldTags",
-                    "authenticationImplementation.system.systemType",
-                    "variables",
-                    "variables_count",
-                    "variablesExists",
-                    "authenticationImplementation.endpoints.variables",
-                    "certificate",
-                    "certificate_count",
-                    "certificateExists",
-                    "certificate.user",
-                ]
-            ]
-            | None
-        ) = None,
-        sort: Literal["name", "-name"] | None = None,
+        include: list[models.PatchworksConnectorsIndexInclude] | None = None,
+        sort: models.PatchworksConnectorsIndexSort | None = None,
         per_page: int = 15,
     ) -> AsyncIterator[models.PatchworksConnectorResponse]:
         """Every item of `patchworks_connectors_index`, page after page."""
@@ -3661,36 +3461,8 @@ class AsyncPatchworksConnectors:
         filter_system_template_id: str | None = None,
         filter_for_session: str | None = None,
         filter_platform_session: str | None = None,
-        include: (
-            list[
-                Literal[
-                    "authenticationImplementation",
-                    "authenticationImplementation_count",
-                    "authenticationImplementationExists",
-                    "authenticationImplementation.authenticationType",
-                    "authenticationImplementation.system",
-                    "authenticationImplementation.system.logo",
-                    "authenticationImplementation.endpoints",
-                    "authenticationImplementation.endpoints.filters",
-                    "authenticationImplementation.endpoints.endpointSchema",
-                    "authenticationImplementation.endpoints.system",
-                    "authenticationImplementation.endpoints.system.logo",
-                    "authenticationImplementation.endpoints.entityType",
-                    "authenticationImplementation.endpoints.fieldTags",
-                    "authenticationImplementation.system.systemType",
-                    "variables",
-                    "variables_count",
-                    "variablesExists",
-                    "authenticationImplementation.endpoints.variables",
-                    "certificate",
-                    "certificate_count",
-                    "certificateExists",
-                    "certificate.user",
-                ]
-            ]
-            | None
-        ) = None,
-        sort: Literal["name", "-name"] | None = None,
+        include: list[models.PatchworksConnectorsIndexInclude] | None = None,
+        sort: models.PatchworksConnectorsIndexSort | None = None,
         page: int = 1,
         per_page: int = 15,
     ) -> models.PatchworksConnectorResourceResponse:

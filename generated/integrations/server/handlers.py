@@ -815,7 +815,7 @@ class ListConnectorsRequest:
     before: str | None
     sort: str | None
     name: str | None
-    protocol: Literal["http", "bigquery"] | None
+    protocol: models.ListConnectorsProtocol | None
 
 
 @dataclass(frozen=True)
@@ -837,22 +837,7 @@ class ListCredentialsRequest:
     first: int
     after: str | None
     before: str | None
-    type_: (
-        Literal[
-            "none",
-            "string",
-            "binary",
-            "basic-auth",
-            "oauth2-client",
-            "oauth2-code",
-            "oauth2-password",
-            "oauth2-token",
-            "custom-function",
-            "certificate",
-            "jwt-bearer",
-        ]
-        | None
-    )
+    type_: models.ListCredentialsType | None
 
 
 @dataclass(frozen=True)
@@ -1933,36 +1918,8 @@ class PatchworksConnectorsIndexRequest:
     filter_system_template_id: str | None
     filter_for_session: str | None
     filter_platform_session: str | None
-    include: (
-        list[
-            Literal[
-                "authenticationImplementation",
-                "authenticationImplementation_count",
-                "authenticationImplementationExists",
-                "authenticationImplementation.authenticationType",
-                "authenticationImplementation.system",
-                "authenticationImplementation.system.logo",
-                "authenticationImplementation.endpoints",
-                "authenticationImplementation.endpoints.filters",
-                "authenticationImplementation.endpoints.endpointSchema",
-                "authenticationImplementation.endpoints.system",
-                "authenticationImplementation.endpoints.system.logo",
-                "authenticationImplementation.endpoints.entityType",
-                "authenticationImplementation.endpoints.fieldTags",
-                "authenticationImplementation.system.systemType",
-                "variables",
-                "variables_count",
-                "variablesExists",
-                "authenticationImplementation.endpoints.variables",
-                "certificate",
-                "certificate_count",
-                "certificateExists",
-                "certificate.user",
-            ]
-        ]
-        | None
-    )
-    sort: Literal["name", "-name"] | None
+    include: list[models.PatchworksConnectorsIndexInclude] | None
+    sort: models.PatchworksConnectorsIndexSort | None
     page: int
     per_page: int
 
@@ -2007,36 +1964,8 @@ class PatchworksConnectorsShowRequest:
     filter_system_template_id: str | None
     filter_for_session: str | None
     filter_platform_session: str | None
-    include: (
-        list[
-            Literal[
-                "authenticationImplementation",
-                "authenticationImplementation_count",
-                "authenticationImplementationExists",
-                "authenticationImplementation.authenticationType",
-                "authenticationImplementation.system",
-                "authenticationImplementation.system.logo",
-                "authenticationImplementation.endpoints",
-                "authenticationImplementation.endpoints.filters",
-                "authenticationImplementation.endpoints.endpointSchema",
-                "authenticationImplementation.endpoints.system",
-                "authenticationImplementation.endpoints.system.logo",
-                "authenticationImplementation.endpoints.entityType",
-                "authenticationImplementation.endpoints.fieldTags",
-                "authenticationImplementation.system.systemType",
-                "variables",
-                "variables_count",
-                "variablesExists",
-                "authenticationImplementation.endpoints.variables",
-                "certificate",
-                "certificate_count",
-                "certificateExists",
-                "certificate.user",
-            ]
-        ]
-        | None
-    )
-    sort: Literal["name", "-name"] | None
+    include: list[models.PatchworksConnectorsIndexInclude] | None
+    sort: models.PatchworksConnectorsIndexSort | None
     page: int
     per_page: int
 

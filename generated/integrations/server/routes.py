@@ -1289,7 +1289,7 @@ def add_list_connectors(router: APIRouter, handlers: h.VersoriConnectHandlers, a
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
         sort: Annotated[str | None, Query(alias="sort", pattern="^([^:,]+:(asc|desc))(,[^:,]+:(asc|desc))*$")] = None,
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
-        protocol: Annotated[Literal["http", "bigquery"] | None, Query(alias="protocol")] = None,
+        protocol: Annotated[models.ListConnectorsProtocol | None, Query(alias="protocol")] = None,
     ) -> Response:
         """List connectors"""
         reject_unknown_query(http_request, frozenset({"first", "after", "before", "sort", "name", "protocol"}))
@@ -1321,23 +1321,7 @@ def add_list_credentials(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
-        type_: Annotated[
-            Literal[
-                "none",
-                "string",
-                "binary",
-                "basic-auth",
-                "oauth2-client",
-                "oauth2-code",
-                "oauth2-password",
-                "oauth2-token",
-                "custom-function",
-                "certificate",
-                "jwt-bearer",
-            ]
-            | None,
-            Query(alias="type"),
-        ] = None,
+        type_: Annotated[models.ListCredentialsType | None, Query(alias="type")] = None,
     ) -> Response:
         """List credentials"""
         reject_unknown_query(http_request, frozenset({"first", "after", "before", "type"}))
@@ -2524,7 +2508,7 @@ def add_patchworks_connectors_index(
         filter_for_session: Annotated[str | None, Query(alias="filter[forSession]")] = None,
         filter_platform_session: Annotated[str | None, Query(alias="filter[platformSession]")] = None,
         include: Annotated[str | None, Query(alias="include")] = None,
-        sort: Annotated[Literal["name", "-name"] | None, Query(alias="sort")] = None,
+        sort: Annotated[models.PatchworksConnectorsIndexSort | None, Query(alias="sort")] = None,
         page: Annotated[int, Query(alias="page", ge=1)] = 1,
         per_page: Annotated[int, Query(alias="per_page", ge=1, le=100)] = 15,
     ) -> Response:
@@ -2553,37 +2537,7 @@ def add_patchworks_connectors_index(
             filter_system_template_id=filter_system_template_id,
             filter_for_session=filter_for_session,
             filter_platform_session=filter_platform_session,
-            include=comma_list(
-                include,
-                list[
-                    Literal[
-                        "authenticationImplementation",
-                        "authenticationImplementation_count",
-                        "authenticationImplementationExists",
-                        "authenticationImplementation.authenticationType",
-                        "authenticationImplementation.system",
-                        "authenticationImplementation.system.logo",
-                        "authenticationImplementation.endpoints",
-                        "authenticationImplementation.endpoints.filters",
-                        "authenticationImplementation.endpoints.endpointSchema",
-                        "authenticationImplementation.endpoints.system",
-                        "authenticationImplementation.endpoints.system.logo",
-                        "authenticationImplementation.endpoints.entityType",
-                        "authenticationImplementation.endpoints.fieldTags",
-                        "authenticationImplementation.system.systemType",
-                        "variables",
-                        "variables_count",
-                        "variablesExists",
-                        "authenticationImplementation.endpoints.variables",
-                        "certificate",
-                        "certificate_count",
-                        "certificateExists",
-                        "certificate.user",
-                    ]
-                ]
-                | None,
-                "include",
-            ),
+            include=comma_list(include, list[models.PatchworksConnectorsIndexInclude] | None, "include"),
             sort=sort,
             page=page,
             per_page=per_page,
@@ -2637,7 +2591,7 @@ def add_patchworks_connectors_show(
         filter_for_session: Annotated[str | None, Query(alias="filter[forSession]")] = None,
         filter_platform_session: Annotated[str | None, Query(alias="filter[platformSession]")] = None,
         include: Annotated[str | None, Query(alias="include")] = None,
-        sort: Annotated[Literal["name", "-name"] | None, Query(alias="sort")] = None,
+        sort: Annotated[models.PatchworksConnectorsIndexSort | None, Query(alias="sort")] = None,
         page: Annotated[int, Query(alias="page", ge=1)] = 1,
         per_page: Annotated[int, Query(alias="per_page", ge=1, le=100)] = 15,
     ) -> Response:
@@ -2667,37 +2621,7 @@ def add_patchworks_connectors_show(
             filter_system_template_id=filter_system_template_id,
             filter_for_session=filter_for_session,
             filter_platform_session=filter_platform_session,
-            include=comma_list(
-                include,
-                list[
-                    Literal[
-                        "authenticationImplementation",
-                        "authenticationImplementation_count",
-                        "authenticationImplementationExists",
-                        "authenticationImplementation.authenticationType",
-                        "authenticationImplementation.system",
-                        "authenticationImplementation.system.logo",
-                        "authenticationImplementation.endpoints",
-                        "authenticationImplementation.endpoints.filters",
-                        "authenticationImplementation.endpoints.endpointSchema",
-                        "authenticationImplementation.endpoints.system",
-                        "authenticationImplementation.endpoints.system.logo",
-                        "authenticationImplementation.endpoints.entityType",
-                        "authenticationImplementation.endpoints.fieldTags",
-                        "authenticationImplementation.system.systemType",
-                        "variables",
-                        "variables_count",
-                        "variablesExists",
-                        "authenticationImplementation.endpoints.variables",
-                        "certificate",
-                        "certificate_count",
-                        "certificateExists",
-                        "certificate.user",
-                    ]
-                ]
-                | None,
-                "include",
-            ),
+            include=comma_list(include, list[models.PatchworksConnectorsIndexInclude] | None, "include"),
             sort=sort,
             page=page,
             per_page=per_page,

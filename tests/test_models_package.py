@@ -1,0 +1,133 @@
+"""The models package: one module per model (a cycle of models shares one), each imported on first use, and
+enums that no component names as `Literal` aliases with one name per set of values."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import pipeline
+from generator.models import _cycles, _module
+
+SPEC = """
+openapi: 3.1.0
+info: {title: Zoo, version: '1'}
+paths:
+  /pets:
+    get:
+      operationId: list_pets
+      parameters:
+        - {name: kind, in: query, schema: {type: string, enum: [cat, dog]}}
+        - {name: order, in: query, schema: {type: string, enum: [asc, desc]}}
+        - {name: size, in: query, schema: {$ref: '#/components/schemas/Size'}}
+      responses:
+        '200':
+          description: ok
+          content: {application/json: {schema: {$ref: '#/components/schemas/Pet'}}}
+  /keepers:
+    get:
+      operationId: list_keepers
+      parameters:
+        - {name: kind, in: query, schema: {type: string, enum: [cat, dog]}}
+        - {name: sort, in: query, schema: {type: string, enum: [name, -name]}}
+      responses:
+        '200':
+          description: ok
+          content: {application/json: {schema: {$ref: '#/components/schemas/Keeper'}}}
+components:
+  schemas:
+    Size: {type: string, enum: [s, m, l]}
+    ListKeepersSort: {type: string}
+    Pet:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string}
+        owner: {$ref: '#/components/schemas/Keeper'}
+        size: {$ref: '#/components/schemas/Size'}
+    Keeper:
+      type: object
+      properties:
+        name: {type: string}
+        pets: {type: array, items: {$ref: '#/components/schemas/Pet'}}
+    Ticket:
+      type: object
+      properties:
+        price: {type: integer}
+"""
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("zoo")
+    (root / "openapi.yaml").write_text(SPEC)
+    pipeline.generate(root / "openapi.yaml", root / "out", "zoo", force=True)
+    return root / "out"
+
+
+def run(package: Path, code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=package, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_models_that_refer_to_each_other_share_a_module_and_others_have_their_own(package: Path) -> None:
+    modules = sorted(p.name for p in (package / "zoo" / "models").glob("_*.py") if p.name != "__init__.py")
+    assert modules == ["_list_keepers_sort.py", "_literals.py", "_pet.py", "_size.py", "_ticket.py"]
+    assert "class Keeper(" in (package / "zoo" / "models" / "_pet.py").read_text()
+    assert "from ._size import Size" in (package / "zoo" / "models" / "_pet.py").read_text()
+
+
+def test_a_model_loads_only_the_modules_it_needs(package: Path) -> None:
+    loaded = run(package, "import sys, zoo.models as m; m.Pet; print(sorted(n for n in sys.modules if n.startswith('zoo.models.')))")
+    assert loaded == "['zoo.models._pet', 'zoo.models._size']"
+    assert run(package, "from zoo.models import Ticket; print(Ticket(price=3).price)") == "3"
+    assert run(package, "import zoo.models as m; print(sorted(m.__all__) == sorted(dir(m)))") == "True"
+
+
+def test_an_unknown_model_is_an_attribute_error(package: Path) -> None:
+    assert run(package, "import zoo.models as m\ntry:\n    m.Nope\nexcept AttributeError as e:\n    print(e)") == \
+        "module 'zoo.models' has no attribute 'Nope'"
+
+
+def test_the_client_imports_no_model_until_an_operation_needs_it(package: Path) -> None:
+    loaded = run(package, "import sys, zoo.client; print([n for n in sys.modules if n.startswith('zoo.models.')])")
+    assert loaded == "[]"
+
+
+def test_inline_enums_get_one_alias_per_set_of_values_clear_of_model_names(package: Path) -> None:
+    literals = (package / "zoo" / "models" / "_literals.py").read_text()
+    assert 'ListPetsKind: TypeAlias = Literal["cat", "dog"]' in literals  # first use names it ...
+    assert "ListKeepersKind" not in literals  # ... and the same values elsewhere reuse that name
+    assert 'ListKeepersSort2: TypeAlias = Literal["name", "-name"]' in literals  # a model is ListKeepersSort
+    assert 'ListPetsSize: TypeAlias = Literal["s", "m", "l"]' in literals  # parameters see strings, not the enum
+    resources = (package / "zoo" / "client" / "resources.py").read_text()
+    assert "kind: models.ListPetsKind | None = None" in resources
+
+
+def test_the_package_passes_mypy_strict(package: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "zoo"], cwd=package,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+def test_cycles_are_found_without_recursion() -> None:
+    chain = [[i + 1] for i in range(5000)] + [[0]]  # one cycle through 5001 nodes: deeper than the recursion limit
+    assert _cycles(chain) == [list(range(5001))]
+    assert _cycles([[1], [0], [3], [], [4]]) == [[0, 1], [2], [3], [4]]
+
+
+def test_model_rebuild_calls_follow_their_model_and_docstrings_their_alias() -> None:
+    source = (
+        "from __future__ import annotations\nfrom pydantic import BaseModel\nfrom typing_extensions import TypeAliasType\n"
+        "\n\nclass Node(BaseModel):\n    child: Node | None = None\n\n\n"
+        'Name = TypeAliasType("Name", str)\n"""\nA name.\n"""\n\n\nNode.model_rebuild()\n'
+    )
+    models = _module(source, {"Node": {}, "Name": {}})
+    assert models.modules == {"Node": "_node", "Name": "_name"}
+    assert models.files["models/_node.py"].rstrip().endswith("Node.model_rebuild()")
+    assert '"""\nA name.\n"""' in models.files["models/_name.py"]
+    assert "BaseModel" not in models.files["models/_name.py"]  # each module imports what it uses
