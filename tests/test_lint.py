@@ -159,7 +159,7 @@ def test_merge_keys_keep_the_written_order_and_own_keys_win(tmp_path: Path) -> N
     assert list(load_spec(spec).document["x-responses"].items()) == [("200", "ok"), ("404", "own"), ("400", "a")]
 
 
-@pytest.mark.parametrize("spec", [ROOT / "spec" / "openapi.yaml", *sorted((HERE / "failures").glob("*/openapi.yaml")),
+@pytest.mark.parametrize("spec", [ROOT / "spec" / "openapi.yaml", HERE / "failures" / "broken" / "openapi.yaml",
                                   HERE / "fixtures" / "small" / "openapi.yaml"], ids=lambda p: p.parent.name)
 def test_validation_gives_the_stock_validators_verdict_cold_and_warm(spec: Path, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,10 +169,7 @@ def test_validation_gives_the_stock_validators_verdict_cold_and_warm(spec: Path,
     from generator.lint import spec_version, validate
 
     monkeypatch.setenv("SPECGEN_CACHE", str(tmp_path))
-    try:
-        loaded = load_spec(spec)
-    except SpecError:
-        pytest.skip("does not load")
+    loaded = load_spec(spec)
     stock = OpenAPIV31SpecValidator if spec_version(loaded.document) == "3.1" else OpenAPIV30SpecValidator
     expected = sorted({error.message.splitlines()[0] for error in stock(loaded.document).iter_errors()})
     cold = sorted({d.message for d in validate(loaded)})
