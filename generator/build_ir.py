@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -10,7 +12,7 @@ from . import ir
 from .diagnostics import split_pointer
 from .lint import HTTP_METHODS, spec_version
 from .models import ModelsModule
-from .naming import class_name, py_literal, snake_name, unique
+from .naming import avoiding, class_name, py_literal, snake_name, unique
 
 JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 STRING_FORMATS = {"uuid": "UUID", "date-time": "datetime", "date": "date"}  # imported by every template
@@ -24,6 +26,24 @@ CONSTRAINTS = {
     "pattern": "pattern",
 }
 RETRY_SAFE_METHODS = {"get", "head", "options", "put", "delete"}
+# Names the generated functions use besides their parameters and underscored locals: `body` (the request body's
+# argument and field) and the module-level names their bodies call (templates/server/routes.py.jinja,
+# templates/client/resources.py.jinja). A parameter never takes one of them.
+GENERATED_LOCALS = frozenset({
+    "self", "body", "models", "h", "handlers", "authenticator", "router", "respond", "comma_list", "read_body",
+    "reject_unknown_query",
+})
+# Attributes of the generated client besides its resources (templates/client/_base.py.jinja): no tag takes one.
+CLIENT_ATTRIBUTES = frozenset({
+    "base_url", "timeout", "max_retries", "backoff", "headers", "http", "auth", "request", "close", "aclose",
+    "retry_delay", "should_retry",
+})
+# Names the server's handlers module and the client's resources module define or import besides the ones the IR
+# names: no generated class takes one of them.
+MODULE_NAMES = frozenset({
+    "Any", "ClassVar", "Literal", "Protocol", "UUID", "dataclass", "date", "datetime", "models", "Principal",
+    "AsyncIterator", "Iterator", "AsyncBase", "SyncBase", "DEFAULT_BASE_URL", "Client", "AsyncClient",
+})
 
 
 class _Builder:
@@ -33,6 +53,7 @@ class _Builder:
         self.package = package
         self.unmapped: set[str] = set()  # component schemas with no generated class: typed as Any, and reported
         self.literals: dict[str, str] = {}  # `Literal[...]` → its alias name in `models`
+        self.warnings: list[str] = []
         self.security_sets: dict[tuple[ir.SecurityRequirement, ...], int] = {}
 
     def deref(self, node: Any) -> Any:
@@ -89,9 +110,8 @@ class _Builder:
         if literals:
             value = f"Literal[{', '.join(literals)}]"
             if value not in self.literals:
-                taken = set(self.models.modules) | set(self.literals.values())
-                self.literals[value] = next(c for c in [name] + [f"{name}{n}" for n in range(2, len(taken) + 3)]
-                                            if c not in taken)
+                self.literals[value] = _claim(_numbered(name), lambda c: [c],
+                                              set(self.models.modules) | set(self.literals.values()))
             parts.append(f"models.{self.literals[value]}")
         if nullable or None in values:
             parts.append("None")
@@ -115,7 +135,7 @@ class _Builder:
             if param.get("name") and param.get("in") in ("path", "query", "header", "cookie"):
                 merged[(param["name"], param["in"])] = param
         ordered = sorted(merged.values(), key=lambda p: (0 if p["in"] == "path" else 1 if p.get("required") else 2))
-        names = unique([snake_name(p["name"]) for p in ordered] + ["body"])[:-1]
+        names = unique([avoiding(snake_name(p["name"]), GENERATED_LOCALS) for p in ordered])
         result = []
         for param, py_name in zip(ordered, names):
             schema = param.get("schema") if isinstance(param.get("schema"), dict) else {}
@@ -223,11 +243,13 @@ class _Builder:
         items_field = next((n for n in ("results", "data", "items") if n in arrays), arrays[0])
         items_annotation = self.annotation(self.deref(properties[items_field]).get("items"), "response", f"{prefix}Item")
         if {"offset", "limit"} <= names:
-            return ir.Pagination("offset", items_field, items_annotation, "offset", "limit", "")
+            return ir.Pagination("offset", items_field, items_annotation, "offset", "limit", "", "")
         if "page" in names and "meta" in properties:
-            return ir.Pagination("page", items_field, items_annotation, "page", "per_page" if "per_page" in names else "", "")
+            return ir.Pagination("page", items_field, items_annotation, "page", "per_page" if "per_page" in names else "", "",
+                                 "")
         if "after" in names and "next" in properties:
-            return ir.Pagination("cursor", items_field, items_annotation, "after", "first" if "first" in names else "", "next")
+            return ir.Pagination("cursor", items_field, items_annotation, "after", "first" if "first" in names else "",
+                                 "next", "")
         return None
 
     def operation(self, path: str, method: str, path_item: dict[str, Any], operation: dict[str, Any]) -> ir.Operation:
@@ -245,7 +267,8 @@ class _Builder:
             operation_id=op_id,
             py_name=py_name,
             route_function=f"add_{py_name}",  # made unique across tags in api()
-            class_prefix=prefix,
+            request_class=f"{prefix}Request",  # class names are made unique in the API in api()
+            result_class=f"{prefix}Result",
             method=method,
             path=path,
             route_path=_route_path(path),
@@ -275,15 +298,19 @@ class _Builder:
                     tag = (op.get("tags") or ["default"])[0]
                     grouped.setdefault(tag, []).append(self.operation(path, method, path_item, op))
         tag_names = sorted(grouped, key=lambda t: (order.get(t, len(order)), t))
-        py_names = unique([snake_name(t) for t in tag_names])
+        py_names = unique([avoiding(snake_name(t), CLIENT_ATTRIBUTES) for t in tag_names])
+        # One namespace for every class name the handlers and resources modules define, and the models' names:
+        # no name means two things in the generated package.
+        taken = set(MODULE_NAMES) | set(self.models.modules) | set(self.literals.values())
         tags = []
         for tag, py_name in zip(tag_names, py_names):
+            tag_class = _claim(_numbered(class_name(py_name)), lambda c: [c, f"Async{c}", f"{c}Handlers"], taken)
             # Concrete paths before templated ones (`/sources/wizard` before `/sources/{id}`), as OpenAPI
             # matches them; frameworks try routes in order. The sort is stable, so document order breaks ties.
             ops = sorted(grouped[tag], key=_route_specificity)
             op_names = unique([o.py_name for o in ops])
-            ops = [replace(o, py_name=n) if n != o.py_name else o for o, n in zip(ops, op_names)]
-            tags.append(ir.Tag(tag, py_name, class_name(py_name), _one_line(descriptions.get(tag, "")), tuple(ops)))
+            tags.append(ir.Tag(tag, py_name, tag_class, _one_line(descriptions.get(tag, "")),
+                               tuple(self.named(o, n, set(op_names), tag_class, taken) for o, n in zip(ops, op_names))))
         routers = [f"{tag.py_name}_router" for tag in tags]  # the routes module's other per-tag names
         route_functions = iter(unique(routers + [f"add_{op.py_name}" for tag in tags for op in tag.operations])[len(routers):])
         tags = [replace(tag, operations=tuple(replace(op, route_function=next(route_functions)) for op in tag.operations))
@@ -310,6 +337,22 @@ class _Builder:
             literals=tuple(ir.LiteralAlias(name, value) for value, name in self.literals.items()),
         )
 
+    def named(self, op: ir.Operation, py_name: str, methods: set[str], tag_class: str, taken: set[str]) -> ir.Operation:
+        """`op` with its final method name and class names: `GetPetRequest`, `GetPet200`, `GetPetResult`; where
+        one of those is taken (by a model or another operation) `GetPetOp…`, then `<Tag>GetPet…`."""
+        base = op.request_class.removesuffix("Request")
+        successes = [r for r in op.responses if not r.is_error]
+        candidates = itertools.chain([base, f"{base}Op"], _numbered(f"{tag_class}{base}"))
+        prefix = _claim(candidates, lambda p: [f"{p}Request", f"{p}Result", *(f"{p}{r.status.capitalize()}" for r in successes)],
+                        taken)
+        if prefix != base:
+            self.warnings.append(f"operation {op.operation_id!r}: its handler classes are named {prefix}… because "
+                                 f"{base}Request, {base}Result or a status class is another name in the package")
+        responses = tuple(replace(r, class_name=f"{prefix}{r.status.capitalize()}") for r in op.responses)
+        pagination = op.pagination and replace(op.pagination, method=avoiding(f"iter_{py_name}", methods))
+        return replace(op, py_name=py_name, request_class=f"{prefix}Request", result_class=f"{prefix}Result",
+                       responses=responses, pagination=pagination)
+
     def security_schemes(self) -> tuple[ir.SecurityScheme, ...]:
         result = []
         for name, raw in ((self.document.get("components") or {}).get("securitySchemes") or {}).items():
@@ -326,6 +369,23 @@ class _Builder:
                 result.append(ir.SecurityScheme(name, kind, "header", "Authorization", "bearer",
                                                 _one_line(scheme.get("description", ""))))
         return tuple(result)
+
+
+def _claim(candidates: Iterable[str], derive: Callable[[str], list[str]], taken: set[str]) -> str:
+    """The first candidate whose derived names are all free (and distinct); from then on they are taken."""
+    for candidate in candidates:
+        names = derive(candidate)
+        if len(set(names)) == len(names) and taken.isdisjoint(names):
+            taken.update(names)
+            return candidate
+    raise AssertionError("candidates ran out")
+
+
+def _numbered(base: str) -> Iterator[str]:
+    """`base`, `base2`, `base3`, …"""
+    yield base
+    for n in itertools.count(2):
+        yield f"{base}{n}"
 
 
 def _object_properties(builder: _Builder, schema: dict[str, Any]) -> dict[str, Any]:
@@ -419,4 +479,5 @@ def build_api(document: dict[str, Any], models: ModelsModule, package: str) -> t
     """The Api, and warnings: component schemas used by operations that no generated class represents."""
     builder = _Builder(document, models, package)
     api = builder.api()
-    return api, [f"schema {name!r} has no generated model; typed as Any" for name in sorted(builder.unmapped)]
+    return api, builder.warnings + [f"schema {name!r} has no generated model; typed as Any"
+                                    for name in sorted(builder.unmapped)]

@@ -81,6 +81,7 @@ class Pagination:
     request_param: str  # py_name of the parameter that moves the page (offset | page | after)
     size_param: str  # py_name of the page-size parameter ("" when none)
     next_field: str  # cursor: the response field holding the next cursor
+    method: str  # the client's iterator method: `iter_<operation>`, unique in its resource
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class Operation:
     operation_id: str
     py_name: str  # method name on handler interface and client resource
     route_function: str  # the server's module-level function that adds this route, unique in the API
-    class_prefix: str  # PascalCase of the operation, for its result classes
+    request_class: str  # the handler's typed input: `<Operation>Request`
+    result_class: str  # the union of the operation's success classes: `<Operation>Result`
     method: str  # lower case
     path: str
     route_path: str  # the path as the server routes it: a repeated `{id}` is renamed `{id__2}` (matched, ignored)

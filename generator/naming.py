@@ -39,6 +39,13 @@ def class_name(name: str) -> str:
     return text
 
 
+def avoiding(name: str, reserved: frozenset[str] | set[str]) -> str:
+    """`name`, with `_` appended while it is one of `reserved` (`body` → `body_` where `body` is taken)."""
+    while name in reserved:
+        name += "_"
+    return name
+
+
 def unique(names: list[str]) -> list[str]:
     """Resolve collisions deterministically: later repeats get `_2`, `_3`, ... in input order."""
     seen: dict[str, int] = {}

@@ -38,8 +38,8 @@ def _py_tuple(value: object) -> str:
 
 
 def _urlquote_path(py_path: str) -> str:
-    """`/items/{item_id}` → `/items/{quote(str(item_id), safe='')}`: path values are always percent-encoded."""
-    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", r"{quote(str(\1), safe='')}", py_path)
+    """`/items/{item_id}` → `/items/{_base.quote(str(item_id), safe='')}`: path values are always percent-encoded."""
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", r"{_base.quote(str(\1), safe='')}", py_path)
 
 
 def _doc(text: object) -> str:

@@ -257,7 +257,7 @@ class ExternalDataSources:
                                      self_managed=body.get("cdc_management_mode") == "self_managed",
                                      wanted=body.get("tables") or [], slot=body.get("cdc_slot_name"),
                                      publication=body.get("cdc_publication_name"))
-        return h.CheckCdcPrerequisites200(models.CheckCdcPrerequisitesResult(valid=not errors, errors=errors))
+        return h.CheckCdcPrerequisites200(models.CdcPrerequisitesReport(valid=not errors, errors=errors))
 
     async def list_external_data_source_connections(self, request: h.ListExternalDataSourceConnectionsRequest, principal: Principal | None) -> h.ListExternalDataSourceConnectionsResult:
         tenant = tenant_of(principal, request.environment_id)

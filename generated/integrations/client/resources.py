@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from uuid import UUID
-from urllib.parse import quote
 
 from .. import models
-from ._base import AsyncBase, SyncBase, encode, field_value, parse, query
+from . import _base
+from ._base import AsyncBase, SyncBase
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -29,16 +29,18 @@ class ExternalServices:
         offset: int = 0,
     ) -> models.ExternalServiceListResponse:
         """List external services"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices",
-            params=query(
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
             ),
             retryable=True,
         )
-        return cast("models.ExternalServiceListResponse", parse(models.ExternalServiceListResponse, response))
+        return _base.cast(
+            "models.ExternalServiceListResponse", _base.parse(models.ExternalServiceListResponse, _response)
+        )
 
     def create_external_service(
         self,
@@ -47,14 +49,14 @@ class ExternalServices:
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
         """Create an external service"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
+        return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
     def get_external_service(
         self,
@@ -63,13 +65,13 @@ class ExternalServices:
         external_service_id: UUID,
     ) -> models.ExternalServiceResponse:
         """Read one external service"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}",
-            params=query(),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
+        return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
     def update_external_service(
         self,
@@ -79,14 +81,14 @@ class ExternalServices:
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
         """Update an external service"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
+        return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
     def delete_external_service(
         self,
@@ -95,13 +97,13 @@ class ExternalServices:
         external_service_id: UUID,
     ) -> None:
         """Delete an external service"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}",
-            params=query(),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def invoke_external_service_request(
         self,
@@ -112,14 +114,14 @@ class ExternalServices:
         body: models.InvokeInput | None = None,
     ) -> models.InvokeResult:
         """Invoke a request of an external service"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}/requests/{quote(str(request_name), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}/requests/{_base.quote(str(request_name), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.InvokeResult", parse(models.InvokeResult, response))
+        return _base.cast("models.InvokeResult", _base.parse(models.InvokeResult, _response))
 
 
 class ExternalServiceRegistrations:
@@ -135,18 +137,18 @@ class ExternalServiceRegistrations:
         offset: int = 0,
     ) -> models.ExternalServiceRegistrationListResponse:
         """List external service registrations"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
             f"/externalServiceRegistrations",
-            params=query(
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
             ),
             retryable=True,
         )
-        return cast(
+        return _base.cast(
             "models.ExternalServiceRegistrationListResponse",
-            parse(models.ExternalServiceRegistrationListResponse, response),
+            _base.parse(models.ExternalServiceRegistrationListResponse, _response),
         )
 
     def iter_list_external_service_registrations(
@@ -155,17 +157,17 @@ class ExternalServiceRegistrations:
         limit: int = 100,
     ) -> Iterator[models.ExternalServiceRegistrationResponse]:
         """Every item of `list_external_service_registrations`, page after page."""
-        position = 0
+        _position = 0
         while True:
-            page = self.list_external_service_registrations(limit=limit, offset=position)
-            items = field_value(page, "records") or []
-            for item in items:
-                yield item
-            if not items:
+            _page = self.list_external_service_registrations(limit=limit, offset=_position)
+            _items = _base.field_value(_page, "records") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position += len(items)
-            total = field_value(page, "count")
-            if total is not None and position >= int(total):
+            _position += len(_items)
+            _total = _base.field_value(_page, "count")
+            if _total is not None and _position >= int(_total):
                 return
 
     def create_external_service_registration(
@@ -174,15 +176,16 @@ class ExternalServiceRegistrations:
         body: models.ExternalServiceRegistrationRequest,
     ) -> models.ExternalServiceRegistrationResponse:
         """Register an external service"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
             f"/externalServiceRegistrations",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast(
-            "models.ExternalServiceRegistrationResponse", parse(models.ExternalServiceRegistrationResponse, response)
+        return _base.cast(
+            "models.ExternalServiceRegistrationResponse",
+            _base.parse(models.ExternalServiceRegistrationResponse, _response),
         )
 
     def get_external_service_registration(
@@ -191,14 +194,15 @@ class ExternalServiceRegistrations:
         registration_id: UUID,
     ) -> models.ExternalServiceRegistrationResponse:
         """Read one external service registration"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/externalServiceRegistrations/{quote(str(registration_id), safe='')}",
-            params=query(),
+            f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast(
-            "models.ExternalServiceRegistrationResponse", parse(models.ExternalServiceRegistrationResponse, response)
+        return _base.cast(
+            "models.ExternalServiceRegistrationResponse",
+            _base.parse(models.ExternalServiceRegistrationResponse, _response),
         )
 
     def update_external_service_registration(
@@ -208,15 +212,16 @@ class ExternalServiceRegistrations:
         body: models.ExternalServiceRegistrationRequest,
     ) -> models.ExternalServiceRegistrationResponse:
         """Replace an external service registration"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/externalServiceRegistrations/{quote(str(registration_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast(
-            "models.ExternalServiceRegistrationResponse", parse(models.ExternalServiceRegistrationResponse, response)
+        return _base.cast(
+            "models.ExternalServiceRegistrationResponse",
+            _base.parse(models.ExternalServiceRegistrationResponse, _response),
         )
 
     def delete_external_service_registration(
@@ -225,13 +230,13 @@ class ExternalServiceRegistrations:
         registration_id: UUID,
     ) -> None:
         """Delete an external service registration"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/externalServiceRegistrations/{quote(str(registration_id), safe='')}",
-            params=query(),
+            f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
 
 class ExternalDataSources:
@@ -249,19 +254,19 @@ class ExternalDataSources:
         search: str | None = None,
     ) -> models.PaginatedExternalDataSourceListResponse:
         """List all environments external data sources"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/",
-            params=query(
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
                 ("search", search, True),
             ),
             retryable=True,
         )
-        return cast(
+        return _base.cast(
             "models.PaginatedExternalDataSourceListResponse",
-            parse(models.PaginatedExternalDataSourceListResponse, response),
+            _base.parse(models.PaginatedExternalDataSourceListResponse, _response),
         )
 
     def iter_list_external_data_sources(
@@ -272,19 +277,19 @@ class ExternalDataSources:
         search: str | None = None,
     ) -> Iterator[models.ExternalDataSourceResponse]:
         """Every item of `list_external_data_sources`, page after page."""
-        position = 0
+        _position = 0
         while True:
-            page = self.list_external_data_sources(
-                environment_id=environment_id, limit=limit, search=search, offset=position
+            _page = self.list_external_data_sources(
+                environment_id=environment_id, limit=limit, search=search, offset=_position
             )
-            items = field_value(page, "results") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "results") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position += len(items)
-            total = field_value(page, "count")
-            if total is not None and position >= int(total):
+            _position += len(_items)
+            _total = _base.field_value(_page, "count")
+            if _total is not None and _position >= int(_total):
                 return
 
     def create_external_data_source(
@@ -294,30 +299,32 @@ class ExternalDataSources:
         body: models.ExternalDataSourceCreateRequest,
     ) -> models.ExternalDataSourceResponse:
         """Create environments external data sources"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
+        return _base.cast(
+            "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
+        )
 
     def check_cdc_prerequisites(
         self,
         *,
         environment_id: str,
         body: models.CheckCdcPrerequisitesInputRequest,
-    ) -> models.CheckCdcPrerequisitesResult:
+    ) -> models.CdcPrerequisitesReport:
         """Create environments external data sources check cdc prerequisites"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.CheckCdcPrerequisitesResult", parse(models.CheckCdcPrerequisitesResult, response))
+        return _base.cast("models.CdcPrerequisitesReport", _base.parse(models.CdcPrerequisitesReport, _response))
 
     def list_external_data_source_connections(
         self,
@@ -328,19 +335,19 @@ class ExternalDataSources:
         search: str | None = None,
     ) -> models.PaginatedExternalDataSourceConnectionList:
         """List all environments external data sources connections"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/connections/",
-            params=query(
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/connections/",
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
                 ("search", search, True),
             ),
             retryable=True,
         )
-        return cast(
+        return _base.cast(
             "models.PaginatedExternalDataSourceConnectionList",
-            parse(models.PaginatedExternalDataSourceConnectionList, response),
+            _base.parse(models.PaginatedExternalDataSourceConnectionList, _response),
         )
 
     def iter_list_external_data_source_connections(
@@ -351,19 +358,19 @@ class ExternalDataSources:
         search: str | None = None,
     ) -> Iterator[models.ExternalDataSourceConnection]:
         """Every item of `list_external_data_source_connections`, page after page."""
-        position = 0
+        _position = 0
         while True:
-            page = self.list_external_data_source_connections(
-                environment_id=environment_id, limit=limit, search=search, offset=position
+            _page = self.list_external_data_source_connections(
+                environment_id=environment_id, limit=limit, search=search, offset=_position
             )
-            items = field_value(page, "results") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "results") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position += len(items)
-            total = field_value(page, "count")
-            if total is not None and position >= int(total):
+            _position += len(_items)
+            _total = _base.field_value(_page, "count")
+            if _total is not None and _position >= int(_total):
                 return
 
     def get_database_schema(
@@ -373,14 +380,14 @@ class ExternalDataSources:
         body: models.DatabaseSchemaInput,
     ) -> models.DatabaseSchemaResult:
         """Create environments external data sources database schema"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.DatabaseSchemaResult", parse(models.DatabaseSchemaResult, response))
+        return _base.cast("models.DatabaseSchemaResult", _base.parse(models.DatabaseSchemaResult, _response))
 
     def check_source_prefix(
         self,
@@ -389,14 +396,14 @@ class ExternalDataSources:
         body: models.SourcePrefixInput,
     ) -> None:
         """Create environments external data sources source prefix"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def get_source_wizard(
         self,
@@ -404,13 +411,13 @@ class ExternalDataSources:
         environment_id: str,
     ) -> models.SourceWizard:
         """Retrieve environments external data sources wizard"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/wizard/",
-            params=query(),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/wizard/",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.SourceWizard", parse(models.SourceWizard, response))
+        return _base.cast("models.SourceWizard", _base.parse(models.SourceWizard, _response))
 
     def retrieve_external_data_source(
         self,
@@ -419,13 +426,15 @@ class ExternalDataSources:
         id_: UUID,
     ) -> models.ExternalDataSourceResponse:
         """Retrieve environments external data sources"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/",
-            params=query(),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
+        return _base.cast(
+            "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
+        )
 
     def destroy_external_data_source(
         self,
@@ -434,13 +443,13 @@ class ExternalDataSources:
         id_: UUID,
     ) -> None:
         """Delete environments external data sources"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/",
-            params=query(),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def partial_update_external_data_source(
         self,
@@ -450,14 +459,16 @@ class ExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources"""
-        response = self._client.request(
+        _response = self._client.request(
             "patch",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
+        return _base.cast(
+            "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
+        )
 
     def bulk_update_external_data_source_schemas(
         self,
@@ -470,18 +481,20 @@ class ExternalDataSources:
         search: str | None = None,
     ) -> models.BulkUpdateSchemasResultResponse:
         """Update environments external data sources bulk update schemas"""
-        response = self._client.request(
+        _response = self._client.request(
             "patch",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/bulk_update_schemas/",
-            params=query(
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/bulk_update_schemas/",
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
                 ("search", search, True),
             ),
-            body=encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.BulkUpdateSchemasResultResponse", parse(models.BulkUpdateSchemasResultResponse, response))
+        return _base.cast(
+            "models.BulkUpdateSchemasResultResponse", _base.parse(models.BulkUpdateSchemasResultResponse, _response)
+        )
 
     def create_external_data_source_webhook(
         self,
@@ -491,14 +504,14 @@ class ExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.CreateWebhookResult:
         """Create environments external data sources create webhook"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/create_webhook/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/create_webhook/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.CreateWebhookResult", parse(models.CreateWebhookResult, response))
+        return _base.cast("models.CreateWebhookResult", _base.parse(models.CreateWebhookResult, _response))
 
     def delete_external_data_source_webhook(
         self,
@@ -508,14 +521,14 @@ class ExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
         """Create environments external data sources delete webhook"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/delete_webhook/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/delete_webhook/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def list_external_data_source_jobs(
         self,
@@ -527,17 +540,19 @@ class ExternalDataSources:
         schemas: list[str] | None = None,
     ) -> models.ExternalDataJobListResponse:
         """Retrieve environments external data sources jobs"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/jobs/",
-            params=query(
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/jobs/",
+            params=_base.query(
                 ("after", after, True),
                 ("before", before, True),
                 ("schemas", schemas, True),
             ),
             retryable=True,
         )
-        return cast("models.ExternalDataJobListResponse", parse(models.ExternalDataJobListResponse, response))
+        return _base.cast(
+            "models.ExternalDataJobListResponse", _base.parse(models.ExternalDataJobListResponse, _response)
+        )
 
     def refresh_external_data_source_schemas(
         self,
@@ -547,14 +562,14 @@ class ExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.RefreshSchemasResult:
         """Create environments external data sources refresh schemas"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/refresh_schemas/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/refresh_schemas/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.RefreshSchemasResult", parse(models.RefreshSchemasResult, response))
+        return _base.cast("models.RefreshSchemasResult", _base.parse(models.RefreshSchemasResult, _response))
 
     def reload_external_data_source(
         self,
@@ -564,14 +579,14 @@ class ExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
         """Create environments external data sources reload"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/reload/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/reload/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def update_external_data_source_revenue_analytics_config(
         self,
@@ -581,14 +596,16 @@ class ExternalDataSources:
         body: models.RevenueAnalyticsConfig,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources revenue analytics config"""
-        response = self._client.request(
+        _response = self._client.request(
             "patch",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/revenue_analytics_config/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/revenue_analytics_config/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
+        return _base.cast(
+            "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
+        )
 
     def update_external_data_source_webhook_inputs(
         self,
@@ -598,14 +615,14 @@ class ExternalDataSources:
         body: models.WebhookInputsUpdateRequest,
     ) -> None:
         """Create environments external data sources update webhook inputs"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/update_webhook_inputs/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/update_webhook_inputs/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def get_external_data_source_webhook_info(
         self,
@@ -614,13 +631,13 @@ class ExternalDataSources:
         id_: UUID,
     ) -> models.WebhookInfo:
         """Retrieve environments external data sources webhook info"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/webhook_info/",
-            params=query(),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/webhook_info/",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.WebhookInfo", parse(models.WebhookInfo, response))
+        return _base.cast("models.WebhookInfo", _base.parse(models.WebhookInfo, _response))
 
 
 class VersoriConnect:
@@ -641,10 +658,10 @@ class VersoriConnect:
         protocol: models.ListConnectorsProtocol | None = None,
     ) -> models.ConnectorPageResponse:
         """List connectors"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -654,7 +671,7 @@ class VersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.ConnectorPageResponse", parse(models.ConnectorPageResponse, response))
+        return _base.cast("models.ConnectorPageResponse", _base.parse(models.ConnectorPageResponse, _response))
 
     def iter_list_connectors(
         self,
@@ -667,24 +684,24 @@ class VersoriConnect:
         protocol: models.ListConnectorsProtocol | None = None,
     ) -> Iterator[models.ConnectorResponse]:
         """Every item of `list_connectors`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = self.list_connectors(
+            _page = self.list_connectors(
                 organisation_id=organisation_id,
                 first=first,
                 before=before,
                 sort=sort,
                 name=name,
                 protocol=protocol,
-                after=position,
+                after=_position,
             )
-            items = field_value(page, "connectors") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "connectors") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     def list_credentials(
@@ -697,10 +714,10 @@ class VersoriConnect:
         type_: models.ListCredentialsType | None = None,
     ) -> models.CredentialPageResponse:
         """List credentials"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -708,7 +725,7 @@ class VersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.CredentialPageResponse", parse(models.CredentialPageResponse, response))
+        return _base.cast("models.CredentialPageResponse", _base.parse(models.CredentialPageResponse, _response))
 
     def iter_list_credentials(
         self,
@@ -719,18 +736,18 @@ class VersoriConnect:
         type_: models.ListCredentialsType | None = None,
     ) -> Iterator[models.CredentialResponse]:
         """Every item of `list_credentials`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = self.list_credentials(
-                organisation_id=organisation_id, first=first, before=before, type_=type_, after=position
+            _page = self.list_credentials(
+                organisation_id=organisation_id, first=first, before=before, type_=type_, after=_position
             )
-            items = field_value(page, "items") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "items") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     def create_credential(
@@ -740,14 +757,14 @@ class VersoriConnect:
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
         """Create a credential"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
+        return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
     def create_http_connector(
         self,
@@ -756,14 +773,14 @@ class VersoriConnect:
         body: models.HTTPConnectorRequest,
     ) -> models.ConnectorResponse:
         """Create an HTTP connector"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/protocols/http/connectors",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/http/connectors",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     def create_bigquery_connector(
         self,
@@ -772,14 +789,14 @@ class VersoriConnect:
         body: models.BigQueryConnectorRequest,
     ) -> models.ConnectorResponse:
         """Create a BigQuery connector"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     def get_connector(
         self,
@@ -788,13 +805,13 @@ class VersoriConnect:
         connector_id: str,
     ) -> models.ConnectorResponse:
         """Get a connector"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     def update_connector(
         self,
@@ -804,14 +821,14 @@ class VersoriConnect:
         body: models.ConnectorRequest,
     ) -> models.ConnectorResponse:
         """Update a connector"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     def delete_connector(
         self,
@@ -820,13 +837,13 @@ class VersoriConnect:
         connector_id: str,
     ) -> None:
         """Delete a connector"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def get_credential(
         self,
@@ -835,13 +852,13 @@ class VersoriConnect:
         credential_id: str,
     ) -> models.CredentialResponse:
         """Get a credential"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
+        return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
     def update_credential(
         self,
@@ -851,14 +868,14 @@ class VersoriConnect:
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
         """Replace a credential"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
+        return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
     def delete_credential(
         self,
@@ -867,13 +884,13 @@ class VersoriConnect:
         credential_id: str,
     ) -> None:
         """Delete a credential"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def list_connections(
         self,
@@ -885,17 +902,17 @@ class VersoriConnect:
         before: str | None = None,
     ) -> models.ConnectionPageResponse:
         """List a connector's connections"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
             ),
             retryable=True,
         )
-        return cast("models.ConnectionPageResponse", parse(models.ConnectionPageResponse, response))
+        return _base.cast("models.ConnectionPageResponse", _base.parse(models.ConnectionPageResponse, _response))
 
     def iter_list_connections(
         self,
@@ -906,18 +923,18 @@ class VersoriConnect:
         before: str | None = None,
     ) -> Iterator[models.ConnectionResponse]:
         """Every item of `list_connections`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = self.list_connections(
-                organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=position
+            _page = self.list_connections(
+                organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=_position
             )
-            items = field_value(page, "items") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "items") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     def create_connection(
@@ -928,14 +945,14 @@ class VersoriConnect:
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
         """Create a connection"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+        return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
     def list_connector_versions(
         self,
@@ -947,17 +964,19 @@ class VersoriConnect:
         before: str | None = None,
     ) -> models.ConnectorVersionPageResponse:
         """List a connector's versions"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
             ),
             retryable=True,
         )
-        return cast("models.ConnectorVersionPageResponse", parse(models.ConnectorVersionPageResponse, response))
+        return _base.cast(
+            "models.ConnectorVersionPageResponse", _base.parse(models.ConnectorVersionPageResponse, _response)
+        )
 
     def iter_list_connector_versions(
         self,
@@ -968,18 +987,18 @@ class VersoriConnect:
         before: str | None = None,
     ) -> Iterator[models.ConnectorVersionResponse]:
         """Every item of `list_connector_versions`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = self.list_connector_versions(
-                organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=position
+            _page = self.list_connector_versions(
+                organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=_position
             )
-            items = field_value(page, "items") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "items") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     def create_connector_version(
@@ -990,14 +1009,14 @@ class VersoriConnect:
         body: models.ConnectorVersionCreate,
     ) -> models.ConnectorVersionResponse:
         """Create a connector version"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
+        return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
     def upsert_auth_scheme_config(
         self,
@@ -1008,14 +1027,14 @@ class VersoriConnect:
         body: models.AuthSchemeConfigRequest,
     ) -> models.AuthSchemeConfigResponse:
         """Create or replace an auth scheme config"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.AuthSchemeConfigResponse", parse(models.AuthSchemeConfigResponse, response))
+        return _base.cast("models.AuthSchemeConfigResponse", _base.parse(models.AuthSchemeConfigResponse, _response))
 
     def delete_auth_scheme_config(
         self,
@@ -1025,13 +1044,13 @@ class VersoriConnect:
         auth_scheme_config_id: str,
     ) -> None:
         """Delete an auth scheme config"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def get_connection(
         self,
@@ -1041,13 +1060,13 @@ class VersoriConnect:
         connection_id: str,
     ) -> models.ConnectionResponse:
         """Get a connection"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+        return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
     def update_connection(
         self,
@@ -1058,14 +1077,14 @@ class VersoriConnect:
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
         """Update a connection"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+        return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
     def delete_connection(
         self,
@@ -1075,13 +1094,13 @@ class VersoriConnect:
         connection_id: str,
     ) -> None:
         """Delete a connection"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def get_connector_version(
         self,
@@ -1091,13 +1110,13 @@ class VersoriConnect:
         version: str,
     ) -> models.ConnectorVersionResponse:
         """Get a connector version"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
+        return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
     def update_connector_version(
         self,
@@ -1108,14 +1127,14 @@ class VersoriConnect:
         body: models.ConnectorVersionUpdate,
     ) -> models.ConnectorVersionResponse:
         """Update a connector version"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
+        return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
     def delete_connector_version(
         self,
@@ -1125,13 +1144,13 @@ class VersoriConnect:
         version: str,
     ) -> None:
         """Delete a connector version"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def publish_connector_version(
         self,
@@ -1141,13 +1160,13 @@ class VersoriConnect:
         version: str,
     ) -> models.PublishResultResponse:
         """Publish a connector version"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/publish",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/publish",
+            params=_base.query(),
             retryable=False,
         )
-        return cast("models.PublishResultResponse", parse(models.PublishResultResponse, response))
+        return _base.cast("models.PublishResultResponse", _base.parse(models.PublishResultResponse, _response))
 
     def unpublish_connector_version(
         self,
@@ -1157,13 +1176,13 @@ class VersoriConnect:
         version: str,
     ) -> models.PublishResultResponse:
         """Unpublish a connector version"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/unpublish",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/unpublish",
+            params=_base.query(),
             retryable=False,
         )
-        return cast("models.PublishResultResponse", parse(models.PublishResultResponse, response))
+        return _base.cast("models.PublishResultResponse", _base.parse(models.PublishResultResponse, _response))
 
     def list_actions(
         self,
@@ -1177,10 +1196,10 @@ class VersoriConnect:
         name: str | None = None,
     ) -> models.ActionPageResponse:
         """List a connector version's actions"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -1188,7 +1207,7 @@ class VersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.ActionPageResponse", parse(models.ActionPageResponse, response))
+        return _base.cast("models.ActionPageResponse", _base.parse(models.ActionPageResponse, _response))
 
     def iter_list_actions(
         self,
@@ -1201,24 +1220,24 @@ class VersoriConnect:
         name: str | None = None,
     ) -> Iterator[models.ActionResponse]:
         """Every item of `list_actions`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = self.list_actions(
+            _page = self.list_actions(
                 organisation_id=organisation_id,
                 connector_id=connector_id,
                 version=version,
                 first=first,
                 before=before,
                 name=name,
-                after=position,
+                after=_position,
             )
-            items = field_value(page, "actions") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "actions") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     def create_action(
@@ -1230,14 +1249,14 @@ class VersoriConnect:
         body: models.ActionRequest,
     ) -> models.ActionResponse:
         """Create an action"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+        return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
     def list_triggers(
         self,
@@ -1251,10 +1270,10 @@ class VersoriConnect:
         name: str | None = None,
     ) -> models.TriggerPageResponse:
         """List a connector version's triggers"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -1262,7 +1281,7 @@ class VersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.TriggerPageResponse", parse(models.TriggerPageResponse, response))
+        return _base.cast("models.TriggerPageResponse", _base.parse(models.TriggerPageResponse, _response))
 
     def iter_list_triggers(
         self,
@@ -1275,24 +1294,24 @@ class VersoriConnect:
         name: str | None = None,
     ) -> Iterator[models.TriggerResponse]:
         """Every item of `list_triggers`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = self.list_triggers(
+            _page = self.list_triggers(
                 organisation_id=organisation_id,
                 connector_id=connector_id,
                 version=version,
                 first=first,
                 before=before,
                 name=name,
-                after=position,
+                after=_position,
             )
-            items = field_value(page, "triggers") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "triggers") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     def create_trigger(
@@ -1304,14 +1323,14 @@ class VersoriConnect:
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
         """Create a trigger"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+        return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
     def list_definitions(
         self,
@@ -1325,10 +1344,10 @@ class VersoriConnect:
         name: str | None = None,
     ) -> models.DefinitionPageResponse:
         """List a connector version's definitions"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -1336,7 +1355,7 @@ class VersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.DefinitionPageResponse", parse(models.DefinitionPageResponse, response))
+        return _base.cast("models.DefinitionPageResponse", _base.parse(models.DefinitionPageResponse, _response))
 
     def iter_list_definitions(
         self,
@@ -1349,24 +1368,24 @@ class VersoriConnect:
         name: str | None = None,
     ) -> Iterator[models.DefinitionResponse]:
         """Every item of `list_definitions`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = self.list_definitions(
+            _page = self.list_definitions(
                 organisation_id=organisation_id,
                 connector_id=connector_id,
                 version=version,
                 first=first,
                 before=before,
                 name=name,
-                after=position,
+                after=_position,
             )
-            items = field_value(page, "definitions") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "definitions") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     def create_definitions(
@@ -1378,14 +1397,14 @@ class VersoriConnect:
         body: models.DefinitionListRequest,
     ) -> models.DefinitionListResponse:
         """Create definitions"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.DefinitionListResponse", parse(models.DefinitionListResponse, response))
+        return _base.cast("models.DefinitionListResponse", _base.parse(models.DefinitionListResponse, _response))
 
     def delete_definitions(
         self,
@@ -1397,16 +1416,16 @@ class VersoriConnect:
         force: bool = False,
     ) -> None:
         """Delete definitions"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
+            params=_base.query(
                 ("force", force, True),
             ),
-            body=encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def import_public_connector_version(
         self,
@@ -1416,13 +1435,13 @@ class VersoriConnect:
         version: str,
     ) -> models.ConnectorResponse:
         """Import a public connector version"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/library/import",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/library/import",
+            params=_base.query(),
             retryable=False,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     def get_action(
         self,
@@ -1433,13 +1452,13 @@ class VersoriConnect:
         action_name: str,
     ) -> models.ActionResponse:
         """Get an action"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+        return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
     def update_action(
         self,
@@ -1451,14 +1470,14 @@ class VersoriConnect:
         body: models.ActionRequest,
     ) -> models.ActionResponse:
         """Replace an action"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+        return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
     def delete_action(
         self,
@@ -1469,13 +1488,13 @@ class VersoriConnect:
         action_name: str,
     ) -> None:
         """Delete an action"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def get_trigger(
         self,
@@ -1486,13 +1505,13 @@ class VersoriConnect:
         trigger_name: str,
     ) -> models.TriggerResponse:
         """Get a trigger"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+        return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
     def update_trigger(
         self,
@@ -1504,14 +1523,14 @@ class VersoriConnect:
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
         """Replace a trigger"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+        return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
     def delete_trigger(
         self,
@@ -1522,13 +1541,13 @@ class VersoriConnect:
         trigger_name: str,
     ) -> None:
         """Delete a trigger"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     def get_definition(
         self,
@@ -1539,13 +1558,13 @@ class VersoriConnect:
         definition_name: str,
     ) -> models.DefinitionResponse:
         """Get a definition"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
+        return _base.cast("models.DefinitionResponse", _base.parse(models.DefinitionResponse, _response))
 
     def update_definition(
         self,
@@ -1557,14 +1576,14 @@ class VersoriConnect:
         body: models.DefinitionRequest,
     ) -> models.DefinitionResponse:
         """Replace a definition"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
+        return _base.cast("models.DefinitionResponse", _base.parse(models.DefinitionResponse, _response))
 
     def delete_definition(
         self,
@@ -1575,13 +1594,13 @@ class VersoriConnect:
         definition_name: str,
     ) -> None:
         """Delete a definition"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
 
 class PatchworksConnectors:
@@ -1605,10 +1624,10 @@ class PatchworksConnectors:
         per_page: int = 15,
     ) -> models.PatchworksConnectorCollectionResponse:
         """Index"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
             f"/api/v1/connectors",
-            params=query(
+            params=_base.query(
                 ("filter[canonical_key]", filter_canonical_key, True),
                 ("filter[forSystemTemplate]", filter_for_system_template, True),
                 ("filter[system]", filter_system, True),
@@ -1622,9 +1641,9 @@ class PatchworksConnectors:
             ),
             retryable=True,
         )
-        return cast(
+        return _base.cast(
             "models.PatchworksConnectorCollectionResponse",
-            parse(models.PatchworksConnectorCollectionResponse, response),
+            _base.parse(models.PatchworksConnectorCollectionResponse, _response),
         )
 
     def iter_patchworks_connectors_index(
@@ -1641,9 +1660,9 @@ class PatchworksConnectors:
         per_page: int = 15,
     ) -> Iterator[models.PatchworksConnectorResponse]:
         """Every item of `patchworks_connectors_index`, page after page."""
-        position = 1
+        _position = 1
         while True:
-            page = self.patchworks_connectors_index(
+            _page = self.patchworks_connectors_index(
                 filter_canonical_key=filter_canonical_key,
                 filter_for_system_template=filter_for_system_template,
                 filter_system=filter_system,
@@ -1653,17 +1672,17 @@ class PatchworksConnectors:
                 include=include,
                 sort=sort,
                 per_page=per_page,
-                page=position,
+                page=_position,
             )
-            items = field_value(page, "data") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "data") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            meta = field_value(page, "meta")
-            if meta is None or position >= int(field_value(meta, "last_page") or position):
+            _meta = _base.field_value(_page, "meta")
+            if _meta is None or _position >= int(_base.field_value(_meta, "last_page") or _position):
                 return
-            position += 1
+            _position += 1
 
     def patchworks_connectors_store(
         self,
@@ -1671,15 +1690,16 @@ class PatchworksConnectors:
         body: models.PatchworksConnectorStoreRequest,
     ) -> models.PatchworksConnectorResourceResponse:
         """Store"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
             f"/api/v1/connectors",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast(
-            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        return _base.cast(
+            "models.PatchworksConnectorResourceResponse",
+            _base.parse(models.PatchworksConnectorResourceResponse, _response),
         )
 
     def patchworks_connectors_show(
@@ -1698,10 +1718,10 @@ class PatchworksConnectors:
         per_page: int = 15,
     ) -> models.PatchworksConnectorResourceResponse:
         """Show"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/api/v1/connectors/{quote(str(connector), safe='')}",
-            params=query(
+            f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
+            params=_base.query(
                 ("filter[canonical_key]", filter_canonical_key, True),
                 ("filter[forSystemTemplate]", filter_for_system_template, True),
                 ("filter[system]", filter_system, True),
@@ -1715,8 +1735,9 @@ class PatchworksConnectors:
             ),
             retryable=True,
         )
-        return cast(
-            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        return _base.cast(
+            "models.PatchworksConnectorResourceResponse",
+            _base.parse(models.PatchworksConnectorResourceResponse, _response),
         )
 
     def patchworks_connectors_update(
@@ -1726,15 +1747,16 @@ class PatchworksConnectors:
         body: models.PatchworksConnectorUpdate,
     ) -> models.PatchworksConnectorResourceResponse:
         """Update"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
-            f"/api/v1/connectors/{quote(str(connector), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast(
-            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        return _base.cast(
+            "models.PatchworksConnectorResourceResponse",
+            _base.parse(models.PatchworksConnectorResourceResponse, _response),
         )
 
     def patchworks_connectors_destroy(
@@ -1743,13 +1765,13 @@ class PatchworksConnectors:
         connector: str,
     ) -> models.MessageResponse:
         """Destroy"""
-        response = self._client.request(
+        _response = self._client.request(
             "delete",
-            f"/api/v1/connectors/{quote(str(connector), safe='')}",
-            params=query(),
+            f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.MessageResponse", parse(models.MessageResponse, response))
+        return _base.cast("models.MessageResponse", _base.parse(models.MessageResponse, _response))
 
     def patchworks_connectors_test(
         self,
@@ -1757,13 +1779,13 @@ class PatchworksConnectors:
         connector: str,
     ) -> None:
         """Test"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
-            f"/api/v1/connectors/{quote(str(connector), safe='')}/test",
-            params=query(),
+            f"/api/v1/connectors/{_base.quote(str(connector), safe='')}/test",
+            params=_base.query(),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
 
 class Client(SyncBase):
@@ -1798,16 +1820,18 @@ class AsyncExternalServices:
         offset: int = 0,
     ) -> models.ExternalServiceListResponse:
         """List external services"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices",
-            params=query(
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
             ),
             retryable=True,
         )
-        return cast("models.ExternalServiceListResponse", parse(models.ExternalServiceListResponse, response))
+        return _base.cast(
+            "models.ExternalServiceListResponse", _base.parse(models.ExternalServiceListResponse, _response)
+        )
 
     async def create_external_service(
         self,
@@ -1816,14 +1840,14 @@ class AsyncExternalServices:
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
         """Create an external service"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
+        return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
     async def get_external_service(
         self,
@@ -1832,13 +1856,13 @@ class AsyncExternalServices:
         external_service_id: UUID,
     ) -> models.ExternalServiceResponse:
         """Read one external service"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}",
-            params=query(),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
+        return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
     async def update_external_service(
         self,
@@ -1848,14 +1872,14 @@ class AsyncExternalServices:
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
         """Update an external service"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ExternalServiceResponse", parse(models.ExternalServiceResponse, response))
+        return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
     async def delete_external_service(
         self,
@@ -1864,13 +1888,13 @@ class AsyncExternalServices:
         external_service_id: UUID,
     ) -> None:
         """Delete an external service"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}",
-            params=query(),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def invoke_external_service_request(
         self,
@@ -1881,14 +1905,14 @@ class AsyncExternalServices:
         body: models.InvokeInput | None = None,
     ) -> models.InvokeResult:
         """Invoke a request of an external service"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/environments/{quote(str(environment_id), safe='')}/externalServices/{quote(str(external_service_id), safe='')}/requests/{quote(str(request_name), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}/requests/{_base.quote(str(request_name), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.InvokeResult", parse(models.InvokeResult, response))
+        return _base.cast("models.InvokeResult", _base.parse(models.InvokeResult, _response))
 
 
 class AsyncExternalServiceRegistrations:
@@ -1904,18 +1928,18 @@ class AsyncExternalServiceRegistrations:
         offset: int = 0,
     ) -> models.ExternalServiceRegistrationListResponse:
         """List external service registrations"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
             f"/externalServiceRegistrations",
-            params=query(
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
             ),
             retryable=True,
         )
-        return cast(
+        return _base.cast(
             "models.ExternalServiceRegistrationListResponse",
-            parse(models.ExternalServiceRegistrationListResponse, response),
+            _base.parse(models.ExternalServiceRegistrationListResponse, _response),
         )
 
     async def iter_list_external_service_registrations(
@@ -1924,17 +1948,17 @@ class AsyncExternalServiceRegistrations:
         limit: int = 100,
     ) -> AsyncIterator[models.ExternalServiceRegistrationResponse]:
         """Every item of `list_external_service_registrations`, page after page."""
-        position = 0
+        _position = 0
         while True:
-            page = await self.list_external_service_registrations(limit=limit, offset=position)
-            items = field_value(page, "records") or []
-            for item in items:
-                yield item
-            if not items:
+            _page = await self.list_external_service_registrations(limit=limit, offset=_position)
+            _items = _base.field_value(_page, "records") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position += len(items)
-            total = field_value(page, "count")
-            if total is not None and position >= int(total):
+            _position += len(_items)
+            _total = _base.field_value(_page, "count")
+            if _total is not None and _position >= int(_total):
                 return
 
     async def create_external_service_registration(
@@ -1943,15 +1967,16 @@ class AsyncExternalServiceRegistrations:
         body: models.ExternalServiceRegistrationRequest,
     ) -> models.ExternalServiceRegistrationResponse:
         """Register an external service"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
             f"/externalServiceRegistrations",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast(
-            "models.ExternalServiceRegistrationResponse", parse(models.ExternalServiceRegistrationResponse, response)
+        return _base.cast(
+            "models.ExternalServiceRegistrationResponse",
+            _base.parse(models.ExternalServiceRegistrationResponse, _response),
         )
 
     async def get_external_service_registration(
@@ -1960,14 +1985,15 @@ class AsyncExternalServiceRegistrations:
         registration_id: UUID,
     ) -> models.ExternalServiceRegistrationResponse:
         """Read one external service registration"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/externalServiceRegistrations/{quote(str(registration_id), safe='')}",
-            params=query(),
+            f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast(
-            "models.ExternalServiceRegistrationResponse", parse(models.ExternalServiceRegistrationResponse, response)
+        return _base.cast(
+            "models.ExternalServiceRegistrationResponse",
+            _base.parse(models.ExternalServiceRegistrationResponse, _response),
         )
 
     async def update_external_service_registration(
@@ -1977,15 +2003,16 @@ class AsyncExternalServiceRegistrations:
         body: models.ExternalServiceRegistrationRequest,
     ) -> models.ExternalServiceRegistrationResponse:
         """Replace an external service registration"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/externalServiceRegistrations/{quote(str(registration_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast(
-            "models.ExternalServiceRegistrationResponse", parse(models.ExternalServiceRegistrationResponse, response)
+        return _base.cast(
+            "models.ExternalServiceRegistrationResponse",
+            _base.parse(models.ExternalServiceRegistrationResponse, _response),
         )
 
     async def delete_external_service_registration(
@@ -1994,13 +2021,13 @@ class AsyncExternalServiceRegistrations:
         registration_id: UUID,
     ) -> None:
         """Delete an external service registration"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/externalServiceRegistrations/{quote(str(registration_id), safe='')}",
-            params=query(),
+            f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
 
 class AsyncExternalDataSources:
@@ -2018,19 +2045,19 @@ class AsyncExternalDataSources:
         search: str | None = None,
     ) -> models.PaginatedExternalDataSourceListResponse:
         """List all environments external data sources"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/",
-            params=query(
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
                 ("search", search, True),
             ),
             retryable=True,
         )
-        return cast(
+        return _base.cast(
             "models.PaginatedExternalDataSourceListResponse",
-            parse(models.PaginatedExternalDataSourceListResponse, response),
+            _base.parse(models.PaginatedExternalDataSourceListResponse, _response),
         )
 
     async def iter_list_external_data_sources(
@@ -2041,19 +2068,19 @@ class AsyncExternalDataSources:
         search: str | None = None,
     ) -> AsyncIterator[models.ExternalDataSourceResponse]:
         """Every item of `list_external_data_sources`, page after page."""
-        position = 0
+        _position = 0
         while True:
-            page = await self.list_external_data_sources(
-                environment_id=environment_id, limit=limit, search=search, offset=position
+            _page = await self.list_external_data_sources(
+                environment_id=environment_id, limit=limit, search=search, offset=_position
             )
-            items = field_value(page, "results") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "results") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position += len(items)
-            total = field_value(page, "count")
-            if total is not None and position >= int(total):
+            _position += len(_items)
+            _total = _base.field_value(_page, "count")
+            if _total is not None and _position >= int(_total):
                 return
 
     async def create_external_data_source(
@@ -2063,30 +2090,32 @@ class AsyncExternalDataSources:
         body: models.ExternalDataSourceCreateRequest,
     ) -> models.ExternalDataSourceResponse:
         """Create environments external data sources"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
+        return _base.cast(
+            "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
+        )
 
     async def check_cdc_prerequisites(
         self,
         *,
         environment_id: str,
         body: models.CheckCdcPrerequisitesInputRequest,
-    ) -> models.CheckCdcPrerequisitesResult:
+    ) -> models.CdcPrerequisitesReport:
         """Create environments external data sources check cdc prerequisites"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.CheckCdcPrerequisitesResult", parse(models.CheckCdcPrerequisitesResult, response))
+        return _base.cast("models.CdcPrerequisitesReport", _base.parse(models.CdcPrerequisitesReport, _response))
 
     async def list_external_data_source_connections(
         self,
@@ -2097,19 +2126,19 @@ class AsyncExternalDataSources:
         search: str | None = None,
     ) -> models.PaginatedExternalDataSourceConnectionList:
         """List all environments external data sources connections"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/connections/",
-            params=query(
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/connections/",
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
                 ("search", search, True),
             ),
             retryable=True,
         )
-        return cast(
+        return _base.cast(
             "models.PaginatedExternalDataSourceConnectionList",
-            parse(models.PaginatedExternalDataSourceConnectionList, response),
+            _base.parse(models.PaginatedExternalDataSourceConnectionList, _response),
         )
 
     async def iter_list_external_data_source_connections(
@@ -2120,19 +2149,19 @@ class AsyncExternalDataSources:
         search: str | None = None,
     ) -> AsyncIterator[models.ExternalDataSourceConnection]:
         """Every item of `list_external_data_source_connections`, page after page."""
-        position = 0
+        _position = 0
         while True:
-            page = await self.list_external_data_source_connections(
-                environment_id=environment_id, limit=limit, search=search, offset=position
+            _page = await self.list_external_data_source_connections(
+                environment_id=environment_id, limit=limit, search=search, offset=_position
             )
-            items = field_value(page, "results") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "results") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position += len(items)
-            total = field_value(page, "count")
-            if total is not None and position >= int(total):
+            _position += len(_items)
+            _total = _base.field_value(_page, "count")
+            if _total is not None and _position >= int(_total):
                 return
 
     async def get_database_schema(
@@ -2142,14 +2171,14 @@ class AsyncExternalDataSources:
         body: models.DatabaseSchemaInput,
     ) -> models.DatabaseSchemaResult:
         """Create environments external data sources database schema"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.DatabaseSchemaResult", parse(models.DatabaseSchemaResult, response))
+        return _base.cast("models.DatabaseSchemaResult", _base.parse(models.DatabaseSchemaResult, _response))
 
     async def check_source_prefix(
         self,
@@ -2158,14 +2187,14 @@ class AsyncExternalDataSources:
         body: models.SourcePrefixInput,
     ) -> None:
         """Create environments external data sources source prefix"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def get_source_wizard(
         self,
@@ -2173,13 +2202,13 @@ class AsyncExternalDataSources:
         environment_id: str,
     ) -> models.SourceWizard:
         """Retrieve environments external data sources wizard"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/wizard/",
-            params=query(),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/wizard/",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.SourceWizard", parse(models.SourceWizard, response))
+        return _base.cast("models.SourceWizard", _base.parse(models.SourceWizard, _response))
 
     async def retrieve_external_data_source(
         self,
@@ -2188,13 +2217,15 @@ class AsyncExternalDataSources:
         id_: UUID,
     ) -> models.ExternalDataSourceResponse:
         """Retrieve environments external data sources"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/",
-            params=query(),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
+        return _base.cast(
+            "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
+        )
 
     async def destroy_external_data_source(
         self,
@@ -2203,13 +2234,13 @@ class AsyncExternalDataSources:
         id_: UUID,
     ) -> None:
         """Delete environments external data sources"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/",
-            params=query(),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def partial_update_external_data_source(
         self,
@@ -2219,14 +2250,16 @@ class AsyncExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "patch",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
+        return _base.cast(
+            "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
+        )
 
     async def bulk_update_external_data_source_schemas(
         self,
@@ -2239,18 +2272,20 @@ class AsyncExternalDataSources:
         search: str | None = None,
     ) -> models.BulkUpdateSchemasResultResponse:
         """Update environments external data sources bulk update schemas"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "patch",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/bulk_update_schemas/",
-            params=query(
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/bulk_update_schemas/",
+            params=_base.query(
                 ("limit", limit, True),
                 ("offset", offset, True),
                 ("search", search, True),
             ),
-            body=encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.BulkUpdateSchemasResultResponse", parse(models.BulkUpdateSchemasResultResponse, response))
+        return _base.cast(
+            "models.BulkUpdateSchemasResultResponse", _base.parse(models.BulkUpdateSchemasResultResponse, _response)
+        )
 
     async def create_external_data_source_webhook(
         self,
@@ -2260,14 +2295,14 @@ class AsyncExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.CreateWebhookResult:
         """Create environments external data sources create webhook"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/create_webhook/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/create_webhook/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.CreateWebhookResult", parse(models.CreateWebhookResult, response))
+        return _base.cast("models.CreateWebhookResult", _base.parse(models.CreateWebhookResult, _response))
 
     async def delete_external_data_source_webhook(
         self,
@@ -2277,14 +2312,14 @@ class AsyncExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
         """Create environments external data sources delete webhook"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/delete_webhook/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/delete_webhook/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def list_external_data_source_jobs(
         self,
@@ -2296,17 +2331,19 @@ class AsyncExternalDataSources:
         schemas: list[str] | None = None,
     ) -> models.ExternalDataJobListResponse:
         """Retrieve environments external data sources jobs"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/jobs/",
-            params=query(
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/jobs/",
+            params=_base.query(
                 ("after", after, True),
                 ("before", before, True),
                 ("schemas", schemas, True),
             ),
             retryable=True,
         )
-        return cast("models.ExternalDataJobListResponse", parse(models.ExternalDataJobListResponse, response))
+        return _base.cast(
+            "models.ExternalDataJobListResponse", _base.parse(models.ExternalDataJobListResponse, _response)
+        )
 
     async def refresh_external_data_source_schemas(
         self,
@@ -2316,14 +2353,14 @@ class AsyncExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.RefreshSchemasResult:
         """Create environments external data sources refresh schemas"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/refresh_schemas/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/refresh_schemas/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.RefreshSchemasResult", parse(models.RefreshSchemasResult, response))
+        return _base.cast("models.RefreshSchemasResult", _base.parse(models.RefreshSchemasResult, _response))
 
     async def reload_external_data_source(
         self,
@@ -2333,14 +2370,14 @@ class AsyncExternalDataSources:
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
         """Create environments external data sources reload"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/reload/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/reload/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def update_external_data_source_revenue_analytics_config(
         self,
@@ -2350,14 +2387,16 @@ class AsyncExternalDataSources:
         body: models.RevenueAnalyticsConfig,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources revenue analytics config"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "patch",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/revenue_analytics_config/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/revenue_analytics_config/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ExternalDataSourceResponse", parse(models.ExternalDataSourceResponse, response))
+        return _base.cast(
+            "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
+        )
 
     async def update_external_data_source_webhook_inputs(
         self,
@@ -2367,14 +2406,14 @@ class AsyncExternalDataSources:
         body: models.WebhookInputsUpdateRequest,
     ) -> None:
         """Create environments external data sources update webhook inputs"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/update_webhook_inputs/",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/update_webhook_inputs/",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def get_external_data_source_webhook_info(
         self,
@@ -2383,13 +2422,13 @@ class AsyncExternalDataSources:
         id_: UUID,
     ) -> models.WebhookInfo:
         """Retrieve environments external data sources webhook info"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/environments/{quote(str(environment_id), safe='')}/external_data_sources/{quote(str(id_), safe='')}/webhook_info/",
-            params=query(),
+            f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/webhook_info/",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.WebhookInfo", parse(models.WebhookInfo, response))
+        return _base.cast("models.WebhookInfo", _base.parse(models.WebhookInfo, _response))
 
 
 class AsyncVersoriConnect:
@@ -2410,10 +2449,10 @@ class AsyncVersoriConnect:
         protocol: models.ListConnectorsProtocol | None = None,
     ) -> models.ConnectorPageResponse:
         """List connectors"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -2423,7 +2462,7 @@ class AsyncVersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.ConnectorPageResponse", parse(models.ConnectorPageResponse, response))
+        return _base.cast("models.ConnectorPageResponse", _base.parse(models.ConnectorPageResponse, _response))
 
     async def iter_list_connectors(
         self,
@@ -2436,24 +2475,24 @@ class AsyncVersoriConnect:
         protocol: models.ListConnectorsProtocol | None = None,
     ) -> AsyncIterator[models.ConnectorResponse]:
         """Every item of `list_connectors`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = await self.list_connectors(
+            _page = await self.list_connectors(
                 organisation_id=organisation_id,
                 first=first,
                 before=before,
                 sort=sort,
                 name=name,
                 protocol=protocol,
-                after=position,
+                after=_position,
             )
-            items = field_value(page, "connectors") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "connectors") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     async def list_credentials(
@@ -2466,10 +2505,10 @@ class AsyncVersoriConnect:
         type_: models.ListCredentialsType | None = None,
     ) -> models.CredentialPageResponse:
         """List credentials"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -2477,7 +2516,7 @@ class AsyncVersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.CredentialPageResponse", parse(models.CredentialPageResponse, response))
+        return _base.cast("models.CredentialPageResponse", _base.parse(models.CredentialPageResponse, _response))
 
     async def iter_list_credentials(
         self,
@@ -2488,18 +2527,18 @@ class AsyncVersoriConnect:
         type_: models.ListCredentialsType | None = None,
     ) -> AsyncIterator[models.CredentialResponse]:
         """Every item of `list_credentials`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = await self.list_credentials(
-                organisation_id=organisation_id, first=first, before=before, type_=type_, after=position
+            _page = await self.list_credentials(
+                organisation_id=organisation_id, first=first, before=before, type_=type_, after=_position
             )
-            items = field_value(page, "items") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "items") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     async def create_credential(
@@ -2509,14 +2548,14 @@ class AsyncVersoriConnect:
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
         """Create a credential"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
+        return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
     async def create_http_connector(
         self,
@@ -2525,14 +2564,14 @@ class AsyncVersoriConnect:
         body: models.HTTPConnectorRequest,
     ) -> models.ConnectorResponse:
         """Create an HTTP connector"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/protocols/http/connectors",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/http/connectors",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     async def create_bigquery_connector(
         self,
@@ -2541,14 +2580,14 @@ class AsyncVersoriConnect:
         body: models.BigQueryConnectorRequest,
     ) -> models.ConnectorResponse:
         """Create a BigQuery connector"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     async def get_connector(
         self,
@@ -2557,13 +2596,13 @@ class AsyncVersoriConnect:
         connector_id: str,
     ) -> models.ConnectorResponse:
         """Get a connector"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     async def update_connector(
         self,
@@ -2573,14 +2612,14 @@ class AsyncVersoriConnect:
         body: models.ConnectorRequest,
     ) -> models.ConnectorResponse:
         """Update a connector"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     async def delete_connector(
         self,
@@ -2589,13 +2628,13 @@ class AsyncVersoriConnect:
         connector_id: str,
     ) -> None:
         """Delete a connector"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def get_credential(
         self,
@@ -2604,13 +2643,13 @@ class AsyncVersoriConnect:
         credential_id: str,
     ) -> models.CredentialResponse:
         """Get a credential"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
+        return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
     async def update_credential(
         self,
@@ -2620,14 +2659,14 @@ class AsyncVersoriConnect:
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
         """Replace a credential"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.CredentialResponse", parse(models.CredentialResponse, response))
+        return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
     async def delete_credential(
         self,
@@ -2636,13 +2675,13 @@ class AsyncVersoriConnect:
         credential_id: str,
     ) -> None:
         """Delete a credential"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/credentials/{quote(str(credential_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def list_connections(
         self,
@@ -2654,17 +2693,17 @@ class AsyncVersoriConnect:
         before: str | None = None,
     ) -> models.ConnectionPageResponse:
         """List a connector's connections"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
             ),
             retryable=True,
         )
-        return cast("models.ConnectionPageResponse", parse(models.ConnectionPageResponse, response))
+        return _base.cast("models.ConnectionPageResponse", _base.parse(models.ConnectionPageResponse, _response))
 
     async def iter_list_connections(
         self,
@@ -2675,18 +2714,18 @@ class AsyncVersoriConnect:
         before: str | None = None,
     ) -> AsyncIterator[models.ConnectionResponse]:
         """Every item of `list_connections`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = await self.list_connections(
-                organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=position
+            _page = await self.list_connections(
+                organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=_position
             )
-            items = field_value(page, "items") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "items") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     async def create_connection(
@@ -2697,14 +2736,14 @@ class AsyncVersoriConnect:
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
         """Create a connection"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+        return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
     async def list_connector_versions(
         self,
@@ -2716,17 +2755,19 @@ class AsyncVersoriConnect:
         before: str | None = None,
     ) -> models.ConnectorVersionPageResponse:
         """List a connector's versions"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
             ),
             retryable=True,
         )
-        return cast("models.ConnectorVersionPageResponse", parse(models.ConnectorVersionPageResponse, response))
+        return _base.cast(
+            "models.ConnectorVersionPageResponse", _base.parse(models.ConnectorVersionPageResponse, _response)
+        )
 
     async def iter_list_connector_versions(
         self,
@@ -2737,18 +2778,18 @@ class AsyncVersoriConnect:
         before: str | None = None,
     ) -> AsyncIterator[models.ConnectorVersionResponse]:
         """Every item of `list_connector_versions`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = await self.list_connector_versions(
-                organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=position
+            _page = await self.list_connector_versions(
+                organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=_position
             )
-            items = field_value(page, "items") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "items") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     async def create_connector_version(
@@ -2759,14 +2800,14 @@ class AsyncVersoriConnect:
         body: models.ConnectorVersionCreate,
     ) -> models.ConnectorVersionResponse:
         """Create a connector version"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
+        return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
     async def upsert_auth_scheme_config(
         self,
@@ -2777,14 +2818,14 @@ class AsyncVersoriConnect:
         body: models.AuthSchemeConfigRequest,
     ) -> models.AuthSchemeConfigResponse:
         """Create or replace an auth scheme config"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.AuthSchemeConfigResponse", parse(models.AuthSchemeConfigResponse, response))
+        return _base.cast("models.AuthSchemeConfigResponse", _base.parse(models.AuthSchemeConfigResponse, _response))
 
     async def delete_auth_scheme_config(
         self,
@@ -2794,13 +2835,13 @@ class AsyncVersoriConnect:
         auth_scheme_config_id: str,
     ) -> None:
         """Delete an auth scheme config"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/auth-scheme-configs/{quote(str(auth_scheme_config_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def get_connection(
         self,
@@ -2810,13 +2851,13 @@ class AsyncVersoriConnect:
         connection_id: str,
     ) -> models.ConnectionResponse:
         """Get a connection"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+        return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
     async def update_connection(
         self,
@@ -2827,14 +2868,14 @@ class AsyncVersoriConnect:
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
         """Update a connection"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ConnectionResponse", parse(models.ConnectionResponse, response))
+        return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
     async def delete_connection(
         self,
@@ -2844,13 +2885,13 @@ class AsyncVersoriConnect:
         connection_id: str,
     ) -> None:
         """Delete a connection"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/connections/{quote(str(connection_id), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def get_connector_version(
         self,
@@ -2860,13 +2901,13 @@ class AsyncVersoriConnect:
         version: str,
     ) -> models.ConnectorVersionResponse:
         """Get a connector version"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
+        return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
     async def update_connector_version(
         self,
@@ -2877,14 +2918,14 @@ class AsyncVersoriConnect:
         body: models.ConnectorVersionUpdate,
     ) -> models.ConnectorVersionResponse:
         """Update a connector version"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ConnectorVersionResponse", parse(models.ConnectorVersionResponse, response))
+        return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
     async def delete_connector_version(
         self,
@@ -2894,13 +2935,13 @@ class AsyncVersoriConnect:
         version: str,
     ) -> None:
         """Delete a connector version"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def publish_connector_version(
         self,
@@ -2910,13 +2951,13 @@ class AsyncVersoriConnect:
         version: str,
     ) -> models.PublishResultResponse:
         """Publish a connector version"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/publish",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/publish",
+            params=_base.query(),
             retryable=False,
         )
-        return cast("models.PublishResultResponse", parse(models.PublishResultResponse, response))
+        return _base.cast("models.PublishResultResponse", _base.parse(models.PublishResultResponse, _response))
 
     async def unpublish_connector_version(
         self,
@@ -2926,13 +2967,13 @@ class AsyncVersoriConnect:
         version: str,
     ) -> models.PublishResultResponse:
         """Unpublish a connector version"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/unpublish",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/unpublish",
+            params=_base.query(),
             retryable=False,
         )
-        return cast("models.PublishResultResponse", parse(models.PublishResultResponse, response))
+        return _base.cast("models.PublishResultResponse", _base.parse(models.PublishResultResponse, _response))
 
     async def list_actions(
         self,
@@ -2946,10 +2987,10 @@ class AsyncVersoriConnect:
         name: str | None = None,
     ) -> models.ActionPageResponse:
         """List a connector version's actions"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -2957,7 +2998,7 @@ class AsyncVersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.ActionPageResponse", parse(models.ActionPageResponse, response))
+        return _base.cast("models.ActionPageResponse", _base.parse(models.ActionPageResponse, _response))
 
     async def iter_list_actions(
         self,
@@ -2970,24 +3011,24 @@ class AsyncVersoriConnect:
         name: str | None = None,
     ) -> AsyncIterator[models.ActionResponse]:
         """Every item of `list_actions`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = await self.list_actions(
+            _page = await self.list_actions(
                 organisation_id=organisation_id,
                 connector_id=connector_id,
                 version=version,
                 first=first,
                 before=before,
                 name=name,
-                after=position,
+                after=_position,
             )
-            items = field_value(page, "actions") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "actions") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     async def create_action(
@@ -2999,14 +3040,14 @@ class AsyncVersoriConnect:
         body: models.ActionRequest,
     ) -> models.ActionResponse:
         """Create an action"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+        return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
     async def list_triggers(
         self,
@@ -3020,10 +3061,10 @@ class AsyncVersoriConnect:
         name: str | None = None,
     ) -> models.TriggerPageResponse:
         """List a connector version's triggers"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -3031,7 +3072,7 @@ class AsyncVersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.TriggerPageResponse", parse(models.TriggerPageResponse, response))
+        return _base.cast("models.TriggerPageResponse", _base.parse(models.TriggerPageResponse, _response))
 
     async def iter_list_triggers(
         self,
@@ -3044,24 +3085,24 @@ class AsyncVersoriConnect:
         name: str | None = None,
     ) -> AsyncIterator[models.TriggerResponse]:
         """Every item of `list_triggers`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = await self.list_triggers(
+            _page = await self.list_triggers(
                 organisation_id=organisation_id,
                 connector_id=connector_id,
                 version=version,
                 first=first,
                 before=before,
                 name=name,
-                after=position,
+                after=_position,
             )
-            items = field_value(page, "triggers") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "triggers") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     async def create_trigger(
@@ -3073,14 +3114,14 @@ class AsyncVersoriConnect:
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
         """Create a trigger"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+        return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
     async def list_definitions(
         self,
@@ -3094,10 +3135,10 @@ class AsyncVersoriConnect:
         name: str | None = None,
     ) -> models.DefinitionPageResponse:
         """List a connector version's definitions"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
+            params=_base.query(
                 ("first", first, True),
                 ("after", after, True),
                 ("before", before, True),
@@ -3105,7 +3146,7 @@ class AsyncVersoriConnect:
             ),
             retryable=True,
         )
-        return cast("models.DefinitionPageResponse", parse(models.DefinitionPageResponse, response))
+        return _base.cast("models.DefinitionPageResponse", _base.parse(models.DefinitionPageResponse, _response))
 
     async def iter_list_definitions(
         self,
@@ -3118,24 +3159,24 @@ class AsyncVersoriConnect:
         name: str | None = None,
     ) -> AsyncIterator[models.DefinitionResponse]:
         """Every item of `list_definitions`, page after page."""
-        position: str | None = None
+        _position: str | None = None
         while True:
-            page = await self.list_definitions(
+            _page = await self.list_definitions(
                 organisation_id=organisation_id,
                 connector_id=connector_id,
                 version=version,
                 first=first,
                 before=before,
                 name=name,
-                after=position,
+                after=_position,
             )
-            items = field_value(page, "definitions") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "definitions") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            position = field_value(page, "next")
-            if not position:
+            _position = _base.field_value(_page, "next")
+            if not _position:
                 return
 
     async def create_definitions(
@@ -3147,14 +3188,14 @@ class AsyncVersoriConnect:
         body: models.DefinitionListRequest,
     ) -> models.DefinitionListResponse:
         """Create definitions"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.DefinitionListResponse", parse(models.DefinitionListResponse, response))
+        return _base.cast("models.DefinitionListResponse", _base.parse(models.DefinitionListResponse, _response))
 
     async def delete_definitions(
         self,
@@ -3166,16 +3207,16 @@ class AsyncVersoriConnect:
         force: bool = False,
     ) -> None:
         """Delete definitions"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions",
-            params=query(
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
+            params=_base.query(
                 ("force", force, True),
             ),
-            body=encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def import_public_connector_version(
         self,
@@ -3185,13 +3226,13 @@ class AsyncVersoriConnect:
         version: str,
     ) -> models.ConnectorResponse:
         """Import a public connector version"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/library/import",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/library/import",
+            params=_base.query(),
             retryable=False,
         )
-        return cast("models.ConnectorResponse", parse(models.ConnectorResponse, response))
+        return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
     async def get_action(
         self,
@@ -3202,13 +3243,13 @@ class AsyncVersoriConnect:
         action_name: str,
     ) -> models.ActionResponse:
         """Get an action"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+        return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
     async def update_action(
         self,
@@ -3220,14 +3261,14 @@ class AsyncVersoriConnect:
         body: models.ActionRequest,
     ) -> models.ActionResponse:
         """Replace an action"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.ActionResponse", parse(models.ActionResponse, response))
+        return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
     async def delete_action(
         self,
@@ -3238,13 +3279,13 @@ class AsyncVersoriConnect:
         action_name: str,
     ) -> None:
         """Delete an action"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/actions/{quote(str(action_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def get_trigger(
         self,
@@ -3255,13 +3296,13 @@ class AsyncVersoriConnect:
         trigger_name: str,
     ) -> models.TriggerResponse:
         """Get a trigger"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+        return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
     async def update_trigger(
         self,
@@ -3273,14 +3314,14 @@ class AsyncVersoriConnect:
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
         """Replace a trigger"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.TriggerResponse", parse(models.TriggerResponse, response))
+        return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
     async def delete_trigger(
         self,
@@ -3291,13 +3332,13 @@ class AsyncVersoriConnect:
         trigger_name: str,
     ) -> None:
         """Delete a trigger"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/triggers/{quote(str(trigger_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
     async def get_definition(
         self,
@@ -3308,13 +3349,13 @@ class AsyncVersoriConnect:
         definition_name: str,
     ) -> models.DefinitionResponse:
         """Get a definition"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
+        return _base.cast("models.DefinitionResponse", _base.parse(models.DefinitionResponse, _response))
 
     async def update_definition(
         self,
@@ -3326,14 +3367,14 @@ class AsyncVersoriConnect:
         body: models.DefinitionRequest,
     ) -> models.DefinitionResponse:
         """Replace a definition"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.DefinitionResponse", parse(models.DefinitionResponse, response))
+        return _base.cast("models.DefinitionResponse", _base.parse(models.DefinitionResponse, _response))
 
     async def delete_definition(
         self,
@@ -3344,13 +3385,13 @@ class AsyncVersoriConnect:
         definition_name: str,
     ) -> None:
         """Delete a definition"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/connect/v1/o/{quote(str(organisation_id), safe='')}/connectors/{quote(str(connector_id), safe='')}/versions/{quote(str(version), safe='')}/definitions/{quote(str(definition_name), safe='')}",
-            params=query(),
+            f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
 
 class AsyncPatchworksConnectors:
@@ -3374,10 +3415,10 @@ class AsyncPatchworksConnectors:
         per_page: int = 15,
     ) -> models.PatchworksConnectorCollectionResponse:
         """Index"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
             f"/api/v1/connectors",
-            params=query(
+            params=_base.query(
                 ("filter[canonical_key]", filter_canonical_key, True),
                 ("filter[forSystemTemplate]", filter_for_system_template, True),
                 ("filter[system]", filter_system, True),
@@ -3391,9 +3432,9 @@ class AsyncPatchworksConnectors:
             ),
             retryable=True,
         )
-        return cast(
+        return _base.cast(
             "models.PatchworksConnectorCollectionResponse",
-            parse(models.PatchworksConnectorCollectionResponse, response),
+            _base.parse(models.PatchworksConnectorCollectionResponse, _response),
         )
 
     async def iter_patchworks_connectors_index(
@@ -3410,9 +3451,9 @@ class AsyncPatchworksConnectors:
         per_page: int = 15,
     ) -> AsyncIterator[models.PatchworksConnectorResponse]:
         """Every item of `patchworks_connectors_index`, page after page."""
-        position = 1
+        _position = 1
         while True:
-            page = await self.patchworks_connectors_index(
+            _page = await self.patchworks_connectors_index(
                 filter_canonical_key=filter_canonical_key,
                 filter_for_system_template=filter_for_system_template,
                 filter_system=filter_system,
@@ -3422,17 +3463,17 @@ class AsyncPatchworksConnectors:
                 include=include,
                 sort=sort,
                 per_page=per_page,
-                page=position,
+                page=_position,
             )
-            items = field_value(page, "data") or []
-            for item in items:
-                yield item
-            if not items:
+            _items = _base.field_value(_page, "data") or []
+            for _item in _items:
+                yield _item
+            if not _items:
                 return
-            meta = field_value(page, "meta")
-            if meta is None or position >= int(field_value(meta, "last_page") or position):
+            _meta = _base.field_value(_page, "meta")
+            if _meta is None or _position >= int(_base.field_value(_meta, "last_page") or _position):
                 return
-            position += 1
+            _position += 1
 
     async def patchworks_connectors_store(
         self,
@@ -3440,15 +3481,16 @@ class AsyncPatchworksConnectors:
         body: models.PatchworksConnectorStoreRequest,
     ) -> models.PatchworksConnectorResourceResponse:
         """Store"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
             f"/api/v1/connectors",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast(
-            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        return _base.cast(
+            "models.PatchworksConnectorResourceResponse",
+            _base.parse(models.PatchworksConnectorResourceResponse, _response),
         )
 
     async def patchworks_connectors_show(
@@ -3467,10 +3509,10 @@ class AsyncPatchworksConnectors:
         per_page: int = 15,
     ) -> models.PatchworksConnectorResourceResponse:
         """Show"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/api/v1/connectors/{quote(str(connector), safe='')}",
-            params=query(
+            f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
+            params=_base.query(
                 ("filter[canonical_key]", filter_canonical_key, True),
                 ("filter[forSystemTemplate]", filter_for_system_template, True),
                 ("filter[system]", filter_system, True),
@@ -3484,8 +3526,9 @@ class AsyncPatchworksConnectors:
             ),
             retryable=True,
         )
-        return cast(
-            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        return _base.cast(
+            "models.PatchworksConnectorResourceResponse",
+            _base.parse(models.PatchworksConnectorResourceResponse, _response),
         )
 
     async def patchworks_connectors_update(
@@ -3495,15 +3538,16 @@ class AsyncPatchworksConnectors:
         body: models.PatchworksConnectorUpdate,
     ) -> models.PatchworksConnectorResourceResponse:
         """Update"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
-            f"/api/v1/connectors/{quote(str(connector), safe='')}",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast(
-            "models.PatchworksConnectorResourceResponse", parse(models.PatchworksConnectorResourceResponse, response)
+        return _base.cast(
+            "models.PatchworksConnectorResourceResponse",
+            _base.parse(models.PatchworksConnectorResourceResponse, _response),
         )
 
     async def patchworks_connectors_destroy(
@@ -3512,13 +3556,13 @@ class AsyncPatchworksConnectors:
         connector: str,
     ) -> models.MessageResponse:
         """Destroy"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "delete",
-            f"/api/v1/connectors/{quote(str(connector), safe='')}",
-            params=query(),
+            f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast("models.MessageResponse", parse(models.MessageResponse, response))
+        return _base.cast("models.MessageResponse", _base.parse(models.MessageResponse, _response))
 
     async def patchworks_connectors_test(
         self,
@@ -3526,13 +3570,13 @@ class AsyncPatchworksConnectors:
         connector: str,
     ) -> None:
         """Test"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
-            f"/api/v1/connectors/{quote(str(connector), safe='')}/test",
-            params=query(),
+            f"/api/v1/connectors/{_base.quote(str(connector), safe='')}/test",
+            params=_base.query(),
             retryable=False,
         )
-        parse(None, response)
+        _base.parse(None, _response)
 
 
 class AsyncClient(AsyncBase):

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ._bulk_update_schemas_result_request import BulkUpdateSchemasResultRequest as BulkUpdateSchemasResultRequest
     from ._bulk_update_schemas_result_response import BulkUpdateSchemasResultResponse as BulkUpdateSchemasResultResponse
     from ._cdc_management_mode import CdcManagementMode as CdcManagementMode
+    from ._cdc_prerequisites_report import CdcPrerequisitesReport as CdcPrerequisitesReport
     from ._cdc_table_mode import CdcTableMode as CdcTableMode
     from ._check_cdc_prerequisites_input_request import (
         CheckCdcPrerequisitesInputRequest as CheckCdcPrerequisitesInputRequest,
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     from ._check_cdc_prerequisites_input_response import (
         CheckCdcPrerequisitesInputResponse as CheckCdcPrerequisitesInputResponse,
     )
-    from ._check_cdc_prerequisites_result import CheckCdcPrerequisitesResult as CheckCdcPrerequisitesResult
     from ._connection_credential_request import ConnectionCredentialRequest as ConnectionCredentialRequest
     from ._connection_credential_response import ConnectionCredentialResponse as ConnectionCredentialResponse
     from ._connection_credentials_request import ConnectionCredentialsRequest as ConnectionCredentialsRequest
@@ -338,10 +338,10 @@ _MODULES = {
     "BulkUpdateSchemasResultRequest": "_bulk_update_schemas_result_request",
     "BulkUpdateSchemasResultResponse": "_bulk_update_schemas_result_response",
     "CdcManagementMode": "_cdc_management_mode",
+    "CdcPrerequisitesReport": "_cdc_prerequisites_report",
     "CdcTableMode": "_cdc_table_mode",
     "CheckCdcPrerequisitesInputRequest": "_check_cdc_prerequisites_input_request",
     "CheckCdcPrerequisitesInputResponse": "_check_cdc_prerequisites_input_response",
-    "CheckCdcPrerequisitesResult": "_check_cdc_prerequisites_result",
     "ConnectionCredentialRequest": "_connection_credential_request",
     "ConnectionCredentialResponse": "_connection_credential_response",
     "ConnectionCredentialsRequest": "_connection_credentials_request",

@@ -361,7 +361,7 @@ class CheckCdcPrerequisitesRequest:
 class CheckCdcPrerequisites200:
     """200: Whether the Postgres database satisfies CDC prerequisites."""
 
-    body: models.CheckCdcPrerequisitesResult
+    body: models.CdcPrerequisitesReport
     status_code: ClassVar[int] = 200
 
 

@@ -331,8 +331,8 @@ def add_list_external_services(
         response_model=None,
     )
     async def list_external_services(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -340,14 +340,14 @@ def add_list_external_services(
         offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
     ) -> Response:
         """List external services"""
-        reject_unknown_query(http_request, frozenset({"limit", "offset"}))
-        inputs = h.ListExternalServicesRequest(
+        reject_unknown_query(_request, frozenset({"limit", "offset"}))
+        _inputs = h.ListExternalServicesRequest(
             environment_id=environment_id,
             limit=limit,
             offset=offset,
         )
-        result = await handlers.list_external_services(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_external_services(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_external_service(
@@ -361,21 +361,21 @@ def add_create_external_service(
         response_model=None,
     )
     async def create_external_service(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        body: Annotated[models.ExternalServiceRequest, Body()],
+        _body: Annotated[models.ExternalServiceRequest, Body()],
     ) -> Response:
         """Create an external service"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateExternalServiceRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateExternalServiceRequest(
             environment_id=environment_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_external_service(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_external_service(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_get_external_service(
@@ -389,21 +389,21 @@ def add_get_external_service(
         response_model=None,
     )
     async def get_external_service(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
     ) -> Response:
         """Read one external service"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetExternalServiceRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
         )
-        result = await handlers.get_external_service(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_external_service(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_external_service(
@@ -417,23 +417,23 @@ def add_update_external_service(
         response_model=None,
     )
     async def update_external_service(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
-        body: Annotated[models.ExternalServiceRequest, Body()],
+        _body: Annotated[models.ExternalServiceRequest, Body()],
     ) -> Response:
         """Update an external service"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateExternalServiceRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_external_service(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_external_service(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_external_service(
@@ -447,21 +447,21 @@ def add_delete_external_service(
         response_model=None,
     )
     async def delete_external_service(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
     ) -> Response:
         """Delete an external service"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteExternalServiceRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
         )
-        result = await handlers.delete_external_service(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_external_service(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_invoke_external_service_request(
@@ -475,25 +475,25 @@ def add_invoke_external_service_request(
         response_model=None,
     )
     async def invoke_external_service_request(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
         request_name: Annotated[str, Path(alias="requestName", pattern="^[A-Za-z0-9_.-]+$")],
-        body: Annotated[models.InvokeInput | None, Body()] = None,
+        _body: Annotated[models.InvokeInput | None, Body()] = None,
     ) -> Response:
         """Invoke a request of an external service"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.InvokeExternalServiceRequestRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.InvokeExternalServiceRequestRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
             request_name=request_name,
-            body=body,
+            body=_body,
         )
-        result = await handlers.invoke_external_service_request(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.invoke_external_service_request(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def external_service_registrations_router(
@@ -520,19 +520,19 @@ def add_list_external_service_registrations(
         response_model=None,
     )
     async def list_external_service_registrations(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[1], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[1], authenticator))],
         limit: Annotated[int, Query(alias="limit", ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
     ) -> Response:
         """List external service registrations"""
-        reject_unknown_query(http_request, frozenset({"limit", "offset"}))
-        inputs = h.ListExternalServiceRegistrationsRequest(
+        reject_unknown_query(_request, frozenset({"limit", "offset"}))
+        _inputs = h.ListExternalServiceRegistrationsRequest(
             limit=limit,
             offset=offset,
         )
-        result = await handlers.list_external_service_registrations(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_external_service_registrations(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_external_service_registration(
@@ -546,17 +546,17 @@ def add_create_external_service_registration(
         response_model=None,
     )
     async def create_external_service_registration(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
-        body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
+        _body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
     ) -> Response:
         """Register an external service"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateExternalServiceRegistrationRequest(
-            body=body,
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateExternalServiceRegistrationRequest(
+            body=_body,
         )
-        result = await handlers.create_external_service_registration(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_external_service_registration(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_get_external_service_registration(
@@ -570,17 +570,17 @@ def add_get_external_service_registration(
         response_model=None,
     )
     async def get_external_service_registration(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[1], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[1], authenticator))],
         registration_id: Annotated[UUID, Path(alias="registrationId")],
     ) -> Response:
         """Read one external service registration"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetExternalServiceRegistrationRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetExternalServiceRegistrationRequest(
             registration_id=registration_id,
         )
-        result = await handlers.get_external_service_registration(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_external_service_registration(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_external_service_registration(
@@ -594,19 +594,19 @@ def add_update_external_service_registration(
         response_model=None,
     )
     async def update_external_service_registration(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
         registration_id: Annotated[UUID, Path(alias="registrationId")],
-        body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
+        _body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
     ) -> Response:
         """Replace an external service registration"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateExternalServiceRegistrationRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateExternalServiceRegistrationRequest(
             registration_id=registration_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_external_service_registration(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_external_service_registration(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_external_service_registration(
@@ -620,17 +620,17 @@ def add_delete_external_service_registration(
         response_model=None,
     )
     async def delete_external_service_registration(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
         registration_id: Annotated[UUID, Path(alias="registrationId")],
     ) -> Response:
         """Delete an external service registration"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteExternalServiceRegistrationRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteExternalServiceRegistrationRequest(
             registration_id=registration_id,
         )
-        result = await handlers.delete_external_service_registration(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_external_service_registration(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def external_data_sources_router(handlers: h.ExternalDataSourcesHandlers, authenticator: Authenticator) -> APIRouter:
@@ -669,8 +669,8 @@ def add_list_external_data_sources(
         response_model=None,
     )
     async def list_external_data_sources(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -679,15 +679,15 @@ def add_list_external_data_sources(
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """List all environments external data sources"""
-        reject_unknown_query(http_request, frozenset({"limit", "offset", "search"}))
-        inputs = h.ListExternalDataSourcesRequest(
+        reject_unknown_query(_request, frozenset({"limit", "offset", "search"}))
+        _inputs = h.ListExternalDataSourcesRequest(
             environment_id=environment_id,
             limit=limit,
             offset=offset,
             search=search,
         )
-        result = await handlers.list_external_data_sources(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_external_data_sources(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_external_data_source(
@@ -701,21 +701,21 @@ def add_create_external_data_source(
         response_model=None,
     )
     async def create_external_data_source(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        body: Annotated[models.ExternalDataSourceCreateRequest, Body()],
+        _body: Annotated[models.ExternalDataSourceCreateRequest, Body()],
     ) -> Response:
         """Create environments external data sources"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateExternalDataSourceRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateExternalDataSourceRequest(
             environment_id=environment_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_external_data_source(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_external_data_source(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_check_cdc_prerequisites(
@@ -729,21 +729,21 @@ def add_check_cdc_prerequisites(
         response_model=None,
     )
     async def check_cdc_prerequisites(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        body: Annotated[models.CheckCdcPrerequisitesInputRequest, Body()],
+        _body: Annotated[models.CheckCdcPrerequisitesInputRequest, Body()],
     ) -> Response:
         """Create environments external data sources check cdc prerequisites"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CheckCdcPrerequisitesRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CheckCdcPrerequisitesRequest(
             environment_id=environment_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.check_cdc_prerequisites(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.check_cdc_prerequisites(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_list_external_data_source_connections(
@@ -757,8 +757,8 @@ def add_list_external_data_source_connections(
         response_model=None,
     )
     async def list_external_data_source_connections(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -767,15 +767,15 @@ def add_list_external_data_source_connections(
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """List all environments external data sources connections"""
-        reject_unknown_query(http_request, frozenset({"limit", "offset", "search"}))
-        inputs = h.ListExternalDataSourceConnectionsRequest(
+        reject_unknown_query(_request, frozenset({"limit", "offset", "search"}))
+        _inputs = h.ListExternalDataSourceConnectionsRequest(
             environment_id=environment_id,
             limit=limit,
             offset=offset,
             search=search,
         )
-        result = await handlers.list_external_data_source_connections(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_external_data_source_connections(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_get_database_schema(
@@ -789,21 +789,21 @@ def add_get_database_schema(
         response_model=None,
     )
     async def get_database_schema(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        body: Annotated[models.DatabaseSchemaInput, Body()],
+        _body: Annotated[models.DatabaseSchemaInput, Body()],
     ) -> Response:
         """Create environments external data sources database schema"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetDatabaseSchemaRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetDatabaseSchemaRequest(
             environment_id=environment_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.get_database_schema(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_database_schema(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_check_source_prefix(
@@ -817,21 +817,21 @@ def add_check_source_prefix(
         response_model=None,
     )
     async def check_source_prefix(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        body: Annotated[models.SourcePrefixInput, Body()],
+        _body: Annotated[models.SourcePrefixInput, Body()],
     ) -> Response:
         """Create environments external data sources source prefix"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CheckSourcePrefixRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CheckSourcePrefixRequest(
             environment_id=environment_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.check_source_prefix(inputs, principal)
-        return respond(result, {200: None})
+        _result = await handlers.check_source_prefix(_inputs, _principal)
+        return respond(_result, {200: None})
 
 
 def add_get_source_wizard(
@@ -845,19 +845,19 @@ def add_get_source_wizard(
         response_model=None,
     )
     async def get_source_wizard(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
     ) -> Response:
         """Retrieve environments external data sources wizard"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetSourceWizardRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetSourceWizardRequest(
             environment_id=environment_id,
         )
-        result = await handlers.get_source_wizard(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_source_wizard(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_retrieve_external_data_source(
@@ -871,21 +871,21 @@ def add_retrieve_external_data_source(
         response_model=None,
     )
     async def retrieve_external_data_source(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.RetrieveExternalDataSourceRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.RetrieveExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
         )
-        result = await handlers.retrieve_external_data_source(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.retrieve_external_data_source(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_destroy_external_data_source(
@@ -899,21 +899,21 @@ def add_destroy_external_data_source(
         response_model=None,
     )
     async def destroy_external_data_source(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Delete environments external data sources"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DestroyExternalDataSourceRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DestroyExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
         )
-        result = await handlers.destroy_external_data_source(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.destroy_external_data_source(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_partial_update_external_data_source(
@@ -927,23 +927,23 @@ def add_partial_update_external_data_source(
         response_model=None,
     )
     async def partial_update_external_data_source(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
+        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Update environments external data sources"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.PartialUpdateExternalDataSourceRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.PartialUpdateExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
-            body=body,
+            body=_body,
         )
-        result = await handlers.partial_update_external_data_source(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.partial_update_external_data_source(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_bulk_update_external_data_source_schemas(
@@ -957,29 +957,29 @@ def add_bulk_update_external_data_source_schemas(
         response_model=None,
     )
     async def bulk_update_external_data_source_schemas(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        body: Annotated[models.BulkSchemasUpdate, Body()],
+        _body: Annotated[models.BulkSchemasUpdate, Body()],
         limit: Annotated[int, Query(alias="limit", ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """Update environments external data sources bulk update schemas"""
-        reject_unknown_query(http_request, frozenset({"limit", "offset", "search"}))
-        inputs = h.BulkUpdateExternalDataSourceSchemasRequest(
+        reject_unknown_query(_request, frozenset({"limit", "offset", "search"}))
+        _inputs = h.BulkUpdateExternalDataSourceSchemasRequest(
             environment_id=environment_id,
             id_=id_,
             limit=limit,
             offset=offset,
             search=search,
-            body=body,
+            body=_body,
         )
-        result = await handlers.bulk_update_external_data_source_schemas(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.bulk_update_external_data_source_schemas(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_external_data_source_webhook(
@@ -993,23 +993,23 @@ def add_create_external_data_source_webhook(
         response_model=None,
     )
     async def create_external_data_source_webhook(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
+        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources create webhook"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateExternalDataSourceWebhookRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateExternalDataSourceWebhookRequest(
             environment_id=environment_id,
             id_=id_,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_external_data_source_webhook(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.create_external_data_source_webhook(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_external_data_source_webhook(
@@ -1023,23 +1023,23 @@ def add_delete_external_data_source_webhook(
         response_model=None,
     )
     async def delete_external_data_source_webhook(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
+        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources delete webhook"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteExternalDataSourceWebhookRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteExternalDataSourceWebhookRequest(
             environment_id=environment_id,
             id_=id_,
-            body=body,
+            body=_body,
         )
-        result = await handlers.delete_external_data_source_webhook(inputs, principal)
-        return respond(result, {200: None})
+        _result = await handlers.delete_external_data_source_webhook(_inputs, _principal)
+        return respond(_result, {200: None})
 
 
 def add_list_external_data_source_jobs(
@@ -1053,8 +1053,8 @@ def add_list_external_data_source_jobs(
         response_model=None,
     )
     async def list_external_data_source_jobs(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
@@ -1064,16 +1064,16 @@ def add_list_external_data_source_jobs(
         schemas: Annotated[list[str] | None, Query(alias="schemas")] = None,
     ) -> Response:
         """Retrieve environments external data sources jobs"""
-        reject_unknown_query(http_request, frozenset({"after", "before", "schemas"}))
-        inputs = h.ListExternalDataSourceJobsRequest(
+        reject_unknown_query(_request, frozenset({"after", "before", "schemas"}))
+        _inputs = h.ListExternalDataSourceJobsRequest(
             environment_id=environment_id,
             id_=id_,
             after=after,
             before=before,
             schemas=schemas,
         )
-        result = await handlers.list_external_data_source_jobs(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_external_data_source_jobs(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_refresh_external_data_source_schemas(
@@ -1087,23 +1087,23 @@ def add_refresh_external_data_source_schemas(
         response_model=None,
     )
     async def refresh_external_data_source_schemas(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
+        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources refresh schemas"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.RefreshExternalDataSourceSchemasRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.RefreshExternalDataSourceSchemasRequest(
             environment_id=environment_id,
             id_=id_,
-            body=body,
+            body=_body,
         )
-        result = await handlers.refresh_external_data_source_schemas(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.refresh_external_data_source_schemas(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_reload_external_data_source(
@@ -1117,23 +1117,23 @@ def add_reload_external_data_source(
         response_model=None,
     )
     async def reload_external_data_source(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
+        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources reload"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.ReloadExternalDataSourceRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.ReloadExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
-            body=body,
+            body=_body,
         )
-        result = await handlers.reload_external_data_source(inputs, principal)
-        return respond(result, {200: None})
+        _result = await handlers.reload_external_data_source(_inputs, _principal)
+        return respond(_result, {200: None})
 
 
 def add_update_external_data_source_revenue_analytics_config(
@@ -1147,23 +1147,23 @@ def add_update_external_data_source_revenue_analytics_config(
         response_model=None,
     )
     async def update_external_data_source_revenue_analytics_config(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        body: Annotated[models.RevenueAnalyticsConfig, Body()],
+        _body: Annotated[models.RevenueAnalyticsConfig, Body()],
     ) -> Response:
         """Update environments external data sources revenue analytics config"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest(
             environment_id=environment_id,
             id_=id_,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_external_data_source_revenue_analytics_config(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_external_data_source_revenue_analytics_config(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_external_data_source_webhook_inputs(
@@ -1177,23 +1177,23 @@ def add_update_external_data_source_webhook_inputs(
         response_model=None,
     )
     async def update_external_data_source_webhook_inputs(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        body: Annotated[models.WebhookInputsUpdateRequest, Body()],
+        _body: Annotated[models.WebhookInputsUpdateRequest, Body()],
     ) -> Response:
         """Create environments external data sources update webhook inputs"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateExternalDataSourceWebhookInputsRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateExternalDataSourceWebhookInputsRequest(
             environment_id=environment_id,
             id_=id_,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_external_data_source_webhook_inputs(inputs, principal)
-        return respond(result, {200: None})
+        _result = await handlers.update_external_data_source_webhook_inputs(_inputs, _principal)
+        return respond(_result, {200: None})
 
 
 def add_get_external_data_source_webhook_info(
@@ -1207,21 +1207,21 @@ def add_get_external_data_source_webhook_info(
         response_model=None,
     )
     async def get_external_data_source_webhook_info(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources webhook info"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetExternalDataSourceWebhookInfoRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetExternalDataSourceWebhookInfoRequest(
             environment_id=environment_id,
             id_=id_,
         )
-        result = await handlers.get_external_data_source_webhook_info(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_external_data_source_webhook_info(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def versori_connect_router(handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> APIRouter:
@@ -1281,8 +1281,8 @@ def add_list_connectors(router: APIRouter, handlers: h.VersoriConnectHandlers, a
         response_model=None,
     )
     async def list_connectors(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
@@ -1292,8 +1292,8 @@ def add_list_connectors(router: APIRouter, handlers: h.VersoriConnectHandlers, a
         protocol: Annotated[models.ListConnectorsProtocol | None, Query(alias="protocol")] = None,
     ) -> Response:
         """List connectors"""
-        reject_unknown_query(http_request, frozenset({"first", "after", "before", "sort", "name", "protocol"}))
-        inputs = h.ListConnectorsRequest(
+        reject_unknown_query(_request, frozenset({"first", "after", "before", "sort", "name", "protocol"}))
+        _inputs = h.ListConnectorsRequest(
             organisation_id=organisation_id,
             first=first,
             after=after,
@@ -1302,8 +1302,8 @@ def add_list_connectors(router: APIRouter, handlers: h.VersoriConnectHandlers, a
             name=name,
             protocol=protocol,
         )
-        result = await handlers.list_connectors(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_connectors(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_list_credentials(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1315,8 +1315,8 @@ def add_list_credentials(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         response_model=None,
     )
     async def list_credentials(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[7], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[7], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
@@ -1324,16 +1324,16 @@ def add_list_credentials(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         type_: Annotated[models.ListCredentialsType | None, Query(alias="type")] = None,
     ) -> Response:
         """List credentials"""
-        reject_unknown_query(http_request, frozenset({"first", "after", "before", "type"}))
-        inputs = h.ListCredentialsRequest(
+        reject_unknown_query(_request, frozenset({"first", "after", "before", "type"}))
+        _inputs = h.ListCredentialsRequest(
             organisation_id=organisation_id,
             first=first,
             after=after,
             before=before,
             type_=type_,
         )
-        result = await handlers.list_credentials(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_credentials(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1345,19 +1345,19 @@ def add_create_credential(router: APIRouter, handlers: h.VersoriConnectHandlers,
         response_model=None,
     )
     async def create_credential(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.CredentialRequest, Body()],
+        _body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Create a credential"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateCredentialRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateCredentialRequest(
             organisation_id=organisation_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_credential(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_credential(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_create_http_connector(
@@ -1371,19 +1371,19 @@ def add_create_http_connector(
         response_model=None,
     )
     async def create_http_connector(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.HTTPConnectorRequest, Body()],
+        _body: Annotated[models.HTTPConnectorRequest, Body()],
     ) -> Response:
         """Create an HTTP connector"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateHttpConnectorRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateHttpConnectorRequest(
             organisation_id=organisation_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_http_connector(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_http_connector(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_create_bigquery_connector(
@@ -1397,19 +1397,19 @@ def add_create_bigquery_connector(
         response_model=None,
     )
     async def create_bigquery_connector(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.BigQueryConnectorRequest, Body()],
+        _body: Annotated[models.BigQueryConnectorRequest, Body()],
     ) -> Response:
         """Create a BigQuery connector"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateBigqueryConnectorRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateBigqueryConnectorRequest(
             organisation_id=organisation_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_bigquery_connector(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_bigquery_connector(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_get_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1421,19 +1421,19 @@ def add_get_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         response_model=None,
     )
     async def get_connector(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a connector"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetConnectorRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
         )
-        result = await handlers.get_connector(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_connector(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1445,21 +1445,21 @@ def add_update_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         response_model=None,
     )
     async def update_connector(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.ConnectorRequest, Body()],
+        _body: Annotated[models.ConnectorRequest, Body()],
     ) -> Response:
         """Update a connector"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateConnectorRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_connector(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_connector(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1471,19 +1471,19 @@ def add_delete_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         response_model=None,
     )
     async def delete_connector(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a connector"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteConnectorRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
         )
-        result = await handlers.delete_connector(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_connector(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_get_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1495,19 +1495,19 @@ def add_get_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         response_model=None,
     )
     async def get_credential(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[7], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[7], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a credential"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetCredentialRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
         )
-        result = await handlers.get_credential(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_credential(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1519,21 +1519,21 @@ def add_update_credential(router: APIRouter, handlers: h.VersoriConnectHandlers,
         response_model=None,
     )
     async def update_credential(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.CredentialRequest, Body()],
+        _body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Replace a credential"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateCredentialRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_credential(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_credential(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1545,19 +1545,19 @@ def add_delete_credential(router: APIRouter, handlers: h.VersoriConnectHandlers,
         response_model=None,
     )
     async def delete_credential(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a credential"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteCredentialRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
         )
-        result = await handlers.delete_credential(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_credential(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_list_connections(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1569,8 +1569,8 @@ def add_list_connections(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         response_model=None,
     )
     async def list_connections(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
@@ -1578,16 +1578,16 @@ def add_list_connections(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
     ) -> Response:
         """List a connector's connections"""
-        reject_unknown_query(http_request, frozenset({"first", "after", "before"}))
-        inputs = h.ListConnectionsRequest(
+        reject_unknown_query(_request, frozenset({"first", "after", "before"}))
+        _inputs = h.ListConnectionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             first=first,
             after=after,
             before=before,
         )
-        result = await handlers.list_connections(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_connections(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1599,21 +1599,21 @@ def add_create_connection(router: APIRouter, handlers: h.VersoriConnectHandlers,
         response_model=None,
     )
     async def create_connection(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.ConnectionRequest, Body()],
+        _body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Create a connection"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateConnectionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_connection(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.create_connection(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_list_connector_versions(
@@ -1627,8 +1627,8 @@ def add_list_connector_versions(
         response_model=None,
     )
     async def list_connector_versions(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
@@ -1636,16 +1636,16 @@ def add_list_connector_versions(
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
     ) -> Response:
         """List a connector's versions"""
-        reject_unknown_query(http_request, frozenset({"first", "after", "before"}))
-        inputs = h.ListConnectorVersionsRequest(
+        reject_unknown_query(_request, frozenset({"first", "after", "before"}))
+        _inputs = h.ListConnectorVersionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             first=first,
             after=after,
             before=before,
         )
-        result = await handlers.list_connector_versions(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_connector_versions(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_connector_version(
@@ -1659,21 +1659,21 @@ def add_create_connector_version(
         response_model=None,
     )
     async def create_connector_version(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.ConnectorVersionCreate, Body()],
+        _body: Annotated[models.ConnectorVersionCreate, Body()],
     ) -> Response:
         """Create a connector version"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateConnectorVersionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_connector_version(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_connector_version(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_upsert_auth_scheme_config(
@@ -1687,23 +1687,23 @@ def add_upsert_auth_scheme_config(
         response_model=None,
     )
     async def upsert_auth_scheme_config(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
-        body: Annotated[models.AuthSchemeConfigRequest, Body()],
+        _body: Annotated[models.AuthSchemeConfigRequest, Body()],
     ) -> Response:
         """Create or replace an auth scheme config"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpsertAuthSchemeConfigRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpsertAuthSchemeConfigRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             auth_scheme_config_id=auth_scheme_config_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.upsert_auth_scheme_config(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.upsert_auth_scheme_config(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_auth_scheme_config(
@@ -1717,21 +1717,21 @@ def add_delete_auth_scheme_config(
         response_model=None,
     )
     async def delete_auth_scheme_config(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
     ) -> Response:
         """Delete an auth scheme config"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteAuthSchemeConfigRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteAuthSchemeConfigRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             auth_scheme_config_id=auth_scheme_config_id,
         )
-        result = await handlers.delete_auth_scheme_config(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_auth_scheme_config(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_get_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1743,21 +1743,21 @@ def add_get_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         response_model=None,
     )
     async def get_connection(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Get a connection"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetConnectionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             connection_id=connection_id,
         )
-        result = await handlers.get_connection(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_connection(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1769,23 +1769,23 @@ def add_update_connection(router: APIRouter, handlers: h.VersoriConnectHandlers,
         response_model=None,
     )
     async def update_connection(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        body: Annotated[models.ConnectionRequest, Body()],
+        _body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Update a connection"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateConnectionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             connection_id=connection_id,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_connection(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_connection(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1797,21 +1797,21 @@ def add_delete_connection(router: APIRouter, handlers: h.VersoriConnectHandlers,
         response_model=None,
     )
     async def delete_connection(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
     ) -> Response:
         """Delete a connection"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteConnectionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             connection_id=connection_id,
         )
-        result = await handlers.delete_connection(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_connection(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_get_connector_version(
@@ -1825,21 +1825,21 @@ def add_get_connector_version(
         response_model=None,
     )
     async def get_connector_version(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Get a connector version"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetConnectorVersionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.get_connector_version(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_connector_version(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_connector_version(
@@ -1853,23 +1853,23 @@ def add_update_connector_version(
         response_model=None,
     )
     async def update_connector_version(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        body: Annotated[models.ConnectorVersionUpdate, Body()],
+        _body: Annotated[models.ConnectorVersionUpdate, Body()],
     ) -> Response:
         """Update a connector version"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateConnectorVersionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_connector_version(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_connector_version(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_connector_version(
@@ -1883,21 +1883,21 @@ def add_delete_connector_version(
         response_model=None,
     )
     async def delete_connector_version(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Delete a connector version"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteConnectorVersionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.delete_connector_version(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_connector_version(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_publish_connector_version(
@@ -1911,21 +1911,21 @@ def add_publish_connector_version(
         response_model=None,
     )
     async def publish_connector_version(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Publish a connector version"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.PublishConnectorVersionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.PublishConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.publish_connector_version(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.publish_connector_version(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_unpublish_connector_version(
@@ -1939,21 +1939,21 @@ def add_unpublish_connector_version(
         response_model=None,
     )
     async def unpublish_connector_version(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Unpublish a connector version"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UnpublishConnectorVersionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UnpublishConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.unpublish_connector_version(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.unpublish_connector_version(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_list_actions(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1965,8 +1965,8 @@ def add_list_actions(router: APIRouter, handlers: h.VersoriConnectHandlers, auth
         response_model=None,
     )
     async def list_actions(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -1976,8 +1976,8 @@ def add_list_actions(router: APIRouter, handlers: h.VersoriConnectHandlers, auth
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
     ) -> Response:
         """List a connector version's actions"""
-        reject_unknown_query(http_request, frozenset({"first", "after", "before", "name"}))
-        inputs = h.ListActionsRequest(
+        reject_unknown_query(_request, frozenset({"first", "after", "before", "name"}))
+        _inputs = h.ListActionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
@@ -1986,8 +1986,8 @@ def add_list_actions(router: APIRouter, handlers: h.VersoriConnectHandlers, auth
             before=before,
             name=name,
         )
-        result = await handlers.list_actions(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_actions(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -1999,23 +1999,23 @@ def add_create_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         response_model=None,
     )
     async def create_action(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        body: Annotated[models.ActionRequest, Body()],
+        _body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
         """Create an action"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateActionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_action(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_action(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_list_triggers(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2027,8 +2027,8 @@ def add_list_triggers(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         response_model=None,
     )
     async def list_triggers(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2038,8 +2038,8 @@ def add_list_triggers(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
     ) -> Response:
         """List a connector version's triggers"""
-        reject_unknown_query(http_request, frozenset({"first", "after", "before", "name"}))
-        inputs = h.ListTriggersRequest(
+        reject_unknown_query(_request, frozenset({"first", "after", "before", "name"}))
+        _inputs = h.ListTriggersRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
@@ -2048,8 +2048,8 @@ def add_list_triggers(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
             before=before,
             name=name,
         )
-        result = await handlers.list_triggers(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_triggers(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2061,23 +2061,23 @@ def add_create_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         response_model=None,
     )
     async def create_trigger(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        body: Annotated[models.TriggerRequest, Body()],
+        _body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
         """Create a trigger"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateTriggerRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_trigger(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_trigger(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_list_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2089,8 +2089,8 @@ def add_list_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         response_model=None,
     )
     async def list_definitions(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2100,8 +2100,8 @@ def add_list_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         name: Annotated[str | None, Query(alias="name", max_length=256)] = None,
     ) -> Response:
         """List a connector version's definitions"""
-        reject_unknown_query(http_request, frozenset({"first", "after", "before", "name"}))
-        inputs = h.ListDefinitionsRequest(
+        reject_unknown_query(_request, frozenset({"first", "after", "before", "name"}))
+        _inputs = h.ListDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
@@ -2110,8 +2110,8 @@ def add_list_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, 
             before=before,
             name=name,
         )
-        result = await handlers.list_definitions(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.list_definitions(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_create_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2123,23 +2123,23 @@ def add_create_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers
         response_model=None,
     )
     async def create_definitions(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        body: Annotated[models.DefinitionListRequest, Body()],
+        _body: Annotated[models.DefinitionListRequest, Body()],
     ) -> Response:
         """Create definitions"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateDefinitionsRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
-            body=body,
+            body=_body,
         )
-        result = await handlers.create_definitions(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_definitions(_inputs, _principal)
+        return respond(_result, {201: "application/json"})
 
 
 def add_delete_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2151,25 +2151,25 @@ def add_delete_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers
         response_model=None,
     )
     async def delete_definitions(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        body: Annotated[models.DefinitionsDelete, Body()],
+        _body: Annotated[models.DefinitionsDelete, Body()],
         force: Annotated[bool, Query(alias="force")] = False,
     ) -> Response:
         """Delete definitions"""
-        reject_unknown_query(http_request, frozenset({"force"}))
-        inputs = h.DeleteDefinitionsRequest(
+        reject_unknown_query(_request, frozenset({"force"}))
+        _inputs = h.DeleteDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             force=force,
-            body=body,
+            body=_body,
         )
-        result = await handlers.delete_definitions(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_definitions(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_import_public_connector_version(
@@ -2183,21 +2183,21 @@ def add_import_public_connector_version(
         response_model=None,
     )
     async def import_public_connector_version(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
     ) -> Response:
         """Import a public connector version"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.ImportPublicConnectorVersionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.ImportPublicConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
         )
-        result = await handlers.import_public_connector_version(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.import_public_connector_version(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_get_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2209,8 +2209,8 @@ def add_get_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authen
         response_model=None,
     )
     async def get_action(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2219,15 +2219,15 @@ def add_get_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authen
         ],
     ) -> Response:
         """Get an action"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetActionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             action_name=action_name,
         )
-        result = await handlers.get_action(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_action(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2239,27 +2239,27 @@ def add_update_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         response_model=None,
     )
     async def update_action(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         action_name: Annotated[
             str, Path(alias="action_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
-        body: Annotated[models.ActionRequest, Body()],
+        _body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
         """Replace an action"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateActionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             action_name=action_name,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_action(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_action(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2271,8 +2271,8 @@ def add_delete_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         response_model=None,
     )
     async def delete_action(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2281,15 +2281,15 @@ def add_delete_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         ],
     ) -> Response:
         """Delete an action"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteActionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             action_name=action_name,
         )
-        result = await handlers.delete_action(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_action(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_get_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2301,8 +2301,8 @@ def add_get_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authe
         response_model=None,
     )
     async def get_trigger(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2311,15 +2311,15 @@ def add_get_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authe
         ],
     ) -> Response:
         """Get a trigger"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetTriggerRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             trigger_name=trigger_name,
         )
-        result = await handlers.get_trigger(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_trigger(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2331,27 +2331,27 @@ def add_update_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         response_model=None,
     )
     async def update_trigger(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         trigger_name: Annotated[
             str, Path(alias="trigger_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
-        body: Annotated[models.TriggerRequest, Body()],
+        _body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
         """Replace a trigger"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateTriggerRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             trigger_name=trigger_name,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_trigger(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_trigger(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2363,8 +2363,8 @@ def add_delete_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         response_model=None,
     )
     async def delete_trigger(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2373,15 +2373,15 @@ def add_delete_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         ],
     ) -> Response:
         """Delete a trigger"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteTriggerRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             trigger_name=trigger_name,
         )
-        result = await handlers.delete_trigger(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_trigger(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def add_get_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2393,8 +2393,8 @@ def add_get_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         response_model=None,
     )
     async def get_definition(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2403,15 +2403,15 @@ def add_get_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         ],
     ) -> Response:
         """Get a definition"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetDefinitionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             definition_name=definition_name,
         )
-        result = await handlers.get_definition(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_definition(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_update_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2423,27 +2423,27 @@ def add_update_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
         response_model=None,
     )
     async def update_definition(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
         definition_name: Annotated[
             str, Path(alias="definition_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-]+$")
         ],
-        body: Annotated[models.DefinitionRequest, Body()],
+        _body: Annotated[models.DefinitionRequest, Body()],
     ) -> Response:
         """Replace a definition"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.UpdateDefinitionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.UpdateDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             definition_name=definition_name,
-            body=body,
+            body=_body,
         )
-        result = await handlers.update_definition(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.update_definition(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_delete_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, authenticator: Authenticator) -> None:
@@ -2455,8 +2455,8 @@ def add_delete_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
         response_model=None,
     )
     async def delete_definition(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
@@ -2465,15 +2465,15 @@ def add_delete_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
         ],
     ) -> Response:
         """Delete a definition"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.DeleteDefinitionRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.DeleteDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             definition_name=definition_name,
         )
-        result = await handlers.delete_definition(inputs, principal)
-        return respond(result, {204: None})
+        _result = await handlers.delete_definition(_inputs, _principal)
+        return respond(_result, {204: None})
 
 
 def patchworks_connectors_router(handlers: h.PatchworksConnectorsHandlers, authenticator: Authenticator) -> APIRouter:
@@ -2499,8 +2499,8 @@ def add_patchworks_connectors_index(
         response_model=None,
     )
     async def patchworks_connectors_index(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[9], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[9], authenticator))],
         filter_canonical_key: Annotated[str | None, Query(alias="filter[canonical_key]")] = None,
         filter_for_system_template: Annotated[str | None, Query(alias="filter[forSystemTemplate]")] = None,
         filter_system: Annotated[str | None, Query(alias="filter[system]")] = None,
@@ -2514,7 +2514,7 @@ def add_patchworks_connectors_index(
     ) -> Response:
         """Index"""
         reject_unknown_query(
-            http_request,
+            _request,
             frozenset(
                 {
                     "filter[canonical_key]",
@@ -2530,7 +2530,7 @@ def add_patchworks_connectors_index(
                 }
             ),
         )
-        inputs = h.PatchworksConnectorsIndexRequest(
+        _inputs = h.PatchworksConnectorsIndexRequest(
             filter_canonical_key=filter_canonical_key,
             filter_for_system_template=filter_for_system_template,
             filter_system=filter_system,
@@ -2542,8 +2542,8 @@ def add_patchworks_connectors_index(
             page=page,
             per_page=per_page,
         )
-        result = await handlers.patchworks_connectors_index(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.patchworks_connectors_index(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_patchworks_connectors_store(
@@ -2557,17 +2557,17 @@ def add_patchworks_connectors_store(
         response_model=None,
     )
     async def patchworks_connectors_store(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
-        body: Annotated[models.PatchworksConnectorStoreRequest, Body()],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
+        _body: Annotated[models.PatchworksConnectorStoreRequest, Body()],
     ) -> Response:
         """Store"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.PatchworksConnectorsStoreRequest(
-            body=body,
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.PatchworksConnectorsStoreRequest(
+            body=_body,
         )
-        result = await handlers.patchworks_connectors_store(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.patchworks_connectors_store(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_patchworks_connectors_show(
@@ -2581,8 +2581,8 @@ def add_patchworks_connectors_show(
         response_model=None,
     )
     async def patchworks_connectors_show(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[9], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[9], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
         filter_canonical_key: Annotated[str | None, Query(alias="filter[canonical_key]")] = None,
         filter_for_system_template: Annotated[str | None, Query(alias="filter[forSystemTemplate]")] = None,
@@ -2597,7 +2597,7 @@ def add_patchworks_connectors_show(
     ) -> Response:
         """Show"""
         reject_unknown_query(
-            http_request,
+            _request,
             frozenset(
                 {
                     "filter[canonical_key]",
@@ -2613,7 +2613,7 @@ def add_patchworks_connectors_show(
                 }
             ),
         )
-        inputs = h.PatchworksConnectorsShowRequest(
+        _inputs = h.PatchworksConnectorsShowRequest(
             connector=connector,
             filter_canonical_key=filter_canonical_key,
             filter_for_system_template=filter_for_system_template,
@@ -2626,8 +2626,8 @@ def add_patchworks_connectors_show(
             page=page,
             per_page=per_page,
         )
-        result = await handlers.patchworks_connectors_show(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.patchworks_connectors_show(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_patchworks_connectors_update(
@@ -2641,19 +2641,19 @@ def add_patchworks_connectors_update(
         response_model=None,
     )
     async def patchworks_connectors_update(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
-        body: Annotated[models.PatchworksConnectorUpdate, Body()],
+        _body: Annotated[models.PatchworksConnectorUpdate, Body()],
     ) -> Response:
         """Update"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.PatchworksConnectorsUpdateRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.PatchworksConnectorsUpdateRequest(
             connector=connector,
-            body=body,
+            body=_body,
         )
-        result = await handlers.patchworks_connectors_update(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.patchworks_connectors_update(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_patchworks_connectors_destroy(
@@ -2667,17 +2667,17 @@ def add_patchworks_connectors_destroy(
         response_model=None,
     )
     async def patchworks_connectors_destroy(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
     ) -> Response:
         """Destroy"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.PatchworksConnectorsDestroyRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.PatchworksConnectorsDestroyRequest(
             connector=connector,
         )
-        result = await handlers.patchworks_connectors_destroy(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.patchworks_connectors_destroy(_inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_patchworks_connectors_test(
@@ -2691,14 +2691,14 @@ def add_patchworks_connectors_test(
         response_model=None,
     )
     async def patchworks_connectors_test(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
     ) -> Response:
         """Test"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.PatchworksConnectorsTestRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.PatchworksConnectorsTestRequest(
             connector=connector,
         )
-        result = await handlers.patchworks_connectors_test(inputs, principal)
-        return respond(result, {200: None})
+        _result = await handlers.patchworks_connectors_test(_inputs, _principal)
+        return respond(_result, {200: None})

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from uuid import UUID
-from urllib.parse import quote
 
 from .. import models
-from ._base import AsyncBase, SyncBase, encode, field_value, parse, query
+from . import _base
+from ._base import AsyncBase, SyncBase
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -27,14 +27,15 @@ class Default:
         id_: str,
     ) -> models.CarResponse | models.TruckResponse:
         """Get a vehicle"""
-        response = self._client.request(
+        _response = self._client.request(
             "get",
-            f"/vehicles/{quote(str(id_), safe='')}",
-            params=query(),
+            f"/vehicles/{_base.quote(str(id_), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast(
-            "models.CarResponse | models.TruckResponse", parse(models.CarResponse | models.TruckResponse, response)
+        return _base.cast(
+            "models.CarResponse | models.TruckResponse",
+            _base.parse(models.CarResponse | models.TruckResponse, _response),
         )
 
 
@@ -64,14 +65,15 @@ class AsyncDefault:
         id_: str,
     ) -> models.CarResponse | models.TruckResponse:
         """Get a vehicle"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "get",
-            f"/vehicles/{quote(str(id_), safe='')}",
-            params=query(),
+            f"/vehicles/{_base.quote(str(id_), safe='')}",
+            params=_base.query(),
             retryable=True,
         )
-        return cast(
-            "models.CarResponse | models.TruckResponse", parse(models.CarResponse | models.TruckResponse, response)
+        return _base.cast(
+            "models.CarResponse | models.TruckResponse",
+            _base.parse(models.CarResponse | models.TruckResponse, _response),
         )
 
 

@@ -209,14 +209,14 @@ def add_get_vehicle(router: APIRouter, handlers: h.DefaultHandlers, authenticato
         response_model=None,
     )
     async def get_vehicle(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         id_: Annotated[str, Path(alias="id")],
     ) -> Response:
         """Get a vehicle"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.GetVehicleRequest(
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.GetVehicleRequest(
             id_=id_,
         )
-        result = await handlers.get_vehicle(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.get_vehicle(_inputs, _principal)
+        return respond(_result, {200: "application/json"})

@@ -10,7 +10,8 @@ import time
 from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+from urllib.parse import quote
 
 import httpx
 from pydantic import MISSING, BaseModel, TypeAdapter
@@ -18,6 +19,17 @@ from pydantic_core import to_jsonable_python
 
 from .errors import ConnectionFailed, error_for
 
+__all__ = [
+    "AsyncBase",
+    "SyncBase",
+    "cast",
+    "encode",
+    "field_value",
+    "header_values",
+    "parse",
+    "query",
+    "quote",
+]  # resources use these
 T = TypeVar("T")
 USER_AGENT = "expected-client/1"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -96,6 +108,15 @@ def query(*params: tuple[str, Any, bool]) -> Query:
     return pairs
 
 
+def header_values(*params: tuple[str, Any]) -> dict[str, str]:
+    """(name, value) → header (or cookie) values as sent: absent ones left out, arrays joined with commas."""
+    return {
+        name: ",".join(_text(v) for v in value) if isinstance(value, (list, tuple)) else _text(value)
+        for name, value in params
+        if value is not None
+    }
+
+
 def field_value(model: Any, wire_name: str) -> Any:
     """A response field by its name in the document (it may be aliased in Python)."""
     for attribute, info in type(model).model_fields.items():
@@ -153,6 +174,19 @@ class BaseClient:
             else:
                 self.cookies[wire] = value
 
+    def arguments(
+        self, body: Mapping[str, Any] | None, headers: Mapping[str, str], cookies: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """httpx arguments for one call: the body's, its headers with the operation's header parameters, and
+        cookie parameters beside the client's own cookies (httpx sends no jar cookies once a Cookie header is set)."""
+        arguments = dict(body or {})
+        merged = {**arguments.get("headers", {}), **headers}
+        if cookies:
+            merged["Cookie"] = "; ".join(f"{name}={value}" for name, value in {**self.cookies, **cookies}.items())
+        if merged:
+            arguments["headers"] = merged
+        return arguments
+
     def retry_delay(self, attempt: int, response: httpx.Response | None) -> float:
         """Exponential backoff with full jitter; a Retry-After header wins when the server sends one."""
         if response is not None and (after := response.headers.get("retry-after")):
@@ -189,15 +223,16 @@ class SyncBase(BaseClient):
         *,
         params: Sequence[tuple[str, str]] = (),
         body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] = {},
+        cookies: Mapping[str, str] = {},
         retryable: bool,
     ) -> httpx.Response:
         attempt = 0
+        arguments = self.arguments(body, headers, cookies)
         while True:
             response: httpx.Response | None = None
             try:
-                response = self.http.request(
-                    method, path, params=tuple(params) + tuple(self.auth_query), **(body or {})
-                )
+                response = self.http.request(method, path, params=tuple(params) + tuple(self.auth_query), **arguments)
             except httpx.TransportError as exc:
                 if not self.should_retry(attempt, retryable, None):
                     raise ConnectionFailed(f"{method.upper()} {path}: {exc}") from exc
@@ -228,14 +263,17 @@ class AsyncBase(BaseClient):
         *,
         params: Sequence[tuple[str, str]] = (),
         body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] = {},
+        cookies: Mapping[str, str] = {},
         retryable: bool,
     ) -> httpx.Response:
         attempt = 0
+        arguments = self.arguments(body, headers, cookies)
         while True:
             response: httpx.Response | None = None
             try:
                 response = await self.http.request(
-                    method, path, params=tuple(params) + tuple(self.auth_query), **(body or {})
+                    method, path, params=tuple(params) + tuple(self.auth_query), **arguments
                 )
             except httpx.TransportError as exc:
                 if not self.should_retry(attempt, retryable, None):

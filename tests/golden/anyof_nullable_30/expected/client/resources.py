@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from uuid import UUID
-from urllib.parse import quote
 
 from .. import models
-from ._base import AsyncBase, SyncBase, encode, field_value, parse, query
+from . import _base
+from ._base import AsyncBase, SyncBase
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -27,14 +27,14 @@ class Default:
         body: models.NoteRequest,
     ) -> models.NoteResponse:
         """Replace a note"""
-        response = self._client.request(
+        _response = self._client.request(
             "put",
             f"/notes",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.NoteResponse", parse(models.NoteResponse, response))
+        return _base.cast("models.NoteResponse", _base.parse(models.NoteResponse, _response))
 
 
 class Client(SyncBase):
@@ -63,14 +63,14 @@ class AsyncDefault:
         body: models.NoteRequest,
     ) -> models.NoteResponse:
         """Replace a note"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "put",
             f"/notes",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=True,
         )
-        return cast("models.NoteResponse", parse(models.NoteResponse, response))
+        return _base.cast("models.NoteResponse", _base.parse(models.NoteResponse, _response))
 
 
 class AsyncClient(AsyncBase):

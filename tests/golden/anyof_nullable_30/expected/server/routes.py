@@ -209,14 +209,14 @@ def add_put_note(router: APIRouter, handlers: h.DefaultHandlers, authenticator: 
         response_model=None,
     )
     async def put_note(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
-        body: Annotated[models.NoteRequest, Body()],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _body: Annotated[models.NoteRequest, Body()],
     ) -> Response:
         """Replace a note"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.PutNoteRequest(
-            body=body,
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.PutNoteRequest(
+            body=_body,
         )
-        result = await handlers.put_note(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.put_note(_inputs, _principal)
+        return respond(_result, {200: "application/json"})

@@ -209,14 +209,14 @@ def add_create_shape(router: APIRouter, handlers: h.DefaultHandlers, authenticat
         response_model=None,
     )
     async def create_shape(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
-        body: Annotated[models.Shape, Body()],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _body: Annotated[models.Shape, Body()],
     ) -> Response:
         """Create a shape"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreateShapeRequest(
-            body=body,
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreateShapeRequest(
+            body=_body,
         )
-        result = await handlers.create_shape(inputs, principal)
-        return respond(result, {200: "application/json"})
+        _result = await handlers.create_shape(_inputs, _principal)
+        return respond(_result, {200: "application/json"})

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from uuid import UUID
-from urllib.parse import quote
 
 from .. import models
-from ._base import AsyncBase, SyncBase, encode, field_value, parse, query
+from . import _base
+from ._base import AsyncBase, SyncBase
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -27,14 +27,14 @@ class Default:
         body: models.Pet,
     ) -> models.Pet:
         """Create a pet"""
-        response = self._client.request(
+        _response = self._client.request(
             "post",
             f"/pets",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.Pet", parse(models.Pet, response))
+        return _base.cast("models.Pet", _base.parse(models.Pet, _response))
 
 
 class Client(SyncBase):
@@ -63,14 +63,14 @@ class AsyncDefault:
         body: models.Pet,
     ) -> models.Pet:
         """Create a pet"""
-        response = await self._client.request(
+        _response = await self._client.request(
             "post",
             f"/pets",
-            params=query(),
-            body=encode(body, "json", "application/json"),
+            params=_base.query(),
+            body=_base.encode(body, "json", "application/json"),
             retryable=False,
         )
-        return cast("models.Pet", parse(models.Pet, response))
+        return _base.cast("models.Pet", _base.parse(models.Pet, _response))
 
 
 class AsyncClient(AsyncBase):

@@ -209,14 +209,14 @@ def add_create_pet(router: APIRouter, handlers: h.DefaultHandlers, authenticator
         response_model=None,
     )
     async def create_pet(
-        http_request: Request,
-        principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
-        body: Annotated[models.Pet, Body()],
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+        _body: Annotated[models.Pet, Body()],
     ) -> Response:
         """Create a pet"""
-        reject_unknown_query(http_request, frozenset())
-        inputs = h.CreatePetRequest(
-            body=body,
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.CreatePetRequest(
+            body=_body,
         )
-        result = await handlers.create_pet(inputs, principal)
-        return respond(result, {201: "application/json"})
+        _result = await handlers.create_pet(_inputs, _principal)
+        return respond(_result, {201: "application/json"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, StrictBool
 
 
-class CheckCdcPrerequisitesResult(BaseModel):
+class CdcPrerequisitesReport(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
