@@ -194,9 +194,12 @@ class _Builder:
         )
 
     def responses(self, operation: dict[str, Any], prefix: str) -> tuple[ir.Response, ...]:
+        """The documented responses. `default` is a success where no 2xx is documented; where neither is, the
+        handler may answer any status with any JSON (and a warning says so)."""
+        documented = {str(status): raw for status, raw in (operation.get("responses") or {}).items()}
+        has_success = any(status.startswith("2") for status in documented)
         result = []
-        for status, raw in (operation.get("responses") or {}).items():
-            status = str(status)
+        for status, raw in documented.items():
             response = self.deref(raw)
             content = response.get("content") or {}
             content_type = _pick_media_type(content) or _pick_other_media_type(content)
@@ -204,18 +207,25 @@ class _Builder:
             code = int(status) if status.isdigit() else 0
             kind = _encoding(content_type) if content_type else "json"
             raw_kind = {"json": None, "text": "str"}.get(kind, "bytes")  # anything else not JSON is sent as bytes
+            upper = status.upper()
             result.append(
                 ir.Response(
                     status=status,
                     status_code=code,
                     description=_one_line(response.get("description", "")),
-                    annotation=raw_kind or (self.annotation(schema, "response", f"{prefix}{status.capitalize()}Response")
+                    annotation=raw_kind or (self.annotation(schema, "response", f"{prefix}{_status_suffix(status)}Response")
                                             if content_type else None),
                     content_type=_concrete(content_type) if content_type else None,
-                    is_error=code >= 400 or status.upper() in ("4XX", "5XX", "DEFAULT"),
-                    class_name=f"{prefix}{status.capitalize()}",
+                    is_error=code >= 400 or upper in ("4XX", "5XX") or upper == "DEFAULT" and has_success,
+                    class_name=prefix + _status_suffix(status),
+                    documented_key=str(code) if code else py_literal("default" if upper == "DEFAULT" else upper),
                 )
             )
+        if not has_success and "default" not in {status.lower() for status in documented}:
+            self.warnings.append(f"operation {operation.get('operationId') or prefix!r} documents no 2xx or default "
+                                 "response: its handler may answer any status with any JSON body")
+            result.append(ir.Response("default", 0, "any status (none is documented)", "Any", "application/json",
+                                      False, f"{prefix}Default", '"default"'))
         return tuple(sorted(result, key=lambda r: (r.status_code == 0, r.status_code, r.status)))
 
     def security(self, operation: dict[str, Any]) -> tuple[ir.SecurityRequirement, ...]:
@@ -267,6 +277,7 @@ class _Builder:
             operation_id=op_id,
             py_name=py_name,
             route_function=f"add_{py_name}",  # made unique across tags in api()
+            success_status=next((r.status_code for r in responses if not r.is_error and r.status_code), 200),
             request_class=f"{prefix}Request",  # class names are made unique in the API in api()
             result_class=f"{prefix}Result",
             method=method,
@@ -343,12 +354,12 @@ class _Builder:
         base = op.request_class.removesuffix("Request")
         successes = [r for r in op.responses if not r.is_error]
         candidates = itertools.chain([base, f"{base}Op"], _numbered(f"{tag_class}{base}"))
-        prefix = _claim(candidates, lambda p: [f"{p}Request", f"{p}Result", *(f"{p}{r.status.capitalize()}" for r in successes)],
+        prefix = _claim(candidates, lambda p: [f"{p}Request", f"{p}Result", *(p + _status_suffix(r.status) for r in successes)],
                         taken)
         if prefix != base:
             self.warnings.append(f"operation {op.operation_id!r}: its handler classes are named {prefix}… because "
                                  f"{base}Request, {base}Result or a status class is another name in the package")
-        responses = tuple(replace(r, class_name=f"{prefix}{r.status.capitalize()}") for r in op.responses)
+        responses = tuple(replace(r, class_name=prefix + _status_suffix(r.status)) for r in op.responses)
         pagination = op.pagination and replace(op.pagination, method=avoiding(f"iter_{py_name}", methods))
         return replace(op, py_name=py_name, request_class=f"{prefix}Request", result_class=f"{prefix}Result",
                        responses=responses, pagination=pagination)
@@ -379,6 +390,11 @@ def _claim(candidates: Iterable[str], derive: Callable[[str], list[str]], taken:
             taken.update(names)
             return candidate
     raise AssertionError("candidates ran out")
+
+
+def _status_suffix(status: str) -> str:
+    """What a result class adds to its operation's name: `200`, `2XX`, `Default`."""
+    return "Default" if status.lower() == "default" else status.upper()
 
 
 def _numbered(base: str) -> Iterator[str]:

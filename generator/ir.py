@@ -52,6 +52,7 @@ class Response:
     content_type: str | None
     is_error: bool
     class_name: str  # name of the typed result the handler returns for this status
+    documented_key: str  # a Python literal: the status (`200`), or `"2XX"` / `"default"`, which the handler picks
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Operation:
     operation_id: str
     py_name: str  # method name on handler interface and client resource
     route_function: str  # the server's module-level function that adds this route, unique in the API
+    success_status: int  # the status a success answers with when the handler does not choose it
     request_class: str  # the handler's typed input: `<Operation>Request`
     result_class: str  # the union of the operation's success classes: `<Operation>Result`
     method: str  # lower case

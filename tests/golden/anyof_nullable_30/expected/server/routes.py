@@ -169,12 +169,14 @@ def cached_adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def respond(result: Any, documented: dict[int, str | None]) -> Response:
-    """Render a handler's result; a status the operation does not document is a server bug, not a success."""
+def respond(result: Any, documented: dict[int | str, str | None]) -> Response:
+    """Render a handler's result; a status the operation does not document (as itself, its range such as `2XX`,
+    or `default`) is a server bug, not a success."""
     status = int(result.status_code)
-    if status not in documented:
+    key = next((key for key in (status, f"{status // 100}XX", "default") if key in documented), None)
+    if key is None:
         raise Problem(500, f"handler answered undocumented status {status}")
-    media_type = documented[status]
+    media_type = documented[key]
     if result.body is None or media_type is None:
         return Response(status_code=status)
     if not media_type.endswith("json"):  # text or bytes, sent as they are

@@ -1,0 +1,82 @@
+"""Responses beyond one explicit 2xx (tests/fixtures/responses): `default` as the success, a `2XX` range, an
+operation that documents no success at all, and `default` beside a 200, through server and client."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from generator import pipeline
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("responses")
+    shutil.copy(HERE / "fixtures" / "responses" / "openapi.yaml", folder / "openapi.yaml")
+    done = subprocess.run([sys.executable, "-m", "generator", "generate", str(folder / "openapi.yaml"), "--out",
+                           str(folder), "--package", "resp"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "specgen: warning: operation 'addPet' documents no 2xx or default response" in done.stderr
+    sys.path.insert(0, str(folder))
+    try:
+        yield folder
+    finally:
+        sys.path.remove(str(folder))
+
+
+def test_the_package_passes_mypy_strict(out: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "resp"], cwd=out,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+def test_handlers_answer_default_and_range_statuses_and_the_client_reads_them(out: Path) -> None:
+    server = importlib.import_module("resp.server")
+    client_module = importlib.import_module("resp.client")
+    models = importlib.import_module("resp.models")
+    h = server.handlers
+
+    class Handlers:
+        async def create_user(self, request: Any, principal: Any) -> Any:
+            return h.CreateUserDefault(200, models.User(id=1, username=request.body.username))
+
+        async def add_pet(self, request: Any, principal: Any) -> Any:
+            return h.AddPetDefault(201, {"stored": request.body.username})
+
+        async def start_job(self, request: Any, principal: Any) -> Any:
+            return h.StartJob2XX(202, models.User(id=7))
+
+        async def get_thing(self, request: Any, principal: Any) -> Any:
+            return h.StartJob2XX(404, models.User(id=7))  # outside every documented status: a server bug
+
+    class NoKeys:
+        async def authenticate(self, scheme: str, credential: str) -> Any:
+            return None
+
+    app = server.create_app(server.Handlers(default=Handlers()), NoKeys())
+
+    async def calls() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with client_module.AsyncClient("http://t", transport=transport) as client:
+            user = await client.default.create_user(body=models.User(username="ann"))
+            assert (user.id, user.username) == (1, "ann")
+            assert await client.default.add_pet(body=models.User(username="rex")) == {"stored": "rex"}
+            assert (await client.default.start_job()).id == 7
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as raw:
+            assert (await raw.post("/jobs")).status_code == 202
+            assert (await raw.post("/pets", json={"username": "rex"})).status_code == 201
+            wrong = await raw.get("/things")
+            assert wrong.status_code == 500 and "undocumented status 404" in wrong.text
+
+    asyncio.run(calls())
