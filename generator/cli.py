@@ -31,8 +31,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from . import pipeline
-    from .lint import lint
-    from .load import load_spec
 
     progress = pipeline.stderr_progress(not args.quiet and sys.stderr.isatty())
     try:
@@ -41,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
             state = "up to date" if outcome.skipped else f"wrote {len(outcome.files)} files"
             print(f"specgen: {outcome.destination}: {state}")
             return 0
+        from .lint import lint
+        from .load import load_spec
+
         found = lint(load_spec(args.spec))
         for diagnostic in found:
             print(diagnostic, file=sys.stderr)

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from .cache import cache_dir, store
@@ -34,14 +35,15 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
         return [spec.diagnostic("/openapi", "openapi-version", f"unsupported OpenAPI version {version!r} (3.0 or 3.1)")]
     found = []
     seen = set()
-    with _known_valid_schemas(version) as known_valid:
-        for error in _spec_validator(version, known_valid)(spec.document).iter_errors():
+    with _verdicts(version) as verdicts:
+        for error in _spec_validator(version, verdicts, spec.document)(spec.document).iter_errors():
             pointer = "".join(join_pointer("", str(p)) for p in getattr(error, "absolute_path", error.path))
             message = getattr(error, "message", str(error)).splitlines()[0]
             if (pointer, message) in seen:
                 continue
             seen.add((pointer, message))
             found.append(spec.diagnostic(pointer, "openapi-schema", message))
+        verdicts.run_passed = not found
     return found
 
 
@@ -51,10 +53,25 @@ class _IdSet(set[int]):
     append = set.add
 
 
+@dataclass
+class _Verdicts:
+    """What passed validation before, by digest, so that an edit to one operation re-checks only what it changed:
+    schemas that passed the meta-schema check (a pure function of the schema), and path items and components that
+    passed in a run with no error at all (in a run with errors, a schema's error is reported where it is first
+    reached, so a part that looked clean then may not be)."""
+
+    known: set[str]
+    passed: set[str] = field(default_factory=set)  # this run's parts, remembered only if the run passed
+    run_passed: bool = False
+
+
+def _digest(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 @contextmanager
-def _known_valid_schemas(version: str) -> Iterator[set[str]]:
-    """Digests of schemas that passed the meta-schema check before (most of validation's time): an edit to one
-    operation re-checks only what it changed. Only passes are remembered; failures are checked every time."""
+def _verdicts(version: str) -> Iterator[_Verdicts]:
     from importlib.metadata import version as installed
 
     path = cache_dir("validation") / f"{installed('openapi-spec-validator')}-{version}.json"
@@ -62,36 +79,60 @@ def _known_valid_schemas(version: str) -> Iterator[set[str]]:
         known = set(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         known = set()
-    before = len(known)
-    yield known
-    if len(known) != before:
-        store(path, json.dumps(sorted(known)))
+    verdicts = _Verdicts(set(known))
+    yield verdicts
+    if verdicts.run_passed:
+        verdicts.known |= verdicts.passed
+    if verdicts.known != known:
+        store(path, json.dumps(sorted(verdicts.known)))
 
 
-def _spec_validator(version: str, known_valid: set[str]) -> Any:
-    """openapi-spec-validator's validator for `version`, with set-based dedupe and remembered meta-schema passes
+def _spec_validator(version: str, verdicts: _Verdicts, document: dict[str, Any]) -> Any:
+    """openapi-spec-validator's validator for `version`, with set-based dedupe and the verdicts of earlier runs
     (its internals, pinned in pyproject.toml: tests/test_lint.py holds the verdicts to the stock validator's)."""
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     base = OpenAPIV31SpecValidator if version == "3.1" else OpenAPIV30SpecValidator
-    stock: Any = base.keyword_validators["schema"]
+    stock: dict[str, Any] = dict(base.keyword_validators)
+    rest = _digest({key: value for key, value in document.items() if key != "paths"})  # what a path item may use
 
-    class SchemaValidator(stock):  # type: ignore[misc, valid-type]
+    class SchemaValidator(stock["schema"]):  # type: ignore[misc, valid-type]
         def __init__(self, registry: Any):
             super().__init__(registry)
             self.visited_schema_ids = _IdSet()
             self.meta_checked_schema_ids = _IdSet()
 
         def _validate_schema_meta(self, schema: Any, schema_value: Any) -> Any:
-            digest = hashlib.blake2b(json.dumps(schema_value, sort_keys=True, default=str).encode(), digest_size=16)
-            if digest.hexdigest() in known_valid:
+            digest = "schema:" + _digest(schema_value)
+            if digest in verdicts.known:
                 return None
             error = super()._validate_schema_meta(schema, schema_value)
             if error is None:
-                known_valid.add(digest.hexdigest())
+                verdicts.known.add(digest)
             return error
 
-    return type(base.__name__, (base,), {"keyword_validators": {**base.keyword_validators, "schema": SchemaValidator}})
+    class PathsValidator(stock["paths"]):  # type: ignore[misc, valid-type]
+        def __call__(self, paths: Any) -> Iterator[Any]:
+            operation_ids = self.path_validator.operation_validator.operation_ids_registry
+            for url, path_item in paths.items():
+                item = path_item.read_value()
+                digest = "path:" + _digest(rest, url, item)
+                if digest in verdicts.known:  # passed before: only its operationIds matter to the others
+                    operation_ids.extend(op["operationId"] for op in item.values()
+                                         if isinstance(op, dict) and isinstance(op.get("operationId"), str))
+                    continue
+                verdicts.passed.add(digest)
+                yield from self.path_validator(url, path_item)
+
+    class ComponentsValidator(stock["components"]):  # type: ignore[misc, valid-type]
+        def __call__(self, components: Any) -> Iterator[Any]:
+            digest = "components:" + rest
+            if digest not in verdicts.known:
+                verdicts.passed.add(digest)
+                yield from super().__call__(components)
+
+    keyword_validators = {**stock, "schema": SchemaValidator, "paths": PathsValidator, "components": ComponentsValidator}
+    return type(base.__name__, (base,), {"keyword_validators": keyword_validators})
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:

@@ -10,18 +10,18 @@ import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .build_ir import build_api
-from .diagnostics import SpecError
-from .lint import errors, lint
-from .load import LoadedSpec, load_spec
-from .models import emit_models
-from .render import TEMPLATES, render, template_files
+from .diagnostics import Diagnostic, SpecError
+from .render import TEMPLATES, template_files
 from .write import LastRun, Package, finish, is_up_to_date, write_package
+
+if TYPE_CHECKING:  # the stages are imported once a run has work to do: a no-op run stays fast
+    from .load import LoadedSpec
 
 Progress = Callable[[str], None]
 GENERATOR_DIR = Path(__file__).resolve().parent
@@ -68,21 +68,27 @@ def _display_source(spec_path: Path) -> str:
         return spec_path.name
 
 
-def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, progress: Progress = _quiet) -> Package:
-    """Every output file; what `last` wrote is reused where nothing changed."""
-    progress("validate and models")
-    validation = InChild(lambda: errors(lint(spec, house_rules=False)))  # on another core, beside the models
+def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, validation: InChild,
+                progress: Progress = _quiet) -> Package:
+    """Every output file; what `last` wrote is reused where nothing changed. `validation` runs beside, on another
+    core: its errors stop generation, and explain any failure of the stages better than the failure does."""
+    from .build_ir import build_api
+    from .models import emit_models
+    from .render import render
+
     try:
+        progress("models")
         models = emit_models(spec.document, spec.display(spec.root))
         progress("ir")
         api, warnings = build_api(spec.document, models, package)
         progress("render and format")
         files = {**models.files, "openapi.json": json.dumps(spec.document, indent=2) + "\n", **render(api)}
-        finished = finish(files, source, last)  # while validation may still run
+        finished = finish(files, source, last)
     except Exception:
-        if problems := validation.result():  # an invalid document explains the failure better than the failure
+        if problems := validation.result():
             raise SpecError(problems) from None
         raise
+    progress("validation")
     if problems := validation.result():
         raise SpecError(problems)
     for warning in warnings:
@@ -90,8 +96,18 @@ def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, prog
     return finished
 
 
+def validation_errors(spec_path: Path) -> list[Diagnostic]:
+    """The validator's errors; run in a worker process from the start, it loads the spec on its own, so importing
+    the validator overlaps the parent's own imports and load."""
+    from .lint import errors, lint
+    from .load import load_spec
+
+    return errors(lint(load_spec(spec_path), house_rules=False))
+
+
 class InChild:
-    """`work()` in a forked process, so that it runs on another core; `result()` waits for what it returns."""
+    """`work()` in a forked process, so that it runs on another core; `result()` waits for what it returns.
+    Leaving the `with` block ends the process if nobody asked for its result."""
 
     def __init__(self, work: Callable[[], object]):
         context = get_context("fork")
@@ -99,14 +115,24 @@ class InChild:
         self._process = context.Process(target=_run_and_send, args=(work, sender), daemon=True)
         self._process.start()
         sender.close()
+        self._outcome: tuple[bool, Any] | None = None
+
+    def __enter__(self) -> InChild:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._outcome is None:
+            self._process.terminate()
+        self._process.join()
+        self._results.close()
 
     def result(self) -> Any:
-        try:
-            ok, value = self._results.recv()
-        except EOFError:
-            ok, value = False, "the worker process died"
-        finally:
-            self._process.join()
+        if self._outcome is None:
+            try:
+                self._outcome = self._results.recv()
+            except EOFError:
+                self._outcome = (False, "the worker process died")
+        ok, value = self._outcome
         if not ok:
             raise RuntimeError(f"in a worker process: {value}")
         return value
@@ -129,9 +155,12 @@ def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force:
             last, inputs_digest(spec_path.resolve(), list(last.input_files), package)):
         progress("up to date")
         return Outcome(destination, True, ())
-    progress("load")
-    spec = load_spec(spec_path)
-    built = build_files(spec, package, _display_source(spec_path), last, progress)
+    progress("load, and validate beside")
+    with InChild(partial(validation_errors, spec_path)) as validation:
+        from .load import load_spec
+
+        spec = load_spec(spec_path)
+        built = build_files(spec, package, _display_source(spec_path), last, validation, progress)
     input_files = [spec.display(p) for p in spec.files]
     progress("write")
     write_package(destination, built, inputs_digest(spec.root, input_files, package), input_files, last)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from typing import TYPE_CHECKING
 
 from . import ir
 from .cache import cache_dir
 from .naming import py_literal
+
+if TYPE_CHECKING:  # jinja is imported when a template is rendered: a no-op run only lists the templates
+    from jinja2 import Environment, FileSystemBytecodeCache
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -49,6 +52,8 @@ def _doc(text: object) -> str:
 
 def _compiled_templates() -> FileSystemBytecodeCache | None:
     """Compiling the templates costs more than rendering them; jinja keys each by its source's checksum."""
+    from jinja2 import FileSystemBytecodeCache
+
     folder = cache_dir("jinja")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -58,6 +63,8 @@ def _compiled_templates() -> FileSystemBytecodeCache | None:
 
 
 def environment(templates: Path = TEMPLATES) -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     env = Environment(
         loader=FileSystemLoader(str(templates)),
         undefined=StrictUndefined,
