@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,14 +29,13 @@ class ModelsModule:
     modules: dict[str, str]  # class or alias name → the module of `models` that defines it
     request_class: dict[str, str]  # component schema name → class used in request bodies
     response_class: dict[str, str]  # component schema name → class used in responses
+    warnings: list[str]  # components datamodel-code-generator had to rename, and why
 
 
 def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
-    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
-
     schemas = (document.get("components") or {}).get("schemas") or {}
     if not schemas:
-        return ModelsModule({}, {}, {}, {})
+        return ModelsModule({}, {}, {}, {}, [])
     # Only components are modelled, so an edit to operations alone reuses the last run's models.
     modelled = json.dumps({key: value for key, value in document.items() if key not in ("paths", "webhooks")})
     cached = cache_dir("models") / f"{_digest(modelled)}.json"
@@ -44,37 +44,48 @@ def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
     except (OSError, ValueError, TypeError):
         pass
     try:
-        source = generate(
-            modelled,
-            input_file_type=InputFileType.OpenAPI,
-            output_model_type=DataModelType.PydanticV2BaseModel,
-            target_python_version=PythonVersion.PY_311,
-            read_only_write_only_model_type="request-response",
-            use_annotated=True,
-            field_constraints=True,
-            use_standard_collections=True,
-            use_union_operator=True,
-            use_schema_description=True,
-            use_field_description=True,
-            capitalise_enum_members=True,
-            keep_model_order=False,
-            allow_population_by_field_name=True,
-            disable_timestamp=True,
-            deserialize_default_values=["enum"],
-            use_type_alias=True,
-            use_missing_sentinel=True,  # optional ≠ nullable: an absent field is MISSING, an explicit null is refused
-            target_pydantic_version="2.14",
-            strict_types=["bool", "int", "float"],  # JSON Schema does not coerce "1" or 0 into numbers or booleans
-            formatters=[],
-        )
+        with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp:
+            metadata = Path(tmp) / "models.json"
+            source = _generate(modelled, metadata)
+            emitted = json.loads(metadata.read_text(encoding="utf-8"))["models"]
     except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", message)]) from exc
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
-    models = _module(source, schemas)
+    models = _module(source, emitted)
     store(cached, json.dumps(asdict(models)))
     return models
+
+
+def _generate(modelled: str, metadata: Path) -> Any:
+    """datamodel-code-generator's module for the document, and its metadata (which class came from which schema)."""
+    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+
+    return generate(
+        modelled,
+        input_file_type=InputFileType.OpenAPI,
+        output_model_type=DataModelType.PydanticV2BaseModel,
+        target_python_version=PythonVersion.PY_311,
+        read_only_write_only_model_type="request-response",
+        use_annotated=True,
+        field_constraints=True,
+        use_standard_collections=True,
+        use_union_operator=True,
+        use_schema_description=True,
+        use_field_description=True,
+        capitalise_enum_members=True,
+        keep_model_order=False,
+        allow_population_by_field_name=True,
+        disable_timestamp=True,
+        deserialize_default_values=["enum"],
+        use_type_alias=True,
+        use_missing_sentinel=True,  # optional ≠ nullable: an absent field is MISSING, an explicit null is refused
+        target_pydantic_version="2.14",
+        strict_types=["bool", "int", "float"],  # JSON Schema does not coerce "1" or 0 into numbers or booleans
+        formatters=[],
+        emit_model_metadata=metadata,
+    )
 
 
 def _digest(modelled: str) -> str:
@@ -86,23 +97,28 @@ def _digest(modelled: str) -> str:
     return h.hexdigest()
 
 
-def _module(source: str, schemas: dict[str, Any]) -> ModelsModule:
-    """The models package, and the class names datamodel-code-generator chose for each component schema."""
+def _module(source: str, emitted: list[dict[str, Any]]) -> ModelsModule:
+    """The models package, and the classes datamodel-code-generator emitted for each component schema, read
+    from its model metadata by source reference: a component it renamed (`Vault` → `Vault3Request`, because an
+    inline object took the name `Vault`) is bound to what it became, never to a namesake."""
     units, imports = _units(source)
-    defined = frozenset(unit.name for unit in units)
-    request_class: dict[str, str] = {}
-    response_class: dict[str, str] = {}
-    for name in schemas:
-        for candidate in dict.fromkeys((name, class_name(name))):
-            if candidate in defined:
-                request_class[name] = response_class[name] = candidate
-                break
-            if f"{candidate}Request" in defined and f"{candidate}Response" in defined:
-                request_class[name] = f"{candidate}Request"
-                response_class[name] = f"{candidate}Response"
-                break
+    classes: dict[str, list[str]] = {}
+    for model in emitted:
+        path = model.get("source_path") or []
+        if len(path) == 3 and path[:2] == ["components", "schemas"]:
+            classes.setdefault(path[2], []).append(model["class_name"])
+    request_class = {name: next((c for c in found if c.endswith("Request")), found[0]) for name, found in classes.items()}
+    response_class = {name: next((c for c in found if c.endswith("Response")), found[-1]) for name, found in classes.items()}
+    source_of = {model["class_name"]: model.get("source_ref", "") for model in emitted}
+    warnings = []
+    for name, found in classes.items():
+        wanted = class_name(name) if name not in found and f"{name}Request" not in found else name
+        if not set(found) <= {wanted, f"{wanted}Request", f"{wanted}Response"}:
+            taken = next((source_of[c] for c in (wanted, f"{wanted}Request") if c in source_of), "")
+            warnings.append(f"schema {name!r} is modelled as {' / '.join(found)}"
+                            + (f": {wanted} is the model of {taken}" if taken else "") + f" at #/components/schemas/{name}")
     files, modules = _package(units, imports)
-    return ModelsModule(files, modules, request_class, response_class)
+    return ModelsModule(files, modules, request_class, response_class, warnings)
 
 
 @dataclass

@@ -91,7 +91,7 @@ def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, vali
     progress("validation")
     if problems := validation.result():
         raise SpecError(problems)
-    for warning in warnings:
+    for warning in models.warnings + warnings:
         print(f"specgen: warning: {warning}", file=sys.stderr)
     return finished
 

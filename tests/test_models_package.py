@@ -126,7 +126,10 @@ def test_model_rebuild_calls_follow_their_model_and_docstrings_their_alias() -> 
         "\n\nclass Node(BaseModel):\n    child: Node | None = None\n\n\n"
         'Name = TypeAliasType("Name", str)\n"""\nA name.\n"""\n\n\nNode.model_rebuild()\n'
     )
-    models = _module(source, {"Node": {}, "Name": {}})
+    emitted = [{"class_name": "Node", "source_path": ["components", "schemas", "Node"]},
+               {"class_name": "Name", "source_path": ["components", "schemas", "Name"]}]
+    models = _module(source, emitted)
+    assert models.request_class == models.response_class == {"Node": "Node", "Name": "Name"}
     assert models.modules == {"Node": "_node", "Name": "_name"}
     assert models.files["models/_node.py"].rstrip().endswith("Node.model_rebuild()")
     assert '"""\nA name.\n"""' in models.files["models/_name.py"]
