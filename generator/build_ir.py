@@ -47,9 +47,11 @@ MODULE_NAMES = frozenset({
 
 
 class _Builder:
-    def __init__(self, document: dict[str, Any], models: ModelsModule, package: str):
+    def __init__(self, document: dict[str, Any], models: ModelsModule, package: str,
+                 inline: dict[str, dict[str, Any]]):
         self.document = document
         self.models = models
+        self.inline = {id(schema): name for name, schema in inline.items()}
         self.package = package
         self.unmapped: set[str] = set()  # component schemas with no generated class: typed as Any, and reported
         self.literals: dict[str, str] = {}  # `Literal[...]` → its alias name in `models`
@@ -76,15 +78,13 @@ class _Builder:
         """The type of `schema`; `name` is what an enum found in it is called (see `literal`)."""
         if not isinstance(schema, dict) or not schema:
             return "Any"
+        if id(schema) in self.inline:  # an operation's inline schema, modelled under a name of its own
+            return self.model(self.inline[id(schema)], direction)
         ref = schema.get("$ref")
         if isinstance(ref, str):
             tokens = split_pointer(ref)
             if len(tokens) == 3 and tokens[:2] == ["components", "schemas"]:
-                table = self.models.request_class if direction == "request" else self.models.response_class
-                name = table.get(tokens[2])
-                if name is None:
-                    self.unmapped.add(tokens[2])
-                return f"models.{name}" if name else "Any"
+                return self.model(tokens[2], direction)
             return self.annotation(self.deref(schema), direction, name)
         nullable = schema.get("nullable") is True
         if "const" in schema:
@@ -102,6 +102,14 @@ class _Builder:
         if nullable:
             parts.append("None")
         return _union(parts)
+
+    def model(self, component: str, direction: str) -> str:
+        """The class of a (modelled) component schema as requests or responses use it."""
+        table = self.models.request_class if direction == "request" else self.models.response_class
+        if component not in table:
+            self.unmapped.add(component)
+            return "Any"
+        return f"models.{table[component]}"
 
     def literal(self, values: list[Any], nullable: bool, name: str) -> str:
         """`models.<name>`, an alias of `Literal[...values]`; the first use of a set of values names it."""
@@ -491,9 +499,10 @@ def _one_line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
-def build_api(document: dict[str, Any], models: ModelsModule, package: str) -> tuple[ir.Api, list[str]]:
+def build_api(document: dict[str, Any], models: ModelsModule, package: str,
+              inline: dict[str, dict[str, Any]] | None = None) -> tuple[ir.Api, list[str]]:
     """The Api, and warnings: component schemas used by operations that no generated class represents."""
-    builder = _Builder(document, models, package)
+    builder = _Builder(document, models, package, inline or {})
     api = builder.api()
     return api, builder.warnings + [f"schema {name!r} has no generated model; typed as Any"
                                     for name in sorted(builder.unmapped)]

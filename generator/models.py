@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import cache_dir, store
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, SpecError, split_pointer
 from .naming import class_name, snake_name, unique
 
 @dataclass(frozen=True)
@@ -32,12 +32,80 @@ class ModelsModule:
     warnings: list[str]  # components datamodel-code-generator had to rename, and why
 
 
-def emit_models(document: dict[str, Any], source_file: str) -> ModelsModule:
-    schemas = (document.get("components") or {}).get("schemas") or {}
-    if not schemas:
+def inline_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Request and response schemas written inline in operations that need a class of their own (objects,
+    compositions, arrays of them), under the component name they are modelled as: `<Operation>Body`,
+    `<Operation><Status>Response` (numbered where a component has the name). The IR finds them by identity."""
+    from .lint import HTTP_METHODS
+
+    taken = set((document.get("components") or {}).get("schemas") or {})
+    taken |= {class_name(name) for name in taken}
+    names: dict[int, str] = {}
+    found: dict[str, dict[str, Any]] = {}
+    for path, path_item in (document.get("paths") or {}).items():
+        path_item = _resolve(document, path_item)
+        for method in HTTP_METHODS:
+            operation = path_item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            prefix = class_name(operation.get("operationId") or f"{method}_{path}")
+            sites = [("Body", _resolve(document, operation.get("requestBody")))]
+            sites += [(f"{_status_word(status)}Response", _resolve(document, response))
+                      for status, response in (operation.get("responses") or {}).items()]
+            for suffix, site in sites:
+                for media in (site.get("content") or {}).values():
+                    schema = media.get("schema") if isinstance(media, dict) else None
+                    if _needs_model(schema) and id(schema) not in names:
+                        name = next(c for c in [prefix + suffix, *(f"{prefix}{suffix}{n}" for n in range(2, 1000))]
+                                    if c not in taken)
+                        taken.add(name)
+                        names[id(schema)] = name
+                        found[name] = schema
+    return found
+
+
+def _status_word(status: object) -> str:
+    text = str(status)
+    return "Default" if text.lower() == "default" else text.upper()
+
+
+def _needs_model(schema: Any) -> bool:
+    """An inline schema the IR cannot type without a class: an object with properties, a composition, or an
+    array of those (scalars, enums and `$ref`s it types itself; a bare `type: object` stays a free-form dict)."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return False
+    if schema.get("properties") or schema.get("patternProperties") or isinstance(schema.get("additionalProperties"), dict):
+        return True
+    for key in ("oneOf", "anyOf", "allOf"):
+        parts = schema.get(key)
+        if isinstance(parts, list) and (key != "allOf" and len(parts) > 1 or any(_needs_model(p) for p in parts)):
+            return True
+    return _needs_model(schema.get("items")) if schema.get("type") == "array" else False
+
+
+def _resolve(document: dict[str, Any], node: Any) -> dict[str, Any]:
+    """Follow internal `$ref`s to an object (path items, request bodies, responses)."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
+        seen.add(node["$ref"])
+        target: Any = document
+        for token in split_pointer(node["$ref"]):
+            target = target.get(token) if isinstance(target, dict) else None
+        node = target
+    return node if isinstance(node, dict) else {}
+
+
+def emit_models(document: dict[str, Any], source_file: str,
+                inline: dict[str, dict[str, Any]] | None = None) -> ModelsModule:
+    """Models of the component schemas, and of the inline schemas that `inline_schemas` named."""
+    components = dict((document.get("components") or {}).get("schemas") or {})
+    hoisted = inline or {}
+    if not components and not hoisted:
         return ModelsModule({}, {}, {}, {}, [])
-    # Only components are modelled, so an edit to operations alone reuses the last run's models.
-    modelled = json.dumps({key: value for key, value in document.items() if key not in ("paths", "webhooks")})
+    # Only components (and inline schemas) are modelled, so an edit to operations alone reuses the last run's models.
+    rest = {key: value for key, value in document.items() if key not in ("paths", "webhooks")}
+    rest["components"] = {**(rest.get("components") or {}), "schemas": {**components, **hoisted}}
+    modelled = json.dumps(rest)
     cached = cache_dir("models") / f"{_digest(modelled)}.json"
     try:
         return ModelsModule(**json.loads(cached.read_text(encoding="utf-8")))

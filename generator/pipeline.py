@@ -73,14 +73,15 @@ def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, vali
     """Every output file; what `last` wrote is reused where nothing changed. `validation` runs beside, on another
     core: its errors stop generation, and explain any failure of the stages better than the failure does."""
     from .build_ir import build_api
-    from .models import emit_models
+    from .models import emit_models, inline_schemas
     from .render import render
 
     try:
         progress("models")
-        models = emit_models(spec.document, spec.display(spec.root))
+        inline = inline_schemas(spec.document)
+        models = emit_models(spec.document, spec.display(spec.root), inline)
         progress("ir")
-        api, warnings = build_api(spec.document, models, package)
+        api, warnings = build_api(spec.document, models, package, inline)
         progress("render and format")
         files = {**models.files, "openapi.json": json.dumps(spec.document, indent=2) + "\n", **render(api)}
         finished = finish(files, source, last)

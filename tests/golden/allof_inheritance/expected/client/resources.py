@@ -25,7 +25,7 @@ class Default:
         self,
         *,
         id_: str,
-    ) -> models.CarResponse | models.TruckResponse:
+    ) -> models.GetVehicle200ResponseResponse:
         """Get a vehicle"""
         _response = self._client.request(
             "get",
@@ -34,8 +34,7 @@ class Default:
             retryable=True,
         )
         return _base.cast(
-            "models.CarResponse | models.TruckResponse",
-            _base.parse(models.CarResponse | models.TruckResponse, _response),
+            "models.GetVehicle200ResponseResponse", _base.parse(models.GetVehicle200ResponseResponse, _response)
         )
 
 
@@ -63,7 +62,7 @@ class AsyncDefault:
         self,
         *,
         id_: str,
-    ) -> models.CarResponse | models.TruckResponse:
+    ) -> models.GetVehicle200ResponseResponse:
         """Get a vehicle"""
         _response = await self._client.request(
             "get",
@@ -72,8 +71,7 @@ class AsyncDefault:
             retryable=True,
         )
         return _base.cast(
-            "models.CarResponse | models.TruckResponse",
-            _base.parse(models.CarResponse | models.TruckResponse, _response),
+            "models.GetVehicle200ResponseResponse", _base.parse(models.GetVehicle200ResponseResponse, _response)
         )
 
 

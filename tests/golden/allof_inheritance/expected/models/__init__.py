@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._car_request import CarRequest as CarRequest
     from ._car_response import CarResponse as CarResponse
+    from ._get_vehicle_200_response_request import GetVehicle200ResponseRequest as GetVehicle200ResponseRequest
+    from ._get_vehicle_200_response_response import GetVehicle200ResponseResponse as GetVehicle200ResponseResponse
     from ._truck_request import TruckRequest as TruckRequest
     from ._truck_response import TruckResponse as TruckResponse
     from ._vehicle_request import VehicleRequest as VehicleRequest
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 _MODULES = {
     "CarRequest": "_car_request",
     "CarResponse": "_car_response",
+    "GetVehicle200ResponseRequest": "_get_vehicle_200_response_request",
+    "GetVehicle200ResponseResponse": "_get_vehicle_200_response_response",
     "TruckRequest": "_truck_request",
     "TruckResponse": "_truck_response",
     "VehicleRequest": "_vehicle_request",

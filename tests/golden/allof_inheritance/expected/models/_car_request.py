@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
-from typing import Annotated
-
-from ._vehicle_type import VehicleType
+from typing import Annotated, Literal
 
 
 class CarRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    vehicleType: VehicleType
+    vehicleType: Literal["car"]
     wheels: StrictInt
     seats: Annotated[StrictInt, Field(ge=1)]

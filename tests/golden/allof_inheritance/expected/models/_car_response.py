@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, MISSING, StrictInt
-from typing import Annotated
-
-from ._vehicle_type import VehicleType
+from typing import Annotated, Literal
 
 
 class CarResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    vehicleType: VehicleType
+    vehicleType: Literal["car"]
     wheels: StrictInt
     id: str | MISSING = MISSING
     seats: Annotated[StrictInt, Field(ge=1)]

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt
-
-from ._vehicle_type_1 import VehicleType1
+from typing import Literal
 
 
 class TruckRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    vehicleType: VehicleType1
+    vehicleType: Literal["truck"]
     wheels: StrictInt
     payload: StrictFloat

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, MISSING, StrictFloat, StrictInt
-
-from ._vehicle_type_1 import VehicleType1
+from typing import Literal
 
 
 class TruckResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    vehicleType: VehicleType1
+    vehicleType: Literal["truck"]
     wheels: StrictInt
     id: str | MISSING = MISSING
     payload: StrictFloat

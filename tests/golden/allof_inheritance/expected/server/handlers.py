@@ -32,7 +32,7 @@ class GetVehicleRequest:
 class GetVehicle200:
     """200: ok"""
 
-    body: models.CarResponse | models.TruckResponse
+    body: models.GetVehicle200ResponseResponse
     status_code: ClassVar[int] = 200
 
 
