@@ -26,6 +26,8 @@ CONSTRAINTS = {
     "pattern": "pattern",
 }
 RETRY_SAFE_METHODS = {"get", "head", "options", "put", "delete"}
+ITEM_FIELDS = ("results", "data", "items", "records")  # preferred homes of a page's items
+TOTAL_FIELDS = ("count", "total", "totalSize", "total_count", "totalCount", "total_size", "totalResults")
 # Names the generated functions use besides their parameters and underscored locals: `body` (the request body's
 # argument and field) and the module-level names their bodies call (templates/server/routes.py.jinja,
 # templates/client/resources.py.jinja). A parameter never takes one of them.
@@ -255,20 +257,33 @@ class _Builder:
         raw = self.deref((self.deref((operation.get("responses") or {}).get(ok.status)).get("content") or {})
                          .get(ok.content_type, {}).get("schema"))
         properties = _object_properties(self, raw)
-        arrays = [name for name, prop in properties.items() if self.deref(prop).get("type") == "array"]
-        if not arrays:
+        found = self.items(properties)
+        if found is None:
             return None
-        items_field = next((n for n in ("results", "data", "items") if n in arrays), arrays[0])
-        items_annotation = self.annotation(self.deref(properties[items_field]).get("items"), "response", f"{prefix}Item")
+        items_path, items_schema = found
+        items_annotation = self.annotation(items_schema.get("items"), "response", f"{prefix}Item")
+        total = next(((n,) for n in TOTAL_FIELDS if self.deref(properties.get(n)).get("type") == "integer"), ())
         if {"offset", "limit"} <= names:
-            return ir.Pagination("offset", items_field, items_annotation, "offset", "limit", "", "")
-        if "page" in names and "meta" in properties:
-            return ir.Pagination("page", items_field, items_annotation, "page", "per_page" if "per_page" in names else "", "",
-                                 "")
+            return ir.Pagination("offset", items_path, items_annotation, "offset", "limit", (), total, (), "")
+        if "page" in names:
+            meta = _object_properties(self, self.deref(properties.get("meta")))
+            last = ("meta", "last_page") if "last_page" in meta else ("last_page",) if "last_page" in properties else ()
+            size = next((n for n in ("per_page", "page_size", "limit", "size") if n in names), "")
+            return ir.Pagination("page", items_path, items_annotation, "page", size, (), (), last, "")
         if "after" in names and "next" in properties:
-            return ir.Pagination("cursor", items_field, items_annotation, "after", "first" if "first" in names else "",
-                                 "next", "")
+            return ir.Pagination("cursor", items_path, items_annotation, "after", "first" if "first" in names else "",
+                                 ("next",), (), (), "")
         return None
+
+    def items(self, properties: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+        """Where a page keeps its items, and the array's schema: a top-level array, or one inside a HAL-style
+        container (`_embedded.externalServices`); `results`, `data`, `items` or `records` first."""
+        arrays = [((name,), self.deref(prop)) for name, prop in properties.items() if self.deref(prop).get("type") == "array"]
+        if not arrays:
+            arrays = [((name, inner), self.deref(sub)) for name, prop in properties.items() if name.startswith("_")
+                      for inner, sub in _object_properties(self, self.deref(prop)).items()
+                      if self.deref(sub).get("type") == "array"]
+        return next((a for a in arrays if a[0][-1] in ITEM_FIELDS), arrays[0] if arrays else None)
 
     def operation(self, path: str, method: str, path_item: dict[str, Any], operation: dict[str, Any]) -> ir.Operation:
         op_id = operation.get("operationId") or f"{method}_{path}"

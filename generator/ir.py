@@ -74,14 +74,16 @@ class SecurityScheme:
 
 @dataclass(frozen=True)
 class Pagination:
-    """How a list operation pages, so the client can iterate it."""
+    """How a list operation pages, so the client can iterate it. Paths are field names in the document."""
 
     style: str  # offset | page | cursor
-    items_field: str  # where the items are in the response (`results`, `data`, `items`)
+    items_path: tuple[str, ...]  # where the items are in a page: ("results",), ("_embedded", "externalServices")
     items_annotation: str
     request_param: str  # py_name of the parameter that moves the page (offset | page | after)
-    size_param: str  # py_name of the page-size parameter ("" when none)
-    next_field: str  # cursor: the response field holding the next cursor
+    size_param: str  # py_name of the page-size parameter ("" when none): a shorter page is the last
+    next_path: tuple[str, ...]  # cursor: where the next cursor is
+    total_path: tuple[str, ...]  # offset: where the total number of items is (() when the page does not say)
+    last_page_path: tuple[str, ...]  # page: where the number of the last page is (() when the page does not say)
     method: str  # the client's iterator method: `iter_<operation>`, unique in its resource
 
 

@@ -196,3 +196,33 @@ def test_registrations_crud_and_rules(api: Api) -> None:
             assert response.status_code == 400 and response.json()["errors"][0]["pointer"] == "/schemaUrl"
 
     run(scenario())
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport):
+        self.inner = inner
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(f"{request.method} {request.url.path}?{request.url.query.decode()}")
+        return await self.inner.handle_async_request(request)
+
+
+def test_iterators_read_embedded_items_and_stop_without_an_extra_request(api: Api) -> None:
+    from integrations.client import AsyncClient
+
+    async def scenario() -> None:
+        async with api.client() as client:
+            for name in ("A", "B", "C"):
+                await client.external_services.create_external_service(environment_id=ENV, body=service(name))
+        counting = CountingTransport(api.transport())
+        async with AsyncClient(api.base_url, api_key=api.keys["admin"], transport=counting) as client:
+            names = [s.name async for s in client.external_services.iter_list_external_services(environment_id=ENV,
+                                                                                                 limit=2)]
+            assert sorted(names) == ["A", "B", "C"]
+            assert len(counting.paths) == 2  # the second page is short: no third request
+            counting.paths.clear()
+            assert [r async for r in client.external_service_registrations.iter_list_external_service_registrations()] == []
+            assert len(counting.paths) == 1  # an empty first page ends it
+
+    run(scenario())

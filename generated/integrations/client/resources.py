@@ -42,6 +42,26 @@ class ExternalServices:
             "models.ExternalServiceListResponse", _base.parse(models.ExternalServiceListResponse, _response)
         )
 
+    def iter_list_external_services(
+        self,
+        *,
+        environment_id: str,
+        limit: int = 100,
+    ) -> Iterator[models.ExternalServiceResponse]:
+        """Every item of `list_external_services`, page after page."""
+        _position = 0
+        while True:
+            _page = self.list_external_services(environment_id=environment_id, limit=limit, offset=_position)
+            _items = _base.field_value(_page, ("_embedded", "externalServices")) or []
+            for _item in _items:
+                yield _item
+            if not _items or limit is not None and len(_items) < limit:
+                return
+            _position += len(_items)
+            _total = _base.field_value(_page, ("count",))
+            if _total is not None and _position >= int(_total):
+                return
+
     def create_external_service(
         self,
         *,
@@ -160,13 +180,13 @@ class ExternalServiceRegistrations:
         _position = 0
         while True:
             _page = self.list_external_service_registrations(limit=limit, offset=_position)
-            _items = _base.field_value(_page, "records") or []
+            _items = _base.field_value(_page, ("records",)) or []
             for _item in _items:
                 yield _item
-            if not _items:
+            if not _items or limit is not None and len(_items) < limit:
                 return
             _position += len(_items)
-            _total = _base.field_value(_page, "count")
+            _total = _base.field_value(_page, ("totalSize",))
             if _total is not None and _position >= int(_total):
                 return
 
@@ -282,13 +302,13 @@ class ExternalDataSources:
             _page = self.list_external_data_sources(
                 environment_id=environment_id, limit=limit, search=search, offset=_position
             )
-            _items = _base.field_value(_page, "results") or []
+            _items = _base.field_value(_page, ("results",)) or []
             for _item in _items:
                 yield _item
-            if not _items:
+            if not _items or limit is not None and len(_items) < limit:
                 return
             _position += len(_items)
-            _total = _base.field_value(_page, "count")
+            _total = _base.field_value(_page, ("count",))
             if _total is not None and _position >= int(_total):
                 return
 
@@ -363,13 +383,13 @@ class ExternalDataSources:
             _page = self.list_external_data_source_connections(
                 environment_id=environment_id, limit=limit, search=search, offset=_position
             )
-            _items = _base.field_value(_page, "results") or []
+            _items = _base.field_value(_page, ("results",)) or []
             for _item in _items:
                 yield _item
-            if not _items:
+            if not _items or limit is not None and len(_items) < limit:
                 return
             _position += len(_items)
-            _total = _base.field_value(_page, "count")
+            _total = _base.field_value(_page, ("count",))
             if _total is not None and _position >= int(_total):
                 return
 
@@ -695,12 +715,12 @@ class VersoriConnect:
                 protocol=protocol,
                 after=_position,
             )
-            _items = _base.field_value(_page, "connectors") or []
+            _items = _base.field_value(_page, ("connectors",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -741,12 +761,12 @@ class VersoriConnect:
             _page = self.list_credentials(
                 organisation_id=organisation_id, first=first, before=before, type_=type_, after=_position
             )
-            _items = _base.field_value(_page, "items") or []
+            _items = _base.field_value(_page, ("items",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -928,12 +948,12 @@ class VersoriConnect:
             _page = self.list_connections(
                 organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=_position
             )
-            _items = _base.field_value(_page, "items") or []
+            _items = _base.field_value(_page, ("items",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -992,12 +1012,12 @@ class VersoriConnect:
             _page = self.list_connector_versions(
                 organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=_position
             )
-            _items = _base.field_value(_page, "items") or []
+            _items = _base.field_value(_page, ("items",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -1231,12 +1251,12 @@ class VersoriConnect:
                 name=name,
                 after=_position,
             )
-            _items = _base.field_value(_page, "actions") or []
+            _items = _base.field_value(_page, ("actions",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -1305,12 +1325,12 @@ class VersoriConnect:
                 name=name,
                 after=_position,
             )
-            _items = _base.field_value(_page, "triggers") or []
+            _items = _base.field_value(_page, ("triggers",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -1379,12 +1399,12 @@ class VersoriConnect:
                 name=name,
                 after=_position,
             )
-            _items = _base.field_value(_page, "definitions") or []
+            _items = _base.field_value(_page, ("definitions",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -1674,13 +1694,13 @@ class PatchworksConnectors:
                 per_page=per_page,
                 page=_position,
             )
-            _items = _base.field_value(_page, "data") or []
+            _items = _base.field_value(_page, ("data",)) or []
             for _item in _items:
                 yield _item
-            if not _items:
+            if not _items or per_page is not None and len(_items) < per_page:
                 return
-            _meta = _base.field_value(_page, "meta")
-            if _meta is None or _position >= int(_base.field_value(_meta, "last_page") or _position):
+            _last = _base.field_value(_page, ("meta", "last_page"))
+            if _last is not None and _position >= int(_last):
                 return
             _position += 1
 
@@ -1833,6 +1853,26 @@ class AsyncExternalServices:
             "models.ExternalServiceListResponse", _base.parse(models.ExternalServiceListResponse, _response)
         )
 
+    async def iter_list_external_services(
+        self,
+        *,
+        environment_id: str,
+        limit: int = 100,
+    ) -> AsyncIterator[models.ExternalServiceResponse]:
+        """Every item of `list_external_services`, page after page."""
+        _position = 0
+        while True:
+            _page = await self.list_external_services(environment_id=environment_id, limit=limit, offset=_position)
+            _items = _base.field_value(_page, ("_embedded", "externalServices")) or []
+            for _item in _items:
+                yield _item
+            if not _items or limit is not None and len(_items) < limit:
+                return
+            _position += len(_items)
+            _total = _base.field_value(_page, ("count",))
+            if _total is not None and _position >= int(_total):
+                return
+
     async def create_external_service(
         self,
         *,
@@ -1951,13 +1991,13 @@ class AsyncExternalServiceRegistrations:
         _position = 0
         while True:
             _page = await self.list_external_service_registrations(limit=limit, offset=_position)
-            _items = _base.field_value(_page, "records") or []
+            _items = _base.field_value(_page, ("records",)) or []
             for _item in _items:
                 yield _item
-            if not _items:
+            if not _items or limit is not None and len(_items) < limit:
                 return
             _position += len(_items)
-            _total = _base.field_value(_page, "count")
+            _total = _base.field_value(_page, ("totalSize",))
             if _total is not None and _position >= int(_total):
                 return
 
@@ -2073,13 +2113,13 @@ class AsyncExternalDataSources:
             _page = await self.list_external_data_sources(
                 environment_id=environment_id, limit=limit, search=search, offset=_position
             )
-            _items = _base.field_value(_page, "results") or []
+            _items = _base.field_value(_page, ("results",)) or []
             for _item in _items:
                 yield _item
-            if not _items:
+            if not _items or limit is not None and len(_items) < limit:
                 return
             _position += len(_items)
-            _total = _base.field_value(_page, "count")
+            _total = _base.field_value(_page, ("count",))
             if _total is not None and _position >= int(_total):
                 return
 
@@ -2154,13 +2194,13 @@ class AsyncExternalDataSources:
             _page = await self.list_external_data_source_connections(
                 environment_id=environment_id, limit=limit, search=search, offset=_position
             )
-            _items = _base.field_value(_page, "results") or []
+            _items = _base.field_value(_page, ("results",)) or []
             for _item in _items:
                 yield _item
-            if not _items:
+            if not _items or limit is not None and len(_items) < limit:
                 return
             _position += len(_items)
-            _total = _base.field_value(_page, "count")
+            _total = _base.field_value(_page, ("count",))
             if _total is not None and _position >= int(_total):
                 return
 
@@ -2486,12 +2526,12 @@ class AsyncVersoriConnect:
                 protocol=protocol,
                 after=_position,
             )
-            _items = _base.field_value(_page, "connectors") or []
+            _items = _base.field_value(_page, ("connectors",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -2532,12 +2572,12 @@ class AsyncVersoriConnect:
             _page = await self.list_credentials(
                 organisation_id=organisation_id, first=first, before=before, type_=type_, after=_position
             )
-            _items = _base.field_value(_page, "items") or []
+            _items = _base.field_value(_page, ("items",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -2719,12 +2759,12 @@ class AsyncVersoriConnect:
             _page = await self.list_connections(
                 organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=_position
             )
-            _items = _base.field_value(_page, "items") or []
+            _items = _base.field_value(_page, ("items",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -2783,12 +2823,12 @@ class AsyncVersoriConnect:
             _page = await self.list_connector_versions(
                 organisation_id=organisation_id, connector_id=connector_id, first=first, before=before, after=_position
             )
-            _items = _base.field_value(_page, "items") or []
+            _items = _base.field_value(_page, ("items",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -3022,12 +3062,12 @@ class AsyncVersoriConnect:
                 name=name,
                 after=_position,
             )
-            _items = _base.field_value(_page, "actions") or []
+            _items = _base.field_value(_page, ("actions",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -3096,12 +3136,12 @@ class AsyncVersoriConnect:
                 name=name,
                 after=_position,
             )
-            _items = _base.field_value(_page, "triggers") or []
+            _items = _base.field_value(_page, ("triggers",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -3170,12 +3210,12 @@ class AsyncVersoriConnect:
                 name=name,
                 after=_position,
             )
-            _items = _base.field_value(_page, "definitions") or []
+            _items = _base.field_value(_page, ("definitions",)) or []
             for _item in _items:
                 yield _item
             if not _items:
                 return
-            _position = _base.field_value(_page, "next")
+            _position = _base.field_value(_page, ("next",))
             if not _position:
                 return
 
@@ -3465,13 +3505,13 @@ class AsyncPatchworksConnectors:
                 per_page=per_page,
                 page=_position,
             )
-            _items = _base.field_value(_page, "data") or []
+            _items = _base.field_value(_page, ("data",)) or []
             for _item in _items:
                 yield _item
-            if not _items:
+            if not _items or per_page is not None and len(_items) < per_page:
                 return
-            _meta = _base.field_value(_page, "meta")
-            if _meta is None or _position >= int(_base.field_value(_meta, "last_page") or _position):
+            _last = _base.field_value(_page, ("meta", "last_page"))
+            if _last is not None and _position >= int(_last):
                 return
             _position += 1
 

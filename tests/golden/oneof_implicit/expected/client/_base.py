@@ -117,13 +117,20 @@ def header_values(*params: tuple[str, Any]) -> dict[str, str]:
     }
 
 
-def field_value(model: Any, wire_name: str) -> Any:
-    """A response field by its name in the document (it may be aliased in Python)."""
-    for attribute, info in type(model).model_fields.items():
-        if info.alias == wire_name or attribute == wire_name:
-            value = getattr(model, attribute)
-            return None if value is MISSING else value  # MISSING is truthy: absent must read as None here
-    return None
+def field_value(model: Any, path: tuple[str, ...]) -> Any:
+    """A response field by its path of names in the document (`("_embedded", "items")`; fields may be aliased
+    in Python); None where any step is absent."""
+    for wire_name in path:
+        if isinstance(model, dict):
+            model = model.get(wire_name)
+            continue
+        fields = getattr(type(model), "model_fields", {})
+        attribute = next((a for a, info in fields.items() if info.alias == wire_name or a == wire_name), None)
+        value = getattr(model, attribute) if attribute is not None else None
+        model = None if value is MISSING else value  # MISSING is truthy: absent must read as None here
+        if model is None:
+            return None
+    return model
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,67 @@
+"""The IR builder on small inline specs: paging facts decided from the schema, one case per style."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from generator import ir
+from generator.build_ir import build_api
+from generator.models import emit_models, inline_schemas
+
+
+def api_of(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> ir.Api:
+    document = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths,
+                "components": {"schemas": schemas or {}}}
+    inline = inline_schemas(document)
+    api, _ = build_api(document, emit_models(document, "t.yaml", inline), "t", inline)
+    return api
+
+
+def listing(parameters: list[str], page: dict[str, Any]) -> dict[str, Any]:
+    return {"/things": {"get": {
+        "operationId": "list_things",
+        "parameters": [{"name": name, "in": "query", "schema": {"type": "integer"}} for name in parameters],
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": page}}}}}}}
+
+
+THING = {"type": "object", "properties": {"id": {"type": "string"}}}
+ARRAY = {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}}
+
+
+@pytest.mark.parametrize(
+    ("parameters", "page", "expected"),
+    [
+        (["offset", "limit"], {"type": "object", "properties": {"totalSize": {"type": "integer"}, "records": ARRAY}},
+         ("offset", ("records",), "limit", (), ("totalSize",), ())),
+        (["offset", "limit"], {"type": "object", "properties": {"_embedded": {"type": "object", "properties": {
+            "things": ARRAY}}, "count": {"type": "integer"}}},
+         ("offset", ("_embedded", "things"), "limit", (), ("count",), ())),
+        (["offset", "limit"], {"type": "object", "properties": {"results": ARRAY}},
+         ("offset", ("results",), "limit", (), (), ())),
+        (["page", "per_page"], {"type": "object", "properties": {"data": ARRAY, "meta": {
+            "type": "object", "properties": {"last_page": {"type": "integer"}}}}},
+         ("page", ("data",), "per_page", (), (), ("meta", "last_page"))),
+        (["page"], {"type": "object", "properties": {"items": ARRAY}}, ("page", ("items",), "", (), (), ())),
+        (["after", "first"], {"type": "object", "properties": {"items": ARRAY, "next": {"type": "string"}}},
+         ("cursor", ("items",), "first", ("next",), (), ())),
+    ],
+    ids=["offset-total", "offset-hal", "offset-no-total", "page-last-page", "page-no-size", "cursor"],
+)
+def test_paging_facts_come_from_the_schema(parameters: list[str], page: dict[str, Any], expected: tuple[Any, ...]) -> None:
+    (tag,) = api_of(listing(parameters, page), {"Thing": THING}).tags
+    pagination = tag.operations[0].pagination
+    assert pagination is not None
+    assert (pagination.style, pagination.items_path, pagination.size_param, pagination.next_path,
+            pagination.total_path, pagination.last_page_path) == expected
+    assert pagination.items_annotation == "models.Thing" and pagination.method == "iter_list_things"
+
+
+@pytest.mark.parametrize("page", [
+    {"type": "object", "properties": {"data": {"type": "object", "properties": {"tags": ARRAY}}}},  # one resource
+    {"type": "object", "properties": {"name": {"type": "string"}}},
+])
+def test_a_response_without_a_list_of_items_is_not_paged(page: dict[str, Any]) -> None:
+    (tag,) = api_of(listing(["page", "per_page"], page), {"Thing": THING}).tags
+    assert tag.operations[0].pagination is None
