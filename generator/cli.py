@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", default="generated")
     gen.add_argument("--package", default="api")
     gen.add_argument("--force", action="store_true", help="regenerate even when nothing changed")
+    gen.add_argument("--strict", action="store_true",
+                     help="fail on any warning: a validator finding, a renamed model, a type that fell back to Any")
     lint = sub.add_parser("lint", help="validate the spec and apply the house rules")
     lint.add_argument("spec")
     chk = sub.add_parser("check", help="lint, then fail if the committed output is not what generation gives")
@@ -35,8 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     progress = pipeline.stderr_progress(not args.quiet and sys.stderr.isatty())
     try:
         if args.command == "generate":
-            outcome = pipeline.generate(args.spec, args.out, args.package, force=args.force, progress=progress)
+            outcome = pipeline.generate(args.spec, args.out, args.package, force=args.force, strict=args.strict,
+                                        progress=progress)
+            for warning in outcome.warnings:
+                print(warning, file=sys.stderr)
             state = "up to date" if outcome.skipped else f"wrote {len(outcome.files)} files"
+            if outcome.warnings:
+                state += f", {len(outcome.warnings)} warning(s) (--strict makes them errors)"
             print(f"specgen: {outcome.destination}: {state}")
             return 0
         from .lint import lint

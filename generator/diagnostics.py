@@ -25,6 +25,15 @@ class Diagnostic:
         return f"{where}: {self.level.value}: {self.message} [{self.rule}] at {self.pointer or '/'}"
 
 
+@dataclass(frozen=True)
+class Finding:
+    """A warning of a stage that works on the bundled document, before the pipeline places it in a source file."""
+
+    pointer: str
+    rule: str
+    message: str
+
+
 class SpecError(Exception):
     """Raised when a spec cannot be used; carries every diagnostic that explains why."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +37,7 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
     seen = set()
     with _verdicts(version) as verdicts:
         for error in _spec_validator(version, verdicts, spec.document)(spec.document).iter_errors():
-            pointer = "".join(join_pointer("", str(p)) for p in getattr(error, "absolute_path", error.path))
+            pointer = getattr(error, PLACED, None) or _pointer(getattr(error, "absolute_path", error.path))
             message = getattr(error, "message", str(error)).splitlines()[0]
             if (pointer, message) in seen:
                 continue
@@ -45,6 +45,27 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
             found.append(spec.diagnostic(pointer, "openapi-schema", message))
         verdicts.run_passed = not found
     return found
+
+
+PLACED = "specgen_pointer"  # where in the document a validator error belongs, set by the keyword validators below
+
+
+def _pointer(parts: Iterable[Any]) -> str:
+    return "".join(join_pointer("", str(part)) for part in parts)
+
+
+def _placed(errors: Iterator[Any], where: Any) -> Iterator[Any]:
+    """The errors a keyword validator yields for the node at `where` (a SchemaPath), each given the absolute
+    pointer of what it is about: the node's, and the error's own path below it. The innermost validator wins.
+    Errors are made the library's own type here, as its wrapper would later (losing the pointer)."""
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    for error in errors:
+        if not isinstance(error, OpenAPIValidationError):
+            error = OpenAPIValidationError.create_from(error)
+        if getattr(error, PLACED, None) is None:
+            setattr(error, PLACED, _pointer(where.parts) + _pointer(getattr(error, "path", ())))
+        yield error
 
 
 class _IdSet(set[int]):
@@ -102,6 +123,9 @@ def _spec_validator(version: str, verdicts: _Verdicts, document: dict[str, Any])
             self.visited_schema_ids = _IdSet()
             self.meta_checked_schema_ids = _IdSet()
 
+        def __call__(self, schema: Any, require_properties: bool = True, meta_checked: bool = False) -> Iterator[Any]:
+            yield from _placed(super().__call__(schema, require_properties, meta_checked), schema)
+
         def _validate_schema_meta(self, schema: Any, schema_value: Any) -> Any:
             digest = "schema:" + _digest(schema_value)
             if digest in verdicts.known:
@@ -122,14 +146,14 @@ def _spec_validator(version: str, verdicts: _Verdicts, document: dict[str, Any])
                                          if isinstance(op, dict) and isinstance(op.get("operationId"), str))
                     continue
                 verdicts.passed.add(digest)
-                yield from self.path_validator(url, path_item)
+                yield from _placed(self.path_validator(url, path_item), path_item)
 
     class ComponentsValidator(stock["components"]):  # type: ignore[misc, valid-type]
         def __call__(self, components: Any) -> Iterator[Any]:
             digest = "components:" + rest
             if digest not in verdicts.known:
                 verdicts.passed.add(digest)
-                yield from super().__call__(components)
+                yield from _placed(super().__call__(components), components)
 
     keyword_validators = {**stock, "schema": SchemaValidator, "paths": PathsValidator, "components": ComponentsValidator}
     return type(base.__name__, (base,), {"keyword_validators": keyword_validators})

@@ -27,6 +27,7 @@ from ruamel.yaml.nodes import MappingNode, SequenceNode
 from .cache import cache_dir, store
 from .diagnostics import Diagnostic, SpecError, join_pointer, split_pointer
 
+LINES_UP_TO = 2_000_000
 COMPONENT_KINDS = (
     "schemas",
     "responses",
@@ -162,7 +163,10 @@ class _FileCache:
             raise SpecError([Diagnostic(self.display(path), line, "", "yaml-syntax", problem or str(exc))]) from exc
 
     def locate(self, path: Path, pointer: str) -> Location:
-        """The line of the node at `pointer` in `path`, or of its nearest ancestor that has one."""
+        """The line of the node at `pointer` in `path`, or of its nearest ancestor that has one. A JSON file over
+        LINES_UP_TO bytes gets none: the line-keeping parse would take longer than generating (the pointer stays)."""
+        if path.suffix.lower() == ".json" and path.stat().st_size > LINES_UP_TO:
+            return Location(self.display(path), 0)
         if path not in self._lines:
             yaml = YAML(typ="rt")
             self._lines[path] = {}

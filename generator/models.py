@@ -14,13 +14,15 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .cache import cache_dir, store
-from .diagnostics import Diagnostic, SpecError, split_pointer
+from .diagnostics import Diagnostic, Finding, SpecError, join_pointer, split_pointer
 from .naming import class_name, snake_name, unique
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class ModelsModule:
     modules: dict[str, str]  # class or alias name → the module of `models` that defines it
     request_class: dict[str, str]  # component schema name → class used in request bodies
     response_class: dict[str, str]  # component schema name → class used in responses
-    warnings: list[str]  # components datamodel-code-generator had to rename, and why
+    warnings: list[Finding]  # components datamodel-code-generator had to rename, formats it does not know
 
 
 def inline_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -108,11 +110,13 @@ def emit_models(document: dict[str, Any], source_file: str,
     modelled = json.dumps(rest)
     cached = cache_dir("models") / f"{_digest(modelled)}.json"
     try:
-        return ModelsModule(**json.loads(cached.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        fields = json.loads(cached.read_text(encoding="utf-8"))
+        return ModelsModule(**{**fields, "warnings": [Finding(**w) for w in fields["warnings"]]})
+    except (OSError, ValueError, TypeError, KeyError):
         pass
     try:
-        with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp, warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
             metadata = Path(tmp) / "models.json"
             source = _generate(modelled, metadata)
             emitted = json.loads(metadata.read_text(encoding="utf-8"))["models"]
@@ -122,8 +126,32 @@ def emit_models(document: dict[str, Any], source_file: str,
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
     models = _module(source, emitted)
+    models.warnings.extend(_unknown_formats(rest, [str(w.message) for w in said]))
     store(cached, json.dumps(asdict(models)))
     return models
+
+
+def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]:
+    """datamodel-code-generator's warnings about formats it does not know (`format of 'url' not understood`),
+    each placed at the first schema with that format."""
+    formats = dict.fromkeys(m.group(1) for text in said if (m := re.search(r"format of '([^']*)' not understood", text)))
+    found: dict[str, str] = {}
+
+    def visit(node: Any, pointer: str) -> None:
+        if isinstance(node, dict):
+            if node.get("format") in formats and node["format"] not in found:
+                found[node["format"]] = pointer
+            for key, value in node.items():
+                visit(value, join_pointer(pointer, key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                visit(value, join_pointer(pointer, index))
+
+    if formats:
+        visit(document, "")
+    return [Finding(found.get(name, "/components/schemas"), "unknown-format",
+                    f"format {name!r} is not one the models know; the value is typed by its type alone")
+            for name in formats]
 
 
 def _generate(modelled: str, metadata: Path) -> Any:
@@ -178,15 +206,16 @@ def _module(source: str, emitted: list[dict[str, Any]]) -> ModelsModule:
     request_class = {name: next((c for c in found if c.endswith("Request")), found[0]) for name, found in classes.items()}
     response_class = {name: next((c for c in found if c.endswith("Response")), found[-1]) for name, found in classes.items()}
     source_of = {model["class_name"]: model.get("source_ref", "") for model in emitted}
-    warnings = []
+    renamed: list[Finding] = []
     for name, found in classes.items():
         wanted = class_name(name) if name not in found and f"{name}Request" not in found else name
         if not set(found) <= {wanted, f"{wanted}Request", f"{wanted}Response"}:
             taken = next((source_of[c] for c in (wanted, f"{wanted}Request") if c in source_of), "")
-            warnings.append(f"schema {name!r} is modelled as {' / '.join(found)}"
-                            + (f": {wanted} is the model of {taken}" if taken else "") + f" at #/components/schemas/{name}")
+            renamed.append(Finding(join_pointer("/components/schemas", name), "model-renamed",
+                                    f"schema {name!r} is modelled as {' / '.join(found)}"
+                                    + (f": {wanted} is the model of {taken}" if taken else "")))
     files, modules = _package(units, imports)
-    return ModelsModule(files, modules, request_class, response_class, warnings)
+    return ModelsModule(files, modules, request_class, response_class, renamed)
 
 
 @dataclass

@@ -9,14 +9,14 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, Level, SpecError
 from .render import TEMPLATES, template_files
 from .write import LastRun, Package, finish, is_up_to_date, write_package
 
@@ -36,6 +36,7 @@ class Outcome:
     destination: Path
     skipped: bool  # nothing changed since the last run
     files: tuple[str, ...]
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 def toolchain_digest() -> str:
@@ -68,10 +69,13 @@ def _display_source(spec_path: Path) -> str:
         return spec_path.name
 
 
-def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, validation: InChild,
-                progress: Progress = _quiet) -> Package:
-    """Every output file; what `last` wrote is reused where nothing changed. `validation` runs beside, on another
-    core: its errors stop generation, and explain any failure of the stages better than the failure does."""
+def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, validation: InChild, *,
+                strict: bool = False, progress: Progress = _quiet) -> tuple[Package, list[Diagnostic]]:
+    """Every output file, and the warnings of every stage; what `last` wrote is reused where nothing changed.
+
+    `validation` runs beside, on another core. Its findings explain a failure of the stages better than the
+    failure does; where the stages succeed they are warnings, as are the stages' own findings (a renamed
+    model, a type that fell back to Any), unless `strict` makes every warning an error."""
     from .build_ir import build_api
     from .models import emit_models, inline_schemas
     from .render import render
@@ -81,7 +85,7 @@ def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, vali
         inline = inline_schemas(spec.document)
         models = emit_models(spec.document, spec.display(spec.root), inline)
         progress("ir")
-        api, warnings = build_api(spec.document, models, package, inline)
+        api, findings = build_api(spec.document, models, package, inline)
         progress("render and format")
         files = {**models.files, "openapi.json": json.dumps(spec.document, indent=2) + "\n", **render(api)}
         finished = finish(files, source, last)
@@ -90,11 +94,11 @@ def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, vali
             raise SpecError(problems) from None
         raise
     progress("validation")
-    if problems := validation.result():
-        raise SpecError(problems)
-    for warning in models.warnings + warnings:
-        print(f"specgen: warning: {warning}", file=sys.stderr)
-    return finished
+    warnings = [replace(d, level=Level.WARNING) for d in validation.result()]
+    warnings += [spec.diagnostic(f.pointer, f.rule, f.message, level=Level.WARNING) for f in models.warnings + findings]
+    if strict and warnings:
+        raise SpecError([replace(d, level=Level.ERROR) for d in warnings])
+    return finished, warnings
 
 
 def validation_errors(spec_path: Path) -> list[Diagnostic]:
@@ -147,7 +151,7 @@ def _run_and_send(work: Callable[[], object], sender: Connection) -> None:
     sender.send(result)
 
 
-def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force: bool = False,
+def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force: bool = False, strict: bool = False,
              progress: Progress = _quiet) -> Outcome:
     spec_path = Path(spec_path)
     destination = Path(out_dir) / package
@@ -161,11 +165,12 @@ def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force:
         from .load import load_spec
 
         spec = load_spec(spec_path)
-        built = build_files(spec, package, _display_source(spec_path), last, validation, progress)
+        built, warnings = build_files(spec, package, _display_source(spec_path), last, validation, strict=strict,
+                                      progress=progress)
     input_files = [spec.display(p) for p in spec.files]
     progress("write")
     write_package(destination, built, inputs_digest(spec.root, input_files, package), input_files, last)
-    return Outcome(destination, False, tuple(built.files))
+    return Outcome(destination, False, tuple(built.files), tuple(warnings))
 
 
 def check(spec_path: str | Path, out_dir: str | Path, package: str, progress: Progress = _quiet) -> list[str]:

@@ -49,7 +49,9 @@ def test_no_name_means_two_things_and_every_rename_is_reported() -> None:
     assert [tag.class_name for tag in api.tags if tag.name in ("async pets", "Client")] == ["AsyncPets2", "Client2"]
     assert [tag.py_name for tag in api.tags if tag.name == "request"] == ["request_"]  # Client.request is a method
     assert operations["list_items"].pagination and operations["list_items"].pagination.method == "iter_list_items_"
-    assert sorted(w.split(":")[0] for w in warnings) == ["operation 'echo'", "operation 'getPet'", "operation 'get_pet'"]
+    assert sorted((w.rule, w.pointer) for w in warnings) == [
+        ("name-collision", "/paths/~1a~1pets~1{id}/get"), ("name-collision", "/paths/~1b~1pets~1{id}/get"),
+        ("name-collision", "/paths/~1echo/post")]
     params = [p.py_name for p in operations["echo"].parameters]
     assert params == ["body_", "principal", "http_request", "inputs", "result", "query", "response", "page", "models_",
                       "handlers_", "h_", "session", "self_", "kind"]

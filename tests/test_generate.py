@@ -162,3 +162,30 @@ def test_a_regeneration_formats_only_modules_that_changed(tmp_path: Path, spec_c
     assert "server/handlers.py" in formatted
     fresh = pipeline.generate(spec_copy, tmp_path / "fresh", "small", force=True).destination
     assert tree(fresh) == tree(out)
+
+
+INVALID_BUT_USABLE = """openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: get_a
+      parameters:
+        - {name: n, in: query, schema: {type: integer, default: 'one'}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: integer, minimum: 'zero'}}}}
+"""
+
+
+def test_validator_findings_are_warnings_unless_strict(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(INVALID_BUT_USABLE)
+    command = [sys.executable, "-m", "generator", "generate", str(spec), "--out", str(tmp_path / "out"), "--package", "p"]
+    strict = subprocess.run([*command, "--strict"], capture_output=True, text=True, cwd=ROOT)
+    assert strict.returncode == 2 and not (tmp_path / "out").exists()
+    assert "openapi.yaml:10: error: 'zero' is not of type 'number' [openapi-schema]" in strict.stderr
+    lenient = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert lenient.returncode == 0, lenient.stderr
+    assert "openapi.yaml:10: warning: 'zero' is not of type 'number' [openapi-schema]" in lenient.stderr
+    assert "2 warning(s) (--strict makes them errors)" in lenient.stdout
+    assert (tmp_path / "out" / "p" / "client" / "resources.py").is_file()

@@ -191,3 +191,36 @@ def test_a_schema_that_fails_the_meta_schema_fails_again_when_cached(tmp_path: P
     spec.write_text(good.replace("minLength: 2", "minLength: -1"))
     assert [d.message for d in validate(load_spec(spec))] == ["-1 is less than the minimum of 0"]
     assert [d.message for d in validate(load_spec(spec))] == ["-1 is less than the minimum of 0"]
+
+
+def test_every_validator_error_is_placed_at_its_line_and_absolute_pointer(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("""openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /a/{id}:
+    get:
+      operationId: get_a
+      parameters:
+        - {name: n, in: query, schema: {type: integer, default: 'one'}}
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: integer, minimum: 'zero'}}}}
+  /b:
+    get:
+      operationId: get_a
+      responses:
+        '200': {description: ok}
+components:
+  schemas:
+    X: {type: strin}
+    Y: {type: string, pattern: '('}
+""")
+    found = {(d.line, d.pointer) for d in lint(load_spec(spec))}
+    assert found == {
+        (4, "/paths/~1a~1{id}"),  # path parameter not declared
+        (8, "/paths/~1a~1{id}/get/parameters/0/schema"),  # default of the wrong type
+        (10, "/paths/~1a~1{id}/get/responses/200/content/application~1json/schema/minimum"),
+        (11, "/paths/~1b"),  # duplicate operationId
+        (18, "/components/schemas/X/type"),
+        (19, "/components/schemas/Y/pattern"),
+    }
