@@ -1,5 +1,6 @@
-"""Generality: every valid OpenAPI 3.0/3.1 document of @readme/oas-examples generates importable models, server
-and client. Invalid documents are skipped with the validator's reason; the pass rate is printed and must be ≥95%."""
+"""Generality: every OpenAPI 3.0/3.1 document of @readme/oas-examples generates importable models, server and
+client; documents the validator finds problems in are generated leniently (the findings are warnings). The pass
+rate is printed and must be ≥95%."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from generator.load import load_spec
 EXAMPLES = Path(os.environ.get("OAS_EXAMPLES", ".cache/oas-examples/node_modules/@readme/oas-examples"))
 DOCUMENTS = sorted((EXAMPLES / "3.0" / "json").glob("*.json")) + sorted((EXAMPLES / "3.1" / "json").glob("*.json"))
 RESULTS: dict[str, str] = {}
+INVALID: set[str] = set()  # documents with validator findings, generated anyway
 SUMMARY: list[str] = []
 # Valid documents we cannot serve yet, and why. Strict xfail: one that starts passing must leave this list.
 KNOWN_FAILURES: dict[str, str] = {
@@ -33,12 +35,11 @@ def test_document_generates_importable_packages(document: Path, tmp_path: Path, 
     if name in KNOWN_FAILURES:
         request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[name]))
     try:
-        problems = validate(load_spec(document))
-    except SpecError as exc:
-        problems = exc.diagnostics
-    if problems:
-        RESULTS[name] = "invalid"
-        pytest.skip(f"invalid OpenAPI: {problems[0].message}")
+        if validate(load_spec(document)):
+            INVALID.add(name)
+    except SpecError:
+        RESULTS[name] = "unloadable"
+        raise
     try:
         pipeline.generate(document, tmp_path, "api", force=True)
         check = subprocess.run(
@@ -55,12 +56,11 @@ def test_document_generates_importable_packages(document: Path, tmp_path: Path, 
 
 def test_pass_rate_of_valid_documents() -> None:
     """Runs after the documents (pytest keeps file order); prints the rate and holds it at 95% or better."""
-    valid = {name: result for name, result in RESULTS.items() if result != "invalid"}
-    if not valid:
+    if not RESULTS:
         pytest.skip("no document ran")
-    passed = sum(result == "passed" for result in valid.values())
-    rate = passed / len(valid)
-    failed = sorted(name for name, result in valid.items() if result == "failed")
-    SUMMARY.append(f"oas-examples: {passed}/{len(valid)} valid OpenAPI 3.x documents generate importable packages "
-                   f"({rate:.1%}); {len(RESULTS) - len(valid)} invalid skipped; failed: {', '.join(failed) or 'none'}")
+    passed = sum(result == "passed" for result in RESULTS.values())
+    rate = passed / len(RESULTS)
+    failed = sorted(name for name, result in RESULTS.items() if result != "passed")
+    SUMMARY.append(f"oas-examples: {passed}/{len(RESULTS)} OpenAPI 3.x documents generate importable packages "
+                   f"({rate:.1%}), {len(INVALID)} of them despite validator findings; failed: {', '.join(failed) or 'none'}")
     assert rate >= 0.95, failed
