@@ -295,7 +295,10 @@ class _Bundler:
         self.inlining: list[tuple[Path, str]] = []
 
     def split_ref(self, ref: str, base: Path) -> tuple[Path, str]:
-        target, _, fragment = ref.partition("#")
+        """The file and JSON pointer a `$ref` names; both are percent-decoded (a pointer in a URI fragment is
+        percent-encoded: `#/paths/~1a~1%7Bid%7D`), and refs kept internal are written back decoded."""
+        target, _, encoded = ref.partition("#")
+        fragment = unquote(encoded)
         path = (base.parent / unquote(target)).resolve() if target else base
         return path, "/" + fragment.lstrip("/") if fragment.strip("/") else ""
 

@@ -107,6 +107,10 @@ def emit_models(document: dict[str, Any], source_file: str,
     # Only components (and inline schemas) are modelled, so an edit to operations alone reuses the last run's models.
     rest = {key: value for key, value in document.items() if key not in ("paths", "webhooks")}
     rest["components"] = {**(rest.get("components") or {}), "schemas": {**components, **hoisted}}
+    dotless = _dotless_names(rest["components"]["schemas"])
+    if dotless:  # datamodel-code-generator makes `media.v1.thing` a module path; we want one package of models
+        rest = _renamed_refs(rest, dotless)
+        rest["components"]["schemas"] = {dotless.get(n, n): v for n, v in rest["components"]["schemas"].items()}
     modelled = json.dumps(rest)
     cached = cache_dir("models") / f"{_digest(modelled)}.json"
     try:
@@ -125,10 +129,51 @@ def emit_models(document: dict[str, Any], source_file: str,
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", message)]) from exc
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
+    original = {modelled_name: name for name, modelled_name in dotless.items()}
+    for model in emitted:  # bound under the names the document uses
+        path = model.get("source_path") or []
+        if len(path) == 3 and path[2] in original:
+            model["source_path"] = [*path[:2], original[path[2]]]
     models = _module(source, emitted)
     models.warnings.extend(_unknown_formats(rest, [str(w.message) for w in said]))
     store(cached, json.dumps(asdict(models)))
     return models
+
+
+def _dotless_names(schemas: dict[str, Any]) -> dict[str, str]:
+    """Component names with dots (`media.v1.thing`) → a name without (`media_v1_thing`), clear of the others."""
+    taken = set(schemas)
+    renamed = {}
+    for name in schemas:
+        if "." in name:
+            candidate = base = name.replace(".", "_")
+            n = 2
+            while candidate in taken:
+                candidate, n = f"{base}_{n}", n + 1
+            taken.add(candidate)
+            renamed[name] = candidate
+    return renamed
+
+
+def _renamed_refs(node: Any, renamed: dict[str, str]) -> Any:
+    """A copy of `node` whose references to renamed component schemas (`$ref`s, discriminator mappings) use the
+    new names."""
+    prefix = "#/components/schemas/"
+
+    def rename(ref: str) -> str:
+        name = ref[len(prefix):] if ref.startswith(prefix) else None
+        return prefix + renamed[name] if name in renamed else ref
+
+    if isinstance(node, list):
+        return [_renamed_refs(item, renamed) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _renamed_refs(value, renamed) for key, value in node.items()}
+    if isinstance(copy.get("$ref"), str):
+        copy["$ref"] = rename(copy["$ref"])
+    if isinstance(copy.get("mapping"), dict):
+        copy["mapping"] = {key: rename(value) if isinstance(value, str) else value for key, value in copy["mapping"].items()}
+    return copy
 
 
 def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]:

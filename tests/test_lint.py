@@ -224,3 +224,26 @@ components:
         (18, "/components/schemas/X/type"),
         (19, "/components/schemas/Y/pattern"),
     }
+
+
+def test_percent_encoded_ref_fragments_resolve(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("""openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /a/{id}:
+    get:
+      operationId: get_a
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: object, properties: {n: {type: integer}}}}}}
+  /b/{id}:
+    get:
+      operationId: get_b
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200': {$ref: '#/paths/~1a~1%7Bid%7D/get/responses/200'}
+""")
+    loaded = load_spec(spec)
+    assert loaded.document["paths"]["/b/{id}"]["get"]["responses"]["200"] == {"$ref": "#/paths/~1a~1{id}/get/responses/200"}
+    assert lint(loaded, house_rules=False) == []

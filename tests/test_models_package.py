@@ -12,6 +12,8 @@ import pytest
 from generator import pipeline
 from generator.models import _cycles, _module
 
+HERE = Path(__file__).parent
+
 SPEC = """
 openapi: 3.1.0
 info: {title: Zoo, version: '1'}
@@ -134,3 +136,13 @@ def test_model_rebuild_calls_follow_their_model_and_docstrings_their_alias() -> 
     assert models.files["models/_node.py"].rstrip().endswith("Node.model_rebuild()")
     assert '"""\nA name.\n"""' in models.files["models/_name.py"]
     assert "BaseModel" not in models.files["models/_name.py"]  # each module imports what it uses
+
+
+def test_dotted_component_names_stay_in_one_package(tmp_path: Path) -> None:
+    """datamodel-code-generator would make `media.v1.thing` a module path (Stripe, Twilio, Kubernetes)."""
+    pipeline.generate(HERE / "fixtures" / "dotted" / "openapi.yaml", tmp_path, "dot", force=True)
+    resources = (tmp_path / "dot" / "client" / "resources.py").read_text()
+    assert ") -> models.MediaV1Thing:" in resources
+    code = ("from dot import models; t = models.MediaV1Thing.model_validate({'id': '1', 'owner': {'name': 'n'}}); "
+            "print(type(t.owner).__name__, t.owner.name)")
+    assert run(tmp_path, code) == "MediaV1Owner2 n"  # media_v1_owner (a string) is MediaV1Owner
