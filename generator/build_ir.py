@@ -11,7 +11,7 @@ from typing import Any
 from . import ir
 from .diagnostics import Finding, join_pointer, split_pointer
 from .lint import HTTP_METHODS, spec_version
-from .models import ModelsModule
+from .models import ModelsModule, pattern_problem
 from .naming import avoiding, class_name, py_literal, snake_name, unique
 
 JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
@@ -138,7 +138,8 @@ class _Builder:
 
     # -- operations ----------------------------------------------------------------------------------------------
 
-    def parameters(self, path_item: dict[str, Any], operation: dict[str, Any], prefix: str) -> tuple[ir.Parameter, ...]:
+    def parameters(self, path_item: dict[str, Any], operation: dict[str, Any], prefix: str,
+                   pointer: str) -> tuple[ir.Parameter, ...]:
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in list(path_item.get("parameters") or []) + list(operation.get("parameters") or []):
             param = self.deref(raw)
@@ -172,17 +173,29 @@ class _Builder:
                     py_annotation=py_annotation,
                     wire_annotation=("str" if required else "str | None") if comma_list else py_annotation,
                     default=py_literal(default) if default is not None and not is_array else None,
-                    constraints=tuple(
-                        ir.Constraint(kw, py_literal(resolved[key]))
-                        for key, kw in CONSTRAINTS.items()
-                        if primitive and key in resolved and not isinstance(resolved[key], bool)
-                    ),
+                    constraints=self.constraints(resolved, pointer, param["name"]) if primitive else (),
                     explode=explode,
                     is_array=is_array,
                     description=_one_line(param.get("description", "")),
                 )
             )
         return tuple(result)
+
+    def constraints(self, schema: dict[str, Any], pointer: str, name: str) -> tuple[ir.Constraint, ...]:
+        """A parameter's validation keywords as FastAPI takes them; a pattern pydantic cannot compile (it would
+        stop the server from starting) is left out, with a warning."""
+        found = []
+        for key, keyword in CONSTRAINTS.items():
+            value = schema.get(key)
+            if value is None or isinstance(value, bool):
+                continue
+            if key == "pattern" and (why := pattern_problem(str(value))):
+                self.warnings.append(Finding(join_pointer(pointer, "parameters"), "pattern-unsupported",
+                                             f"parameter {name!r}: pattern {value!r} cannot be compiled by pydantic "
+                                             f"({why}); the parameter is not checked against it"))
+                continue
+            found.append(ir.Constraint(keyword, py_literal(value)))
+        return tuple(found)
 
     def request_body(self, operation: dict[str, Any], prefix: str) -> ir.RequestBody | None:
         body = self.deref(operation.get("requestBody"))
@@ -290,8 +303,9 @@ class _Builder:
         op_id = operation.get("operationId") or f"{method}_{path}"
         py_name = snake_name(op_id)
         prefix = class_name(op_id)
-        params = self.parameters(path_item, operation, prefix)
-        responses = self.responses(operation, prefix, join_pointer(join_pointer("/paths", path), method))
+        pointer = join_pointer(join_pointer("/paths", path), method)
+        params = self.parameters(path_item, operation, prefix, pointer)
+        responses = self.responses(operation, prefix, pointer)
         security = self.security(operation)
         py_path = path
         for param in params:

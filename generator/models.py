@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import copy
 import json
 import re
 import tempfile
@@ -111,6 +112,14 @@ def emit_models(document: dict[str, Any], source_file: str,
     if dotless:  # datamodel-code-generator makes `media.v1.thing` a module path; we want one package of models
         rest = _renamed_refs(rest, dotless)
         rest["components"]["schemas"] = {dotless.get(n, n): v for n, v in rest["components"]["schemas"].items()}
+    original = {modelled_name: name for name, modelled_name in dotless.items()}
+    unsupported = _unsupported_patterns(rest)
+    if unsupported:
+        rest = _without(rest, unsupported)
+    unchecked = [Finding(_pointer_of([original.get(t, t) if i == 2 else t for i, t in enumerate(tokens)] + ["pattern"]),
+                         "pattern-unsupported",
+                         f"pattern {pattern!r} cannot be compiled by pydantic ({why}); values are not checked against it")
+                 for tokens, pattern, why in unsupported]
     modelled = json.dumps(rest)
     cached = cache_dir("models") / f"{_digest(modelled)}.json"
     try:
@@ -129,13 +138,12 @@ def emit_models(document: dict[str, Any], source_file: str,
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", message)]) from exc
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
-    original = {modelled_name: name for name, modelled_name in dotless.items()}
     for model in emitted:  # bound under the names the document uses
         path = model.get("source_path") or []
         if len(path) == 3 and path[2] in original:
             model["source_path"] = [*path[:2], original[path[2]]]
     models = _module(source, emitted)
-    models.warnings.extend(_unknown_formats(rest, [str(w.message) for w in said]))
+    models.warnings.extend(unchecked + _unknown_formats(rest, [str(w.message) for w in said]))
     store(cached, json.dumps(asdict(models)))
     return models
 
@@ -174,6 +182,58 @@ def _renamed_refs(node: Any, renamed: dict[str, str]) -> Any:
     if isinstance(copy.get("mapping"), dict):
         copy["mapping"] = {key: rename(value) if isinstance(value, str) else value for key, value in copy["mapping"].items()}
     return copy
+
+
+def _pointer_of(tokens: list[str]) -> str:
+    pointer = ""
+    for token in tokens:
+        pointer = join_pointer(pointer, token)
+    return pointer
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why pydantic (its default regex engine, Rust's) cannot compile `pattern`, or None when it can."""
+    from pydantic_core import SchemaError, SchemaValidator, core_schema
+
+    try:
+        SchemaValidator(core_schema.str_schema(pattern=pattern))
+    except SchemaError as exc:
+        return re.sub(r"^(SchemaError: |error: )+", "", str(exc).strip().splitlines()[-1].strip()).rstrip(".")
+    return None
+
+
+VALUE_KEYWORDS = ("example", "examples", "default", "enum", "const")  # data, not schemas: left as written
+
+
+def _unsupported_patterns(document: dict[str, Any]) -> list[tuple[list[str], str, str]]:
+    """(path of tokens, pattern, why) for each schema pattern under components that pydantic cannot compile:
+    with it, the models module would not import."""
+    found = []
+
+    def visit(node: Any, tokens: list[str]) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str) and (why := pattern_problem(node["pattern"])):
+                found.append((tokens, node["pattern"], why))
+            for key, value in node.items():
+                if key not in VALUE_KEYWORDS:
+                    visit(value, [*tokens, key])
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                visit(value, [*tokens, str(index)])
+
+    visit(document.get("components") or {}, ["components"])
+    return found
+
+
+def _without(document: dict[str, Any], patterns: list[tuple[list[str], str, str]]) -> dict[str, Any]:
+    """A copy of `document` without those patterns."""
+    document = copy.deepcopy(document)
+    for tokens, _, _ in patterns:
+        node: Any = document
+        for token in tokens:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        node.pop("pattern")
+    return document
 
 
 def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]:

@@ -177,7 +177,8 @@ def check() -> None:
             raise RuntimeError(f"status {status}")
     except Exception as exc:  # noqa: BLE001 - any failure of generated code is a result
         message = lines(str(exc)) or [""]
-        first = " ".join(message[:2]) if message[0].endswith(":") else message[0]  # pydantic's "Error building …:"
+        # pydantic's "Error building … validator:" chains end with the reason
+        first = f"{message[0]} … {message[-1].strip()}" if message[0].endswith(":") else message[0]
         kind = (
             type(exc).__qualname__
             if type(exc).__module__ == "builtins"

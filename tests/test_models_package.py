@@ -146,3 +146,16 @@ def test_dotted_component_names_stay_in_one_package(tmp_path: Path) -> None:
     code = ("from dot import models; t = models.MediaV1Thing.model_validate({'id': '1', 'owner': {'name': 'n'}}); "
             "print(type(t.owner).__name__, t.owner.name)")
     assert run(tmp_path, code) == "MediaV1Owner2 n"  # media_v1_owner (a string) is MediaV1Owner
+
+
+def test_patterns_pydantic_cannot_compile_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    outcome = pipeline.generate(HERE / "fixtures" / "patterns" / "openapi.yaml", tmp_path, "pat", force=True)
+    unchecked = sorted((w.line, w.pointer) for w in outcome.warnings if w.rule == "pattern-unsupported")
+    assert unchecked == [(8, "/paths/~1a/get/parameters"), (18, "/components/schemas/Thing/properties/code/pattern"),
+                         (19, "/components/schemas/Thing/properties/big/pattern")]
+    code = ("import pat.models as m, pat.server as s\n"
+            "class Stub:\n    async def get_a(self, request, principal): ...\n"
+            "s.create_app(s.Handlers(default=Stub()), None)\n"
+            "print(m.Thing(code='x', fine='1').code)\n"
+            "try:\n    m.Thing(fine='x')\nexcept ValueError:\n    print('checked')")  # the pattern that compiles stays
+    assert run(tmp_path, code) == "x\nchecked"
