@@ -344,7 +344,7 @@ def _units(source: str) -> tuple[list[_Unit], dict[str, tuple[str, str]]]:
     for node, end in zip(body, ends):
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
         text = "".join(lines[start:end])
-        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        names = _names_used(node)
         if isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
             for alias in node.names:
                 imports[alias.asname or alias.name] = (node.module, alias.name + (f" as {alias.asname}" if alias.asname else ""))
@@ -361,6 +361,24 @@ def _units(source: str) -> tuple[list[_Unit], dict[str, tuple[str, str]]]:
         elif not isinstance(node, ast.ImportFrom) or node.module != "__future__":
             raise ValueError(f"unexpected statement in datamodel-code-generator output, line {node.lineno}")
     return units, imports
+
+
+TYPE_TEXT = re.compile(r"[A-Za-z_][\w.]*(\[[\w\[\]., |]*\])?( \| [\w\[\]., |]+)*")  # what a quoted type looks like
+
+
+def _names_used(node: ast.stmt) -> set[str]:
+    """The names a statement uses, forward references written as strings included (`list["Predicate"]` in a
+    type alias, a quoted annotation); other strings that merely look like one only add an import."""
+    names = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            names.add(child.id)
+        elif isinstance(child, ast.Constant) and isinstance(child.value, str) and TYPE_TEXT.fullmatch(child.value):
+            try:
+                names |= {n.id for n in ast.walk(ast.parse(child.value, mode="eval")) if isinstance(n, ast.Name)}
+            except SyntaxError:
+                pass
+    return names
 
 
 def _rebuilt(node: ast.stmt) -> str | None:

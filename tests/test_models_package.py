@@ -138,6 +138,16 @@ def test_model_rebuild_calls_follow_their_model_and_docstrings_their_alias() -> 
     assert "BaseModel" not in models.files["models/_name.py"]  # each module imports what it uses
 
 
+def test_a_forward_reference_in_a_string_ties_the_cycle_together() -> None:
+    source = (
+        "from __future__ import annotations\nfrom pydantic import BaseModel\nfrom typing_extensions import TypeAliasType\n"
+        '\n\nPredicateList = TypeAliasType("PredicateList", list["Predicate"])\n'
+        "\n\nclass Predicate(BaseModel):\n    either: PredicateList | None = None\n"
+    )
+    emitted = [{"class_name": name, "source_path": ["components", "schemas", name]} for name in ("PredicateList", "Predicate")]
+    assert _module(source, emitted).modules == {"PredicateList": "_predicate_list", "Predicate": "_predicate_list"}
+
+
 def test_dotted_component_names_stay_in_one_package(tmp_path: Path) -> None:
     """datamodel-code-generator would make `media.v1.thing` a module path (Stripe, Twilio, Kubernetes)."""
     pipeline.generate(HERE / "fixtures" / "dotted" / "openapi.yaml", tmp_path, "dot", force=True)
