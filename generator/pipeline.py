@@ -44,8 +44,8 @@ def toolchain_digest() -> str:
     from importlib.metadata import version
 
     h = hashlib.sha256()
-    for path in sorted(GENERATOR_DIR.glob("*.py")) + template_files(TEMPLATES):
-        h.update(path.name.encode())
+    for path in sorted(GENERATOR_DIR.rglob("*.py")) + template_files(TEMPLATES):
+        h.update(str(path.relative_to(GENERATOR_DIR.parent)).encode())
         h.update(path.read_bytes())
     for dist in ("datamodel-code-generator", "ruff", "jinja2"):
         h.update(f"{dist}=={version(dist)}".encode())

@@ -23,13 +23,19 @@ OUTPUTS = (
     ("server/__init__.py.jinja", "server/__init__.py"),
     ("server/handlers.py.jinja", "server/handlers.py"),
     ("server/routes.py.jinja", "server/routes.py"),
-    ("server/problems.py.jinja", "server/problems.py"),
-    ("server/security.py.jinja", "server/security.py"),
+    ("server/_spec.py.jinja", "server/_spec.py"),
     ("client/__init__.py.jinja", "client/__init__.py"),
-    ("client/_base.py.jinja", "client/_base.py"),
     ("client/resources.py.jinja", "client/resources.py"),
-    ("client/errors.py.jinja", "client/errors.py"),
+    ("client/_spec.py.jinja", "client/_spec.py"),
 )
+RUNTIME = Path(__file__).resolve().parent / "runtime"  # copied verbatim: server/ and client/ beside the rendered
+
+
+def runtime_files() -> dict[str, str]:
+    """The runtime modules as they go into every package (`server/problems.py`, `client/_base.py`, …): all of
+    generator/runtime but its package files and the `_spec.py` stand-ins, which the templates render."""
+    return {f"{path.parent.name}/{path.name}": path.read_text(encoding="utf-8")
+            for path in sorted(RUNTIME.glob("*/*.py")) if path.name not in ("__init__.py", "_spec.py")}
 
 
 def _py_tuple(value: object) -> str:
@@ -84,7 +90,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
 def render(api: ir.Api, templates: Path = TEMPLATES) -> dict[str, str]:
     env = environment(templates)
     outputs = OUTPUTS + ((("models/literals.py.jinja", f"models/{api.literals_module}.py"),) if api.literals else ())
-    return {output: env.get_template(template).render(api=api) for template, output in outputs}
+    return {**runtime_files(), **{output: env.get_template(template).render(api=api) for template, output in outputs}}
 
 
 def template_files(templates: Path = TEMPLATES) -> list[Path]:

@@ -17,6 +17,7 @@ import httpx
 from pydantic import MISSING, BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
+from ._spec import SCHEMES, USER_AGENT
 from .errors import ConnectionFailed, error_for
 
 __all__ = [
@@ -31,13 +32,7 @@ __all__ = [
     "quote",
 ]  # resources use these
 T = TypeVar("T")
-USER_AGENT = "integrations-client/1.0.0"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# scheme name → (type, where, name on the wire, http scheme)
-SCHEMES: dict[str, tuple[str, str, str, str]] = {
-    "bearerAuth": ("http", "header", "Authorization", "bearer"),
-    "apiKeyAuth": ("apiKey", "header", "X-API-Key", ""),
-}
 Query = list[tuple[str, str]]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from . import handlers, routes
+from ._routing import OpenAPIPathMatching
 from .problems import Problem, install
 from .security import Authenticator, Principal
 
@@ -42,7 +43,7 @@ def openapi_document() -> dict[str, Any]:
 def create_app(handlers: Handlers, authenticator: Authenticator) -> FastAPI:
     app = FastAPI(title="Integrations Platform API", version="1.0.0")
     install(app, routes.allowed_methods)
-    app.add_middleware(routes.OpenAPIPathMatching)
+    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods)
     app.include_router(routes.external_services_router(handlers.external_services, authenticator))
     app.include_router(
         routes.external_service_registrations_router(handlers.external_service_registrations, authenticator)

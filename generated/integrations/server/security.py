@@ -9,6 +9,7 @@ from typing import Protocol
 
 from fastapi import Request
 
+from ._spec import SCHEMES
 from .problems import Problem
 
 Requirement = tuple[tuple[str, tuple[str, ...]], ...]
@@ -27,13 +28,6 @@ class Authenticator(Protocol):
     async def authenticate(self, scheme: str, credential: str) -> Principal | None:
         """The principal for a credential presented under `scheme`, or None when it is not valid."""
         ...
-
-
-# scheme name → (type, where, name on the wire, http scheme)
-SCHEMES: dict[str, tuple[str, str, str, str]] = {
-    "bearerAuth": ("http", "header", "Authorization", "bearer"),
-    "apiKeyAuth": ("apiKey", "header", "X-API-Key", ""),
-}
 
 
 def presented(request: Request, scheme: str) -> str | None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from ._circle import Circle
+
 
 class Kind(StrEnum):
     CIRCLE = "Circle"

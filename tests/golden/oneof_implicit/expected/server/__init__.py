@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from . import handlers, routes
+from ._routing import OpenAPIPathMatching
 from .problems import Problem, install
 from .security import Authenticator, Principal
 
@@ -38,7 +39,7 @@ def openapi_document() -> dict[str, Any]:
 def create_app(handlers: Handlers, authenticator: Authenticator) -> FastAPI:
     app = FastAPI(title="oneOf with a discriminator and no mapping", version="1")
     install(app, routes.allowed_methods)
-    app.add_middleware(routes.OpenAPIPathMatching)
+    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods)
     app.include_router(routes.default_router(handlers.default, authenticator))
     setattr(app, "openapi", openapi_document)
     return app

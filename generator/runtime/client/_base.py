@@ -16,18 +16,22 @@ import httpx
 from pydantic import MISSING, BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
+from ._spec import SCHEMES, USER_AGENT
 from .errors import ConnectionFailed, error_for
 
-__all__ = ["AsyncBase", "SyncBase", "cast", "encode", "field_value", "header_values", "parse", "query", "quote"]  # resources use these
+__all__ = [
+    "AsyncBase",
+    "SyncBase",
+    "cast",
+    "encode",
+    "field_value",
+    "header_values",
+    "parse",
+    "query",
+    "quote",
+]  # resources use these
 T = TypeVar("T")
-USER_AGENT = {{ (api.package ~ "-client/" ~ api.version) | py }}
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# scheme name → (type, where, name on the wire, http scheme)
-SCHEMES: dict[str, tuple[str, str, str, str]] = {
-{% for scheme in api.security_schemes %}
-    {{ scheme.name | py }}: ({{ scheme.kind | py }}, {{ scheme.location | py }}, {{ scheme.parameter | py }}, {{ scheme.scheme | py }}),
-{% endfor %}
-}
 Query = list[tuple[str, str]]
 
 
@@ -64,15 +68,21 @@ def encode(body: Any, encoding: str, content_type: str) -> dict[str, Any]:
     if encoding in ("text", "binary"):
         return {"content": body.encode() if isinstance(body, str) else body, "headers": {"Content-Type": content_type}}
     fields = body.model_dump(by_alias=True, exclude_unset=True) if isinstance(body, BaseModel) else dict(body)
-    pairs = [(name, item) for name, value in fields.items() if value is not None
-             for item in (value if isinstance(value, (list, tuple)) else [value])]
+    pairs = [
+        (name, item)
+        for name, value in fields.items()
+        if value is not None
+        for item in (value if isinstance(value, (list, tuple)) else [value])
+    ]
     if encoding == "form":
         data: dict[str, list[str]] = {}
         for name, item in pairs:
             data.setdefault(name, []).append(_form_text(item))
         return {"data": data}
     # multipart: bytes travel as files, other fields as parts without a file name
-    return {"files": [(name, (name, item) if isinstance(item, bytes) else (None, _form_text(item))) for name, item in pairs]}
+    return {
+        "files": [(name, (name, item) if isinstance(item, bytes) else (None, _form_text(item))) for name, item in pairs]
+    }
 
 
 def _form_text(value: Any) -> str:
@@ -97,8 +107,11 @@ def query(*params: tuple[str, Any, bool]) -> Query:
 
 def header_values(*params: tuple[str, Any]) -> dict[str, str]:
     """(name, value) → header (or cookie) values as sent: absent ones left out, arrays joined with commas."""
-    return {name: ",".join(_text(v) for v in value) if isinstance(value, (list, tuple)) else _text(value)
-            for name, value in params if value is not None}
+    return {
+        name: ",".join(_text(v) for v in value) if isinstance(value, (list, tuple)) else _text(value)
+        for name, value in params
+        if value is not None
+    }
 
 
 def field_value(model: Any, path: tuple[str, ...]) -> Any:
@@ -165,8 +178,9 @@ class BaseClient:
             else:
                 self.cookies[wire] = value
 
-    def arguments(self, body: Mapping[str, Any] | None, headers: Mapping[str, str],
-                  cookies: Mapping[str, str]) -> dict[str, Any]:
+    def arguments(
+        self, body: Mapping[str, Any] | None, headers: Mapping[str, str], cookies: Mapping[str, str]
+    ) -> dict[str, Any]:
         """httpx arguments for one call: the body's, its headers with the operation's header parameters, and
         cookie parameters beside the client's own cookies (httpx sends no jar cookies once a Cookie header is set)."""
         arguments = dict(body or {})
@@ -199,11 +213,24 @@ class SyncBase(BaseClient):
     def __init__(self, base_url: str, *, transport: httpx.BaseTransport | None = None, **options: Any):
         super().__init__(base_url, **options)
         self.http = httpx.Client(
-            base_url=self.base_url, headers=self.headers, cookies=self.cookies, timeout=self.timeout, transport=transport
+            base_url=self.base_url,
+            headers=self.headers,
+            cookies=self.cookies,
+            timeout=self.timeout,
+            transport=transport,
         )
 
-    def request(self, method: str, path: str, *, params: Sequence[tuple[str, str]] = (), body: Mapping[str, Any] | None = None,
-                      headers: Mapping[str, str] = {}, cookies: Mapping[str, str] = {}, retryable: bool) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] = {},
+        cookies: Mapping[str, str] = {},
+        retryable: bool,
+    ) -> httpx.Response:
         attempt = 0
         arguments = self.arguments(body, headers, cookies)
         while True:
@@ -226,17 +253,32 @@ class AsyncBase(BaseClient):
     def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None, **options: Any):
         super().__init__(base_url, **options)
         self.http = httpx.AsyncClient(
-            base_url=self.base_url, headers=self.headers, cookies=self.cookies, timeout=self.timeout, transport=transport
+            base_url=self.base_url,
+            headers=self.headers,
+            cookies=self.cookies,
+            timeout=self.timeout,
+            transport=transport,
         )
 
-    async def request(self, method: str, path: str, *, params: Sequence[tuple[str, str]] = (), body: Mapping[str, Any] | None = None,
-                      headers: Mapping[str, str] = {}, cookies: Mapping[str, str] = {}, retryable: bool) -> httpx.Response:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] = {},
+        cookies: Mapping[str, str] = {},
+        retryable: bool,
+    ) -> httpx.Response:
         attempt = 0
         arguments = self.arguments(body, headers, cookies)
         while True:
             response: httpx.Response | None = None
             try:
-                response = await self.http.request(method, path, params=tuple(params) + tuple(self.auth_query), **arguments)
+                response = await self.http.request(
+                    method, path, params=tuple(params) + tuple(self.auth_query), **arguments
+                )
             except httpx.TransportError as exc:
                 if not self.should_retry(attempt, retryable, None):
                     raise ConnectionFailed(f"{method.upper()} {path}: {exc}") from exc

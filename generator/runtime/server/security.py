@@ -8,6 +8,7 @@ from typing import Protocol
 
 from fastapi import Request
 
+from ._spec import SCHEMES
 from .problems import Problem
 
 Requirement = tuple[tuple[str, tuple[str, ...]], ...]
@@ -26,14 +27,6 @@ class Authenticator(Protocol):
     async def authenticate(self, scheme: str, credential: str) -> Principal | None:
         """The principal for a credential presented under `scheme`, or None when it is not valid."""
         ...
-
-
-# scheme name → (type, where, name on the wire, http scheme)
-SCHEMES: dict[str, tuple[str, str, str, str]] = {
-{% for scheme in api.security_schemes %}
-    {{ scheme.name | py }}: ({{ scheme.kind | py }}, {{ scheme.location | py }}, {{ scheme.parameter | py }}, {{ scheme.scheme | py }}),
-{% endfor %}
-}
 
 
 def presented(request: Request, scheme: str) -> str | None:

@@ -56,6 +56,7 @@ def pointer_of(location: Sequence[int | str]) -> str:
 
 def install(app: FastAPI, allowed_methods: Callable[[str], str | None]) -> None:
     """Problem+json for every error; `allowed_methods(path)` fills the `Allow` header of a 405."""
+
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
         return problem_response(request, exc)

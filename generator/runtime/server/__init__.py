@@ -1,0 +1,1 @@
+"""The server runtime: copied into `<package>/server/` (this file and `_spec.py` excepted)."""

@@ -1,0 +1,171 @@
+"""What every generated route uses: OpenAPI path matching, query and body reading, rendering handler results."""
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any, get_args, get_origin
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import to_jsonable_python
+from starlette.datastructures import UploadFile
+from starlette.requests import Request as StarletteRequest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .problems import Problem, problem_response
+
+
+class OpenAPIPathMatching:
+    """ASGI middleware: a request is matched to a path as OpenAPI says (`/sources/wizard` is not `/sources/{id}`),
+    and a method that path does not declare gets 405 with `Allow`, before any route can claim it."""
+
+    def __init__(self, app: ASGIApp, allowed_methods: Callable[[str], str | None]):
+        self.app = app
+        self.allowed_methods = allowed_methods
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            methods = self.allowed_methods(scope["path"])
+            if methods is not None and scope["method"] not in methods.split(", "):
+                problem = Problem(405, "Method Not Allowed", headers={"Allow": methods})
+                await problem_response(StarletteRequest(scope), problem)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def reject_unknown_query(request: Request, known: frozenset[str]) -> None:
+    """A query parameter the operation does not declare is an error (a typo such as `filter[sytem]` would
+    otherwise be silently ignored)."""
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise Problem(
+            400,
+            "unknown query parameter",
+            errors=[(f"#query/{name}", "not a parameter of this operation") for name in unknown],
+        )
+
+
+def comma_list(value: str | None, annotation: Any, name: str) -> Any:
+    """A `style: form, explode: false` array (`include=a,b`) parsed and validated as its declared type."""
+    if value is None:
+        return None
+    try:
+        return adapter(annotation).validate_python([item for item in value.split(",") if item])
+    except ValidationError as exc:
+        errors = [(f"#query/{name}", str(error["msg"])) for error in exc.errors()]
+        raise Problem(400, f"invalid value for {name}", errors=errors) from None
+
+
+async def read_body(request: Request, encoding: str, content_type: str, annotation: Any, required: bool) -> Any:
+    """A body that is not JSON (a form, multipart, text or raw bytes), read and validated as its declared type."""
+    raw = await request.body()
+    if not raw:
+        if required:
+            raise Problem(400, "request body is required", errors=[("#body", "missing")])
+        return None
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if (
+        encoding in ("form", "multipart")
+        and sent != content_type
+        or encoding == "text"
+        and not sent.startswith("text/")
+    ):
+        raise Problem(
+            415, f"send the body as {content_type}", errors=[("#header/content-type", f"got {sent or 'none'}")]
+        )
+    if encoding == "binary":
+        return raw
+    if encoding == "text":
+        try:
+            return raw.decode(request.headers.get("content-type", "").partition("charset=")[2].strip() or "utf-8")
+        except (UnicodeDecodeError, LookupError):
+            raise Problem(
+                400, "the body is not text in its declared charset", errors=[("#body", "undecodable")]
+            ) from None
+    form = await request.form()
+    fields: dict[str, Any] = {}
+    for key in dict.fromkeys(form.keys()):
+        values = [await v.read() if isinstance(v, UploadFile) else v for v in form.getlist(key)]
+        fields[key] = values if len(values) > 1 else values[0]
+    return validate_form(fields, annotation)
+
+
+def validate_form(fields: dict[str, Any], annotation: Any) -> Any:
+    """Form values are strings: each is read as its field's type (`"3"` as 3), one field at a time."""
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return fields
+    known = {field.alias or name for name, field in annotation.model_fields.items()}
+    typed: dict[str, Any] = {key: value for key, value in fields.items() if key not in known}  # the model judges extras
+    errors: list[tuple[str, str]] = []
+    for name, field in annotation.model_fields.items():
+        key = field.alias or name
+        if key not in fields:
+            continue
+        value = fields[key]
+        is_list = get_origin(field.annotation) is list or any(get_origin(a) is list for a in get_args(field.annotation))
+        items = value if isinstance(value, list) else [value]
+        try:
+            typed[key] = (
+                [form_value(item, field.annotation, True) for item in items]
+                if is_list
+                else form_value(items[-1], field.annotation, False)
+            )
+        except ValidationError as exc:
+            errors.extend((f"#body/{key}", str(error["msg"])) for error in exc.errors())
+    if not errors:
+        try:
+            return annotation.model_validate(typed)
+        except ValidationError as exc:
+            errors = [("#body/" + "/".join(str(p) for p in error["loc"]), str(error["msg"])) for error in exc.errors()]
+    raise Problem(400, "invalid form body", errors=errors)
+
+
+def form_value(value: Any, annotation: Any, item: bool) -> Any:
+    if isinstance(value, bytes):  # an uploaded file
+        return value
+    if item:  # the field is `list[X]` (or `list[X] | None`): read one X
+        lists = [a for a in (annotation, *get_args(annotation)) if get_origin(a) is list]
+        annotation = (get_args(lists[0]) or (Any,))[0]
+    if value[:1] in ("{", "["):  # an object or array field sent as JSON text
+        return adapter(annotation).validate_json(value)
+    return adapter(annotation).validate_strings(value)
+
+
+def adapter(annotation: Any) -> TypeAdapter[Any]:
+    """TypeAdapters are costly to build: one per type, kept (a type that cannot be hashed gets a fresh one)."""
+    try:
+        hash(annotation)
+    except TypeError:
+        return TypeAdapter(annotation)
+    return cached_adapter(annotation)
+
+
+@cache
+def cached_adapter(annotation: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(annotation)
+
+
+def respond(result: Any, documented: dict[int | str, str | None]) -> Response:
+    """Render a handler's result; a status the operation does not document (as itself, its range such as `2XX`,
+    or `default`) is a server bug, not a success."""
+    status = int(result.status_code)
+    key = next((key for key in (status, f"{status // 100}XX", "default") if key in documented), None)
+    if key is None:
+        raise Problem(500, f"handler answered undocumented status {status}")
+    media_type = documented[key]
+    if result.body is None or media_type is None:
+        return Response(status_code=status)
+    if not media_type.endswith("json"):  # text or bytes, sent as they are
+        return Response(result.body, status_code=status, media_type=media_type)
+    return JSONResponse(dump(result.body), status_code=status, media_type=media_type)
+
+
+def dump(value: Any) -> Any:
+    """JSON of a response value: models with only the fields that were set (absent stays absent, not null)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, (list, tuple)):
+        return [dump(item) for item in value]
+    if isinstance(value, dict):
+        return {key: dump(item) for key, item in value.items()}
+    return to_jsonable_python(value)
