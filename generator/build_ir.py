@@ -33,7 +33,7 @@ TOTAL_FIELDS = ("count", "total", "totalSize", "total_count", "totalCount", "tot
 # templates/client/resources.py.jinja). A parameter never takes one of them.
 GENERATED_LOCALS = frozenset({
     "self", "body", "models", "h", "handlers", "authenticator", "router", "respond", "comma_list", "read_body",
-    "reject_unknown_query",
+    "reject_unknown_query", "object_query",
 })
 # Attributes of the generated client besides its resources (templates/client/_base.py.jinja): no tag takes one.
 CLIENT_ATTRIBUTES = frozenset({
@@ -176,6 +176,8 @@ class _Builder:
                     constraints=self.constraints(resolved, pointer, param["name"]) if primitive else (),
                     explode=explode,
                     is_array=is_array,
+                    style=style,
+                    object_fields=tuple(_object_properties(self, resolved)) if _is_object(resolved) else None,
                     description=_one_line(param.get("description", "")),
                 )
             )
@@ -470,6 +472,11 @@ def _route_path(path: str) -> str:
 
 def _route_specificity(operation: ir.Operation) -> list[int]:
     return _path_specificity(operation.path)[0]
+
+
+def _is_object(schema: dict[str, Any]) -> bool:
+    types = schema.get("type")
+    return "object" in (types if isinstance(types, list) else [types]) or "properties" in schema or "allOf" in schema
 
 
 def _is_scalar_schema(schema: dict[str, Any]) -> bool:

@@ -30,6 +30,8 @@ class Parameter:
     constraints: tuple[Constraint, ...]
     explode: bool  # arrays: repeated `a=1&a=2` (True) or one comma list `a=1,2` (False)
     is_array: bool
+    style: str  # form | simple | deepObject | ...: how the value is written on the wire
+    object_fields: tuple[str, ...] | None  # an object's properties (wire names), None when the value is no object
     description: str
 
 

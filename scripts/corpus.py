@@ -21,6 +21,7 @@ import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -42,29 +43,27 @@ def version(path: Path) -> str | None:
     return found[:3] if found[:3] in ("3.0", "3.1") else None
 
 
-def run(command: list[str], timeout: float, **kwargs) -> tuple[int | None, str, str, float, float]:
+def run(command: list[str], timeout: float, **kwargs) -> tuple[int | None, str, str, float, float | None]:
     """Run `command` in its own process group: (exit code or None on timeout, stdout, stderr, seconds, peak RSS
-    in MiB).
-
-    The peak is that of the largest process in the tree (rusage of the child and the descendants it waited for)."""
+    in MiB or None on timeout). GNU time measures the peak (the largest process of the tree), so this runner's own
+    memory, which a forked child would report as its own, does not count."""
     start = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True, **kwargs)
-        timed_out = False
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if not timed_out and time.monotonic() - start > timeout:
-                os.killpg(process.pid, signal.SIGKILL)
-                timed_out = True
-            time.sleep(0.05)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = (stream.read().decode(errors="replace") for stream in (out, err))
-    code = None if timed_out else process.returncode
-    return code, stdout, stderr, time.monotonic() - start, usage.ru_maxrss / 1024
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile() as peak:
+        timed = ["/usr/bin/time", "-f", "%M", "-o", peak.name, *command]
+        process = subprocess.Popen(timed, stdout=out, stderr=err, start_new_session=True, **kwargs)
+        try:
+            code: int | None = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            code = None
+        stdout, stderr, kib = (read(stream) for stream in (out, err, peak))
+    return code, stdout, stderr, time.monotonic() - start, round(int(kib.split()[-1]) / 1024, 1) if kib else None
+
+
+def read(stream: IO[bytes]) -> str:
+    stream.seek(0)
+    return stream.read().decode(errors="replace")
 
 
 def lines(text: str) -> list[str]:
@@ -86,7 +85,7 @@ def run_spec(spec: str, out: Path, cache: Path, timeout: float) -> dict:
         "--force",
     ]
     code, _, stderr, seconds, peak = run(command, timeout, cwd=ROOT, env={**os.environ, "SPECGEN_CACHE": str(cache)})
-    result |= {"generate_seconds": round(seconds, 2), "seconds": round(seconds, 2), "peak_mib": round(peak, 1)}
+    result |= {"generate_seconds": round(seconds, 2), "seconds": round(seconds, 2), "peak_mib": peak}
     said = lines(stderr)
     if code is None:
         result |= {"status": "timeout", "error": f"no result after {timeout:g} s"}
@@ -105,7 +104,7 @@ def run_spec(spec: str, out: Path, cache: Path, timeout: float) -> dict:
         said = lines(stderr)
         result |= {
             "seconds": round(result["seconds"] + seconds, 2),
-            "peak_mib": max(result["peak_mib"], round(peak, 1)),
+            "peak_mib": max((p for p in (result["peak_mib"], peak) if p is not None), default=None),
         }
         failure = next((json.loads(line) for line in lines(stdout) if line.startswith('{"stage"')), None)
         if code is None:
@@ -227,10 +226,12 @@ def report(results: list[dict], skipped: list[str], settings: str, seconds: floa
         "| --- | ---: | --- | ---: | ---: |",
     ]
     for r in sorted(results, key=lambda r: -r["size"])[:10]:
-        out.append(
-            f"| `{r['spec']}` | {r['size'] / 1e6:.1f} | {r['status']} | {r['seconds']:.1f} | {r['peak_mib']:.0f} |"
-        )
+        out.append(f"| `{r['spec']}` | {r['size'] / 1e6:.1f} | {r['status']} | {r['seconds']:.1f} | {mib(r)} |")
     return "\n".join(out) + "\n"
+
+
+def mib(result: dict) -> str:
+    return "-" if result["peak_mib"] is None else f"{result['peak_mib']:.0f}"
 
 
 def cell(text: str) -> str:
@@ -255,13 +256,12 @@ def main() -> None:
     specs: list[tuple[str, str]] = []
     skipped: list[str] = []
     for name in names:
-        if limit and len(specs) == limit:
-            break
         found = version(API / name)
         if found:
             specs.append((name, found))
         else:
             skipped.append(name)
+    specs = specs[:limit] if limit else specs
     settings = f"CORPUS_LIMIT={limit or 'all'}, CORPUS_MATCH={match!r}, {jobs} jobs, {timeout:g} s cap"
     start = time.monotonic()
     results = []
@@ -274,7 +274,7 @@ def main() -> None:
             r = future.result()
             results.append(r)
             print(
-                f"[{done:4}/{len(specs)}] {r['status']:14} {r['seconds']:6.1f} s {r['peak_mib']:6.0f} MiB  {r['spec']}",
+                f"[{done:4}/{len(specs)}] {r['status']:14} {r['seconds']:6.1f} s {mib(r):>6} MiB  {r['spec']}",
                 file=sys.stderr,
                 flush=True,
             )

@@ -35,8 +35,12 @@ def test_every_runtime_module_is_copied_and_the_stand_ins_are_not() -> None:
 
 
 def test_query_and_header_values_as_sent() -> None:
-    assert _base.query(("a", [1, 2], True), ("b", [True, "x"], False), ("c", None, True), ("d", 1.5, True)) == [
-        ("a", "1"), ("a", "2"), ("b", "true,x"), ("d", "1.5")]
+    assert _base.query(("a", [1, 2], True, "form"), ("b", [True, "x"], False, "form"), ("c", None, True, "form"),
+                       ("d", 1.5, True, "form")) == [("a", "1"), ("a", "2"), ("b", "true,x"), ("d", "1.5")]
+    point = {"x": 1, "y": None, "z": "a"}
+    assert _base.query(("f", point, True, "deepObject")) == [("f[x]", "1"), ("f[z]", "a")]
+    assert _base.query(("f", point, True, "form")) == [("x", "1"), ("z", "a")]
+    assert _base.query(("f", point, False, "form")) == [("f", "x,1,z,a")]
     assert _base.header_values(("X-A", ["p", "q"]), ("X-B", None), ("X-C", False)) == {"X-A": "p,q", "X-C": "false"}
 
 

@@ -34,16 +34,41 @@ class OpenAPIPathMatching:
         await self.app(scope, receive, send)
 
 
-def reject_unknown_query(request: Request, known: frozenset[str]) -> None:
+def reject_unknown_query(request: Request, known: frozenset[str], deep_objects: frozenset[str] = frozenset()) -> None:
     """A query parameter the operation does not declare is an error (a typo such as `filter[sytem]` would
-    otherwise be silently ignored)."""
-    unknown = sorted(set(request.query_params) - known)
+    otherwise be silently ignored); `name[key]` belongs to a deepObject parameter `name`."""
+    unknown = sorted(key for key in set(request.query_params) - known if key.partition("[")[0] not in deep_objects)
     if unknown:
         raise Problem(
             400,
             "unknown query parameter",
             errors=[(f"#query/{name}", "not a parameter of this operation") for name in unknown],
         )
+
+
+def object_query(
+    request: Request, name: str, style: str, explode: bool, fields: tuple[str, ...], annotation: Any
+) -> Any:
+    """An object-valued query parameter, read as its style writes it (`deepObject`: `name[key]=value`; `form`
+    exploded: the object's `fields` as parameters of their own; `form` not exploded: `name=key,value,...`) and
+    validated as its type, each value as its field's type; None when absent."""
+    params = request.query_params
+    if style == "deepObject":
+        prefix = f"{name}["
+        values = {
+            key[len(prefix) : -1]: value
+            for key, value in params.multi_items()
+            if key.startswith(prefix) and key.endswith("]")
+        }
+    elif explode:
+        values = {key: value for key, value in params.multi_items() if key in fields}
+    else:
+        parts = (params.get(name) or "").split(",")
+        values = dict(zip(parts[::2], parts[1::2]))
+    if not values:
+        return None
+    where = f"#query/{name}" if style == "deepObject" or not explode else "#query"
+    return validate_form(values, annotation, where=where, what=f"query parameter {name}")
 
 
 def comma_list(value: str | None, annotation: Any, name: str) -> Any:
@@ -91,7 +116,7 @@ async def read_body(request: Request, encoding: str, content_type: str, annotati
     return validate_form(fields, annotation)
 
 
-def validate_form(fields: dict[str, Any], annotation: Any) -> Any:
+def validate_form(fields: dict[str, Any], annotation: Any, where: str = "#body", what: str = "form body") -> Any:
     """Form values are strings: each is read as its field's type (`"3"` as 3), one field at a time."""
     if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
         return fields
@@ -112,13 +137,15 @@ def validate_form(fields: dict[str, Any], annotation: Any) -> Any:
                 else form_value(items[-1], field.annotation, False)
             )
         except ValidationError as exc:
-            errors.extend((f"#body/{key}", str(error["msg"])) for error in exc.errors())
+            errors.extend((f"{where}/{key}", str(error["msg"])) for error in exc.errors())
     if not errors:
         try:
             return annotation.model_validate(typed)
         except ValidationError as exc:
-            errors = [("#body/" + "/".join(str(p) for p in error["loc"]), str(error["msg"])) for error in exc.errors()]
-    raise Problem(400, "invalid form body", errors=errors)
+            errors = [
+                (f"{where}/" + "/".join(str(p) for p in error["loc"]), str(error["msg"])) for error in exc.errors()
+            ]
+    raise Problem(400, f"invalid {what}", errors=errors)
 
 
 def form_value(value: Any, annotation: Any, item: bool) -> Any:

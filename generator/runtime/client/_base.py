@@ -91,13 +91,23 @@ def _form_text(value: Any) -> str:
     return json.dumps(plain) if isinstance(plain, (dict, list)) else _text(plain)
 
 
-def query(*params: tuple[str, Any, bool]) -> Query:
-    """(name, value, explode) → query pairs: arrays repeat the name when exploded, else join with commas."""
+def query(*params: tuple[str, Any, bool, str]) -> Query:
+    """(name, value, explode, style) → query pairs: arrays repeat the name when exploded, else join with commas;
+    objects as their style writes them (`deepObject`: `name[key]`; `form`: keys as parameters, or `key,value`
+    pairs joined when not exploded)."""
     pairs: Query = []
-    for name, value, explode in params:
+    for name, value, explode, style in params:
         if value is None:
             continue
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (BaseModel, dict)):
+            fields = {key: item for key, item in dump(value).items() if item is not None}
+            if style == "deepObject":
+                pairs.extend((f"{name}[{key}]", _text(item)) for key, item in fields.items())
+            elif explode:
+                pairs.extend((key, _text(item)) for key, item in fields.items())
+            else:
+                pairs.append((name, ",".join(_text(part) for pair in fields.items() for part in pair)))
+        elif isinstance(value, (list, tuple)):
             items = [_text(v) for v in value]
             pairs.extend((name, item) for item in items) if explode else pairs.append((name, ",".join(items)))
         else:
