@@ -4,10 +4,6 @@ passes mypy --strict, and a round trip through server and client carries every v
 from __future__ import annotations
 
 import asyncio
-import importlib
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,25 +11,20 @@ from typing import Any
 import httpx
 import pytest
 
-from generator import pipeline
 from generator.build_ir import build_api
 from generator.load import load_spec
 from generator.models import emit_models
+
+from .packages import NoCredentials, Package, generated, mypy_strict
 
 HERE = Path(__file__).parent
 SPEC = HERE / "fixtures" / "collisions" / "openapi.yaml"
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("collisions")
-    shutil.copy(SPEC, folder / "openapi.yaml")
-    pipeline.generate(folder / "openapi.yaml", folder, "col", force=True)
-    sys.path.insert(0, str(folder))
-    try:
-        yield folder
-    finally:
-        sys.path.remove(str(folder))
+def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
+    with generated(SPEC, tmp_path_factory.mktemp("collisions"), "col") as package:
+        yield package
 
 
 def test_no_name_means_two_things_and_every_rename_is_reported() -> None:
@@ -57,16 +48,12 @@ def test_no_name_means_two_things_and_every_rename_is_reported() -> None:
                       "handlers_", "h_", "session", "self_", "kind"]
 
 
-def test_the_package_passes_mypy_strict(out: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "col"], cwd=out,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout
+def test_the_package_passes_mypy_strict(package: Package) -> None:
+    assert mypy_strict(package.folder, package.name) == ""
 
 
-def test_every_value_reaches_its_parameter_through_server_and_client(out: Path) -> None:
-    server = importlib.import_module("col.server")
-    client_module = importlib.import_module("col.client")
-    models = importlib.import_module("col.models")
+def test_every_value_reaches_its_parameter_through_server_and_client(package: Package) -> None:
+    server, client_module, models = package.module("server"), package.module("client"), package.module("models")
     h = server.handlers
 
     class A:
@@ -100,12 +87,8 @@ def test_every_value_reaches_its_parameter_through_server_and_client(out: Path) 
         async def get_client(self, request: Any, principal: Any) -> Any:
             return h.GetClient204()
 
-    class NoKeys:
-        async def authenticate(self, scheme: str, credential: str) -> Any:
-            return None
-
     app = server.create_app(server.Handlers(a=A(), b=B(), pets=Pets(), async_pets=Nothing(), request_=Nothing(),
-                                            client=Nothing()), NoKeys())
+                                            client=Nothing()), NoCredentials())
 
     async def calls() -> None:
         async with client_module.AsyncClient("http://t", transport=httpx.ASGITransport(app=app)) as client:

@@ -4,9 +4,6 @@ so nothing is typed `Any`, and full objects round-trip through server and client
 from __future__ import annotations
 
 import asyncio
-import importlib
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,25 +11,20 @@ from typing import Any
 import httpx
 import pytest
 
-from generator import pipeline
 from generator.build_ir import build_api
 from generator.load import load_spec
 from generator.models import emit_models, inline_schemas
+
+from .packages import NoCredentials, Package, generated
 
 HERE = Path(__file__).parent
 SPEC = HERE / "fixtures" / "inline" / "openapi.yaml"
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("inline")
-    shutil.copy(SPEC, folder / "openapi.yaml")
-    pipeline.generate(folder / "openapi.yaml", folder, "inl", force=True)
-    sys.path.insert(0, str(folder))
-    try:
-        yield "inl"
-    finally:
-        sys.path.remove(str(folder))
+def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
+    with generated(SPEC, tmp_path_factory.mktemp("inline"), "inl") as package:
+        yield package
 
 
 def test_every_inline_schema_has_a_named_model() -> None:
@@ -53,10 +45,8 @@ def test_a_name_a_component_has_is_not_taken() -> None:
     assert "CreateBookingBody2" in inline_schemas(document)
 
 
-def test_full_objects_round_trip(package: str) -> None:
-    server = importlib.import_module(f"{package}.server")
-    client_module = importlib.import_module(f"{package}.client")
-    models = importlib.import_module(f"{package}.models")
+def test_full_objects_round_trip(package: Package) -> None:
+    server, client_module, models = package.module("server"), package.module("client"), package.module("models")
     h = server.handlers
     stored: list[dict[str, Any]] = []
 
@@ -70,11 +60,7 @@ def test_full_objects_round_trip(package: str) -> None:
             stored.append(row)
             return h.CreateBooking201(models.CreateBooking201Response.model_validate(row))
 
-    class NoKeys:
-        async def authenticate(self, scheme: str, credential: str) -> Any:
-            return None
-
-    app = server.create_app(server.Handlers(default=Handlers()), NoKeys())
+    app = server.create_app(server.Handlers(default=Handlers()), NoCredentials())
 
     async def calls() -> None:
         async with client_module.AsyncClient("http://t", transport=httpx.ASGITransport(app=app)) as client:

@@ -4,7 +4,6 @@ rate is printed and must be ≥95%."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys

@@ -4,9 +4,6 @@ them (FastAPI alone refuses to start on them), the client writes them, and unkno
 from __future__ import annotations
 
 import asyncio
-import importlib
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,27 +11,19 @@ from typing import Any
 import httpx
 import pytest
 
-from generator import pipeline
+from .packages import NoCredentials, Package, generated
 
 HERE = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("objp")
-    shutil.copy(HERE / "fixtures" / "object_params" / "openapi.yaml", folder / "openapi.yaml")
-    pipeline.generate(folder / "openapi.yaml", folder, "objp", force=True)
-    sys.path.insert(0, str(folder))
-    try:
-        yield "objp"
-    finally:
-        sys.path.remove(str(folder))
+def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
+    with generated(HERE / "fixtures" / "object_params" / "openapi.yaml", tmp_path_factory.mktemp("objp"), "objp") as package:
+        yield package
 
 
-def test_object_parameters_round_trip_in_every_style(package: str) -> None:
-    server = importlib.import_module(f"{package}.server")
-    client_module = importlib.import_module(f"{package}.client")
-    models = importlib.import_module(f"{package}.models")
+def test_object_parameters_round_trip_in_every_style(package: Package) -> None:
+    server, client_module, models = package.module("server"), package.module("client"), package.module("models")
     seen: list[Any] = []
 
     class Handlers:
@@ -42,11 +31,7 @@ def test_object_parameters_round_trip_in_every_style(package: str) -> None:
             seen.append(request)
             return server.handlers.ListThings200({"ok": True})
 
-    class NoKeys:
-        async def authenticate(self, scheme: str, credential: str) -> Any:
-            return None
-
-    app = server.create_app(server.Handlers(default=Handlers()), NoKeys())
+    app = server.create_app(server.Handlers(default=Handlers()), NoCredentials())
 
     async def calls() -> None:
         async with client_module.AsyncClient("http://t", transport=httpx.ASGITransport(app=app)) as client:

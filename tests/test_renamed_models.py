@@ -4,10 +4,6 @@ operations use: bound by source reference, reported with a warning, and full obj
 from __future__ import annotations
 
 import asyncio
-import importlib
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,25 +15,19 @@ from generator.build_ir import build_api
 from generator.load import load_spec
 from generator.models import emit_models
 
+from .packages import NoCredentials, Package, generated
+
 HERE = Path(__file__).parent
 SPEC = HERE / "fixtures" / "renamed" / "openapi.yaml"
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    folder = tmp_path_factory.mktemp("renamed")
-    shutil.copy(SPEC, folder / "openapi.yaml")
-    done = subprocess.run([sys.executable, "-m", "generator", "generate", str(folder / "openapi.yaml"), "--out",
-                           str(folder), "--package", "ren"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    sys.path.insert(0, str(folder))
-    try:
-        yield folder, done.stderr
-    finally:
-        sys.path.remove(str(folder))
+def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
+    with generated(SPEC, tmp_path_factory.mktemp("renamed"), "ren") as package:
+        yield package
 
 
-def test_operations_use_the_components_own_classes_and_the_rename_is_reported(out: tuple[Path, str]) -> None:
+def test_operations_use_the_components_own_classes_and_the_rename_is_reported(package: Package) -> None:
     loaded = load_spec(SPEC)
     models = emit_models(loaded.document, "openapi.yaml")
     api, _ = build_api(loaded.document, models, "ren")
@@ -47,13 +37,11 @@ def test_operations_use_the_components_own_classes_and_the_rename_is_reported(ou
     assert list_vaults.responses[0].annotation == f"list[models.{vault}]"
     assert (f"openapi.yaml:36: warning: schema 'Vault' is modelled as {models.request_class['Vault']} / {vault}: Vault "
             "is the model of #/components/schemas/APIRequest/properties/resource/properties/vault [model-renamed] at "
-            "/components/schemas/Vault") in out[1]
+            "/components/schemas/Vault") in package.warnings
 
 
-def test_full_objects_round_trip(out: tuple[Path, str]) -> None:
-    server = importlib.import_module("ren.server")
-    client_module = importlib.import_module("ren.client")
-    models = importlib.import_module("ren.models")
+def test_full_objects_round_trip(package: Package) -> None:
+    server, client_module, models = package.module("server"), package.module("client"), package.module("models")
     vault = {"id": "v1", "name": "Private", "items": 3, "createdAt": "2024-01-02T03:04:05Z"}
     vault_class = getattr(models, emit_models(load_spec(SPEC).document, "openapi.yaml").response_class["Vault"])
 
@@ -64,11 +52,7 @@ def test_full_objects_round_trip(out: tuple[Path, str]) -> None:
         async def list_requests(self, request: Any, principal: Any) -> Any:
             return server.handlers.ListRequests200([])
 
-    class NoKeys:
-        async def authenticate(self, scheme: str, credential: str) -> Any:
-            return None
-
-    app = server.create_app(server.Handlers(default=Handlers()), NoKeys())
+    app = server.create_app(server.Handlers(default=Handlers()), NoCredentials())
 
     async def calls() -> None:
         async with client_module.AsyncClient("http://t", transport=httpx.ASGITransport(app=app)) as client:
