@@ -286,6 +286,7 @@ def _generate(modelled: str, metadata: Path) -> Any:
         strict_types=["bool", "int", "float"],  # JSON Schema does not coerce "1" or 0 into numbers or booleans
         formatters=[],
         emit_model_metadata=metadata,
+        aliases={"Config": "Config_"},  # a field named Config is pydantic's old config class (AWS names fields so)
     )
 
 

@@ -169,3 +169,13 @@ def test_patterns_pydantic_cannot_compile_are_left_out_with_a_warning(tmp_path: 
             "print(m.Thing(code='x', fine='1').code)\n"
             "try:\n    m.Thing(fine='x')\nexcept ValueError:\n    print('checked')")  # the pattern that compiles stays
     assert run(tmp_path, code) == "x\nchecked"
+
+
+def test_a_field_named_config_is_aliased(tmp_path: Path) -> None:
+    """pydantic reads a class attribute `Config` as its old-style configuration (AWS specs name fields so)."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+                    "    Channel: {type: object, properties: {Config: {type: object, properties: {Sns: {type: string}}}}}\n")
+    pipeline.generate(spec, tmp_path / "out", "cfg", force=True)
+    code = "from cfg import models; c = models.Channel.model_validate({'Config': {'Sns': 'x'}}); print(c.Config_.Sns)"
+    assert run(tmp_path / "out", code) == "x"
