@@ -390,20 +390,22 @@ class _Builder:
 
     def named(self, op: ir.Operation, py_name: str, methods: set[str], tag_class: str, taken: set[str]) -> ir.Operation:
         """`op` with its final method name and class names: `GetPetRequest`, `GetPet200`, `GetPetResult`; where
-        one of those is taken (by a model or another operation) `GetPetOp…`, then `<Tag>GetPet…`."""
+        one of those is taken (by a model or another operation) `GetPetOp…`, then `<Tag>GetPet…`. An operation
+        whose name ends in Request takes its input as `…RequestInput`, not `…RequestRequest`."""
         base = op.request_class.removesuffix("Request")
+        inputs = "Input" if base.endswith("Request") else "Request"
         successes = [r for r in op.responses if not r.is_error]
         candidates = itertools.chain([base, f"{base}Op"], _numbered(f"{tag_class}{base}"))
-        prefix = _claim(candidates, lambda p: [f"{p}Request", f"{p}Result", *(p + _status_suffix(r.status) for r in successes)],
+        prefix = _claim(candidates, lambda p: [p + inputs, f"{p}Result", *(p + _status_suffix(r.status) for r in successes)],
                         taken)
         if prefix != base:
             self.warnings.append(Finding(
                 join_pointer(join_pointer("/paths", op.path), op.method), "name-collision",
-                f"operation {op.operation_id!r}: its handler classes are named {prefix}… because {base}Request, "
+                f"operation {op.operation_id!r}: its handler classes are named {prefix}… because {base}{inputs}, "
                 f"{base}Result or a status class is another name in the package"))
         responses = tuple(replace(r, class_name=prefix + _status_suffix(r.status)) for r in op.responses)
         pagination = op.pagination and replace(op.pagination, method=avoiding(f"iter_{py_name}", methods))
-        return replace(op, py_name=py_name, request_class=f"{prefix}Request", result_class=f"{prefix}Result",
+        return replace(op, py_name=py_name, request_class=prefix + inputs, result_class=f"{prefix}Result",
                        responses=responses, pagination=pagination)
 
     def security_schemes(self) -> tuple[ir.SecurityScheme, ...]:

@@ -95,7 +95,7 @@ class Operation:
     py_name: str  # method name on handler interface and client resource
     route_function: str  # the server's module-level function that adds this route, unique in the API
     success_status: int  # the status a success answers with when the handler does not choose it
-    request_class: str  # the handler's typed input: `<Operation>Request`
+    request_class: str  # the handler's typed input: `<Operation>Request` (`<Operation>Input` after a name in Request)
     result_class: str  # the union of the operation's success classes: `<Operation>Result`
     method: str  # lower case
     path: str

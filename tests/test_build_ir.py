@@ -65,3 +65,11 @@ def test_paging_facts_come_from_the_schema(parameters: list[str], page: dict[str
 def test_a_response_without_a_list_of_items_is_not_paged(page: dict[str, Any]) -> None:
     (tag,) = api_of(listing(["page", "per_page"], page), {"Thing": THING}).tags
     assert tag.operations[0].pagination is None
+
+
+def test_an_operation_named_like_a_request_does_not_stutter() -> None:
+    paths = {"/invoke": {"post": {"operationId": "invoke_service_request",
+                                  "responses": {"204": {"description": "done"}}}}}
+    (tag,) = api_of(paths).tags
+    assert (tag.operations[0].request_class, tag.operations[0].result_class) == (
+        "InvokeServiceRequestInput", "InvokeServiceRequestResult")

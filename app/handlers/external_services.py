@@ -75,7 +75,7 @@ class ExternalServices:
         self.store.delete(self.store.get(tenant, KIND, str(request.external_service_id)))
         return h.DeleteExternalService204()
 
-    async def invoke_external_service_request(self, request: h.InvokeExternalServiceRequestRequest, principal: Principal | None) -> h.InvokeExternalServiceRequestResult:
+    async def invoke_external_service_request(self, request: h.InvokeExternalServiceRequestInput, principal: Principal | None) -> h.InvokeExternalServiceRequestResult:
         tenant = tenant_of(principal, request.environment_id)
         service = self.store.get(tenant, KIND, str(request.external_service_id)).full()
         template = next((r for r in service.get("requests") or [] if r.get("name") == request.request_name), None)

@@ -123,7 +123,7 @@ DeleteExternalServiceResult = DeleteExternalService204
 
 
 @dataclass(frozen=True, kw_only=True)
-class InvokeExternalServiceRequestRequest:
+class InvokeExternalServiceRequestInput:
     """Inputs of `invoke_external_service_request`: Invoke a request of an external service"""
 
     environment_id: str
@@ -177,7 +177,7 @@ class ExternalServicesHandlers(Protocol):
         ...
 
     async def invoke_external_service_request(
-        self, request: InvokeExternalServiceRequestRequest, principal: Principal | None
+        self, request: InvokeExternalServiceRequestInput, principal: Principal | None
     ) -> InvokeExternalServiceRequestResult:
         """POST /environments/{environmentId}/externalServices/{externalServiceId}/requests/{requestName}: Invoke a request of an external service"""
         ...

@@ -326,7 +326,7 @@ def add_invoke_external_service_request(
     ) -> Response:
         """Invoke a request of an external service"""
         reject_unknown_query(_request, frozenset())
-        _inputs = h.InvokeExternalServiceRequestRequest(
+        _inputs = h.InvokeExternalServiceRequestInput(
             environment_id=environment_id,
             external_service_id=external_service_id,
             request_name=request_name,
