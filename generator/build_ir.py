@@ -33,7 +33,7 @@ TOTAL_FIELDS = ("count", "total", "totalSize", "total_count", "totalCount", "tot
 # templates/client/resources.py.jinja). A parameter never takes one of them.
 GENERATED_LOCALS = frozenset({
     "self", "body", "models", "h", "handlers", "authenticator", "router", "respond", "comma_list", "read_body",
-    "reject_unknown_query", "object_query",
+    "reject_unknown_query", "object_query", "json_items",
 })
 # Attributes of the generated client besides its resources (templates/client/_base.py.jinja): no tag takes one.
 CLIENT_ATTRIBUTES = frozenset({
@@ -163,6 +163,7 @@ class _Builder:
             required = bool(param.get("required")) or param["in"] == "path"
             py_annotation = annotation if required or default is not None else _optional(annotation)
             comma_list = is_array and not explode
+            json_items = is_array and explode and _is_object(self.deref(resolved.get("items")))  # one JSON text each
             result.append(
                 ir.Parameter(
                     name=param["name"],
@@ -171,7 +172,9 @@ class _Builder:
                     required=required,
                     annotation=annotation,
                     py_annotation=py_annotation,
-                    wire_annotation=("str" if required else "str | None") if comma_list else py_annotation,
+                    wire_annotation=("str" if required else "str | None") if comma_list else
+                    ("list[str]" if required else "list[str] | None") if json_items else py_annotation,
+                    wire_reader="comma_list" if comma_list else "json_items" if json_items else "",
                     default=py_literal(default) if default is not None and not is_array else None,
                     constraints=self.constraints(resolved, pointer, param["name"]) if primitive else (),
                     explode=explode,

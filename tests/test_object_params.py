@@ -36,8 +36,10 @@ def test_object_parameters_round_trip_in_every_style(package: Package) -> None:
     async def calls() -> None:
         async with client_module.AsyncClient("http://t", transport=httpx.ASGITransport(app=app)) as client:
             await client.default.list_things(filter_=models.Filter(status="open", min=2), point={"x": 1, "y": 2},
-                                             color={"r": 3, "g": 4}, limit=5)
+                                             color={"r": 3, "g": 4}, limit=5,
+                                             filters=[models.Filter(status="closed"), models.Filter(min=1)])
         inputs = seen[-1]
+        assert inputs.filters == [models.Filter(status="closed"), models.Filter(min=1)]  # each item JSON text
         assert inputs.filter_ == models.Filter(status="open", min=2)  # typed: "2" read as an integer
         assert inputs.point == {"x": "1", "y": "2"} and inputs.color == {"r": "3", "g": "4"} and inputs.limit == 5
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as raw:
@@ -45,6 +47,8 @@ def test_object_parameters_round_trip_in_every_style(package: Package) -> None:
             assert sent.status_code == 200 and seen[-1].point == {"x": "9"} and seen[-1].color is None
             bad = await raw.get("/things", params={"filter[min]": "-1"})
             assert bad.status_code == 400 and bad.json()["errors"][0]["pointer"] == "#query/filter/min"
+            not_json = await raw.get("/things", params={"filters": "{"})
+            assert not_json.status_code == 400 and not_json.json()["errors"][0]["pointer"] == "#query/filters"
             unknown = await raw.get("/things", params={"z": "1"})
             assert unknown.status_code == 400 and unknown.json()["errors"][0]["pointer"] == "#query/z"
 

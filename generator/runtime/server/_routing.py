@@ -1,5 +1,6 @@
 """What every generated route uses: OpenAPI path matching, query and body reading, rendering handler results."""
 
+import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any, get_args, get_origin
@@ -79,6 +80,20 @@ def comma_list(value: str | None, annotation: Any, name: str) -> Any:
     except ValidationError as exc:
         errors = [(f"#query/{name}", str(error["msg"])) for error in exc.errors()]
         raise Problem(400, f"invalid value for {name}", errors=errors) from None
+
+
+def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
+    """An array of objects in the query (`name={"a":1}&name={"a":2}`): each item one JSON text, validated as
+    the declared type."""
+    if values is None:
+        return None
+    try:
+        return adapter(annotation).validate_python([json.loads(value) for value in values])
+    except ValueError as exc:  # JSON or validation: pydantic's ValidationError is a ValueError
+        details = exc.errors() if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
+        raise Problem(
+            400, f"invalid value for {name}", errors=[(f"#query/{name}", str(d["msg"])) for d in details]
+        ) from None
 
 
 async def read_body(request: Request, encoding: str, content_type: str, annotation: Any, required: bool) -> Any:

@@ -142,6 +142,8 @@ def field_value(model: Any, path: tuple[str, ...]) -> Any:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, (BaseModel, dict)):  # an object in a query array travels as JSON text
+        return json.dumps(dump(value), separators=(",", ":"))
     if isinstance(value, bool):
         return "true" if value else "false"
     if hasattr(value, "value"):

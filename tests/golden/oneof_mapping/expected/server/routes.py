@@ -16,7 +16,7 @@ from starlette.routing import compile_path
 
 from .. import models
 from . import handlers as h
-from ._routing import comma_list, object_query, read_body, reject_unknown_query, respond
+from ._routing import comma_list, json_items, object_query, read_body, reject_unknown_query, respond
 from .security import Authenticator, Principal, Requirement, requires
 
 # Every path and the methods it answers, concrete paths first, as OpenAPI matches them.
