@@ -36,6 +36,10 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
     found = []
     seen = set()
     with _verdicts(version) as verdicts:
+        whole = "document:" + _digest(_without_prose(spec.document))
+        if whole in verdicts.known:  # valid before, but for its prose: the validator need not even be imported
+            return []
+        verdicts.passed.add(whole)
         for error in _spec_validator(version, verdicts, spec.document)(spec.document).iter_errors():
             pointer = getattr(error, PLACED, None) or _pointer(getattr(error, "absolute_path", error.path))
             message = getattr(error, "message", str(error)).splitlines()[0]
@@ -45,6 +49,21 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
             found.append(spec.diagnostic(pointer, "openapi-schema", message))
         verdicts.run_passed = not found
     return found
+
+
+PROSE = ("summary", "description")  # free text: any string is valid there
+DATA = ("default", "example", "examples", "enum", "const")  # values checked against schemas: kept as written
+
+
+def _without_prose(node: Any) -> Any:
+    """`node` with every summary and description string emptied (outside data values): what a document's
+    validity depends on, so that an edit to documentation text alone is known valid."""
+    if isinstance(node, list):
+        return [_without_prose(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {key: "" if key in PROSE and isinstance(value, str) else value if key in DATA else _without_prose(value)
+            for key, value in node.items()}
 
 
 PLACED = "specgen_pointer"  # where in the document a validator error belongs, set by the keyword validators below

@@ -293,13 +293,21 @@ class _Bundler:
         self.source_map: dict[str, tuple[Path, str]] = {}
         self.registry: dict[tuple[Path, str], str] = {}
         self.inlining: list[tuple[Path, str]] = []
+        self.paths: dict[tuple[Path, str], Path] = {}
+
+    def resolved_path(self, folder: Path, target: str) -> Path:
+        """The file a `$ref` names: resolving touches the file system, and a spec repeats the same few targets."""
+        key = (folder, target)
+        if key not in self.paths:
+            self.paths[key] = (folder / target).resolve()
+        return self.paths[key]
 
     def split_ref(self, ref: str, base: Path) -> tuple[Path, str]:
         """The file and JSON pointer a `$ref` names; both are percent-decoded (a pointer in a URI fragment is
         percent-encoded: `#/paths/~1a~1%7Bid%7D`), and refs kept internal are written back decoded."""
         target, _, encoded = ref.partition("#")
         fragment = unquote(encoded)
-        path = (base.parent / unquote(target)).resolve() if target else base
+        path = self.resolved_path(base.parent, unquote(target)) if target else base
         return path, "/" + fragment.lstrip("/") if fragment.strip("/") else ""
 
     def register_components(self, document: dict[str, Any]) -> None:

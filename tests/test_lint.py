@@ -247,3 +247,23 @@ paths:
     loaded = load_spec(spec)
     assert loaded.document["paths"]["/b/{id}"]["get"]["responses"]["200"] == {"$ref": "#/paths/~1a~1{id}/get/responses/200"}
     assert lint(loaded, house_rules=False) == []
+
+
+def test_a_document_valid_but_for_its_prose_is_not_validated_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from generator.lint import validate
+
+    monkeypatch.setenv("SPECGEN_CACHE", str(tmp_path / "cache"))
+    spec = tmp_path / "openapi.yaml"
+    text = ("openapi: 3.1.0\ninfo: {title: t, version: '1', description: first}\npaths:\n  /a:\n    get:\n"
+            "      summary: List\n      responses: {'200': {description: ok}}\n"
+            "components: {schemas: {A: {type: string, default: x, description: a}}}\n")
+    spec.write_text(text)
+    assert validate(load_spec(spec)) == []
+    spec.write_text(text.replace("summary: List", "summary: List them all").replace("description: a", "description: b"))
+    monkeypatch.setitem(sys.modules, "openapi_spec_validator", None)  # importing it now would fail
+    assert validate(load_spec(spec)) == []
+    spec.write_text(text.replace("default: x", "default: 7"))  # not prose: validated (and the import is needed)
+    with pytest.raises(ImportError):
+        validate(load_spec(spec))
