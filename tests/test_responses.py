@@ -62,3 +62,24 @@ def test_handlers_answer_default_and_range_statuses_and_the_client_reads_them(pa
             assert wrong.status_code == 500 and "undocumented status 404" in wrong.text
 
     asyncio.run(calls())
+
+
+def test_missing_handler_methods_stop_the_app_or_answer_501(package: Package) -> None:
+    server = package.module("server")
+
+    class Partial:
+        async def create_user(self, request: Any, principal: Any) -> Any:
+            return server.handlers.CreateUserDefault(200, None)
+
+    with pytest.raises(TypeError, match=r"handlers do not implement: default\.add_pet, default\.start_job, "
+                                        r"default\.get_thing"):
+        server.create_app(server.Handlers(default=Partial()), NoCredentials())
+    app = server.create_app(server.Handlers(default=Partial()), NoCredentials(), allow_unimplemented=True)
+
+    async def calls() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as raw:
+            missing = await raw.post("/jobs")
+            assert missing.status_code == 501 and missing.headers["content-type"] == "application/problem+json"
+            assert (await raw.post("/users", json={})).status_code == 200
+
+    asyncio.run(calls())

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from . import handlers, routes
-from ._routing import OpenAPIPathMatching
+from ._routing import OpenAPIPathMatching, implemented
 from .problems import Problem, install
 from .security import Authenticator, Principal
 
@@ -40,7 +40,10 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-def create_app(handlers: Handlers, authenticator: Authenticator) -> FastAPI:
+def create_app(handlers: Handlers, authenticator: Authenticator, *, allow_unimplemented: bool = False) -> FastAPI:
+    """The app; it refuses to start while a handler lacks an operation's method (they are listed), unless
+    `allow_unimplemented`, when those operations answer 501."""
+    handlers = implemented(handlers, allow_unimplemented)
     app = FastAPI(title="Integrations Platform API", version="1.0.0")
     install(app, routes.allowed_methods)
     app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods)

@@ -1,9 +1,10 @@
 """What every generated route uses: OpenAPI path matching, query and body reading, rendering handler results."""
 
+import dataclasses
 import json
 from collections.abc import Callable
 from functools import cache
-from typing import Any, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -32,6 +33,50 @@ class OpenAPIPathMatching:
                 await problem_response(StarletteRequest(scope), problem)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+T = TypeVar("T")
+
+
+def implemented(handlers: T, allow_unimplemented: bool) -> T:
+    """`handlers` (a dataclass: one implementation per tag, typed by its interface) checked for every operation
+    method its interfaces declare. A missing one is an error naming them all, or, where allowed, answers 501."""
+    interfaces = get_type_hints(type(handlers))
+    missing: dict[str, list[str]] = {}
+    for tag in (field.name for field in dataclasses.fields(handlers)):  # type: ignore[arg-type]
+        operations = [name for name in vars(interfaces[tag]) if not name.startswith("_")]
+        lacking = [name for name in operations if not callable(getattr(getattr(handlers, tag), name, None))]
+        if lacking:
+            missing[tag] = lacking
+    if not missing:
+        return handlers
+    if not allow_unimplemented:
+        listed = ", ".join(f"{tag}.{name}" for tag, names in missing.items() for name in names)
+        raise TypeError(f"handlers do not implement: {listed} (create_app(..., allow_unimplemented=True) answers 501)")
+    return dataclasses.replace(
+        handlers,
+        **{
+            tag: _Unimplemented(getattr(handlers, tag), names)  # type: ignore[type-var]
+            for tag, names in missing.items()
+        },
+    )
+
+
+class _Unimplemented:
+    """A tag's implementation with its missing operations answering 501 Not Implemented."""
+
+    def __init__(self, implementation: Any, missing: list[str]):
+        self._implementation = implementation
+        self._missing = frozenset(missing)
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._missing:
+            return getattr(self._implementation, name)
+
+        async def not_implemented(*_: Any) -> Any:
+            raise Problem(501, f"operation {name} is not implemented")
+
+        return not_implemented
 
 
 def reject_unknown_query(request: Request, known: frozenset[str], deep_objects: frozenset[str] = frozenset()) -> None:
