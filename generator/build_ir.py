@@ -297,7 +297,8 @@ class _Builder:
     def items(self, properties: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]] | None:
         """Where a page keeps its items, and the array's schema: a top-level array, or one inside a HAL-style
         container (`_embedded.externalServices`); `results`, `data`, `items` or `records` first."""
-        arrays = [((name,), self.deref(prop)) for name, prop in properties.items() if self.deref(prop).get("type") == "array"]
+        arrays: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+            ((name,), self.deref(prop)) for name, prop in properties.items() if self.deref(prop).get("type") == "array"]
         if not arrays:
             arrays = [((name, inner), self.deref(sub)) for name, prop in properties.items() if name.startswith("_")
                       for inner, sub in _object_properties(self, self.deref(prop)).items()

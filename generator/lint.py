@@ -136,7 +136,9 @@ def _spec_validator(version: str, verdicts: _Verdicts, document: dict[str, Any])
     stock: dict[str, Any] = dict(base.keyword_validators)
     rest = _digest({key: value for key, value in document.items() if key != "paths"})  # what a path item may use
 
-    class SchemaValidator(stock["schema"]):  # type: ignore[misc, valid-type]
+    schema_base, paths_base, components_base = stock["schema"], stock["paths"], stock["components"]
+
+    class SchemaValidator(schema_base):  # type: ignore[misc, valid-type]
         def __init__(self, registry: Any):
             super().__init__(registry)
             self.visited_schema_ids = _IdSet()
@@ -154,7 +156,7 @@ def _spec_validator(version: str, verdicts: _Verdicts, document: dict[str, Any])
                 verdicts.known.add(digest)
             return error
 
-    class PathsValidator(stock["paths"]):  # type: ignore[misc, valid-type]
+    class PathsValidator(paths_base):  # type: ignore[misc, valid-type]
         def __call__(self, paths: Any) -> Iterator[Any]:
             operation_ids = self.path_validator.operation_validator.operation_ids_registry
             for url, path_item in paths.items():
@@ -167,7 +169,7 @@ def _spec_validator(version: str, verdicts: _Verdicts, document: dict[str, Any])
                 verdicts.passed.add(digest)
                 yield from _placed(self.path_validator(url, path_item), path_item)
 
-    class ComponentsValidator(stock["components"]):  # type: ignore[misc, valid-type]
+    class ComponentsValidator(components_base):  # type: ignore[misc, valid-type]
         def __call__(self, components: Any) -> Iterator[Any]:
             digest = "components:" + rest
             if digest not in verdicts.known:

@@ -58,7 +58,7 @@ def inline_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
             for suffix, site in sites:
                 for media in (site.get("content") or {}).values():
                     schema = media.get("schema") if isinstance(media, dict) else None
-                    if _needs_model(schema) and id(schema) not in names:
+                    if isinstance(schema, dict) and _needs_model(schema) and id(schema) not in names:
                         name = next(c for c in [prefix + suffix, *(f"{prefix}{suffix}{n}" for n in range(2, 1000))]
                                     if c not in taken)
                         taken.add(name)
@@ -354,9 +354,8 @@ def _units(source: str) -> tuple[list[_Unit], dict[str, tuple[str, str]]]:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             units.append(by_name.setdefault(name, _Unit(name, text, names - {name})))
-        elif _rebuilt(node) in by_name:  # `Foo.model_rebuild()`: runs after every model of Foo's module exists
-            unit = by_name[_rebuilt(node)]
-            unit.rebuild += text
+        elif (rebuilt := _rebuilt(node)) is not None and rebuilt in by_name:  # `Foo.model_rebuild()`: runs after
+            by_name[rebuilt].rebuild += text  # every model of Foo's module exists
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and units:
             units[-1].text += text  # the docstring of the alias above
         elif not isinstance(node, ast.ImportFrom) or node.module != "__future__":
