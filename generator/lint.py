@@ -40,13 +40,17 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
         if whole in verdicts.known:  # valid before, but for its prose: the validator need not even be imported
             return []
         verdicts.passed.add(whole)
-        for error in _spec_validator(version, verdicts, spec.document)(spec.document).iter_errors():
-            pointer = getattr(error, PLACED, None) or _pointer(getattr(error, "absolute_path", error.path))
-            message = getattr(error, "message", str(error)).splitlines()[0]
-            if (pointer, message) in seen:
-                continue
-            seen.add((pointer, message))
-            found.append(spec.diagnostic(pointer, "openapi-schema", message))
+        try:
+            for error in _spec_validator(version, verdicts, spec.document)(spec.document).iter_errors():
+                pointer = getattr(error, PLACED, None) or _pointer(getattr(error, "absolute_path", error.path))
+                message = getattr(error, "message", str(error)).splitlines()[0]
+                if (pointer, message) in seen:
+                    continue
+                seen.add((pointer, message))
+                found.append(spec.diagnostic(pointer, "openapi-schema", message))
+        except Exception as exc:  # openapi-spec-validator itself failed on this document: say so, keep what it found
+            found.append(spec.diagnostic("", "validator-failed", f"openapi-spec-validator could not check the whole "
+                                         f"document ({type(exc).__name__}: {exc})"))
         verdicts.run_passed = not found
     return found
 

@@ -138,8 +138,10 @@ class InChild:
             except EOFError:
                 self._outcome = (False, "the worker process died")
         ok, value = self._outcome
-        if not ok:
-            raise RuntimeError(f"in a worker process: {value}")
+        if not ok:  # the worker's traceback goes with the error, shown with -v
+            error = RuntimeError(f"in a worker process: {value.strip().splitlines()[-1]}")
+            error.add_note(value)
+            raise error
         return value
 
 

@@ -189,3 +189,10 @@ def test_validator_findings_are_warnings_unless_strict(tmp_path: Path) -> None:
     assert "openapi.yaml:10: warning: 'zero' is not of type 'number' [openapi-schema]" in lenient.stderr
     assert "2 warning(s) (--strict makes them errors)" in lenient.stdout
     assert (tmp_path / "out" / "p" / "client" / "resources.py").is_file()
+
+
+def test_a_worker_failure_is_one_line_with_its_traceback_kept_for_verbose() -> None:
+    with pipeline.InChild(lambda: 1 // 0) as worker, pytest.raises(RuntimeError) as caught:
+        worker.result()
+    assert str(caught.value) == "in a worker process: ZeroDivisionError: integer division or modulo by zero"
+    assert "Traceback" in caught.value.__notes__[0]

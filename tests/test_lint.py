@@ -1,6 +1,7 @@
 """Each house rule fires on the broken spec, at the right file, line and pointer; our own spec is clean."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -267,3 +268,20 @@ def test_a_document_valid_but_for_its_prose_is_not_validated_again(tmp_path: Pat
     spec.write_text(text.replace("default: x", "default: 7"))  # not prose: validated (and the import is needed)
     with pytest.raises(ImportError):
         validate(load_spec(spec))
+
+
+def test_a_validator_that_fails_is_a_finding_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import lint as lint_module
+
+    class Failing:
+        def __init__(self, document: Any):
+            pass
+
+        def iter_errors(self) -> Any:
+            raise KeyError("x-codegen-contextRoot")
+
+    monkeypatch.setenv("SPECGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(lint_module, "_spec_validator", lambda *args: Failing)
+    (diagnostic,) = lint_module.validate(load_spec(ROOT / "tests" / "fixtures" / "small" / "openapi.yaml"))
+    assert (diagnostic.rule, diagnostic.message) == (
+        "validator-failed", "openapi-spec-validator could not check the whole document (KeyError: 'x-codegen-contextRoot')")
