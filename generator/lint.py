@@ -40,8 +40,9 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
         if whole in verdicts.known:  # valid before, but for its prose: the validator need not even be imported
             return []
         verdicts.passed.add(whole)
+        validator = _spec_validator(version, verdicts, spec.document)(spec.document)
         try:
-            for error in _spec_validator(version, verdicts, spec.document)(spec.document).iter_errors():
+            for error in validator.iter_errors():
                 pointer = getattr(error, PLACED, None) or _pointer(getattr(error, "absolute_path", error.path))
                 message = getattr(error, "message", str(error)).splitlines()[0]
                 if (pointer, message) in seen:
