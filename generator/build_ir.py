@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -12,7 +12,7 @@ from . import ir
 from .diagnostics import Finding, join_pointer, split_pointer
 from .lint import HTTP_METHODS, spec_version
 from .models import ModelsModule, pattern_problem
-from .naming import avoiding, class_name, py_literal, snake_name, unique
+from .naming import avoiding, class_name, numbered, py_literal, snake_name, status_suffix, unique
 
 JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 STRING_FORMATS = {"uuid": "UUID", "date-time": "datetime", "date": "date"}  # imported by every template
@@ -120,7 +120,7 @@ class _Builder:
         if literals:
             value = f"Literal[{', '.join(literals)}]"
             if value not in self.literals:
-                self.literals[value] = _claim(_numbered(name), lambda c: [c],
+                self.literals[value] = _claim(numbered(name), lambda c: [c],
                                               set(self.models.modules) | set(self.literals.values()))
             parts.append(f"models.{self.literals[value]}")
         if nullable or None in values:
@@ -241,11 +241,11 @@ class _Builder:
                     status=status,
                     status_code=code,
                     description=_one_line(response.get("description", "")),
-                    annotation=raw_kind or (self.annotation(schema, "response", f"{prefix}{_status_suffix(status)}Response")
+                    annotation=raw_kind or (self.annotation(schema, "response", f"{prefix}{status_suffix(status)}Response")
                                             if content_type else None),
                     content_type=_concrete(content_type) if content_type else None,
                     is_error=code >= 400 or upper in ("4XX", "5XX") or upper == "DEFAULT" and has_success,
-                    class_name=prefix + _status_suffix(status),
+                    class_name=prefix + status_suffix(status),
                     documented_key=str(code) if code else py_literal("default" if upper == "DEFAULT" else upper),
                 )
             )
@@ -359,7 +359,7 @@ class _Builder:
         taken = set(MODULE_NAMES) | set(self.models.modules) | set(self.literals.values())
         tags = []
         for tag, py_name in zip(tag_names, py_names):
-            tag_class = _claim(_numbered(class_name(py_name)), lambda c: [c, f"Async{c}", f"{c}Handlers"], taken)
+            tag_class = _claim(numbered(class_name(py_name)), lambda c: [c, f"Async{c}", f"{c}Handlers"], taken)
             # Concrete paths before templated ones (`/sources/wizard` before `/sources/{id}`), as OpenAPI
             # matches them; frameworks try routes in order. The sort is stable, so document order breaks ties.
             ops = sorted(grouped[tag], key=_route_specificity)
@@ -399,15 +399,15 @@ class _Builder:
         base = op.request_class.removesuffix("Request")
         inputs = "Input" if base.endswith("Request") else "Request"
         successes = [r for r in op.responses if not r.is_error]
-        candidates = itertools.chain([base, f"{base}Op"], _numbered(f"{tag_class}{base}"))
-        prefix = _claim(candidates, lambda p: [p + inputs, f"{p}Result", *(p + _status_suffix(r.status) for r in successes)],
+        candidates = itertools.chain([base, f"{base}Op"], numbered(f"{tag_class}{base}"))
+        prefix = _claim(candidates, lambda p: [p + inputs, f"{p}Result", *(p + status_suffix(r.status) for r in successes)],
                         taken)
         if prefix != base:
             self.warnings.append(Finding(
                 join_pointer(join_pointer("/paths", op.path), op.method), "name-collision",
                 f"operation {op.operation_id!r}: its handler classes are named {prefix}… because {base}{inputs}, "
                 f"{base}Result or a status class is another name in the package"))
-        responses = tuple(replace(r, class_name=prefix + _status_suffix(r.status)) for r in op.responses)
+        responses = tuple(replace(r, class_name=prefix + status_suffix(r.status)) for r in op.responses)
         pagination = op.pagination and replace(op.pagination, method=avoiding(f"iter_{py_name}", methods))
         return replace(op, py_name=py_name, request_class=prefix + inputs, result_class=f"{prefix}Result",
                        responses=responses, pagination=pagination)
@@ -438,18 +438,6 @@ def _claim(candidates: Iterable[str], derive: Callable[[str], list[str]], taken:
             taken.update(names)
             return candidate
     raise AssertionError("candidates ran out")
-
-
-def _status_suffix(status: str) -> str:
-    """What a result class adds to its operation's name: `200`, `2XX`, `Default`."""
-    return "Default" if status.lower() == "default" else status.upper()
-
-
-def _numbered(base: str) -> Iterator[str]:
-    """`base`, `base2`, `base3`, …"""
-    yield base
-    for n in itertools.count(2):
-        yield f"{base}{n}"
 
 
 def _object_properties(builder: _Builder, schema: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from .cache import cache_dir, store
 from .diagnostics import Diagnostic, Finding, SpecError, join_pointer, split_pointer
-from .naming import class_name, snake_name, unique
+from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 @dataclass(frozen=True)
 class ModelsModule:
@@ -53,23 +53,17 @@ def inline_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 continue
             prefix = class_name(operation.get("operationId") or f"{method}_{path}")
             sites = [("Body", _resolve(document, operation.get("requestBody")))]
-            sites += [(f"{_status_word(status)}Response", _resolve(document, response))
+            sites += [(f"{status_suffix(status)}Response", _resolve(document, response))
                       for status, response in (operation.get("responses") or {}).items()]
             for suffix, site in sites:
                 for media in (site.get("content") or {}).values():
                     schema = media.get("schema") if isinstance(media, dict) else None
                     if isinstance(schema, dict) and _needs_model(schema) and id(schema) not in names:
-                        name = next(c for c in [prefix + suffix, *(f"{prefix}{suffix}{n}" for n in range(2, 1000))]
-                                    if c not in taken)
+                        name = next(c for c in numbered(prefix + suffix) if c not in taken)
                         taken.add(name)
                         names[id(schema)] = name
                         found[name] = schema
     return found
-
-
-def _status_word(status: object) -> str:
-    text = str(status)
-    return "Default" if text.lower() == "default" else text.upper()
 
 
 def _needs_model(schema: Any) -> bool:

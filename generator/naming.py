@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 import keyword
 import re
+from collections.abc import Iterator
 
 # Names a generated signature or attribute must not shadow.
 RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | {"self", "cls"}
@@ -44,6 +46,19 @@ def avoiding(name: str, reserved: frozenset[str] | set[str]) -> str:
     while name in reserved:
         name += "_"
     return name
+
+
+def numbered(base: str) -> Iterator[str]:
+    """`base`, `base2`, `base3`, …: candidates for a name that may be taken."""
+    yield base
+    for n in itertools.count(2):
+        yield f"{base}{n}"
+
+
+def status_suffix(status: object) -> str:
+    """What a class named after an operation's response adds for its status: `200`, `2XX`, `Default`."""
+    text = str(status)
+    return "Default" if text.lower() == "default" else text.upper()
 
 
 def unique(names: list[str]) -> list[str]:
