@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Level(str, Enum):
@@ -52,6 +54,22 @@ def unescape_pointer_token(token: str) -> str:
 
 def join_pointer(pointer: str, token: str | int) -> str:
     return f"{pointer}/{escape_pointer_token(token)}"
+
+
+def pointer_of(tokens: Iterable[object]) -> str:
+    """The JSON pointer of a path of keys and indexes: ("paths", "/a", "get") → `/paths/~1a/get`."""
+    return "".join(join_pointer("", str(token)) for token in tokens)
+
+
+def walk(node: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
+    """Every node of a JSON-like document with its pointer, depth first, the node itself first."""
+    yield pointer, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from walk(value, join_pointer(pointer, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, join_pointer(pointer, index))
 
 
 def split_pointer(pointer: str) -> list[str]:

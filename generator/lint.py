@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from .cache import cache_dir, store
-from .diagnostics import Diagnostic, Level, join_pointer, split_pointer
+from .diagnostics import Diagnostic, Level, join_pointer, pointer_of, split_pointer, walk
 from .load import COMPONENT_KINDS, LoadedSpec
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -43,7 +43,7 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
         validator = _spec_validator(version, verdicts, spec.document)(spec.document)
         try:
             for error in validator.iter_errors():
-                pointer = getattr(error, PLACED, None) or _pointer(getattr(error, "absolute_path", error.path))
+                pointer = getattr(error, PLACED, None) or pointer_of(getattr(error, "absolute_path", error.path))
                 message = getattr(error, "message", str(error)).splitlines()[0]
                 if (pointer, message) in seen:
                     continue
@@ -74,10 +74,6 @@ def _without_prose(node: Any) -> Any:
 PLACED = "specgen_pointer"  # where in the document a validator error belongs, set by the keyword validators below
 
 
-def _pointer(parts: Iterable[Any]) -> str:
-    return "".join(join_pointer("", str(part)) for part in parts)
-
-
 def _placed(errors: Iterator[Any], where: Any) -> Iterator[Any]:
     """The errors a keyword validator yields for the node at `where` (a SchemaPath), each given the absolute
     pointer of what it is about: the node's, and the error's own path below it. The innermost validator wins.
@@ -88,7 +84,7 @@ def _placed(errors: Iterator[Any], where: Any) -> Iterator[Any]:
         if not isinstance(error, OpenAPIValidationError):
             error = OpenAPIValidationError.create_from(error)
         if getattr(error, PLACED, None) is None:
-            setattr(error, PLACED, _pointer(where.parts) + _pointer(getattr(error, "path", ())))
+            setattr(error, PLACED, pointer_of(where.parts) + pointer_of(getattr(error, "path", ())))
         yield error
 
 
@@ -222,16 +218,6 @@ def _rule_operations(spec: LoadedSpec) -> Iterator[Diagnostic]:
             yield spec.diagnostic(join_pointer(pointer, "responses"), "operation-4xx", f"{label} documents no 4xx response")
 
 
-def _walk(node: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
-    yield pointer, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, join_pointer(pointer, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, join_pointer(pointer, index))
-
-
 def _schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every schema object: under components/schemas and every `schema` key, and their subschemas."""
     subschema_maps = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
@@ -253,11 +239,11 @@ def _schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any
 
     for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
         yield from visit(join_pointer("/components/schemas", name), schema)
-    for pointer, node in _walk(document.get("paths") or {}, "/paths"):
+    for pointer, node in walk(document.get("paths") or {}, "/paths"):
         if isinstance(node, dict) and isinstance(node.get("schema"), dict):
             yield from visit(join_pointer(pointer, "schema"), node["schema"])
     for kind in ("parameters", "responses", "requestBodies", "headers"):
-        for pointer, node in _walk((document.get("components") or {}).get(kind) or {}, f"/components/{kind}"):
+        for pointer, node in walk((document.get("components") or {}).get(kind) or {}, f"/components/{kind}"):
             if isinstance(node, dict) and isinstance(node.get("schema"), dict):
                 yield from visit(join_pointer(pointer, "schema"), node["schema"])
 
@@ -295,11 +281,11 @@ def _rule_secrets(spec: LoadedSpec) -> Iterator[Diagnostic]:
 def _response_components(document: dict[str, Any]) -> set[str]:
     """Names of component schemas a response body can contain, following $refs transitively."""
     found: set[str] = set()
-    pending = [node for pointer, node in _walk(document.get("paths") or {}, "/paths") if "/responses/" in pointer]
+    pending = [node for pointer, node in walk(document.get("paths") or {}, "/paths") if "/responses/" in pointer]
     pending += list(((document.get("components") or {}).get("responses") or {}).values())
     while pending:
         node = pending.pop()
-        for _, child in _walk(node):
+        for _, child in walk(node):
             if isinstance(child, dict) and isinstance(child.get("$ref"), str):
                 tokens = split_pointer(child["$ref"])
                 if tokens[:2] == ["components", "responses"] and len(tokens) == 3:
@@ -374,7 +360,7 @@ def _rule_examples(spec: LoadedSpec) -> Iterator[Diagnostic]:
         for example_pointer, value in candidates:
             for message in check(pointer, value):
                 yield spec.diagnostic(example_pointer, "example-valid", f"example does not match its schema: {message}")
-    for pointer, node in _walk(spec.document.get("paths") or {}, "/paths"):
+    for pointer, node in walk(spec.document.get("paths") or {}, "/paths"):
         if not isinstance(node, dict) or not isinstance(node.get("schema"), dict):
             continue
         values = [(join_pointer(pointer, "example"), node["example"])] if "example" in node else []
@@ -389,7 +375,7 @@ def _rule_examples(spec: LoadedSpec) -> Iterator[Diagnostic]:
 def _rule_refs_and_unused(spec: LoadedSpec) -> Iterator[Diagnostic]:
     document = spec.document
     used: set[str] = set()
-    for pointer, node in _walk(document):
+    for pointer, node in walk(document):
         if isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             if not ref.startswith("#"):

@@ -25,7 +25,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, SequenceNode
 
 from .cache import cache_dir, store
-from .diagnostics import Diagnostic, SpecError, join_pointer, split_pointer
+from .diagnostics import Diagnostic, SpecError, join_pointer, pointer_of, split_pointer
 
 LINES_UP_TO = 2_000_000
 COMPONENT_KINDS = (
@@ -179,7 +179,7 @@ def _nearest(pointer: str, known: Container[str]) -> str | None:
     """`pointer` or its nearest ancestor that `known` holds."""
     tokens = split_pointer(pointer)
     while True:
-        candidate = "".join(join_pointer("", t) for t in tokens)
+        candidate = pointer_of(tokens)
         if candidate in known:
             return candidate
         if not tokens:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import cache_dir, store
-from .diagnostics import Diagnostic, Finding, SpecError, join_pointer, split_pointer
+from .diagnostics import Diagnostic, Finding, SpecError, join_pointer, pointer_of, split_pointer, walk
 from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def emit_models(document: dict[str, Any], source_file: str,
     unsupported = _unsupported_patterns(rest)
     if unsupported:
         rest = _without(rest, unsupported)
-    unchecked = [Finding(_pointer_of([original.get(t, t) if i == 2 else t for i, t in enumerate(tokens)] + ["pattern"]),
+    unchecked = [Finding(pointer_of([original.get(t, t) if i == 2 else t for i, t in enumerate(tokens)] + ["pattern"]),
                          "pattern-unsupported",
                          f"pattern {pattern!r} cannot be compiled by pydantic ({why}); values are not checked against it")
                  for tokens, pattern, why in unsupported]
@@ -178,13 +178,6 @@ def _renamed_refs(node: Any, renamed: dict[str, str]) -> Any:
     return copy
 
 
-def _pointer_of(tokens: list[str]) -> str:
-    pointer = ""
-    for token in tokens:
-        pointer = join_pointer(pointer, token)
-    return pointer
-
-
 def pattern_problem(pattern: str) -> str | None:
     """Why pydantic (its default regex engine, Rust's) cannot compile `pattern`, or None when it can."""
     from pydantic_core import SchemaError, SchemaValidator, core_schema
@@ -235,19 +228,10 @@ def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]
     each placed at the first schema with that format."""
     formats = dict.fromkeys(m.group(1) for text in said if (m := re.search(r"format of '([^']*)' not understood", text)))
     found: dict[str, str] = {}
-
-    def visit(node: Any, pointer: str) -> None:
-        if isinstance(node, dict):
-            if node.get("format") in formats and node["format"] not in found:
-                found[node["format"]] = pointer
-            for key, value in node.items():
-                visit(value, join_pointer(pointer, key))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                visit(value, join_pointer(pointer, index))
-
     if formats:
-        visit(document, "")
+        for pointer, node in walk(document):
+            if isinstance(node, dict) and node.get("format") in formats:
+                found.setdefault(node["format"], pointer)
     return [Finding(found.get(name, "/components/schemas"), "unknown-format",
                     f"format {name!r} is not one the models know; the value is typed by its type alone")
             for name in formats]
