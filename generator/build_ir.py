@@ -33,17 +33,17 @@ TOTAL_FIELDS = ("count", "total", "totalSize", "total_count", "totalCount", "tot
 # templates/client/resources.py.jinja). A parameter never takes one of them.
 GENERATED_LOCALS = frozenset({
     "self", "body", "models", "h", "handlers", "authenticator", "router", "respond", "comma_list", "read_body",
-    "reject_unknown_query", "object_query", "json_items",
+    "reject_unknown_query", "object_query", "json_items", "read_json", "call_handler",
 })
 # Attributes of the generated client besides its resources (templates/client/_base.py.jinja): no tag takes one.
 CLIENT_ATTRIBUTES = frozenset({
-    "base_url", "timeout", "max_retries", "backoff", "headers", "http", "auth", "request", "close", "aclose",
-    "retry_delay", "should_retry",
+    "base_url", "timeout", "max_retries", "backoff", "max_retry_after", "headers", "cookies", "auth_query", "http",
+    "auth", "request", "close", "aclose", "arguments", "next_delay", "settled",
 })
 # Names the server's handlers module and the client's resources module define or import besides the ones the IR
 # names: no generated class takes one of them.
 MODULE_NAMES = frozenset({
-    "Any", "ClassVar", "Literal", "Protocol", "UUID", "dataclass", "date", "datetime", "models", "Principal",
+    "Any", "Awaitable", "ClassVar", "Literal", "Protocol", "UUID", "dataclass", "date", "datetime", "models", "Principal",
     "AsyncIterator", "Iterator", "AsyncBase", "SyncBase", "DEFAULT_BASE_URL", "Client", "AsyncClient",
 })
 

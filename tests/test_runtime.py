@@ -77,3 +77,69 @@ def test_respond_accepts_documented_statuses_ranges_and_default_only() -> None:
     assert _routing.respond(Chosen(418), {200: None, "default": None}).status_code == 418
     with pytest.raises(Problem, match="undocumented status 404"):
         _routing.respond(Chosen(404), {200: None, "2XX": None})
+
+
+def _client(handler, **options):  # type: ignore[no-untyped-def]
+    return _base.SyncBase("http://api.test", transport=httpx.MockTransport(handler), **options)
+
+
+def test_a_long_retry_after_is_not_waited_for_and_a_short_one_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(_base.time, "sleep", slept.append)
+    answers = iter([httpx.Response(503, headers={"Retry-After": "3600"})])
+    response = _client(lambda request: next(answers)).request("GET", "/x", retryable=True)
+    assert response.status_code == 503 and slept == []  # raised by parse as ServerError, at once
+    answers = iter([httpx.Response(503, headers={"Retry-After": "1"}), httpx.Response(200, json={})])
+    response = _client(lambda request: next(answers)).request("GET", "/x", retryable=True)
+    assert response.status_code == 200 and slept == [1.0]
+
+
+class _Drip(httpx.SyncByteStream):
+    """A body that arrives one byte every 0.2 s: each read is quick, the whole is not."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        import time
+
+        for _ in range(50):
+            time.sleep(0.2)
+            yield b" "
+
+
+def test_timeout_is_a_deadline_for_the_whole_call() -> None:
+    client = _client(lambda request: httpx.Response(200, stream=_Drip()), timeout=0.5, max_retries=0)
+    with pytest.raises(_base.ConnectionFailed, match="deadline"):
+        client.request("GET", "/slow", retryable=True)
+
+
+def test_a_retried_delete_that_went_through_the_first_time_succeeds() -> None:
+    attempts: list[int] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        attempts.append(1)
+        if len(attempts) == 1:  # committed, but the answer was lost
+            raise httpx.ReadTimeout("lost", request=request)
+        return httpx.Response(404, json={"status": 404})
+
+    response = _client(flaky, backoff=0).request("DELETE", "/things/1", retryable=True)
+    assert len(attempts) == 2 and response.status_code == 204
+    assert _client(flaky, backoff=0).request("DELETE", "/things/1", retryable=True).status_code == 404
+
+
+def test_answers_the_operation_does_not_document_are_typed_errors() -> None:
+    from generator.runtime.client.errors import ApiError, UnexpectedResponse
+
+    class Thing(BaseModel):
+        id: int
+
+    request = httpx.Request("GET", "http://api.test/things/1")
+    for response in (httpx.Response(307, headers={"Location": "/elsewhere"}, request=request),
+                     httpx.Response(204, request=request),
+                     httpx.Response(200, json={"id": "not a number"}, request=request),
+                     httpx.Response(200, text="<html>", request=request)):
+        with pytest.raises(UnexpectedResponse) as raised:
+            _base.parse(Thing, response)
+        assert isinstance(raised.value, ApiError) and raised.value.status_code == response.status_code
+    assert _base.parse(Thing, httpx.Response(204, request=request), empty=True) is None
+    problem = {"status": 400, "detail": "invalid", "errors": [{"pointer": "/name", "detail": "too long"}]}
+    with pytest.raises(ApiError, match="/name: too long"):
+        _base.parse(Thing, httpx.Response(400, json=problem, request=request))

@@ -8,6 +8,7 @@ as `Problem(status, detail)` with a status the operation documents.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Protocol
@@ -42,6 +43,8 @@ GetVehicleResult = GetVehicle200
 class DefaultHandlers(Protocol):
     """default"""
 
-    async def get_vehicle(self, request: GetVehicleRequest, principal: Principal | None) -> GetVehicleResult:
+    def get_vehicle(
+        self, request: GetVehicleRequest, principal: Principal | None
+    ) -> GetVehicleResult | Awaitable[GetVehicleResult]:
         """GET /vehicles/{id}: Get a vehicle"""
         ...

@@ -10,13 +10,22 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from starlette.routing import compile_path
 
 from .. import models
 from . import handlers as h
-from ._routing import comma_list, json_items, object_query, read_body, reject_unknown_query, respond
+from ._routing import (
+    call_handler,
+    comma_list,
+    json_items,
+    object_query,
+    read_body,
+    read_json,
+    reject_unknown_query,
+    respond,
+)
 from .security import Authenticator, Principal, Requirement, requires
 
 # Every path and the methods it answers, concrete paths first, as OpenAPI matches them.
@@ -48,7 +57,7 @@ def add_get_vehicle(router: APIRouter, handlers: h.DefaultHandlers, authenticato
         status_code=200,
         response_model=None,
     )
-    async def get_vehicle(
+    async def _get_vehicle(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         id_: Annotated[str, Path(alias="id")],
@@ -58,5 +67,5 @@ def add_get_vehicle(router: APIRouter, handlers: h.DefaultHandlers, authenticato
         _inputs = h.GetVehicleRequest(
             id_=id_,
         )
-        _result = await handlers.get_vehicle(_inputs, _principal)
+        _result = await call_handler(handlers.get_vehicle, _inputs, _principal)
         return respond(_result, {200: "application/json"})

@@ -8,6 +8,7 @@ as `Problem(status, detail)` with a status the operation documents.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Protocol
@@ -42,6 +43,8 @@ PutNoteResult = PutNote200
 class DefaultHandlers(Protocol):
     """default"""
 
-    async def put_note(self, request: PutNoteRequest, principal: Principal | None) -> PutNoteResult:
+    def put_note(
+        self, request: PutNoteRequest, principal: Principal | None
+    ) -> PutNoteResult | Awaitable[PutNoteResult]:
         """PUT /notes: Replace a note"""
         ...

@@ -15,11 +15,20 @@ from typing import Any
 from fastapi import FastAPI
 
 from . import handlers, routes
-from ._routing import OpenAPIPathMatching, implemented
-from .problems import Problem, install
+from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, implemented
+from .problems import FaultsAnswered, Problem, install
 from .security import Authenticator, Principal
 
-__all__ = ["Authenticator", "Handlers", "Principal", "Problem", "create_app", "handlers", "openapi_document"]
+__all__ = [
+    "Authenticator",
+    "Handlers",
+    "Limits",
+    "Principal",
+    "Problem",
+    "create_app",
+    "handlers",
+    "openapi_document",
+]
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,24 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-def create_app(handlers: Handlers, authenticator: Authenticator, *, allow_unimplemented: bool = False) -> FastAPI:
+def create_app(
+    handlers: Handlers,
+    authenticator: Authenticator,
+    *,
+    allow_unimplemented: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    unavailable: tuple[type[BaseException], ...] = (),
+    retry_after: int = 5,
+) -> FastAPI:
     """The app; it refuses to start while a handler lacks an operation's method (they are listed), unless
-    `allow_unimplemented`, when those operations answer 501."""
+    `allow_unimplemented`, when those operations answer 501. `limits` bound each request's body; an exception of
+    an `unavailable` type (your database driver's "locked" or "down") answers 503 with `Retry-After: retry_after`."""
     handlers = implemented(handlers, allow_unimplemented)
     app = FastAPI(title="oneOf with a discriminator and no mapping", version="1")
+    app.state.limits = limits
     install(app, routes.allowed_methods)
-    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods)
+    app.add_middleware(FaultsAnswered, unavailable=unavailable, retry_after=retry_after)
+    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods, limits=limits)
     app.include_router(routes.default_router(handlers.default, authenticator))
     setattr(app, "openapi", openapi_document)
     return app

@@ -8,6 +8,7 @@ as `Problem(status, detail)` with a status the operation documents.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Protocol
@@ -42,6 +43,8 @@ CreateShapeResult = CreateShape200
 class DefaultHandlers(Protocol):
     """default"""
 
-    async def create_shape(self, request: CreateShapeRequest, principal: Principal | None) -> CreateShapeResult:
+    def create_shape(
+        self, request: CreateShapeRequest, principal: Principal | None
+    ) -> CreateShapeResult | Awaitable[CreateShapeResult]:
         """POST /shapes: Create a shape"""
         ...

@@ -10,13 +10,22 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from starlette.routing import compile_path
 
 from .. import models
 from . import handlers as h
-from ._routing import comma_list, json_items, object_query, read_body, reject_unknown_query, respond
+from ._routing import (
+    call_handler,
+    comma_list,
+    json_items,
+    object_query,
+    read_body,
+    read_json,
+    reject_unknown_query,
+    respond,
+)
 from .security import Authenticator, Principal, Requirement, requires
 
 # Every path and the methods it answers, concrete paths first, as OpenAPI matches them.
@@ -48,15 +57,15 @@ def add_create_shape(router: APIRouter, handlers: h.DefaultHandlers, authenticat
         status_code=200,
         response_model=None,
     )
-    async def create_shape(
+    async def _create_shape(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
-        _body: Annotated[models.Shape, Body()],
     ) -> Response:
         """Create a shape"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.Shape, True)
         _inputs = h.CreateShapeRequest(
             body=_body,
         )
-        _result = await handlers.create_shape(_inputs, _principal)
+        _result = await call_handler(handlers.create_shape, _inputs, _principal)
         return respond(_result, {200: "application/json"})
