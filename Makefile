@@ -9,7 +9,7 @@ PKG    := integrations
 SPECGEN := $(BIN)/specgen
 OAS_EXAMPLES := .cache/oas-examples/node_modules/@readme/oas-examples
 
-.PHONY: venv generate lint check style test golden conformance-deep serve bench clean
+.PHONY: venv generate lint check style test golden conformance-deep reliability serve bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: lint check style $(OAS_EXAMPLES)
 
 conformance-deep: $(STAMP)
 	CONFORMANCE_EXAMPLES=$${CONFORMANCE_EXAMPLES:-200} CONFORMANCE_RANDOM=1 $(BIN)/pytest -q tests/test_conformance.py
+
+# Attack and fault reproducers plus schemathesis at >= 10,000 cases, on SQLite and PostgreSQL, and their figures.
+reliability: $(STAMP)
+	scripts/with-postgres.sh scripts/reliability.sh
 
 serve: $(STAMP)
 	PYTHONPATH=$(OUT):. $(BIN)/python -m app.serve

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from anyio import to_thread
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,9 @@ class KeyAuthenticator:
         self.engine = engine
 
     async def authenticate(self, scheme: str, credential: str) -> Principal | None:
+        return await to_thread.run_sync(self._lookup, credential)  # the database call must not block the loop
+
+    def _lookup(self, credential: str) -> Principal | None:
         with Session(self.engine) as session:
             row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(credential)))
             if row is None:

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, DateTime, Engine, Integer, LargeBinary, String, Uni
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 DATA_DIR = Path(os.environ.get("SPECGEN_DATA_DIR", ".data"))
+NAME_LENGTH = 512  # of Resource.unique_name
 
 
 def utcnow() -> datetime:
@@ -45,7 +46,7 @@ class Resource(Base):
     tenant: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(64), index=True)
     parent: Mapped[str] = mapped_column(String(64), default="", index=True)
-    unique_name: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    unique_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH), nullable=True)
     body: Mapped[dict[str, object]] = mapped_column(JSON)
     secrets: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import socket
 from dataclasses import dataclass
 from typing import Any
 
 from integrations.server import Problem
 
+from .egress import UNREACHABLE, Egress, Refused
+
 
 @dataclass(frozen=True)
 class Connection:
     host: str
+    address: str  # the host's address, checked by the egress policy
     port: int
     database: str
     user: str
@@ -21,24 +21,8 @@ class Connection:
     schema: str = "public"
 
 
-def allowed_hosts() -> set[str]:
-    """Only loopback by default: a data source must not make this server probe private networks."""
-    configured = os.environ.get("SPECGEN_ALLOWED_DB_HOSTS", "")
-    return {h.strip() for h in configured.split(",") if h.strip()}
-
-
-def check_host(host: str) -> None:
-    if host in allowed_hosts():
-        return
-    try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError):
-        raise Problem(400, f"host {host!r} does not resolve") from None
-    if not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
-        raise Problem(400, f"host {host!r} is not allowed (set SPECGEN_ALLOWED_DB_HOSTS to allow it)")
-
-
-def connection_from(fields: dict[str, Any]) -> Connection:
+def connection_from(fields: dict[str, Any], egress: Egress) -> Connection:
+    """The connection `fields` describe, its host resolved and checked against `egress` now."""
     missing = [f for f in ("host", "port", "database", "user") if not fields.get(f)]
     if missing:
         raise Problem(400, "invalid config", errors=[(f"/{f}", "required") for f in missing])
@@ -46,19 +30,33 @@ def connection_from(fields: dict[str, Any]) -> Connection:
         port = int(fields["port"])
     except (TypeError, ValueError):
         raise Problem(400, "invalid config", errors=[("/port", "not a number")]) from None
-    return Connection(str(fields["host"]), port, str(fields["database"]), str(fields["user"]),
+    if not 0 < port < 65536:
+        raise Problem(400, "invalid config", errors=[("/port", "not a TCP port")])
+    host = str(fields["host"])
+    try:
+        address = egress.resolve(host, port)[0]
+    except Refused:
+        raise Problem(400, UNREACHABLE) from None
+    return Connection(host, address, port, str(fields["database"]), str(fields["user"]),
                       str(fields.get("password") or ""), str(fields.get("schema") or "public"))
 
 
 def connect(connection: Connection) -> Any:
+    """A connection to the checked address (`hostaddr`; `host` still names the server for TLS). Failing to reach
+    it reads as a refusal does; a server that answers (a wrong password, a missing database) is reported."""
     import psycopg
 
-    check_host(connection.host)
     try:
-        return psycopg.connect(host=connection.host, port=connection.port, dbname=connection.database,
-                               user=connection.user, password=connection.password, connect_timeout=5)
-    except psycopg.Error as exc:
-        raise Problem(400, f"connection failure: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'refused'}") from None
+        return psycopg.connect(host=connection.host, hostaddr=connection.address, port=connection.port,
+                               dbname=connection.database, user=connection.user, password=connection.password,
+                               connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        text = str(exc).strip()
+        if "authentication failed" in text or "does not exist" in text:
+            raise Problem(400, f"connection failure: {text.splitlines()[-1].strip()}") from None
+        raise Problem(400, UNREACHABLE) from None
+    except psycopg.Error:
+        raise Problem(400, UNREACHABLE) from None
 
 
 def tables(connection: Connection) -> list[dict[str, Any]]:

@@ -6,18 +6,19 @@ import secrets as random_tokens
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from integrations.server import Problem
 
 from .crypto import Vault
-from .db import Resource, utcnow
+from .db import NAME_LENGTH, Resource, utcnow
 from .redaction import SchemaWalker, merge
 
 ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -63,11 +64,48 @@ class Store:
         self.engine = engine
         self.vault = vault
         self.walker = SchemaWalker(document)
+        self._open: ContextVar[Session | None] = ContextVar(f"store-{id(self)}", default=None)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """The transaction's session inside `transaction()`, else one of its own."""
+        current = self._open.get()
+        if current is not None:
+            yield current
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every store call inside is one transaction: all of its writes are committed at the end, or none (a
+        Problem or any error rolls them all back), so a multi-record write is never left half-done."""
+        if self._open.get() is not None:
+            yield
+            return
+        with Session(self.engine, expire_on_commit=False) as session:
+            token = self._open.set(session)
+            try:
+                yield
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                self._open.reset(token)
+
+    def _commit(self, session: Session, conflict: str | Problem = "") -> None:
+        """Commit, or inside a transaction flush (constraints are checked now) and leave the commit to it. A
+        uniqueness constraint the write breaks raises `conflict` (a Problem, or the detail of a 409)."""
+        try:
+            if self._open.get() is session:
+                session.flush()
+            else:
+                session.commit()
+        except IntegrityError:
+            if not conflict:
+                raise
+            raise (conflict if isinstance(conflict, Problem) else Problem(409, conflict)) from None
 
     def _record(self, row: Resource) -> Record:
         return Record(row.id, row.tenant, row.kind, row.parent, row.unique_name, dict(row.body),
@@ -79,9 +117,11 @@ class Store:
         return public, hidden
 
     def create(self, tenant: str, kind: str, body: dict[str, Any], *, schema: str, parent: str = "",
-               name: str | None = None, id: str | None = None, conflict: str = "",
+               name: str | None = None, id: str | None = None, conflict: str | Problem = "",
                extra_secrets: dict[str, Any] | None = None) -> Record:
-        """`extra_secrets` ({json pointer: value}) holds values the schema cannot mark write-only itself."""
+        """`extra_secrets` ({json pointer: value}) holds values the schema cannot mark write-only itself; a name
+        taken already raises `conflict` (a Problem, or the detail of a 409)."""
+        _check_name(name)
         public, hidden = self.split(body, schema)
         hidden |= extra_secrets or {}
         now = utcnow()
@@ -89,10 +129,7 @@ class Store:
                        body=public, secrets=self.vault.seal(hidden), created_at=now, updated_at=now)
         with self.session() as session:
             session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:
-                raise Problem(409, conflict or f"a {kind} named {name!r} already exists") from None
+            self._commit(session, conflict or f"a {kind} named {name!r} already exists")
             return self._record(row)
 
     def get(self, tenant: str, kind: str, id: str, parent: str | None = None) -> Record:
@@ -116,22 +153,22 @@ class Store:
             return self._record(row) if row else None
 
     def list(self, tenant: str, kind: str, parent: str | None = "", *, offset: int = 0, limit: int | None = None,
-             contains: str | None = None, fields: tuple[str, ...] = ("name",), order_by_name: bool = False,
-             descending: bool = False) -> tuple[list[Record], int]:
-        """A page and the total; `contains` filters case-insensitively on the named body fields."""
-        with self.session() as session:
-            query = select(Resource).where(Resource.tenant == tenant, Resource.kind == kind)
-            if parent is not None:
-                query = query.where(Resource.parent == parent)
-            rows = [self._record(r) for r in session.scalars(query.order_by(Resource.seq))]
+             contains: str | None = None, fields: tuple[str, ...] = ("name",)) -> tuple[list[Record], int]:
+        """A page, oldest first, and the total; `contains` filters case-insensitively on the named body fields.
+        Filtered, counted and paged in SQL: only the page is read and decrypted."""
+        where = [Resource.tenant == tenant, Resource.kind == kind]
+        if parent is not None:
+            where.append(Resource.parent == parent)
         if contains:
             needle = contains.lower()
-            rows = [r for r in rows if any(needle in str(r.body.get(f) or "").lower() for f in fields)]
-        if order_by_name:
-            rows.sort(key=lambda r: (str(r.name or r.body.get("name") or "").lower(), r.id), reverse=descending)
-        total = len(rows)
-        end = None if limit is None else offset + limit
-        return rows[offset:end], total
+            where.append(or_(*(func.lower(Resource.body[f].as_string()).contains(needle, autoescape=True)
+                               for f in fields)))
+        with self.session() as session:
+            total = int(session.scalar(select(func.count()).select_from(Resource).where(*where)) or 0)
+            if offset >= total:  # also keeps an offset no database integer holds out of SQL
+                return [], total
+            query = select(Resource).where(*where).order_by(Resource.seq).offset(offset).limit(limit)
+            return [self._record(r) for r in session.scalars(query)], total
 
     def count(self, tenant: str, kind: str, parent: str) -> int:
         with self.session() as session:
@@ -140,13 +177,16 @@ class Store:
             return int(total or 0)
 
     def update(self, record: Record, body: dict[str, Any], *, schema: str, name: str | None = None,
-               keep_secrets: bool = False, drop_secrets: str = "", conflict: str = "",
+               keep_secrets: bool = False, drop_secrets: str = "", conflict: str | Problem = "",
                extra_secrets: dict[str, Any] | None = None) -> Record:
-        """Replace the body; with keep_secrets, write-only values not sent again are kept (PATCH semantics),
-        except those under the `drop_secrets` pointer."""
+        """Replace the body; with keep_secrets, write-only values not sent again are kept (PATCH semantics, and a
+        PUT of what a GET returned), except those under the `drop_secrets` pointer and those whose list item is
+        now another one (its `id` or `name` changed: a reordered list does not hand a secret to its neighbour)."""
+        _check_name(name)
         public, hidden = self.split(body, schema)
         if keep_secrets:
-            kept = {k: v for k, v in record.secrets.items() if not (drop_secrets and k.startswith(drop_secrets))}
+            kept = {k: v for k, v in record.secrets.items() if not (drop_secrets and k.startswith(drop_secrets))
+                    and _same_owner(k, record.body, public)}
             hidden = {**kept, **hidden}
         hidden |= extra_secrets or {}
         with self.session() as session:
@@ -157,10 +197,7 @@ class Store:
             row.secrets = self.vault.seal(hidden)
             row.unique_name = name if name is not None else row.unique_name
             row.updated_at = utcnow()
-            try:
-                session.commit()
-            except IntegrityError:
-                raise Problem(409, conflict or f"a {record.kind} named {name!r} already exists") from None
+            self._commit(session, conflict or f"a {record.kind} named {name!r} already exists")
             return self._record(row)
 
     def delete(self, record: Record) -> None:
@@ -168,7 +205,7 @@ class Store:
             row = session.scalar(select(Resource).where(Resource.id == record.id))
             if row is not None:
                 session.delete(row)
-                session.commit()
+                self._commit(session)
 
     def delete_children(self, tenant: str, parent: str) -> None:
         """Remove everything under a parent, recursively (a connector's versions, their actions, ...)."""
@@ -181,4 +218,34 @@ class Store:
                 for child in children:
                     stack.append(child.id)
                     session.delete(child)
-            session.commit()
+            self._commit(session)
+
+
+def _check_name(name: str | None) -> None:
+    """Names are unique per parent in a column of NAME_LENGTH characters; a longer one is the caller's error (the
+    spec bounds every name it documents, this bounds the ones that come from free-form input)."""
+    if name is not None and len(name) > NAME_LENGTH:
+        raise Problem(400, f"a name is at most {NAME_LENGTH} characters", errors=[("/name", "too long")])
+
+
+def _same_owner(pointer: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether the object holding the write-only value at `pointer` is the same one in both bodies: every list item
+    on the way has the same `id` (or `name`) in both."""
+    old: Any = before
+    new: Any = after
+    for part in pointer.strip("/").split("/")[:-1]:
+        key = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(old, list) and isinstance(new, list) and key.isdigit():
+            index = int(key)
+            if index >= len(old) or index >= len(new):
+                return False
+            old, new = old[index], new[index]
+            if isinstance(old, dict) and isinstance(new, dict):
+                identity = "id" if "id" in old else "name"
+                if old.get(identity) != new.get(identity):
+                    return False
+        elif isinstance(old, dict) and isinstance(new, dict) and key in old and key in new:
+            old, new = old[key], new[key]
+        else:
+            return False
+    return True

@@ -115,6 +115,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The generality figure belongs in every test run's output, not only with -s."""
     import sys
 
-    module = sys.modules.get("tests.test_oas_examples")
-    for line in getattr(module, "SUMMARY", []):
-        terminalreporter.write_line(line)
+    for name in ("tests.test_oas_examples", "tests.test_conformance"):
+        for line in getattr(sys.modules.get(name), "SUMMARY", []):
+            terminalreporter.write_line(line)

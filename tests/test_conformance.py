@@ -13,7 +13,7 @@ from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, settings
 
 from app.auth import issue_key
-from app.db import Resource, make_engine
+from app.db import Base, Resource, make_engine
 from app.keys import ALL_SCOPES
 from app.main import create
 
@@ -24,7 +24,14 @@ ENVIRONMENT, ORGANISATION = "env-1", "01J9Z3Q8K2W6T4Y7B5N1M0C3XD"
 TENANT_PARAMETERS = {"environmentId": ENVIRONMENT, "environment_id": ENVIRONMENT, "organisation_id": ORGANISATION}
 
 _DATA = Path(tempfile.mkdtemp(prefix="specgen-conformance-"))
-_ENGINE = make_engine(f"sqlite:///{_DATA / 'conformance.db'}")
+# SQLite here; `make reliability` runs it on PostgreSQL too (CONFORMANCE_DATABASE_URL).
+_URL = os.environ.get("CONFORMANCE_DATABASE_URL", "").replace("postgresql://", "postgresql+psycopg://", 1)
+_ENGINE = make_engine(_URL or f"sqlite:///{_DATA / 'conformance.db'}")
+if _URL:
+    Base.metadata.drop_all(_ENGINE)
+    Base.metadata.create_all(_ENGINE)
+CASES = [0]  # requests sent, for the summary line
+SUMMARY: list[str] = []
 APP = create(_ENGINE, data_dir=_DATA, public_url="http://localhost")
 KEYS = {tenant: issue_key(_ENGINE, tenant, ALL_SCOPES) for tenant in (ENVIRONMENT, ORGANISATION)}
 
@@ -59,6 +66,8 @@ def in_own_tenant(case: schemathesis.Case) -> None:
           database=None)
 def test_every_operation_conforms(case: schemathesis.Case) -> None:
     in_own_tenant(case)
+    CASES[0] += 1
+    SUMMARY[:] = [f"schemathesis: {CASES[0]} cases sent on {_ENGINE.dialect.name}"]
     case.call_and_validate()
 
 

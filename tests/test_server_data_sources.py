@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.egress import UNREACHABLE, Egress
 from integrations import models
 from integrations.client import BadRequestError, NotFoundError, PermissionDeniedError
 
@@ -116,14 +117,18 @@ def test_environment_actions_and_scopes(api: Api) -> None:
             assert [(c.prefix, c.engine.value) for c in connections.results] == [("pg_", "postgres")]
             with pytest.raises(BadRequestError):  # schema discovery only for Postgres here
                 await eds.get_database_schema(environment_id=ENV, body=models.DatabaseSchemaInput(source_type="Stripe"))
-            with pytest.raises(BadRequestError) as refused:  # only loopback hosts are allowed
-                await eds.check_cdc_prerequisites(environment_id=ENV, body=models.CheckCdcPrerequisitesInputRequest(
-                    source_type="Postgres", host="10.1.2.3", port=5432, database="d", user="u", password="p"))
-            assert "not allowed" in refused.value.problem["detail"]
-            with pytest.raises(BadRequestError) as failed:  # nothing listens on this port
+            refusals = []
+            for host, port in (("10.1.2.3", 5432), ("127.0.0.1", 5432), ("169.254.169.254", 80), ("localhost", 1)):
+                with pytest.raises(BadRequestError) as refused:  # private, loopback, metadata: not by default
+                    await eds.check_cdc_prerequisites(environment_id=ENV, body=models.CheckCdcPrerequisitesInputRequest(
+                        source_type="Postgres", host=host, port=port, database="d", user="u", password="p"))
+                refusals.append(refused.value.problem["detail"])
+            api.app.state.handlers.external_data_sources.egress = Egress.allowing("127.0.0.0/8", "::1")
+            with pytest.raises(BadRequestError) as failed:  # allowed now, but nothing listens on this port
                 await eds.check_cdc_prerequisites(environment_id=ENV, body=models.CheckCdcPrerequisitesInputRequest(
                     source_type="Postgres", host="127.0.0.1", port=1, database="d", user="u", password="p"))
-            assert "connection failure" in failed.value.problem["detail"]
+            refusals.append(failed.value.problem["detail"])
+            assert set(refusals) == {UNREACHABLE}  # one text: answers cannot tell a closed port from a refusal
         async with api.client("reader") as reader:
             await reader.external_data_sources.list_external_data_sources(environment_id=ENV)
             with pytest.raises(PermissionDeniedError):
@@ -147,6 +152,8 @@ def test_cdc_and_schema_discovery_against_live_postgres(api: Api) -> None:
         wal_level = conn.execute("show wal_level").fetchone()[0]
     fields = {"host": url.hostname, "port": url.port or 5432, "database": url.path.lstrip("/"),
               "user": url.username, "password": url.password or ""}
+
+    api.app.state.handlers.external_data_sources.egress = Egress.allowing("127.0.0.0/8", "::1")  # CI's own server
 
     async def scenario() -> None:
         async with api.client() as client:

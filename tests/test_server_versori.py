@@ -224,6 +224,7 @@ def test_actions_triggers_definitions_and_import(api: Api) -> None:
             assert [x.name for x in imported.versions] == ["v1"] and imported.versions[0].publishedAt is None
             copied = await other.versori_connect.list_actions(organisation_id=ORG2, connector_id=imported.id, version="v1")
             assert [a.name for a in copied.actions] == ["list_customers"]
+            assert api.app.state.store.get(ORG2, "connector", imported.id).secrets == {}  # the publisher's stay home
             with pytest.raises(ConflictError):
                 await other.versori_connect.import_public_connector_version(
                     organisation_id=ORG2, connector_id=connector.id, version="v1")

@@ -16,6 +16,7 @@ from integrations.server import handlers as h
 from .. import postgres
 from ..common import as_json, validate, tenant_of
 from ..db import utcnow
+from ..egress import Egress
 from ..store import Record, Store, iso, new_uuid
 
 SOURCE = "external_data_source"
@@ -34,9 +35,10 @@ WIZARD_FIELDS: dict[str, list[dict[str, Any]]] = {
 
 
 class ExternalDataSources:
-    def __init__(self, store: Store, public_url: str):
+    def __init__(self, store: Store, public_url: str, egress: Egress):
         self.store = store
         self.public_url = public_url.rstrip("/")
+        self.egress = egress
 
     # -- reading ------------------------------------------------------------------------------------------------
 
@@ -71,7 +73,7 @@ class ExternalDataSources:
         return {"next": link(offset + limit) if offset + limit < total else None,
                 "previous": link(max(0, offset - limit)) if offset > 0 else None}
 
-    async def list_external_data_sources(self, request: h.ListExternalDataSourcesRequest, principal: Principal | None) -> h.ListExternalDataSourcesResult:
+    def list_external_data_sources(self, request: h.ListExternalDataSourcesRequest, principal: Principal | None) -> h.ListExternalDataSourcesResult:
         tenant = tenant_of(principal, request.environment_id)
         rows, total = self.store.list(tenant, SOURCE, offset=request.offset, limit=request.limit,
                                       contains=request.search, fields=("prefix", "description", "source_type"))
@@ -80,22 +82,28 @@ class ExternalDataSources:
             "count": total, **self._page_links(path, request.offset, request.limit, total, request.search),
             "results": [as_json(self._response(r)) for r in rows]}))
 
-    async def retrieve_external_data_source(self, request: h.RetrieveExternalDataSourceRequest, principal: Principal | None) -> h.RetrieveExternalDataSourceResult:
+    def retrieve_external_data_source(self, request: h.RetrieveExternalDataSourceRequest, principal: Principal | None) -> h.RetrieveExternalDataSourceResult:
         return h.RetrieveExternalDataSource200(self._response(self._source(principal, request.environment_id, request.id_)))
 
     # -- writing ------------------------------------------------------------------------------------------------
 
-    def _check_prefix(self, tenant: str, source_type: str, prefix: str | None, except_id: str = "") -> None:
-        rows, _ = self.store.list(tenant, SOURCE)
-        for row in rows:
-            if row.id != except_id and row.body.get("source_type") == source_type and (row.body.get("prefix") or None) == (prefix or None):
-                raise Problem(400, f"a {source_type} source with prefix {prefix!r} already exists",
-                              errors=[("/prefix", "already used by a source of this type")])
+    @staticmethod
+    def _prefix_key(source_type: str, prefix: str | None) -> str:
+        """A source's unique name: one source per type and prefix, kept by the database's unique constraint."""
+        return f"{source_type}/{prefix or ''}"
 
-    async def create_external_data_source(self, request: h.CreateExternalDataSourceRequest, principal: Principal | None) -> h.CreateExternalDataSourceResult:
+    @staticmethod
+    def _prefix_taken(source_type: str, prefix: str | None) -> Problem:
+        return Problem(400, f"a {source_type} source with prefix {prefix!r} already exists",
+                       errors=[("/prefix", "already used by a source of this type")])
+
+    def _check_prefix(self, tenant: str, source_type: str, prefix: str | None) -> None:
+        if self.store.find(tenant, SOURCE, self._prefix_key(source_type, prefix)) is not None:
+            raise self._prefix_taken(source_type, prefix)
+
+    def create_external_data_source(self, request: h.CreateExternalDataSourceRequest, principal: Principal | None) -> h.CreateExternalDataSourceResult:
         tenant = tenant_of(principal, request.environment_id)
         body = as_json(request.body)
-        self._check_prefix(tenant, body["source_type"], body.get("prefix"))
         payload = body.get("payload") or {}
         direct = body.get("access_method") == "direct"
         engine = {"Postgres": "postgres", "MySQL": "mysql"}.get(body["source_type"], "duckdb") if direct else None
@@ -103,11 +111,14 @@ class ExternalDataSources:
                   "access_method": body.get("access_method", "warehouse"), "engine": engine,
                   "latest_error": None, "last_run_at": None, "revenue_analytics_config":
                   {"enabled": False, "include_invoiceless_charges": False}}
-        source = self.store.create(tenant, SOURCE, stored, schema="#/components/schemas/ExternalDataSourceCreate")
-        for item in payload.get("schemas") or []:
-            if isinstance(item, dict) and item.get("name"):
-                self._add_schema(source, item)
-        self._run(source)
+        with self.store.transaction():  # the source, its schemas and first jobs: all of them or none
+            source = self.store.create(tenant, SOURCE, stored, schema="#/components/schemas/ExternalDataSourceCreate",
+                                       name=self._prefix_key(body["source_type"], body.get("prefix")),
+                                       conflict=self._prefix_taken(body["source_type"], body.get("prefix")))
+            for item in payload.get("schemas") or []:
+                if isinstance(item, dict) and item.get("name"):
+                    self._add_schema(source, item)
+            self._run(source)
         return h.CreateExternalDataSource201(self._response(self.store.get(tenant, SOURCE, source.id)))
 
     def _add_schema(self, source: Record, item: dict[str, Any]) -> Record:
@@ -122,49 +133,53 @@ class ExternalDataSources:
     def _run(self, source: Record) -> None:
         """Start (and, with no sync engine, finish) a job for every schema that should sync."""
         now = iso(utcnow())
-        for schema in self._schemas(source):
-            if not schema.body.get("should_sync"):
-                continue
-            self.store.create(source.tenant, JOB, {
-                "created_at": now, "finished_at": now, "status": "Completed", "rows_synced": 0,
-                "schema": {"id": schema.id, "name": schema.body["name"]}, "latest_error": None,
-                "workflow_run_id": new_uuid(), "created_by": None}, schema="#/components/schemas/ExternalDataJob",
-                parent=source.id)
-            self.store.update(schema, {**schema.body, "status": "Completed", "last_synced_at": now},
-                              schema="#/components/schemas/ExternalDataSchema")
-        self.store.update(source, {**source.body, "status": "Completed", "last_run_at": now}, schema=SOURCE_SCHEMA,
-                          keep_secrets=True)
+        with self.store.transaction():  # each job with its schema's status, and the source's
+            for schema in self._schemas(source):
+                if not schema.body.get("should_sync"):
+                    continue
+                self.store.create(source.tenant, JOB, {
+                    "created_at": now, "finished_at": now, "status": "Completed", "rows_synced": 0,
+                    "schema": {"id": schema.id, "name": schema.body["name"]}, "latest_error": None,
+                    "workflow_run_id": new_uuid(), "created_by": None}, schema="#/components/schemas/ExternalDataJob",
+                    parent=source.id)
+                self.store.update(schema, {**schema.body, "status": "Completed", "last_synced_at": now},
+                                  schema="#/components/schemas/ExternalDataSchema")
+            self.store.update(source, {**source.body, "status": "Completed", "last_run_at": now}, schema=SOURCE_SCHEMA,
+                              keep_secrets=True)
 
     def _apply(self, source: Record, update: models.ExternalDataSourceUpdateRequest | None) -> Record:
         changes = as_json(update)
-        if "prefix" in changes:
-            self._check_prefix(source.tenant, source.body["source_type"], changes["prefix"], except_id=source.id)
         if not changes:
             return source
-        return self.store.update(source, {**source.body, **changes}, schema=SOURCE_SCHEMA, keep_secrets=True)
+        source_type, prefix = source.body["source_type"], changes.get("prefix", source.body.get("prefix"))
+        return self.store.update(source, {**source.body, **changes}, schema=SOURCE_SCHEMA, keep_secrets=True,
+                                 name=self._prefix_key(source_type, prefix),
+                                 conflict=self._prefix_taken(source_type, prefix))
 
-    async def partial_update_external_data_source(self, request: h.PartialUpdateExternalDataSourceRequest, principal: Principal | None) -> h.PartialUpdateExternalDataSourceResult:
+    def partial_update_external_data_source(self, request: h.PartialUpdateExternalDataSourceRequest, principal: Principal | None) -> h.PartialUpdateExternalDataSourceResult:
         source = self._apply(self._source(principal, request.environment_id, request.id_), request.body)
         return h.PartialUpdateExternalDataSource200(self._response(source))
 
-    async def destroy_external_data_source(self, request: h.DestroyExternalDataSourceRequest, principal: Principal | None) -> h.DestroyExternalDataSourceResult:
+    def destroy_external_data_source(self, request: h.DestroyExternalDataSourceRequest, principal: Principal | None) -> h.DestroyExternalDataSourceResult:
         source = self._source(principal, request.environment_id, request.id_)
-        self.store.delete_children(source.tenant, source.id)
-        self.store.delete(source)
+        with self.store.transaction():
+            self.store.delete_children(source.tenant, source.id)
+            self.store.delete(source)
         return h.DestroyExternalDataSource204()
 
-    async def bulk_update_external_data_source_schemas(self, request: h.BulkUpdateExternalDataSourceSchemasRequest, principal: Principal | None) -> h.BulkUpdateExternalDataSourceSchemasResult:
+    def bulk_update_external_data_source_schemas(self, request: h.BulkUpdateExternalDataSourceSchemasRequest, principal: Principal | None) -> h.BulkUpdateExternalDataSourceSchemasResult:
         source = self._source(principal, request.environment_id, request.id_)
         by_id = {r.id: r for r in self._schemas(source)}
         updates = [as_json(item) for item in request.body.schemas]
         for index, update in enumerate(updates):
             if str(update["id"]) not in by_id:
                 raise Problem(400, "unknown schema", errors=[(f"/schemas/{index}/id", "not a schema of this source")])
-        for update in updates:
-            row = by_id[str(update.pop("id"))]
-            body = {**row.body, **update}
-            body["incremental"] = body.get("sync_type") in ("incremental", "append")
-            self.store.update(row, body, schema="#/components/schemas/ExternalDataSchema")
+        with self.store.transaction():
+            for update in updates:
+                row = by_id[str(update.pop("id"))]
+                body = {**row.body, **update}
+                body["incremental"] = body.get("sync_type") in ("incremental", "append")
+                self.store.update(row, body, schema="#/components/schemas/ExternalDataSchema")
         rows, total = self.store.list(source.tenant, SCHEMA_KIND, source.id, offset=request.offset,
                                       limit=request.limit, contains=request.search)
         path = f"/api/environments/{request.environment_id}/external_data_sources/{request.id_}/bulk_update_schemas/"
@@ -174,7 +189,7 @@ class ExternalDataSources:
 
     # -- webhooks -----------------------------------------------------------------------------------------------
 
-    async def create_external_data_source_webhook(self, request: h.CreateExternalDataSourceWebhookRequest, principal: Principal | None) -> h.CreateExternalDataSourceWebhookResult:
+    def create_external_data_source_webhook(self, request: h.CreateExternalDataSourceWebhookRequest, principal: Principal | None) -> h.CreateExternalDataSourceWebhookResult:
         source = self._apply(self._source(principal, request.environment_id, request.id_), request.body)
         if source.body["source_type"] not in WEBHOOK_SOURCES:
             return h.CreateExternalDataSourceWebhook200(models.CreateWebhookResult(
@@ -184,13 +199,13 @@ class ExternalDataSources:
                           schema=SOURCE_SCHEMA, keep_secrets=True)
         return h.CreateExternalDataSourceWebhook200(models.CreateWebhookResult(success=True, webhook_url=url, error=None))
 
-    async def delete_external_data_source_webhook(self, request: h.DeleteExternalDataSourceWebhookRequest, principal: Principal | None) -> h.DeleteExternalDataSourceWebhookResult:
+    def delete_external_data_source_webhook(self, request: h.DeleteExternalDataSourceWebhookRequest, principal: Principal | None) -> h.DeleteExternalDataSourceWebhookResult:
         source = self._apply(self._source(principal, request.environment_id, request.id_), request.body)
         body = {k: v for k, v in source.body.items() if k != "webhook"}
         self.store.update(source, body, schema=SOURCE_SCHEMA, keep_secrets=True, drop_secrets="/webhook_inputs")
         return h.DeleteExternalDataSourceWebhook200()
 
-    async def update_external_data_source_webhook_inputs(self, request: h.UpdateExternalDataSourceWebhookInputsRequest, principal: Principal | None) -> h.UpdateExternalDataSourceWebhookInputsResult:
+    def update_external_data_source_webhook_inputs(self, request: h.UpdateExternalDataSourceWebhookInputsRequest, principal: Principal | None) -> h.UpdateExternalDataSourceWebhookInputsResult:
         source = self._source(principal, request.environment_id, request.id_)
         if "webhook" not in source.body:
             raise Problem(400, "the source has no webhook; create one first")
@@ -198,7 +213,7 @@ class ExternalDataSources:
                           extra_secrets={"/webhook_inputs": request.body.inputs})
         return h.UpdateExternalDataSourceWebhookInputs200()
 
-    async def get_external_data_source_webhook_info(self, request: h.GetExternalDataSourceWebhookInfoRequest, principal: Principal | None) -> h.GetExternalDataSourceWebhookInfoResult:
+    def get_external_data_source_webhook_info(self, request: h.GetExternalDataSourceWebhookInfoRequest, principal: Principal | None) -> h.GetExternalDataSourceWebhookInfoResult:
         source = self._source(principal, request.environment_id, request.id_)
         webhook = source.body.get("webhook")
         return h.GetExternalDataSourceWebhookInfo200(models.WebhookInfo(
@@ -209,7 +224,7 @@ class ExternalDataSources:
 
     # -- jobs and schemas ---------------------------------------------------------------------------------------
 
-    async def list_external_data_source_jobs(self, request: h.ListExternalDataSourceJobsRequest, principal: Principal | None) -> h.ListExternalDataSourceJobsResult:
+    def list_external_data_source_jobs(self, request: h.ListExternalDataSourceJobsRequest, principal: Principal | None) -> h.ListExternalDataSourceJobsResult:
         source = self._source(principal, request.environment_id, request.id_)
         rows, _ = self.store.list(source.tenant, JOB, source.id)
 
@@ -222,26 +237,27 @@ class ExternalDataSources:
         jobs = [{**r.body, "id": r.id} for r in reversed(rows) if keep(r)][:50]
         return h.ListExternalDataSourceJobs200(validate(models.ExternalDataJobListResponse, jobs))
 
-    async def refresh_external_data_source_schemas(self, request: h.RefreshExternalDataSourceSchemasRequest, principal: Principal | None) -> h.RefreshExternalDataSourceSchemasResult:
+    def refresh_external_data_source_schemas(self, request: h.RefreshExternalDataSourceSchemasRequest, principal: Principal | None) -> h.RefreshExternalDataSourceSchemasResult:
         source = self._apply(self._source(principal, request.environment_id, request.id_), request.body)
         if source.body["source_type"] != "Postgres":
             return h.RefreshExternalDataSourceSchemas200(models.RefreshSchemasResult(added=0, deleted=0))
-        found = postgres.tables(postgres.connection_from(source.full().get("payload") or {}))
+        found = postgres.tables(postgres.connection_from(source.full().get("payload") or {}, self.egress))
         known = {r.body["name"] for r in self._schemas(source)}
         added = 0
-        for table in found:
-            if table["table"] not in known:
-                self._add_schema(source, {"name": table["table"], "should_sync": False,
-                                          "available_columns": table["columns"]})
-                added += 1
+        with self.store.transaction():
+            for table in found:
+                if table["table"] not in known:
+                    self._add_schema(source, {"name": table["table"], "should_sync": False,
+                                              "available_columns": table["columns"]})
+                    added += 1
         return h.RefreshExternalDataSourceSchemas200(models.RefreshSchemasResult(added=added, deleted=0))
 
-    async def reload_external_data_source(self, request: h.ReloadExternalDataSourceRequest, principal: Principal | None) -> h.ReloadExternalDataSourceResult:
+    def reload_external_data_source(self, request: h.ReloadExternalDataSourceRequest, principal: Principal | None) -> h.ReloadExternalDataSourceResult:
         source = self._apply(self._source(principal, request.environment_id, request.id_), request.body)
         self._run(source)
         return h.ReloadExternalDataSource200()
 
-    async def update_external_data_source_revenue_analytics_config(self, request: h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest, principal: Principal | None) -> h.UpdateExternalDataSourceRevenueAnalyticsConfigResult:
+    def update_external_data_source_revenue_analytics_config(self, request: h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest, principal: Principal | None) -> h.UpdateExternalDataSourceRevenueAnalyticsConfigResult:
         source = self._source(principal, request.environment_id, request.id_)
         config = {**(source.body.get("revenue_analytics_config") or {}), **as_json(request.body)}
         updated = self.store.update(source, {**source.body, "revenue_analytics_config": config}, schema=SOURCE_SCHEMA,
@@ -250,16 +266,16 @@ class ExternalDataSources:
 
     # -- environment-level actions ------------------------------------------------------------------------------
 
-    async def check_cdc_prerequisites(self, request: h.CheckCdcPrerequisitesRequest, principal: Principal | None) -> h.CheckCdcPrerequisitesResult:
+    def check_cdc_prerequisites(self, request: h.CheckCdcPrerequisitesRequest, principal: Principal | None) -> h.CheckCdcPrerequisitesResult:
         tenant_of(principal, request.environment_id)
         body = as_json(request.body)
-        errors = postgres.cdc_errors(postgres.connection_from(body),
+        errors = postgres.cdc_errors(postgres.connection_from(body, self.egress),
                                      self_managed=body.get("cdc_management_mode") == "self_managed",
                                      wanted=body.get("tables") or [], slot=body.get("cdc_slot_name"),
                                      publication=body.get("cdc_publication_name"))
         return h.CheckCdcPrerequisites200(models.CdcPrerequisitesReport(valid=not errors, errors=errors))
 
-    async def list_external_data_source_connections(self, request: h.ListExternalDataSourceConnectionsRequest, principal: Principal | None) -> h.ListExternalDataSourceConnectionsResult:
+    def list_external_data_source_connections(self, request: h.ListExternalDataSourceConnectionsRequest, principal: Principal | None) -> h.ListExternalDataSourceConnectionsResult:
         tenant = tenant_of(principal, request.environment_id)
         rows, _ = self.store.list(tenant, SOURCE, contains=request.search, fields=("prefix", "source_type"))
         direct = [r for r in rows if r.body.get("engine")]
@@ -269,12 +285,12 @@ class ExternalDataSources:
             "count": len(direct), **self._page_links(path, request.offset, request.limit, len(direct), request.search),
             "results": [{"id": r.id, "prefix": r.body.get("prefix"), "engine": r.body["engine"]} for r in page]}))
 
-    async def get_database_schema(self, request: h.GetDatabaseSchemaRequest, principal: Principal | None) -> h.GetDatabaseSchemaResult:
+    def get_database_schema(self, request: h.GetDatabaseSchemaRequest, principal: Principal | None) -> h.GetDatabaseSchemaResult:
         tenant_of(principal, request.environment_id)
         body = as_json(request.body)
         if body["source_type"] != "Postgres":
             raise Problem(400, f"schema discovery is not available for {body['source_type']} here")
-        found = postgres.tables(postgres.connection_from(body))
+        found = postgres.tables(postgres.connection_from(body, self.egress))
         return h.GetDatabaseSchema200(validate(models.DatabaseSchemaResult, [{
             "table": t["table"], "should_sync": False, "incremental_available": True, "append_available": True,
             "cdc_available": bool(t["primary_key"]), "incremental_field": None, "sync_type": None, "rows": None,
@@ -285,13 +301,13 @@ class ExternalDataSources:
                                                              "timestamp without time zone", "date")]}
             for t in found]))
 
-    async def check_source_prefix(self, request: h.CheckSourcePrefixRequest, principal: Principal | None) -> h.CheckSourcePrefixResult:
+    def check_source_prefix(self, request: h.CheckSourcePrefixRequest, principal: Principal | None) -> h.CheckSourcePrefixResult:
         tenant = tenant_of(principal, request.environment_id)
         body = as_json(request.body)
         self._check_prefix(tenant, body["source_type"], body.get("prefix"))
         return h.CheckSourcePrefix200()
 
-    async def get_source_wizard(self, request: h.GetSourceWizardRequest, principal: Principal | None) -> h.GetSourceWizardResult:
+    def get_source_wizard(self, request: h.GetSourceWizardRequest, principal: Principal | None) -> h.GetSourceWizardResult:
         tenant_of(principal, request.environment_id)
         wizard = {t.value: {"name": t.value, "fields": WIZARD_FIELDS.get(t.value, [
             {"name": "api_key", "type": "password", "required": True}])} for t in models.SourceType}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -12,6 +13,7 @@ from integrations.server import Principal, Problem
 from integrations.server import handlers as h
 
 from ..common import as_json, tenant_of
+from ..egress import UNREACHABLE, CheckedTransport, Egress, Refused
 from ..store import Record, Store, iso
 
 KIND = "external_service"
@@ -31,9 +33,20 @@ def _check(body: dict[str, Any]) -> None:
             raise Problem(400, "unknown auth scheme", errors=[(f"/requests/{index}/authScheme", "names no authScheme")])
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    except ValueError:  # a port that is not a number
+        return parts.scheme.lower(), (parts.hostname or "").lower(), -1
+
+
 class ExternalServices:
-    def __init__(self, store: Store, transport: httpx.AsyncBaseTransport | None = None):
+    """Invocations connect only where `egress` permits; `transport` replaces the network (tests)."""
+
+    def __init__(self, store: Store, egress: Egress, transport: httpx.BaseTransport | None = None):
         self.store = store
+        self.egress = egress
         self.transport = transport
 
     def _response(self, record: Record) -> models.ExternalServiceResponse:
@@ -42,14 +55,14 @@ class ExternalServices:
                 "createdAt": iso(record.created_at), "updatedAt": iso(record.updated_at)}
         return models.ExternalServiceResponse.model_validate(body)
 
-    async def list_external_services(self, request: h.ListExternalServicesRequest, principal: Principal | None) -> h.ListExternalServicesResult:
+    def list_external_services(self, request: h.ListExternalServicesRequest, principal: Principal | None) -> h.ListExternalServicesResult:
         tenant = tenant_of(principal, request.environment_id)
         rows, total = self.store.list(tenant, KIND, offset=request.offset, limit=request.limit)
         items = [as_json(self._response(r)) for r in rows]
         return h.ListExternalServices200(models.ExternalServiceListResponse.model_validate(
             {"_embedded": {"externalServices": items}, "count": total, "size": len(items)}))
 
-    async def create_external_service(self, request: h.CreateExternalServiceRequest, principal: Principal | None) -> h.CreateExternalServiceResult:
+    def create_external_service(self, request: h.CreateExternalServiceRequest, principal: Principal | None) -> h.CreateExternalServiceResult:
         tenant = tenant_of(principal, request.environment_id)
         body = as_json(request.body)
         _check(body)
@@ -57,11 +70,11 @@ class ExternalServices:
                                    conflict=f"an external service named {body['name']!r} exists in this environment")
         return h.CreateExternalService201(self._response(record))
 
-    async def get_external_service(self, request: h.GetExternalServiceRequest, principal: Principal | None) -> h.GetExternalServiceResult:
+    def get_external_service(self, request: h.GetExternalServiceRequest, principal: Principal | None) -> h.GetExternalServiceResult:
         tenant = tenant_of(principal, request.environment_id)
         return h.GetExternalService200(self._response(self.store.get(tenant, KIND, str(request.external_service_id))))
 
-    async def update_external_service(self, request: h.UpdateExternalServiceRequest, principal: Principal | None) -> h.UpdateExternalServiceResult:
+    def update_external_service(self, request: h.UpdateExternalServiceRequest, principal: Principal | None) -> h.UpdateExternalServiceResult:
         tenant = tenant_of(principal, request.environment_id)
         record = self.store.get(tenant, KIND, str(request.external_service_id))
         body = as_json(request.body)
@@ -70,12 +83,12 @@ class ExternalServices:
                                     conflict=f"an external service named {body['name']!r} exists in this environment")
         return h.UpdateExternalService200(self._response(updated))
 
-    async def delete_external_service(self, request: h.DeleteExternalServiceRequest, principal: Principal | None) -> h.DeleteExternalServiceResult:
+    def delete_external_service(self, request: h.DeleteExternalServiceRequest, principal: Principal | None) -> h.DeleteExternalServiceResult:
         tenant = tenant_of(principal, request.environment_id)
         self.store.delete(self.store.get(tenant, KIND, str(request.external_service_id)))
         return h.DeleteExternalService204()
 
-    async def invoke_external_service_request(self, request: h.InvokeExternalServiceRequestInput, principal: Principal | None) -> h.InvokeExternalServiceRequestResult:
+    def invoke_external_service_request(self, request: h.InvokeExternalServiceRequestInput, principal: Principal | None) -> h.InvokeExternalServiceRequestResult:
         tenant = tenant_of(principal, request.environment_id)
         service = self.store.get(tenant, KIND, str(request.external_service_id)).full()
         template = next((r for r in service.get("requests") or [] if r.get("name") == request.request_name), None)
@@ -97,12 +110,15 @@ class ExternalServices:
         url = fill(template["url"], "url")
         headers = {k: fill(v, f"header {k}") for k, v in (template.get("headers") or {}).items()}
         content = fill(template["body"], "body") if template.get("body") else None
+        if template.get("authScheme"):
+            self._check_destination(template["url"], url, values["variables"])
         try:
-            async with httpx.AsyncClient(timeout=10.0, transport=self.transport) as client:
-                auth = await self._auth(client, service, template.get("authScheme"), headers)
-                response = await client.request(template["method"], url, headers=headers, content=content, auth=auth)
-        except httpx.HTTPError as exc:
-            raise Problem(400, f"the external service could not be reached: {type(exc).__name__}") from None
+            with httpx.Client(timeout=10.0, transport=self.transport or CheckedTransport(self.egress),
+                              follow_redirects=False, trust_env=False) as client:
+                auth = self._auth(client, service, template.get("authScheme"), headers)
+                response = client.request(template["method"], url, headers=headers, content=content, auth=auth)
+        except (httpx.HTTPError, Refused):
+            raise Problem(400, UNREACHABLE) from None
         try:
             payload = response.json()
         except ValueError:
@@ -110,7 +126,19 @@ class ExternalServices:
         outputs = {"status": response.status_code, "headers": dict(sorted(response.headers.items())), "body": payload}
         return h.InvokeExternalServiceRequest200(models.InvokeResult(outputs=outputs))
 
-    async def _auth(self, client: httpx.AsyncClient, service: dict[str, Any], scheme_name: str | None,
+    @staticmethod
+    def _check_destination(template: str, url: str, variables: dict[str, Any]) -> None:
+        """A request that carries the service's stored credentials goes only to the origin its definition names:
+        the URL with the definition's own variables filled in. Where the caller's inputs would pick the scheme,
+        host or port, the request is refused rather than handing the credentials to a host the caller chose."""
+        defined = PLACEHOLDER.sub(
+            lambda m: str(variables.get(m.group(2), "")) if m.group(1) == "variables" else m.group(0), template)
+        origin = _origin(defined)
+        if "${" in urlsplit(defined).netloc or not origin[1] or _origin(url) != origin:
+            raise Problem(400, "a request with an auth scheme must go to the host its definition names",
+                          errors=[("/inputs", "would choose the destination of the service's credentials")])
+
+    def _auth(self, client: httpx.Client, service: dict[str, Any], scheme_name: str | None,
                     headers: dict[str, str]) -> httpx.Auth | None:
         """Apply the named auth scheme; OAUTH_2 exchanges its client credentials for a token first."""
         scheme = next((s for s in service.get("authSchemes") or [] if s.get("name") == scheme_name), None)
@@ -131,7 +159,7 @@ class ExternalServices:
                 auth = httpx.BasicAuth(scheme["clientId"], scheme["clientSecret"])
             else:
                 form |= {"client_id": scheme["clientId"], "client_secret": scheme["clientSecret"]}
-            token = await client.post(scheme["tokenEndpoint"], data=form, auth=auth or httpx.USE_CLIENT_DEFAULT)
+            token = client.post(scheme["tokenEndpoint"], data=form, auth=auth or httpx.USE_CLIENT_DEFAULT)
             try:
                 headers["Authorization"] = f"Bearer {token.json()['access_token']}"
             except (ValueError, KeyError, TypeError):

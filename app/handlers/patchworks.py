@@ -71,7 +71,7 @@ class PatchworksConnectors:
     def _get(self, principal: Principal | None, connector: str) -> Record:
         return self.store.get(tenant_of(principal), KIND, connector)
 
-    async def patchworks_connectors_index(self, request: h.PatchworksConnectorsIndexRequest, principal: Principal | None) -> h.PatchworksConnectorsIndexResult:
+    def patchworks_connectors_index(self, request: h.PatchworksConnectorsIndexRequest, principal: Principal | None) -> h.PatchworksConnectorsIndexResult:
         rows, _ = self.store.list(tenant_of(principal), KIND)
         for attribute, field in FILTERS.items():
             wanted = getattr(request, attribute)
@@ -94,15 +94,15 @@ class PatchworksConnectors:
             "links": {"first": link(1), "last": link(last), "prev": link(request.page - 1) if request.page > 1 else None,
                       "next": link(request.page + 1) if request.page < last else None}}))
 
-    async def patchworks_connectors_store(self, request: h.PatchworksConnectorsStoreRequest, principal: Principal | None) -> h.PatchworksConnectorsStoreResult:
+    def patchworks_connectors_store(self, request: h.PatchworksConnectorsStoreRequest, principal: Principal | None) -> h.PatchworksConnectorsStoreResult:
         body, secrets = _split_variables(as_json(request.body))
         record = self.store.create(tenant_of(principal), KIND, body, schema=SCHEMA, extra_secrets=secrets)
         return h.PatchworksConnectorsStore200(self._one(record))
 
-    async def patchworks_connectors_show(self, request: h.PatchworksConnectorsShowRequest, principal: Principal | None) -> h.PatchworksConnectorsShowResult:
+    def patchworks_connectors_show(self, request: h.PatchworksConnectorsShowRequest, principal: Principal | None) -> h.PatchworksConnectorsShowResult:
         return h.PatchworksConnectorsShow200(self._one(self._get(principal, request.connector), request.include))
 
-    async def patchworks_connectors_update(self, request: h.PatchworksConnectorsUpdateRequest, principal: Principal | None) -> h.PatchworksConnectorsUpdateResult:
+    def patchworks_connectors_update(self, request: h.PatchworksConnectorsUpdateRequest, principal: Principal | None) -> h.PatchworksConnectorsUpdateResult:
         record = self._get(principal, request.connector)
         changes = as_json(request.body)
         merged = {**record.full(), **changes}
@@ -113,11 +113,11 @@ class PatchworksConnectors:
                                     extra_secrets=secrets)
         return h.PatchworksConnectorsUpdate200(self._one(updated))
 
-    async def patchworks_connectors_destroy(self, request: h.PatchworksConnectorsDestroyRequest, principal: Principal | None) -> h.PatchworksConnectorsDestroyResult:
+    def patchworks_connectors_destroy(self, request: h.PatchworksConnectorsDestroyRequest, principal: Principal | None) -> h.PatchworksConnectorsDestroyResult:
         self.store.delete(self._get(principal, request.connector))
         return h.PatchworksConnectorsDestroy200(models.MessageResponse(message="Connector deleted."))
 
-    async def patchworks_connectors_test(self, request: h.PatchworksConnectorsTestRequest, principal: Principal | None) -> h.PatchworksConnectorsTestResult:
+    def patchworks_connectors_test(self, request: h.PatchworksConnectorsTestRequest, principal: Principal | None) -> h.PatchworksConnectorsTestResult:
         record = self._get(principal, request.connector)
         errors = []
         try:

@@ -60,24 +60,24 @@ class ExternalServiceRegistrations:
         return models.ExternalServiceRegistrationResponse.model_validate(
             {**record.body, "id": record.id, "systemVersion": SYSTEM_VERSION})
 
-    async def list_external_service_registrations(self, request: h.ListExternalServiceRegistrationsRequest, principal: Principal | None) -> h.ListExternalServiceRegistrationsResult:
+    def list_external_service_registrations(self, request: h.ListExternalServiceRegistrationsRequest, principal: Principal | None) -> h.ListExternalServiceRegistrationsResult:
         tenant = tenant_of(principal)
         rows, total = self.store.list(tenant, KIND, offset=request.offset, limit=request.limit)
         return h.ListExternalServiceRegistrations200(models.ExternalServiceRegistrationListResponse.model_validate(
             {"totalSize": total, "records": [as_json(self._response(r)) for r in rows]}))
 
-    async def create_external_service_registration(self, request: h.CreateExternalServiceRegistrationRequest, principal: Principal | None) -> h.CreateExternalServiceRegistrationResult:
+    def create_external_service_registration(self, request: h.CreateExternalServiceRegistrationRequest, principal: Principal | None) -> h.CreateExternalServiceRegistrationResult:
         tenant = tenant_of(principal)
         body = _normalise(as_json(request.body))
         record = self.store.create(tenant, KIND, body, schema=SCHEMA, name=body["label"],
                                    conflict=f"a registration labelled {body['label']!r} exists")
         return h.CreateExternalServiceRegistration201(self._response(record))
 
-    async def get_external_service_registration(self, request: h.GetExternalServiceRegistrationRequest, principal: Principal | None) -> h.GetExternalServiceRegistrationResult:
+    def get_external_service_registration(self, request: h.GetExternalServiceRegistrationRequest, principal: Principal | None) -> h.GetExternalServiceRegistrationResult:
         tenant = tenant_of(principal)
         return h.GetExternalServiceRegistration200(self._response(self.store.get(tenant, KIND, str(request.registration_id))))
 
-    async def update_external_service_registration(self, request: h.UpdateExternalServiceRegistrationRequest, principal: Principal | None) -> h.UpdateExternalServiceRegistrationResult:
+    def update_external_service_registration(self, request: h.UpdateExternalServiceRegistrationRequest, principal: Principal | None) -> h.UpdateExternalServiceRegistrationResult:
         tenant = tenant_of(principal)
         record = self.store.get(tenant, KIND, str(request.registration_id))
         body = _normalise(as_json(request.body))
@@ -85,7 +85,7 @@ class ExternalServiceRegistrations:
                                     conflict=f"a registration labelled {body['label']!r} exists")
         return h.UpdateExternalServiceRegistration200(self._response(updated))
 
-    async def delete_external_service_registration(self, request: h.DeleteExternalServiceRegistrationRequest, principal: Principal | None) -> h.DeleteExternalServiceRegistrationResult:
+    def delete_external_service_registration(self, request: h.DeleteExternalServiceRegistrationRequest, principal: Principal | None) -> h.DeleteExternalServiceRegistrationResult:
         tenant = tenant_of(principal)
         self.store.delete(self.store.get(tenant, KIND, str(request.registration_id)))
         return h.DeleteExternalServiceRegistration204()

@@ -100,7 +100,7 @@ class VersoriConnect:
 
     # -- connectors ---------------------------------------------------------------------------------------------
 
-    async def list_connectors(self, request: h.ListConnectorsRequest, principal: Principal | None) -> h.ListConnectorsResult:
+    def list_connectors(self, request: h.ListConnectorsRequest, principal: Principal | None) -> h.ListConnectorsResult:
         tenant = tenant_of(principal, request.organisation_id)
         rows, _ = self.store.list(tenant, CONNECTOR, contains=request.name)
         if request.protocol:
@@ -115,43 +115,46 @@ class VersoriConnect:
         ids = [c["id"] for c in body.get("authSchemeConfigs") or []]
         if len(ids) != len(set(ids)):
             raise Problem(400, "auth scheme config ids must be unique", errors=[("/authSchemeConfigs", "repeated id")])
-        connector = self.store.create(tenant, CONNECTOR, {**body, "public": bool(body.get("public"))},
-                                      schema="#/components/schemas/Connector", name=body["name"], id=new_ulid(),
-                                      conflict=f"a connector named {body['name']!r} exists in this organisation")
-        self.store.create(tenant, VERSION, {"isDefault": True, "publishedAt": None, "description": "First version"},
-                          schema="#/components/schemas/ConnectorVersion", parent=connector.id, name=FIRST_VERSION,
-                          id=new_ulid())
+        with self.store.transaction():  # the connector with its first version
+            connector = self.store.create(tenant, CONNECTOR, {**body, "public": bool(body.get("public"))},
+                                          schema="#/components/schemas/Connector", name=body["name"], id=new_ulid(),
+                                          conflict=f"a connector named {body['name']!r} exists in this organisation")
+            self.store.create(tenant, VERSION, {"isDefault": True, "publishedAt": None, "description": "First version"},
+                              schema="#/components/schemas/ConnectorVersion", parent=connector.id, name=FIRST_VERSION,
+                              id=new_ulid())
         return connector
 
-    async def create_http_connector(self, request: h.CreateHttpConnectorRequest, principal: Principal | None) -> h.CreateHttpConnectorResult:
+    def create_http_connector(self, request: h.CreateHttpConnectorRequest, principal: Principal | None) -> h.CreateHttpConnectorResult:
         connector = self._create_connector(tenant_of(principal, request.organisation_id), as_json(request.body))
         return h.CreateHttpConnector201(self._connector_response(connector))
 
-    async def create_bigquery_connector(self, request: h.CreateBigqueryConnectorRequest, principal: Principal | None) -> h.CreateBigqueryConnectorResult:
+    def create_bigquery_connector(self, request: h.CreateBigqueryConnectorRequest, principal: Principal | None) -> h.CreateBigqueryConnectorResult:
         connector = self._create_connector(tenant_of(principal, request.organisation_id), as_json(request.body))
         return h.CreateBigqueryConnector201(self._connector_response(connector))
 
-    async def get_connector(self, request: h.GetConnectorRequest, principal: Principal | None) -> h.GetConnectorResult:
+    def get_connector(self, request: h.GetConnectorRequest, principal: Principal | None) -> h.GetConnectorResult:
         return h.GetConnector200(self._connector_response(self._connector(principal, request.organisation_id, request.connector_id)))
 
-    async def update_connector(self, request: h.UpdateConnectorRequest, principal: Principal | None) -> h.UpdateConnectorResult:
+    def update_connector(self, request: h.UpdateConnectorRequest, principal: Principal | None) -> h.UpdateConnectorResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         body = as_json(request.body)
         if body["protocol"] != connector.body["protocol"]:
             raise Problem(400, "a connector's protocol cannot change", errors=[("/protocol", f"is {connector.body['protocol']}")])
         updated = self.store.update(connector, body, schema="#/components/schemas/Connector", name=body["name"],
+                                    keep_secrets=True,
                                     conflict=f"a connector named {body['name']!r} exists in this organisation")
         return h.UpdateConnector200(self._connector_response(updated))
 
-    async def delete_connector(self, request: h.DeleteConnectorRequest, principal: Principal | None) -> h.DeleteConnectorResult:
+    def delete_connector(self, request: h.DeleteConnectorRequest, principal: Principal | None) -> h.DeleteConnectorResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
-        self.store.delete_children(connector.tenant, connector.id)
-        self.store.delete(connector)
+        with self.store.transaction():
+            self.store.delete_children(connector.tenant, connector.id)
+            self.store.delete(connector)
         return h.DeleteConnector204()
 
     # -- auth scheme configs ------------------------------------------------------------------------------------
 
-    async def upsert_auth_scheme_config(self, request: h.UpsertAuthSchemeConfigRequest, principal: Principal | None) -> h.UpsertAuthSchemeConfigResult:
+    def upsert_auth_scheme_config(self, request: h.UpsertAuthSchemeConfigRequest, principal: Principal | None) -> h.UpsertAuthSchemeConfigResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         config = as_json(request.body)
         if config["id"] != request.auth_scheme_config_id:
@@ -162,7 +165,7 @@ class VersoriConnect:
         return h.UpsertAuthSchemeConfig200(validate(models.AuthSchemeConfigResponse, 
             {**config, "validationMessages": _messages(config)}))
 
-    async def delete_auth_scheme_config(self, request: h.DeleteAuthSchemeConfigRequest, principal: Principal | None) -> h.DeleteAuthSchemeConfigResult:
+    def delete_auth_scheme_config(self, request: h.DeleteAuthSchemeConfigRequest, principal: Principal | None) -> h.DeleteAuthSchemeConfigResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         full = connector.full()
         configs = full.get("authSchemeConfigs") or []
@@ -196,7 +199,7 @@ class VersoriConnect:
     def _connection(self, connector: Record, connection_id: str) -> Record:
         return self.store.get(connector.tenant, CONNECTION, connection_id, parent=connector.id)
 
-    async def list_connections(self, request: h.ListConnectionsRequest, principal: Principal | None) -> h.ListConnectionsResult:
+    def list_connections(self, request: h.ListConnectionsRequest, principal: Principal | None) -> h.ListConnectionsResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         rows = self.store.list(connector.tenant, CONNECTION, connector.id)[0]
         offset, size = cursor_window(request.first, request.after, request.before, len(rows))
@@ -204,7 +207,7 @@ class VersoriConnect:
         return h.ListConnections200(models.ConnectionPageResponse.model_validate(
             {**cursor_page(offset, len(page), len(rows)), "items": [self._connection_json(r) for r in page]}))
 
-    async def create_connection(self, request: h.CreateConnectionRequest, principal: Principal | None) -> h.CreateConnectionResult:
+    def create_connection(self, request: h.CreateConnectionRequest, principal: Principal | None) -> h.CreateConnectionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         body = self._connection_body(connector, as_json(request.body))
         row = self.store.create(connector.tenant, CONNECTION, body, schema="#/components/schemas/Connection",
@@ -212,12 +215,12 @@ class VersoriConnect:
                                 conflict=f"the connector already has a connection named {body['name']!r}")
         return h.CreateConnection200(models.ConnectionResponse.model_validate(self._connection_json(row)))
 
-    async def get_connection(self, request: h.GetConnectionRequest, principal: Principal | None) -> h.GetConnectionResult:
+    def get_connection(self, request: h.GetConnectionRequest, principal: Principal | None) -> h.GetConnectionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         row = self._connection(connector, request.connection_id)
         return h.GetConnection200(models.ConnectionResponse.model_validate(self._connection_json(row)))
 
-    async def update_connection(self, request: h.UpdateConnectionRequest, principal: Principal | None) -> h.UpdateConnectionResult:
+    def update_connection(self, request: h.UpdateConnectionRequest, principal: Principal | None) -> h.UpdateConnectionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         row = self._connection(connector, request.connection_id)
         body = self._connection_body(connector, as_json(request.body))
@@ -225,14 +228,14 @@ class VersoriConnect:
                                     conflict=f"the connector already has a connection named {body['name']!r}")
         return h.UpdateConnection200(models.ConnectionResponse.model_validate(self._connection_json(updated)))
 
-    async def delete_connection(self, request: h.DeleteConnectionRequest, principal: Principal | None) -> h.DeleteConnectionResult:
+    def delete_connection(self, request: h.DeleteConnectionRequest, principal: Principal | None) -> h.DeleteConnectionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         self.store.delete(self._connection(connector, request.connection_id))
         return h.DeleteConnection204()
 
     # -- versions -----------------------------------------------------------------------------------------------
 
-    async def list_connector_versions(self, request: h.ListConnectorVersionsRequest, principal: Principal | None) -> h.ListConnectorVersionsResult:
+    def list_connector_versions(self, request: h.ListConnectorVersionsRequest, principal: Principal | None) -> h.ListConnectorVersionsResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         versions = self._versions(connector)
         offset, size = cursor_window(request.first, request.after, request.before, len(versions))
@@ -242,87 +245,93 @@ class VersoriConnect:
             {**cursor_page(offset, len(page), len(versions)), "items": [self._version_json(v, latest) for v in page]}))
 
     def _copy_version(self, source: Record, target: Record) -> None:
+        """Copy a version's actions, triggers and definitions; write-only values only within one tenant (an
+        importer gets the configuration, never another tenant's secrets)."""
         for kind in (*OPERATION_KINDS, DEFINITION):
             for row in self.store.list(source.tenant, kind, source.id)[0]:
-                self.store.create(target.tenant, kind, row.full(), schema=f"#/components/schemas/{kind.capitalize()}",
+                body = row.full() if source.tenant == target.tenant else row.body
+                self.store.create(target.tenant, kind, body, schema=f"#/components/schemas/{kind.capitalize()}",
                                   parent=target.id, name=row.name, id=new_ulid())
 
-    async def create_connector_version(self, request: h.CreateConnectorVersionRequest, principal: Principal | None) -> h.CreateConnectorVersionResult:
+    def create_connector_version(self, request: h.CreateConnectorVersionRequest, principal: Principal | None) -> h.CreateConnectorVersionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         body = as_json(request.body)
         _reserved(body["name"], "/name")
         source = self._version(connector, body.pop("fromVersion")) if body.get("fromVersion") else None
-        version = self.store.create(connector.tenant, VERSION, {"isDefault": False, "publishedAt": None,
-                                                                **{k: v for k, v in body.items() if k != "name"}},
-                                    schema="#/components/schemas/ConnectorVersion", parent=connector.id,
-                                    name=body["name"], id=new_ulid(),
-                                    conflict=f"the connector already has a version named {body['name']!r}")
-        if source is not None:
-            self._copy_version(source, version)
+        with self.store.transaction():
+            version = self.store.create(connector.tenant, VERSION, {"isDefault": False, "publishedAt": None,
+                                                                    **{k: v for k, v in body.items() if k != "name"}},
+                                        schema="#/components/schemas/ConnectorVersion", parent=connector.id,
+                                        name=body["name"], id=new_ulid(),
+                                        conflict=f"the connector already has a version named {body['name']!r}")
+            if source is not None:
+                self._copy_version(source, version)
         return h.CreateConnectorVersion201(self._version_response(connector, version))
 
-    async def get_connector_version(self, request: h.GetConnectorVersionRequest, principal: Principal | None) -> h.GetConnectorVersionResult:
+    def get_connector_version(self, request: h.GetConnectorVersionRequest, principal: Principal | None) -> h.GetConnectorVersionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         return h.GetConnectorVersion200(self._version_response(connector, self._version(connector, request.version)))
 
-    async def update_connector_version(self, request: h.UpdateConnectorVersionRequest, principal: Principal | None) -> h.UpdateConnectorVersionResult:
+    def update_connector_version(self, request: h.UpdateConnectorVersionRequest, principal: Principal | None) -> h.UpdateConnectorVersionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         version = self._version(connector, request.version)
         changes = as_json(request.body)
         name = changes.pop("name", None)
         if name is not None:
             _reserved(name, "/name")
-        if changes.get("isDefault"):
-            for other in self._versions(connector):
-                if other.id != version.id and other.body.get("isDefault"):
-                    self.store.update(other, {**other.body, "isDefault": False}, schema="#/components/schemas/ConnectorVersion")
-        elif changes.get("isDefault") is False and version.body.get("isDefault"):
-            raise Problem(400, "make another version the default instead", errors=[("/isDefault", "a connector needs a default version")])
-        updated = self.store.update(version, {**version.body, **changes}, schema="#/components/schemas/ConnectorVersion",
-                                    name=name, conflict=f"the connector already has a version named {name!r}")
+        with self.store.transaction():
+            if changes.get("isDefault"):
+                for other in self._versions(connector):
+                    if other.id != version.id and other.body.get("isDefault"):
+                        self.store.update(other, {**other.body, "isDefault": False}, schema="#/components/schemas/ConnectorVersion")
+            elif changes.get("isDefault") is False and version.body.get("isDefault"):
+                raise Problem(400, "make another version the default instead", errors=[("/isDefault", "a connector needs a default version")])
+            updated = self.store.update(version, {**version.body, **changes}, schema="#/components/schemas/ConnectorVersion",
+                                        name=name, conflict=f"the connector already has a version named {name!r}")
         return h.UpdateConnectorVersion200(self._version_response(connector, updated))
 
-    async def delete_connector_version(self, request: h.DeleteConnectorVersionRequest, principal: Principal | None) -> h.DeleteConnectorVersionResult:
+    def delete_connector_version(self, request: h.DeleteConnectorVersionRequest, principal: Principal | None) -> h.DeleteConnectorVersionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         version = self._version(connector, request.version)
         versions = self._versions(connector)
         if len(versions) == 1:
             raise Problem(400, "the only version of a connector cannot be deleted")
-        self.store.delete_children(connector.tenant, version.id)
-        self.store.delete(version)
-        if version.body.get("isDefault"):
-            newest = [v for v in versions if v.id != version.id][-1]
-            self.store.update(newest, {**newest.body, "isDefault": True}, schema="#/components/schemas/ConnectorVersion")
+        with self.store.transaction():
+            self.store.delete_children(connector.tenant, version.id)
+            self.store.delete(version)
+            if version.body.get("isDefault"):
+                newest = [v for v in versions if v.id != version.id][-1]
+                self.store.update(newest, {**newest.body, "isDefault": True}, schema="#/components/schemas/ConnectorVersion")
         return h.DeleteConnectorVersion204()
 
-    async def import_public_connector_version(self, request: h.ImportPublicConnectorVersionRequest, principal: Principal | None) -> h.ImportPublicConnectorVersionResult:
+    def import_public_connector_version(self, request: h.ImportPublicConnectorVersionRequest, principal: Principal | None) -> h.ImportPublicConnectorVersionResult:
         tenant = tenant_of(principal, request.organisation_id)
         public = self.store.lookup(CONNECTOR, request.connector_id)
         if public is None or not (public.body.get("public") or public.tenant == tenant):
             raise Problem(404, f"no public connector {request.connector_id!r}")
         source = self._version(public, request.version)
-        target = self.store.find(tenant, CONNECTOR, public.name or "") if public.tenant != tenant else public
-        if target is None:
-            body = {k: v for k, v in public.full().items()}
-            target = self.store.create(tenant, CONNECTOR, {**body, "public": False}, schema="#/components/schemas/Connector",
-                                       name=public.name, id=new_ulid())
-        if any(v.name == source.name for v in self._versions(target)):
-            raise Problem(409, f"version {source.name!r} is already in this organisation's connector")
-        version = self.store.create(tenant, VERSION, {"isDefault": not self._versions(target), "publishedAt": None,
-                                                      "description": source.body.get("description")},
-                                    schema="#/components/schemas/ConnectorVersion", parent=target.id,
-                                    name=source.name, id=new_ulid())
-        self._copy_version(source, version)
+        with self.store.transaction():
+            target = self.store.find(tenant, CONNECTOR, public.name or "") if public.tenant != tenant else public
+            if target is None:
+                target = self.store.create(tenant, CONNECTOR, {**public.body, "public": False},  # no secrets
+                                           schema="#/components/schemas/Connector", name=public.name, id=new_ulid())
+            if any(v.name == source.name for v in self._versions(target)):
+                raise Problem(409, f"version {source.name!r} is already in this organisation's connector")
+            version = self.store.create(tenant, VERSION, {"isDefault": not self._versions(target), "publishedAt": None,
+                                                          "description": source.body.get("description")},
+                                        schema="#/components/schemas/ConnectorVersion", parent=target.id,
+                                        name=source.name, id=new_ulid())
+            self._copy_version(source, version)
         return h.ImportPublicConnectorVersion200(self._connector_response(self.store.get(tenant, CONNECTOR, target.id)))
 
-    async def publish_connector_version(self, request: h.PublishConnectorVersionRequest, principal: Principal | None) -> h.PublishConnectorVersionResult:
+    def publish_connector_version(self, request: h.PublishConnectorVersionRequest, principal: Principal | None) -> h.PublishConnectorVersionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         version = self._version(connector, request.version)
         updated = self.store.update(version, {**version.body, "publishedAt": iso(utcnow())},
                                     schema="#/components/schemas/ConnectorVersion")
         return h.PublishConnectorVersion200(models.PublishResultResponse(version=self._version_response(connector, updated)))
 
-    async def unpublish_connector_version(self, request: h.UnpublishConnectorVersionRequest, principal: Principal | None) -> h.UnpublishConnectorVersionResult:
+    def unpublish_connector_version(self, request: h.UnpublishConnectorVersionRequest, principal: Principal | None) -> h.UnpublishConnectorVersionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         version = self._version(connector, request.version)
         updated = self.store.update(version, {**version.body, "publishedAt": None},
@@ -386,41 +395,41 @@ class VersoriConnect:
         version = self._owner(principal, request)
         self.store.delete(self._find(version, kind, name))
 
-    async def list_actions(self, request: h.ListActionsRequest, principal: Principal | None) -> h.ListActionsResult:
+    def list_actions(self, request: h.ListActionsRequest, principal: Principal | None) -> h.ListActionsResult:
         page, items = self._list_operations("action", principal, request)
         return h.ListActions200(models.ActionPageResponse.model_validate({**page, "actions": items}))
 
-    async def create_action(self, request: h.CreateActionRequest, principal: Principal | None) -> h.CreateActionResult:
+    def create_action(self, request: h.CreateActionRequest, principal: Principal | None) -> h.CreateActionResult:
         return h.CreateAction201(models.ActionResponse.model_validate(self._create_operation("action", principal, request)))
 
-    async def get_action(self, request: h.GetActionRequest, principal: Principal | None) -> h.GetActionResult:
+    def get_action(self, request: h.GetActionRequest, principal: Principal | None) -> h.GetActionResult:
         row = self._find(self._owner(principal, request), "action", request.action_name)
         return h.GetAction200(models.ActionResponse.model_validate(self._operation_json(row)))
 
-    async def update_action(self, request: h.UpdateActionRequest, principal: Principal | None) -> h.UpdateActionResult:
+    def update_action(self, request: h.UpdateActionRequest, principal: Principal | None) -> h.UpdateActionResult:
         body = self._update_operation("action", principal, request, request.action_name)
         return h.UpdateAction200(models.ActionResponse.model_validate(body))
 
-    async def delete_action(self, request: h.DeleteActionRequest, principal: Principal | None) -> h.DeleteActionResult:
+    def delete_action(self, request: h.DeleteActionRequest, principal: Principal | None) -> h.DeleteActionResult:
         self._delete_operation("action", principal, request, request.action_name)
         return h.DeleteAction204()
 
-    async def list_triggers(self, request: h.ListTriggersRequest, principal: Principal | None) -> h.ListTriggersResult:
+    def list_triggers(self, request: h.ListTriggersRequest, principal: Principal | None) -> h.ListTriggersResult:
         page, items = self._list_operations("trigger", principal, request)
         return h.ListTriggers200(models.TriggerPageResponse.model_validate({**page, "triggers": items}))
 
-    async def create_trigger(self, request: h.CreateTriggerRequest, principal: Principal | None) -> h.CreateTriggerResult:
+    def create_trigger(self, request: h.CreateTriggerRequest, principal: Principal | None) -> h.CreateTriggerResult:
         return h.CreateTrigger201(models.TriggerResponse.model_validate(self._create_operation("trigger", principal, request)))
 
-    async def get_trigger(self, request: h.GetTriggerRequest, principal: Principal | None) -> h.GetTriggerResult:
+    def get_trigger(self, request: h.GetTriggerRequest, principal: Principal | None) -> h.GetTriggerResult:
         row = self._find(self._owner(principal, request), "trigger", request.trigger_name)
         return h.GetTrigger200(models.TriggerResponse.model_validate(self._operation_json(row)))
 
-    async def update_trigger(self, request: h.UpdateTriggerRequest, principal: Principal | None) -> h.UpdateTriggerResult:
+    def update_trigger(self, request: h.UpdateTriggerRequest, principal: Principal | None) -> h.UpdateTriggerResult:
         body = self._update_operation("trigger", principal, request, request.trigger_name)
         return h.UpdateTrigger200(models.TriggerResponse.model_validate(body))
 
-    async def delete_trigger(self, request: h.DeleteTriggerRequest, principal: Principal | None) -> h.DeleteTriggerResult:
+    def delete_trigger(self, request: h.DeleteTriggerRequest, principal: Principal | None) -> h.DeleteTriggerResult:
         self._delete_operation("trigger", principal, request, request.trigger_name)
         return h.DeleteTrigger204()
 
@@ -438,7 +447,7 @@ class VersoriConnect:
         return {**row.body, "id": row.id, "name": row.name, "referencedBy": used.get(row.name or "", []),
                 "url": f"{self.public_url}/api/connect/v1/o/{row.tenant}/schemas/{connector_id}/{version.name}/{row.name}"}
 
-    async def list_definitions(self, request: h.ListDefinitionsRequest, principal: Principal | None) -> h.ListDefinitionsResult:
+    def list_definitions(self, request: h.ListDefinitionsRequest, principal: Principal | None) -> h.ListDefinitionsResult:
         version = self._owner(principal, request)
         rows = self.store.list(version.tenant, DEFINITION, version.id, contains=request.name)[0]
         offset, size = cursor_window(request.first, request.after, request.before, len(rows))
@@ -447,7 +456,7 @@ class VersoriConnect:
         return h.ListDefinitions200(models.DefinitionPageResponse.model_validate(
             {**cursor_page(offset, len(page), len(rows)), "definitions": [self._definition_json(version, r, used) for r in page]}))
 
-    async def create_definitions(self, request: h.CreateDefinitionsRequest, principal: Principal | None) -> h.CreateDefinitionsResult:
+    def create_definitions(self, request: h.CreateDefinitionsRequest, principal: Principal | None) -> h.CreateDefinitionsResult:
         version = self._owner(principal, request)
         bodies = as_json(request.body)["definitions"]
         names = [b["name"] for b in bodies]
@@ -457,8 +466,9 @@ class VersoriConnect:
         for index, name in enumerate(names):
             if name in existing:
                 raise Problem(409, f"the version already has a definition named {name!r}")
-        rows = [self.store.create(version.tenant, DEFINITION, b, schema="#/components/schemas/Definition",
-                                  parent=version.id, name=b["name"], id=new_ulid()) for b in bodies]
+        with self.store.transaction():
+            rows = [self.store.create(version.tenant, DEFINITION, b, schema="#/components/schemas/Definition",
+                                      parent=version.id, name=b["name"], id=new_ulid()) for b in bodies]
         used = self._references(version)
         return h.CreateDefinitions201(models.DefinitionListResponse.model_validate(
             {"definitions": [self._definition_json(version, r, used) for r in rows]}))
@@ -469,7 +479,7 @@ class VersoriConnect:
         if blocked and not force:
             raise Problem(412, f"definitions still in use: {', '.join(blocked)}")
 
-    async def delete_definitions(self, request: h.DeleteDefinitionsRequest, principal: Principal | None) -> h.DeleteDefinitionsResult:
+    def delete_definitions(self, request: h.DeleteDefinitionsRequest, principal: Principal | None) -> h.DeleteDefinitionsResult:
         version = self._owner(principal, request)
         selector = as_json(request.body)
         rows = self.store.list(version.tenant, DEFINITION, version.id)[0]
@@ -477,16 +487,17 @@ class VersoriConnect:
             ids, names = set(selector.get("ids") or []), set(selector.get("names") or [])
             rows = [r for r in rows if r.id in ids or r.name in names]
         self._deletable(version, rows, bool(request.force))
-        for row in rows:
-            self.store.delete(row)
+        with self.store.transaction():
+            for row in rows:
+                self.store.delete(row)
         return h.DeleteDefinitions204()
 
-    async def get_definition(self, request: h.GetDefinitionRequest, principal: Principal | None) -> h.GetDefinitionResult:
+    def get_definition(self, request: h.GetDefinitionRequest, principal: Principal | None) -> h.GetDefinitionResult:
         version = self._owner(principal, request)
         row = self._find(version, DEFINITION, request.definition_name)
         return h.GetDefinition200(models.DefinitionResponse.model_validate(self._definition_json(version, row, self._references(version))))
 
-    async def update_definition(self, request: h.UpdateDefinitionRequest, principal: Principal | None) -> h.UpdateDefinitionResult:
+    def update_definition(self, request: h.UpdateDefinitionRequest, principal: Principal | None) -> h.UpdateDefinitionResult:
         version = self._owner(principal, request)
         row = self._find(version, DEFINITION, request.definition_name)
         body = as_json(request.body)
@@ -496,7 +507,7 @@ class VersoriConnect:
                                     conflict=f"the version already has a definition named {body['name']!r}")
         return h.UpdateDefinition200(models.DefinitionResponse.model_validate(self._definition_json(version, updated, self._references(version))))
 
-    async def delete_definition(self, request: h.DeleteDefinitionRequest, principal: Principal | None) -> h.DeleteDefinitionResult:
+    def delete_definition(self, request: h.DeleteDefinitionRequest, principal: Principal | None) -> h.DeleteDefinitionResult:
         version = self._owner(principal, request)
         row = self._find(version, DEFINITION, request.definition_name)
         self._deletable(version, [row], force=False)
@@ -531,7 +542,7 @@ class VersoriConnect:
             body["usages"] = self._usages(row.tenant, row.id)
         return body
 
-    async def list_credentials(self, request: h.ListCredentialsRequest, principal: Principal | None) -> h.ListCredentialsResult:
+    def list_credentials(self, request: h.ListCredentialsRequest, principal: Principal | None) -> h.ListCredentialsResult:
         tenant = tenant_of(principal, request.organisation_id)
         rows = self.store.list(tenant, CREDENTIAL)[0]
         if request.type_:
@@ -541,25 +552,25 @@ class VersoriConnect:
         return h.ListCredentials200(models.CredentialPageResponse.model_validate(
             {**cursor_page(offset, len(page), len(rows)), "items": [self._credential_json(r) for r in page]}))
 
-    async def create_credential(self, request: h.CreateCredentialRequest, principal: Principal | None) -> h.CreateCredentialResult:
+    def create_credential(self, request: h.CreateCredentialRequest, principal: Principal | None) -> h.CreateCredentialResult:
         tenant = tenant_of(principal, request.organisation_id)
         body = self._credential_body(as_json(request.body))
         row = self.store.create(tenant, CREDENTIAL, body, schema="#/components/schemas/Credential", id=new_ulid())
         return h.CreateCredential201(models.CredentialResponse.model_validate(self._credential_json(row)))
 
-    async def get_credential(self, request: h.GetCredentialRequest, principal: Principal | None) -> h.GetCredentialResult:
+    def get_credential(self, request: h.GetCredentialRequest, principal: Principal | None) -> h.GetCredentialResult:
         tenant = tenant_of(principal, request.organisation_id)
         row = self.store.get(tenant, CREDENTIAL, request.credential_id)
         return h.GetCredential200(models.CredentialResponse.model_validate(self._credential_json(row, with_usages=True)))
 
-    async def update_credential(self, request: h.UpdateCredentialRequest, principal: Principal | None) -> h.UpdateCredentialResult:
+    def update_credential(self, request: h.UpdateCredentialRequest, principal: Principal | None) -> h.UpdateCredentialResult:
         tenant = tenant_of(principal, request.organisation_id)
         row = self.store.get(tenant, CREDENTIAL, request.credential_id)
         body = self._credential_body(as_json(request.body))
         updated = self.store.update(row, body, schema="#/components/schemas/Credential")
         return h.UpdateCredential200(models.CredentialResponse.model_validate(self._credential_json(updated)))
 
-    async def delete_credential(self, request: h.DeleteCredentialRequest, principal: Principal | None) -> h.DeleteCredentialResult:
+    def delete_credential(self, request: h.DeleteCredentialRequest, principal: Principal | None) -> h.DeleteCredentialResult:
         tenant = tenant_of(principal, request.organisation_id)
         row = self.store.get(tenant, CREDENTIAL, request.credential_id)
         if self._usages(tenant, row.id):

@@ -13,6 +13,7 @@ from .errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    UnexpectedResponse,
 )
 from .resources import AsyncClient, Client
 
@@ -28,4 +29,5 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "UnexpectedResponse",
 ]

@@ -18,7 +18,7 @@ from pydantic import MISSING, BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
 from ._spec import SCHEMES, USER_AGENT
-from .errors import ConnectionFailed, error_for
+from .errors import ConnectionFailed, UnexpectedResponse, error_for
 
 __all__ = [
     "AsyncBase",
@@ -41,17 +41,27 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def parse(annotation: Any, response: httpx.Response) -> Any:
-    """The response body as its documented type; raises the typed error for an error status."""
+def parse(annotation: Any, response: httpx.Response, empty: bool = False) -> Any:
+    """The response body as its documented type (None where `empty`, a documented answer without a body, came);
+    the typed error for an error status, UnexpectedResponse for anything the operation does not document."""
     if response.is_error:
         raise error_for(response)
-    if annotation is None or not response.content:
+    if not response.is_success:
+        raise UnexpectedResponse(response, None, f"status {response.status_code} is not documented")
+    if annotation is None:
         return None
+    if not response.content:
+        if empty:
+            return None
+        raise UnexpectedResponse(response, None, "no body where the operation documents one")
     if annotation is bytes:
         return response.content
     if annotation is str and not response.headers.get("content-type", "").split(";")[0].strip().endswith("json"):
         return response.text
-    return _adapter(annotation).validate_python(response.json())
+    try:
+        return _adapter(annotation).validate_python(response.json())
+    except ValueError as exc:  # not JSON, or not the documented type (pydantic's ValidationError is a ValueError)
+        raise UnexpectedResponse(response, None, f"the body is not the documented type: {exc}") from exc
 
 
 def dump(body: Any) -> Any:
@@ -162,13 +172,17 @@ class BaseClient:
         timeout: float = 30.0,
         max_retries: int = 2,
         backoff: float = 0.5,
+        max_retry_after: float = 60.0,
         headers: Mapping[str, str] | None = None,
     ):
-        """`api_key` and `bearer_token` fill every scheme of their kind; `credentials` sets one by scheme name."""
+        """`api_key` and `bearer_token` fill every scheme of their kind; `credentials` sets one by scheme name.
+        `timeout` is a deadline for a whole call, retries and a slowly dripping body included; a `Retry-After`
+        longer than `max_retry_after` seconds is not waited for (the error is raised at once)."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
+        self.max_retry_after = max_retry_after
         self.headers = {"User-Agent": USER_AGENT, **dict(headers or {})}
         self.cookies: dict[str, str] = {}
         self.auth_query: Query = []
@@ -204,22 +218,43 @@ class BaseClient:
             arguments["headers"] = merged
         return arguments
 
-    def retry_delay(self, attempt: int, response: httpx.Response | None) -> float:
-        """Exponential backoff with full jitter; a Retry-After header wins when the server sends one."""
+    def next_delay(
+        self, attempt: int, retryable: bool, response: httpx.Response | None, deadline: float
+    ) -> float | None:
+        """Seconds to wait before trying again, or None to stop: the call is not retryable, its retries are spent,
+        the status is final, a Retry-After exceeds `max_retry_after`, or the wait would pass the deadline.
+        Exponential backoff with full jitter, unless the server's Retry-After says how long."""
+        if not retryable or attempt >= self.max_retries:
+            return None
+        if response is not None and response.status_code not in RETRY_STATUSES:
+            return None
+        delay = random.uniform(0, self.backoff * 2**attempt)
         if response is not None and (after := response.headers.get("retry-after")):
             try:
-                return max(0.0, float(after))
+                delay = max(0.0, float(after))
             except ValueError:
                 try:
-                    return max(0.0, parsedate_to_datetime(after).timestamp() - time.time())
+                    delay = max(0.0, parsedate_to_datetime(after).timestamp() - time.time())
                 except (TypeError, ValueError):
                     pass
-        return random.uniform(0, self.backoff * 2**attempt)
+            if delay > self.max_retry_after:
+                return None
+        return delay if time.monotonic() + delay < deadline else None
 
-    def should_retry(self, attempt: int, retryable: bool, response: httpx.Response | None) -> bool:
-        if not retryable or attempt >= self.max_retries:
-            return False
-        return response is None or response.status_code in RETRY_STATUSES
+    @staticmethod
+    def settled(method: str, attempt: int, response: httpx.Response) -> httpx.Response:
+        """A DELETE retried after an attempt that may have gone through finds nothing to delete: that is the
+        outcome asked for, not a NotFoundError."""
+        if method.upper() == "DELETE" and attempt > 0 and response.status_code == 404:
+            return httpx.Response(204, request=response.request)
+        return response
+
+
+def _complete(streamed: httpx.Response, content: bytes) -> httpx.Response:
+    """A response whose body was read (and decoded) chunk by chunk against the deadline, as a plain response."""
+    encoded = ("content-encoding", "content-length", "transfer-encoding")
+    headers = [(key, value) for key, value in streamed.headers.multi_items() if key.lower() not in encoded]
+    return httpx.Response(streamed.status_code, headers=headers, content=content, request=streamed.request)
 
 
 class SyncBase(BaseClient):
@@ -246,17 +281,35 @@ class SyncBase(BaseClient):
     ) -> httpx.Response:
         attempt = 0
         arguments = self.arguments(body, headers, cookies)
+        deadline = time.monotonic() + self.timeout
         while True:
             response: httpx.Response | None = None
+            failure: httpx.TransportError | None = None
             try:
-                response = self.http.request(method, path, params=tuple(params) + tuple(self.auth_query), **arguments)
+                response = self._send(method, path, tuple(params) + tuple(self.auth_query), arguments, deadline)
             except httpx.TransportError as exc:
-                if not self.should_retry(attempt, retryable, None):
-                    raise ConnectionFailed(f"{method.upper()} {path}: {exc}") from exc
-            if response is not None and not self.should_retry(attempt, retryable, response):
-                return response
-            time.sleep(self.retry_delay(attempt, response))
+                failure = exc
+            delay = self.next_delay(attempt, retryable, response, deadline)
+            if delay is None:
+                if response is None:
+                    raise ConnectionFailed(f"{method.upper()} {path}: {failure}") from failure
+                return self.settled(method, attempt, response)
+            time.sleep(delay)
             attempt += 1
+
+    def _send(
+        self, method: str, path: str, params: tuple[tuple[str, str], ...], arguments: dict[str, Any], deadline: float
+    ) -> httpx.Response:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise httpx.TimeoutException("the call's deadline passed")
+        with self.http.stream(method, path, params=params, timeout=remaining, **arguments) as streamed:
+            chunks = []
+            for chunk in streamed.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the call's deadline passed while the body was arriving")
+                chunks.append(chunk)
+        return _complete(streamed, b"".join(chunks))
 
     def close(self) -> None:
         self.http.close()
@@ -286,19 +339,35 @@ class AsyncBase(BaseClient):
     ) -> httpx.Response:
         attempt = 0
         arguments = self.arguments(body, headers, cookies)
+        deadline = time.monotonic() + self.timeout
         while True:
             response: httpx.Response | None = None
+            failure: httpx.TransportError | None = None
             try:
-                response = await self.http.request(
-                    method, path, params=tuple(params) + tuple(self.auth_query), **arguments
-                )
+                response = await self._send(method, path, tuple(params) + tuple(self.auth_query), arguments, deadline)
             except httpx.TransportError as exc:
-                if not self.should_retry(attempt, retryable, None):
-                    raise ConnectionFailed(f"{method.upper()} {path}: {exc}") from exc
-            if response is not None and not self.should_retry(attempt, retryable, response):
-                return response
-            await asyncio.sleep(self.retry_delay(attempt, response))
+                failure = exc
+            delay = self.next_delay(attempt, retryable, response, deadline)
+            if delay is None:
+                if response is None:
+                    raise ConnectionFailed(f"{method.upper()} {path}: {failure}") from failure
+                return self.settled(method, attempt, response)
+            await asyncio.sleep(delay)
             attempt += 1
+
+    async def _send(
+        self, method: str, path: str, params: tuple[tuple[str, str], ...], arguments: dict[str, Any], deadline: float
+    ) -> httpx.Response:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise httpx.TimeoutException("the call's deadline passed")
+        async with self.http.stream(method, path, params=params, timeout=remaining, **arguments) as streamed:
+            chunks = []
+            async for chunk in streamed.aiter_bytes():
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the call's deadline passed while the body was arriving")
+                chunks.append(chunk)
+        return _complete(streamed, b"".join(chunks))
 
     async def aclose(self) -> None:
         await self.http.aclose()

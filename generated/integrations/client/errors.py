@@ -11,11 +11,16 @@ import httpx
 class ApiError(Exception):
     """The server answered with an error status."""
 
-    def __init__(self, response: httpx.Response, problem: dict[str, Any] | None):
+    def __init__(self, response: httpx.Response, problem: dict[str, Any] | None, reason: str = ""):
         self.response = response
         self.status_code = response.status_code
         self.problem = problem
-        detail = (problem or {}).get("detail") or (problem or {}).get("title") or response.reason_phrase
+        detail = reason or (problem or {}).get("detail") or (problem or {}).get("title") or response.reason_phrase
+        errors = (problem or {}).get("errors")
+        if isinstance(errors, list):  # problem+json field errors: which input was wrong, and why
+            detail += "".join(
+                f"; {e.get('pointer', '')}: {e.get('detail', '')}" for e in errors[:10] if isinstance(e, dict)
+            )
         super().__init__(f"{response.request.method} {response.request.url.path}: {response.status_code} {detail}")
 
 
@@ -47,8 +52,13 @@ class ServerError(ApiError):
     pass
 
 
+class UnexpectedResponse(ApiError):
+    """The server answered outside what the API documents: a status the operation does not list (a redirect),
+    no body where one is documented, or a body that is not the documented type."""
+
+
 class ConnectionFailed(Exception):
-    """No response: the connection failed or timed out after every retry."""
+    """No response: the connection failed, or the call's deadline (the client's `timeout`) passed."""
 
 
 BY_STATUS: dict[int, type[ApiError]] = {

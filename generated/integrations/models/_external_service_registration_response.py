@@ -28,7 +28,7 @@ class ExternalServiceRegistrationResponse(BaseModel):
     """
     The external service description defined when the service is created.
     """
-    label: Annotated[str, Field(min_length=1)]
+    label: Annotated[str, Field(max_length=256, min_length=1)]
     """
     The service name as it appears on the External Services wizard.
     """

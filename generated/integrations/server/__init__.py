@@ -15,11 +15,20 @@ from typing import Any
 from fastapi import FastAPI
 
 from . import handlers, routes
-from ._routing import OpenAPIPathMatching, implemented
-from .problems import Problem, install
+from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, implemented
+from .problems import FaultsAnswered, Problem, install
 from .security import Authenticator, Principal
 
-__all__ = ["Authenticator", "Handlers", "Principal", "Problem", "create_app", "handlers", "openapi_document"]
+__all__ = [
+    "Authenticator",
+    "Handlers",
+    "Limits",
+    "Principal",
+    "Problem",
+    "create_app",
+    "handlers",
+    "openapi_document",
+]
 
 
 @dataclass(frozen=True)
@@ -40,13 +49,24 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-def create_app(handlers: Handlers, authenticator: Authenticator, *, allow_unimplemented: bool = False) -> FastAPI:
+def create_app(
+    handlers: Handlers,
+    authenticator: Authenticator,
+    *,
+    allow_unimplemented: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    unavailable: tuple[type[BaseException], ...] = (),
+    retry_after: int = 5,
+) -> FastAPI:
     """The app; it refuses to start while a handler lacks an operation's method (they are listed), unless
-    `allow_unimplemented`, when those operations answer 501."""
+    `allow_unimplemented`, when those operations answer 501. `limits` bound each request's body; an exception of
+    an `unavailable` type (your database driver's "locked" or "down") answers 503 with `Retry-After: retry_after`."""
     handlers = implemented(handlers, allow_unimplemented)
     app = FastAPI(title="Integrations Platform API", version="1.0.0")
+    app.state.limits = limits
     install(app, routes.allowed_methods)
-    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods)
+    app.add_middleware(FaultsAnswered, unavailable=unavailable, retry_after=retry_after)
+    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods, limits=limits)
     app.include_router(routes.external_services_router(handlers.external_services, authenticator))
     app.include_router(
         routes.external_service_registrations_router(handlers.external_service_registrations, authenticator)

@@ -2,38 +2,81 @@
 """What every generated route uses: OpenAPI path matching, query and body reading, rendering handler results."""
 
 import dataclasses
+import inspect
 import json
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
+import anyio
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .problems import Problem, problem_response
+from .problems import Problem, pointer_of, problem_response
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may send. A body over `max_body_bytes` gets 413 (from its Content-Length, before it is
+    read, or as soon as it grows past it), one slower than `body_timeout` seconds 408, JSON nested deeper than
+    `max_json_depth` 400; with `reject_nul`, a NUL character in a path, query value or JSON string gets 400 (most
+    databases refuse to store one). A lone UTF-16 surrogate in a JSON string, which no UTF-8 encoder can write
+    back, always gets 400."""
+
+    max_body_bytes: int = 1 << 20
+    max_json_depth: int = 64
+    body_timeout: float = 30.0
+    reject_nul: bool = True
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def limits_of(request: Request) -> Limits:
+    limits: Limits = getattr(request.app.state, "limits", DEFAULT_LIMITS)
+    return limits
 
 
 class OpenAPIPathMatching:
     """ASGI middleware: a request is matched to a path as OpenAPI says (`/sources/wizard` is not `/sources/{id}`),
-    and a method that path does not declare gets 405 with `Allow`, before any route can claim it."""
+    and a method that path does not declare gets 405 with `Allow`, before any route can claim it. A NUL in the
+    path or query (`%00`) is refused here too, when `limits` say so, so no parameter can carry one."""
 
-    def __init__(self, app: ASGIApp, allowed_methods: Callable[[str], str | None]):
+    def __init__(self, app: ASGIApp, allowed_methods: Callable[[str], str | None], limits: Limits = DEFAULT_LIMITS):
         self.app = app
         self.allowed_methods = allowed_methods
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            problem = None
             methods = self.allowed_methods(scope["path"])
             if methods is not None and scope["method"] not in methods.split(", "):
                 problem = Problem(405, "Method Not Allowed", headers={"Allow": methods})
+            elif self.limits.reject_nul and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+                where = "#path" if "\x00" in scope["path"] else "#query"
+                problem = Problem(400, "The request could not be completed.", errors=[(where, "contains NUL")])
+            if problem is not None:
                 await problem_response(StarletteRequest(scope), problem)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def call_handler(operation: Callable[..., Any], *arguments: Any) -> Any:
+    """Run one handler method: an `async def` on the event loop, a plain `def` in a worker thread, so a handler
+    that blocks (a database driver, an outbound connection) stalls only its own request."""
+    if inspect.iscoroutinefunction(operation):
+        return await operation(*arguments)
+    result = await run_in_threadpool(operation, *arguments)
+    return await result if inspect.isawaitable(result) else result
 
 
 T = TypeVar("T")
@@ -142,9 +185,84 @@ def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
         ) from None
 
 
+async def raw_body(request: Request) -> bytes:
+    """The request's body, read within its `Limits`: size (413) and time (408). Read here, not by FastAPI, so
+    that credentials are judged first and an unauthenticated request costs no more than its headers."""
+    limits = limits_of(request)
+    declared = request.headers.get("content-length", "")
+    too_large = Problem(413, f"the body is larger than {limits.max_body_bytes} bytes", headers={"Connection": "close"})
+    if declared.isdigit() and int(declared) > limits.max_body_bytes:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with anyio.fail_after(limits.body_timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limits.max_body_bytes:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Problem(408, "the body did not arrive in time", headers={"Connection": "close"}) from None
+    raw = b"".join(chunks)
+    request._body = raw  # Starlette's own cache: a form is parsed from it, the stream being spent
+    return raw
+
+
+_UNSTORABLE = re.compile(r"[\ud800-\udfff]")
+_UNSTORABLE_OR_NUL = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def unstorable(value: Any, limits: Limits) -> tuple[str, str] | None:
+    """Where a parsed JSON value breaks `limits` (too deep; a lone surrogate or a NUL in a string or key) and
+    why, or None. Iterative: a deep document cannot exhaust the stack here."""
+    bad = _UNSTORABLE_OR_NUL if limits.reject_nul else _UNSTORABLE
+    pending: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while pending:
+        item, pointer, depth = pending.pop()
+        if isinstance(item, str):
+            if bad.search(item):
+                return pointer or "/", "a string with a NUL or a lone surrogate cannot be stored"
+        elif isinstance(item, (dict, list)):
+            if depth >= limits.max_json_depth:
+                return pointer or "/", f"nested deeper than {limits.max_json_depth} levels"
+            entries = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, member in entries:
+                if isinstance(key, str) and bad.search(key):
+                    return pointer or "/", "a key with a NUL or a lone surrogate cannot be stored"
+                escaped = str(key).replace("~", "~0").replace("/", "~1")
+                pending.append((member, f"{pointer}/{escaped}", depth + 1))
+    return None
+
+
+async def read_json(request: Request, annotation: Any, required: bool) -> Any:
+    """A JSON body, read within the request's `Limits`, checked for what cannot be stored, and validated as its
+    declared type; errors are 400 (413, 408, 415) problems with a pointer into the body."""
+    raw = await raw_body(request)
+    if not raw.strip():
+        if required:
+            raise Problem(400, "request body is required", errors=[("#body", "missing")])
+        return None
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if sent and not (sent == "application/json" or sent.endswith("+json")):
+        raise Problem(415, "send the body as application/json", errors=[("#header/content-type", f"got {sent}")])
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # undecodable bytes are a ValueError too
+        raise Problem(400, "the body is not valid JSON", errors=[("#body", "invalid JSON")]) from None
+    problem = unstorable(value, limits_of(request))
+    if problem is not None:
+        raise Problem(400, "The request could not be completed.", errors=[problem])
+    try:
+        return adapter(annotation).validate_python(value)
+    except ValidationError as exc:
+        errors = [(pointer_of(("body", *error["loc"])), str(error["msg"])) for error in exc.errors()]
+        raise Problem(400, "The request could not be completed.", errors=errors) from None
+
+
 async def read_body(request: Request, encoding: str, content_type: str, annotation: Any, required: bool) -> Any:
     """A body that is not JSON (a form, multipart, text or raw bytes), read and validated as its declared type."""
-    raw = await request.body()
+    raw = await raw_body(request)
     if not raw:
         if required:
             raise Problem(400, "request body is required", errors=[("#body", "missing")])

@@ -8,6 +8,7 @@ as `Problem(status, detail)` with a status the operation documents.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal, Protocol
@@ -146,39 +147,39 @@ InvokeExternalServiceRequestResult = InvokeExternalServiceRequest200
 class ExternalServicesHandlers(Protocol):
     """External Services: Outbound HTTP client configurations with auth schemes, requests, secrets and variables (000)."""
 
-    async def list_external_services(
+    def list_external_services(
         self, request: ListExternalServicesRequest, principal: Principal | None
-    ) -> ListExternalServicesResult:
+    ) -> ListExternalServicesResult | Awaitable[ListExternalServicesResult]:
         """GET /environments/{environmentId}/externalServices: List external services"""
         ...
 
-    async def create_external_service(
+    def create_external_service(
         self, request: CreateExternalServiceRequest, principal: Principal | None
-    ) -> CreateExternalServiceResult:
+    ) -> CreateExternalServiceResult | Awaitable[CreateExternalServiceResult]:
         """POST /environments/{environmentId}/externalServices: Create an external service"""
         ...
 
-    async def get_external_service(
+    def get_external_service(
         self, request: GetExternalServiceRequest, principal: Principal | None
-    ) -> GetExternalServiceResult:
+    ) -> GetExternalServiceResult | Awaitable[GetExternalServiceResult]:
         """GET /environments/{environmentId}/externalServices/{externalServiceId}: Read one external service"""
         ...
 
-    async def update_external_service(
+    def update_external_service(
         self, request: UpdateExternalServiceRequest, principal: Principal | None
-    ) -> UpdateExternalServiceResult:
+    ) -> UpdateExternalServiceResult | Awaitable[UpdateExternalServiceResult]:
         """PUT /environments/{environmentId}/externalServices/{externalServiceId}: Update an external service"""
         ...
 
-    async def delete_external_service(
+    def delete_external_service(
         self, request: DeleteExternalServiceRequest, principal: Principal | None
-    ) -> DeleteExternalServiceResult:
+    ) -> DeleteExternalServiceResult | Awaitable[DeleteExternalServiceResult]:
         """DELETE /environments/{environmentId}/externalServices/{externalServiceId}: Delete an external service"""
         ...
 
-    async def invoke_external_service_request(
+    def invoke_external_service_request(
         self, request: InvokeExternalServiceRequestInput, principal: Principal | None
-    ) -> InvokeExternalServiceRequestResult:
+    ) -> InvokeExternalServiceRequestResult | Awaitable[InvokeExternalServiceRequestResult]:
         """POST /environments/{environmentId}/externalServices/{externalServiceId}/requests/{requestName}: Invoke a request of an external service"""
         ...
 
@@ -278,33 +279,33 @@ DeleteExternalServiceRegistrationResult = DeleteExternalServiceRegistration204
 class ExternalServiceRegistrationsHandlers(Protocol):
     """External Service Registrations: OpenAPI documents registered as external services (001)."""
 
-    async def list_external_service_registrations(
+    def list_external_service_registrations(
         self, request: ListExternalServiceRegistrationsRequest, principal: Principal | None
-    ) -> ListExternalServiceRegistrationsResult:
+    ) -> ListExternalServiceRegistrationsResult | Awaitable[ListExternalServiceRegistrationsResult]:
         """GET /externalServiceRegistrations: List external service registrations"""
         ...
 
-    async def create_external_service_registration(
+    def create_external_service_registration(
         self, request: CreateExternalServiceRegistrationRequest, principal: Principal | None
-    ) -> CreateExternalServiceRegistrationResult:
+    ) -> CreateExternalServiceRegistrationResult | Awaitable[CreateExternalServiceRegistrationResult]:
         """POST /externalServiceRegistrations: Register an external service"""
         ...
 
-    async def get_external_service_registration(
+    def get_external_service_registration(
         self, request: GetExternalServiceRegistrationRequest, principal: Principal | None
-    ) -> GetExternalServiceRegistrationResult:
+    ) -> GetExternalServiceRegistrationResult | Awaitable[GetExternalServiceRegistrationResult]:
         """GET /externalServiceRegistrations/{registrationId}: Read one external service registration"""
         ...
 
-    async def update_external_service_registration(
+    def update_external_service_registration(
         self, request: UpdateExternalServiceRegistrationRequest, principal: Principal | None
-    ) -> UpdateExternalServiceRegistrationResult:
+    ) -> UpdateExternalServiceRegistrationResult | Awaitable[UpdateExternalServiceRegistrationResult]:
         """PUT /externalServiceRegistrations/{registrationId}: Replace an external service registration"""
         ...
 
-    async def delete_external_service_registration(
+    def delete_external_service_registration(
         self, request: DeleteExternalServiceRegistrationRequest, principal: Principal | None
-    ) -> DeleteExternalServiceRegistrationResult:
+    ) -> DeleteExternalServiceRegistrationResult | Awaitable[DeleteExternalServiceRegistrationResult]:
         """DELETE /externalServiceRegistrations/{registrationId}: Delete an external service registration"""
         ...
 
@@ -690,117 +691,120 @@ GetExternalDataSourceWebhookInfoResult = GetExternalDataSourceWebhookInfo200
 class ExternalDataSourcesHandlers(Protocol):
     """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002)."""
 
-    async def list_external_data_sources(
+    def list_external_data_sources(
         self, request: ListExternalDataSourcesRequest, principal: Principal | None
-    ) -> ListExternalDataSourcesResult:
+    ) -> ListExternalDataSourcesResult | Awaitable[ListExternalDataSourcesResult]:
         """GET /api/environments/{environment_id}/external_data_sources/: List all environments external data sources"""
         ...
 
-    async def create_external_data_source(
+    def create_external_data_source(
         self, request: CreateExternalDataSourceRequest, principal: Principal | None
-    ) -> CreateExternalDataSourceResult:
+    ) -> CreateExternalDataSourceResult | Awaitable[CreateExternalDataSourceResult]:
         """POST /api/environments/{environment_id}/external_data_sources/: Create environments external data sources"""
         ...
 
-    async def check_cdc_prerequisites(
+    def check_cdc_prerequisites(
         self, request: CheckCdcPrerequisitesRequest, principal: Principal | None
-    ) -> CheckCdcPrerequisitesResult:
+    ) -> CheckCdcPrerequisitesResult | Awaitable[CheckCdcPrerequisitesResult]:
         """POST /api/environments/{environment_id}/external_data_sources/check_cdc_prerequisites/: Create environments external data sources check cdc prerequisites"""
         ...
 
-    async def list_external_data_source_connections(
+    def list_external_data_source_connections(
         self, request: ListExternalDataSourceConnectionsRequest, principal: Principal | None
-    ) -> ListExternalDataSourceConnectionsResult:
+    ) -> ListExternalDataSourceConnectionsResult | Awaitable[ListExternalDataSourceConnectionsResult]:
         """GET /api/environments/{environment_id}/external_data_sources/connections/: List all environments external data sources connections"""
         ...
 
-    async def get_database_schema(
+    def get_database_schema(
         self, request: GetDatabaseSchemaRequest, principal: Principal | None
-    ) -> GetDatabaseSchemaResult:
+    ) -> GetDatabaseSchemaResult | Awaitable[GetDatabaseSchemaResult]:
         """POST /api/environments/{environment_id}/external_data_sources/database_schema/: Create environments external data sources database schema"""
         ...
 
-    async def check_source_prefix(
+    def check_source_prefix(
         self, request: CheckSourcePrefixRequest, principal: Principal | None
-    ) -> CheckSourcePrefixResult:
+    ) -> CheckSourcePrefixResult | Awaitable[CheckSourcePrefixResult]:
         """POST /api/environments/{environment_id}/external_data_sources/source_prefix/: Create environments external data sources source prefix"""
         ...
 
-    async def get_source_wizard(
+    def get_source_wizard(
         self, request: GetSourceWizardRequest, principal: Principal | None
-    ) -> GetSourceWizardResult:
+    ) -> GetSourceWizardResult | Awaitable[GetSourceWizardResult]:
         """GET /api/environments/{environment_id}/external_data_sources/wizard/: Retrieve environments external data sources wizard"""
         ...
 
-    async def retrieve_external_data_source(
+    def retrieve_external_data_source(
         self, request: RetrieveExternalDataSourceRequest, principal: Principal | None
-    ) -> RetrieveExternalDataSourceResult:
+    ) -> RetrieveExternalDataSourceResult | Awaitable[RetrieveExternalDataSourceResult]:
         """GET /api/environments/{environment_id}/external_data_sources/{id}/: Retrieve environments external data sources"""
         ...
 
-    async def destroy_external_data_source(
+    def destroy_external_data_source(
         self, request: DestroyExternalDataSourceRequest, principal: Principal | None
-    ) -> DestroyExternalDataSourceResult:
+    ) -> DestroyExternalDataSourceResult | Awaitable[DestroyExternalDataSourceResult]:
         """DELETE /api/environments/{environment_id}/external_data_sources/{id}/: Delete environments external data sources"""
         ...
 
-    async def partial_update_external_data_source(
+    def partial_update_external_data_source(
         self, request: PartialUpdateExternalDataSourceRequest, principal: Principal | None
-    ) -> PartialUpdateExternalDataSourceResult:
+    ) -> PartialUpdateExternalDataSourceResult | Awaitable[PartialUpdateExternalDataSourceResult]:
         """PATCH /api/environments/{environment_id}/external_data_sources/{id}/: Update environments external data sources"""
         ...
 
-    async def bulk_update_external_data_source_schemas(
+    def bulk_update_external_data_source_schemas(
         self, request: BulkUpdateExternalDataSourceSchemasRequest, principal: Principal | None
-    ) -> BulkUpdateExternalDataSourceSchemasResult:
+    ) -> BulkUpdateExternalDataSourceSchemasResult | Awaitable[BulkUpdateExternalDataSourceSchemasResult]:
         """PATCH /api/environments/{environment_id}/external_data_sources/{id}/bulk_update_schemas/: Update environments external data sources bulk update schemas"""
         ...
 
-    async def create_external_data_source_webhook(
+    def create_external_data_source_webhook(
         self, request: CreateExternalDataSourceWebhookRequest, principal: Principal | None
-    ) -> CreateExternalDataSourceWebhookResult:
+    ) -> CreateExternalDataSourceWebhookResult | Awaitable[CreateExternalDataSourceWebhookResult]:
         """POST /api/environments/{environment_id}/external_data_sources/{id}/create_webhook/: Create environments external data sources create webhook"""
         ...
 
-    async def delete_external_data_source_webhook(
+    def delete_external_data_source_webhook(
         self, request: DeleteExternalDataSourceWebhookRequest, principal: Principal | None
-    ) -> DeleteExternalDataSourceWebhookResult:
+    ) -> DeleteExternalDataSourceWebhookResult | Awaitable[DeleteExternalDataSourceWebhookResult]:
         """POST /api/environments/{environment_id}/external_data_sources/{id}/delete_webhook/: Create environments external data sources delete webhook"""
         ...
 
-    async def list_external_data_source_jobs(
+    def list_external_data_source_jobs(
         self, request: ListExternalDataSourceJobsRequest, principal: Principal | None
-    ) -> ListExternalDataSourceJobsResult:
+    ) -> ListExternalDataSourceJobsResult | Awaitable[ListExternalDataSourceJobsResult]:
         """GET /api/environments/{environment_id}/external_data_sources/{id}/jobs/: Retrieve environments external data sources jobs"""
         ...
 
-    async def refresh_external_data_source_schemas(
+    def refresh_external_data_source_schemas(
         self, request: RefreshExternalDataSourceSchemasRequest, principal: Principal | None
-    ) -> RefreshExternalDataSourceSchemasResult:
+    ) -> RefreshExternalDataSourceSchemasResult | Awaitable[RefreshExternalDataSourceSchemasResult]:
         """POST /api/environments/{environment_id}/external_data_sources/{id}/refresh_schemas/: Create environments external data sources refresh schemas"""
         ...
 
-    async def reload_external_data_source(
+    def reload_external_data_source(
         self, request: ReloadExternalDataSourceRequest, principal: Principal | None
-    ) -> ReloadExternalDataSourceResult:
+    ) -> ReloadExternalDataSourceResult | Awaitable[ReloadExternalDataSourceResult]:
         """POST /api/environments/{environment_id}/external_data_sources/{id}/reload/: Create environments external data sources reload"""
         ...
 
-    async def update_external_data_source_revenue_analytics_config(
+    def update_external_data_source_revenue_analytics_config(
         self, request: UpdateExternalDataSourceRevenueAnalyticsConfigRequest, principal: Principal | None
-    ) -> UpdateExternalDataSourceRevenueAnalyticsConfigResult:
+    ) -> (
+        UpdateExternalDataSourceRevenueAnalyticsConfigResult
+        | Awaitable[UpdateExternalDataSourceRevenueAnalyticsConfigResult]
+    ):
         """PATCH /api/environments/{environment_id}/external_data_sources/{id}/revenue_analytics_config/: Update environments external data sources revenue analytics config"""
         ...
 
-    async def update_external_data_source_webhook_inputs(
+    def update_external_data_source_webhook_inputs(
         self, request: UpdateExternalDataSourceWebhookInputsRequest, principal: Principal | None
-    ) -> UpdateExternalDataSourceWebhookInputsResult:
+    ) -> UpdateExternalDataSourceWebhookInputsResult | Awaitable[UpdateExternalDataSourceWebhookInputsResult]:
         """POST /api/environments/{environment_id}/external_data_sources/{id}/update_webhook_inputs/: Create environments external data sources update webhook inputs"""
         ...
 
-    async def get_external_data_source_webhook_info(
+    def get_external_data_source_webhook_info(
         self, request: GetExternalDataSourceWebhookInfoRequest, principal: Principal | None
-    ) -> GetExternalDataSourceWebhookInfoResult:
+    ) -> GetExternalDataSourceWebhookInfoResult | Awaitable[GetExternalDataSourceWebhookInfoResult]:
         """GET /api/environments/{environment_id}/external_data_sources/{id}/webhook_info/: Retrieve environments external data sources webhook info"""
         ...
 
@@ -1683,227 +1687,255 @@ DeleteDefinitionResult = DeleteDefinition204
 class VersoriConnectHandlers(Protocol):
     """Versori Connect: Connectors, connector versions, auth scheme configs, connections, credentials, and each version's actions, triggers and definitions (003)."""
 
-    async def list_connectors(
+    def list_connectors(
         self, request: ListConnectorsRequest, principal: Principal | None
-    ) -> ListConnectorsResult:
+    ) -> ListConnectorsResult | Awaitable[ListConnectorsResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors: List connectors"""
         ...
 
-    async def list_credentials(
+    def list_credentials(
         self, request: ListCredentialsRequest, principal: Principal | None
-    ) -> ListCredentialsResult:
+    ) -> ListCredentialsResult | Awaitable[ListCredentialsResult]:
         """GET /api/connect/v1/o/{organisation_id}/credentials: List credentials"""
         ...
 
-    async def create_credential(
+    def create_credential(
         self, request: CreateCredentialRequest, principal: Principal | None
-    ) -> CreateCredentialResult:
+    ) -> CreateCredentialResult | Awaitable[CreateCredentialResult]:
         """POST /api/connect/v1/o/{organisation_id}/credentials: Create a credential"""
         ...
 
-    async def create_http_connector(
+    def create_http_connector(
         self, request: CreateHttpConnectorRequest, principal: Principal | None
-    ) -> CreateHttpConnectorResult:
+    ) -> CreateHttpConnectorResult | Awaitable[CreateHttpConnectorResult]:
         """POST /api/connect/v1/o/{organisation_id}/protocols/http/connectors: Create an HTTP connector"""
         ...
 
-    async def create_bigquery_connector(
+    def create_bigquery_connector(
         self, request: CreateBigqueryConnectorRequest, principal: Principal | None
-    ) -> CreateBigqueryConnectorResult:
+    ) -> CreateBigqueryConnectorResult | Awaitable[CreateBigqueryConnectorResult]:
         """POST /api/connect/v1/o/{organisation_id}/protocols/bigquery/connectors: Create a BigQuery connector"""
         ...
 
-    async def get_connector(self, request: GetConnectorRequest, principal: Principal | None) -> GetConnectorResult:
+    def get_connector(
+        self, request: GetConnectorRequest, principal: Principal | None
+    ) -> GetConnectorResult | Awaitable[GetConnectorResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}: Get a connector"""
         ...
 
-    async def update_connector(
+    def update_connector(
         self, request: UpdateConnectorRequest, principal: Principal | None
-    ) -> UpdateConnectorResult:
+    ) -> UpdateConnectorResult | Awaitable[UpdateConnectorResult]:
         """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}: Update a connector"""
         ...
 
-    async def delete_connector(
+    def delete_connector(
         self, request: DeleteConnectorRequest, principal: Principal | None
-    ) -> DeleteConnectorResult:
+    ) -> DeleteConnectorResult | Awaitable[DeleteConnectorResult]:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}: Delete a connector"""
         ...
 
-    async def get_credential(self, request: GetCredentialRequest, principal: Principal | None) -> GetCredentialResult:
+    def get_credential(
+        self, request: GetCredentialRequest, principal: Principal | None
+    ) -> GetCredentialResult | Awaitable[GetCredentialResult]:
         """GET /api/connect/v1/o/{organisation_id}/credentials/{credential_id}: Get a credential"""
         ...
 
-    async def update_credential(
+    def update_credential(
         self, request: UpdateCredentialRequest, principal: Principal | None
-    ) -> UpdateCredentialResult:
+    ) -> UpdateCredentialResult | Awaitable[UpdateCredentialResult]:
         """PUT /api/connect/v1/o/{organisation_id}/credentials/{credential_id}: Replace a credential"""
         ...
 
-    async def delete_credential(
+    def delete_credential(
         self, request: DeleteCredentialRequest, principal: Principal | None
-    ) -> DeleteCredentialResult:
+    ) -> DeleteCredentialResult | Awaitable[DeleteCredentialResult]:
         """DELETE /api/connect/v1/o/{organisation_id}/credentials/{credential_id}: Delete a credential"""
         ...
 
-    async def list_connections(
+    def list_connections(
         self, request: ListConnectionsRequest, principal: Principal | None
-    ) -> ListConnectionsResult:
+    ) -> ListConnectionsResult | Awaitable[ListConnectionsResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections: List a connector's connections"""
         ...
 
-    async def create_connection(
+    def create_connection(
         self, request: CreateConnectionRequest, principal: Principal | None
-    ) -> CreateConnectionResult:
+    ) -> CreateConnectionResult | Awaitable[CreateConnectionResult]:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections: Create a connection"""
         ...
 
-    async def list_connector_versions(
+    def list_connector_versions(
         self, request: ListConnectorVersionsRequest, principal: Principal | None
-    ) -> ListConnectorVersionsResult:
+    ) -> ListConnectorVersionsResult | Awaitable[ListConnectorVersionsResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions: List a connector's versions"""
         ...
 
-    async def create_connector_version(
+    def create_connector_version(
         self, request: CreateConnectorVersionRequest, principal: Principal | None
-    ) -> CreateConnectorVersionResult:
+    ) -> CreateConnectorVersionResult | Awaitable[CreateConnectorVersionResult]:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions: Create a connector version"""
         ...
 
-    async def upsert_auth_scheme_config(
+    def upsert_auth_scheme_config(
         self, request: UpsertAuthSchemeConfigRequest, principal: Principal | None
-    ) -> UpsertAuthSchemeConfigResult:
+    ) -> UpsertAuthSchemeConfigResult | Awaitable[UpsertAuthSchemeConfigResult]:
         """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}: Create or replace an auth scheme config"""
         ...
 
-    async def delete_auth_scheme_config(
+    def delete_auth_scheme_config(
         self, request: DeleteAuthSchemeConfigRequest, principal: Principal | None
-    ) -> DeleteAuthSchemeConfigResult:
+    ) -> DeleteAuthSchemeConfigResult | Awaitable[DeleteAuthSchemeConfigResult]:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/auth-scheme-configs/{auth_scheme_config_id}: Delete an auth scheme config"""
         ...
 
-    async def get_connection(self, request: GetConnectionRequest, principal: Principal | None) -> GetConnectionResult:
+    def get_connection(
+        self, request: GetConnectionRequest, principal: Principal | None
+    ) -> GetConnectionResult | Awaitable[GetConnectionResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}: Get a connection"""
         ...
 
-    async def update_connection(
+    def update_connection(
         self, request: UpdateConnectionRequest, principal: Principal | None
-    ) -> UpdateConnectionResult:
+    ) -> UpdateConnectionResult | Awaitable[UpdateConnectionResult]:
         """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}: Update a connection"""
         ...
 
-    async def delete_connection(
+    def delete_connection(
         self, request: DeleteConnectionRequest, principal: Principal | None
-    ) -> DeleteConnectionResult:
+    ) -> DeleteConnectionResult | Awaitable[DeleteConnectionResult]:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/connections/{connection_id}: Delete a connection"""
         ...
 
-    async def get_connector_version(
+    def get_connector_version(
         self, request: GetConnectorVersionRequest, principal: Principal | None
-    ) -> GetConnectorVersionResult:
+    ) -> GetConnectorVersionResult | Awaitable[GetConnectorVersionResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}: Get a connector version"""
         ...
 
-    async def update_connector_version(
+    def update_connector_version(
         self, request: UpdateConnectorVersionRequest, principal: Principal | None
-    ) -> UpdateConnectorVersionResult:
+    ) -> UpdateConnectorVersionResult | Awaitable[UpdateConnectorVersionResult]:
         """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}: Update a connector version"""
         ...
 
-    async def delete_connector_version(
+    def delete_connector_version(
         self, request: DeleteConnectorVersionRequest, principal: Principal | None
-    ) -> DeleteConnectorVersionResult:
+    ) -> DeleteConnectorVersionResult | Awaitable[DeleteConnectorVersionResult]:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}: Delete a connector version"""
         ...
 
-    async def publish_connector_version(
+    def publish_connector_version(
         self, request: PublishConnectorVersionRequest, principal: Principal | None
-    ) -> PublishConnectorVersionResult:
+    ) -> PublishConnectorVersionResult | Awaitable[PublishConnectorVersionResult]:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/publish: Publish a connector version"""
         ...
 
-    async def unpublish_connector_version(
+    def unpublish_connector_version(
         self, request: UnpublishConnectorVersionRequest, principal: Principal | None
-    ) -> UnpublishConnectorVersionResult:
+    ) -> UnpublishConnectorVersionResult | Awaitable[UnpublishConnectorVersionResult]:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/unpublish: Unpublish a connector version"""
         ...
 
-    async def list_actions(self, request: ListActionsRequest, principal: Principal | None) -> ListActionsResult:
+    def list_actions(
+        self, request: ListActionsRequest, principal: Principal | None
+    ) -> ListActionsResult | Awaitable[ListActionsResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions: List a connector version's actions"""
         ...
 
-    async def create_action(self, request: CreateActionRequest, principal: Principal | None) -> CreateActionResult:
+    def create_action(
+        self, request: CreateActionRequest, principal: Principal | None
+    ) -> CreateActionResult | Awaitable[CreateActionResult]:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions: Create an action"""
         ...
 
-    async def list_triggers(self, request: ListTriggersRequest, principal: Principal | None) -> ListTriggersResult:
+    def list_triggers(
+        self, request: ListTriggersRequest, principal: Principal | None
+    ) -> ListTriggersResult | Awaitable[ListTriggersResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers: List a connector version's triggers"""
         ...
 
-    async def create_trigger(self, request: CreateTriggerRequest, principal: Principal | None) -> CreateTriggerResult:
+    def create_trigger(
+        self, request: CreateTriggerRequest, principal: Principal | None
+    ) -> CreateTriggerResult | Awaitable[CreateTriggerResult]:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers: Create a trigger"""
         ...
 
-    async def list_definitions(
+    def list_definitions(
         self, request: ListDefinitionsRequest, principal: Principal | None
-    ) -> ListDefinitionsResult:
+    ) -> ListDefinitionsResult | Awaitable[ListDefinitionsResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions: List a connector version's definitions"""
         ...
 
-    async def create_definitions(
+    def create_definitions(
         self, request: CreateDefinitionsRequest, principal: Principal | None
-    ) -> CreateDefinitionsResult:
+    ) -> CreateDefinitionsResult | Awaitable[CreateDefinitionsResult]:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions: Create definitions"""
         ...
 
-    async def delete_definitions(
+    def delete_definitions(
         self, request: DeleteDefinitionsRequest, principal: Principal | None
-    ) -> DeleteDefinitionsResult:
+    ) -> DeleteDefinitionsResult | Awaitable[DeleteDefinitionsResult]:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions: Delete definitions"""
         ...
 
-    async def import_public_connector_version(
+    def import_public_connector_version(
         self, request: ImportPublicConnectorVersionRequest, principal: Principal | None
-    ) -> ImportPublicConnectorVersionResult:
+    ) -> ImportPublicConnectorVersionResult | Awaitable[ImportPublicConnectorVersionResult]:
         """POST /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/library/import: Import a public connector version"""
         ...
 
-    async def get_action(self, request: GetActionRequest, principal: Principal | None) -> GetActionResult:
+    def get_action(
+        self, request: GetActionRequest, principal: Principal | None
+    ) -> GetActionResult | Awaitable[GetActionResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Get an action"""
         ...
 
-    async def update_action(self, request: UpdateActionRequest, principal: Principal | None) -> UpdateActionResult:
+    def update_action(
+        self, request: UpdateActionRequest, principal: Principal | None
+    ) -> UpdateActionResult | Awaitable[UpdateActionResult]:
         """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Replace an action"""
         ...
 
-    async def delete_action(self, request: DeleteActionRequest, principal: Principal | None) -> DeleteActionResult:
+    def delete_action(
+        self, request: DeleteActionRequest, principal: Principal | None
+    ) -> DeleteActionResult | Awaitable[DeleteActionResult]:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/actions/{action_name}: Delete an action"""
         ...
 
-    async def get_trigger(self, request: GetTriggerRequest, principal: Principal | None) -> GetTriggerResult:
+    def get_trigger(
+        self, request: GetTriggerRequest, principal: Principal | None
+    ) -> GetTriggerResult | Awaitable[GetTriggerResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Get a trigger"""
         ...
 
-    async def update_trigger(self, request: UpdateTriggerRequest, principal: Principal | None) -> UpdateTriggerResult:
+    def update_trigger(
+        self, request: UpdateTriggerRequest, principal: Principal | None
+    ) -> UpdateTriggerResult | Awaitable[UpdateTriggerResult]:
         """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Replace a trigger"""
         ...
 
-    async def delete_trigger(self, request: DeleteTriggerRequest, principal: Principal | None) -> DeleteTriggerResult:
+    def delete_trigger(
+        self, request: DeleteTriggerRequest, principal: Principal | None
+    ) -> DeleteTriggerResult | Awaitable[DeleteTriggerResult]:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/triggers/{trigger_name}: Delete a trigger"""
         ...
 
-    async def get_definition(self, request: GetDefinitionRequest, principal: Principal | None) -> GetDefinitionResult:
+    def get_definition(
+        self, request: GetDefinitionRequest, principal: Principal | None
+    ) -> GetDefinitionResult | Awaitable[GetDefinitionResult]:
         """GET /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}: Get a definition"""
         ...
 
-    async def update_definition(
+    def update_definition(
         self, request: UpdateDefinitionRequest, principal: Principal | None
-    ) -> UpdateDefinitionResult:
+    ) -> UpdateDefinitionResult | Awaitable[UpdateDefinitionResult]:
         """PUT /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}: Replace a definition"""
         ...
 
-    async def delete_definition(
+    def delete_definition(
         self, request: DeleteDefinitionRequest, principal: Principal | None
-    ) -> DeleteDefinitionResult:
+    ) -> DeleteDefinitionResult | Awaitable[DeleteDefinitionResult]:
         """DELETE /api/connect/v1/o/{organisation_id}/connectors/{connector_id}/versions/{version}/definitions/{definition_name}: Delete a definition"""
         ...
 
@@ -2039,38 +2071,38 @@ PatchworksConnectorsTestResult = PatchworksConnectorsTest200
 class PatchworksConnectorsHandlers(Protocol):
     """Patchworks Connectors: Patchworks-style connector instances (004)."""
 
-    async def patchworks_connectors_index(
+    def patchworks_connectors_index(
         self, request: PatchworksConnectorsIndexRequest, principal: Principal | None
-    ) -> PatchworksConnectorsIndexResult:
+    ) -> PatchworksConnectorsIndexResult | Awaitable[PatchworksConnectorsIndexResult]:
         """GET /api/v1/connectors: Index"""
         ...
 
-    async def patchworks_connectors_store(
+    def patchworks_connectors_store(
         self, request: PatchworksConnectorsStoreRequest, principal: Principal | None
-    ) -> PatchworksConnectorsStoreResult:
+    ) -> PatchworksConnectorsStoreResult | Awaitable[PatchworksConnectorsStoreResult]:
         """POST /api/v1/connectors: Store"""
         ...
 
-    async def patchworks_connectors_show(
+    def patchworks_connectors_show(
         self, request: PatchworksConnectorsShowRequest, principal: Principal | None
-    ) -> PatchworksConnectorsShowResult:
+    ) -> PatchworksConnectorsShowResult | Awaitable[PatchworksConnectorsShowResult]:
         """GET /api/v1/connectors/{connector}: Show"""
         ...
 
-    async def patchworks_connectors_update(
+    def patchworks_connectors_update(
         self, request: PatchworksConnectorsUpdateRequest, principal: Principal | None
-    ) -> PatchworksConnectorsUpdateResult:
+    ) -> PatchworksConnectorsUpdateResult | Awaitable[PatchworksConnectorsUpdateResult]:
         """PUT /api/v1/connectors/{connector}: Update"""
         ...
 
-    async def patchworks_connectors_destroy(
+    def patchworks_connectors_destroy(
         self, request: PatchworksConnectorsDestroyRequest, principal: Principal | None
-    ) -> PatchworksConnectorsDestroyResult:
+    ) -> PatchworksConnectorsDestroyResult | Awaitable[PatchworksConnectorsDestroyResult]:
         """DELETE /api/v1/connectors/{connector}: Destroy"""
         ...
 
-    async def patchworks_connectors_test(
+    def patchworks_connectors_test(
         self, request: PatchworksConnectorsTestRequest, principal: Principal | None
-    ) -> PatchworksConnectorsTestResult:
+    ) -> PatchworksConnectorsTestResult | Awaitable[PatchworksConnectorsTestResult]:
         """POST /api/v1/connectors/{connector}/test: Test"""
         ...

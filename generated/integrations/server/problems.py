@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -11,6 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request as StarletteRequest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("specgen.server")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -74,10 +79,46 @@ def install(app: FastAPI, allowed_methods: Callable[[str], str | None]) -> None:
             headers["Allow"] = methods
         return problem_response(request, Problem(exc.status_code, str(exc.detail), headers=headers))
 
-    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(request, Problem(500, "The server failed to handle this request."))
-
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_crash)
+
+
+class FaultsAnswered:
+    """ASGI middleware: an exception no handler caught is answered here, as problem+json on a connection that stays
+    open (Starlette's outermost handler would close it). An infrastructure fault (an instance of `unavailable`, such
+    as a database that is locked, read-only or down) is 503 with `Retry-After`; anything else is 500, logged with
+    its traceback."""
+
+    def __init__(self, app: ASGIApp, unavailable: tuple[type[BaseException], ...] = (), retry_after: int = 5):
+        self.app = app
+        self.unavailable = unavailable
+        self.retry_after = retry_after
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            if isinstance(exc, self.unavailable):
+                logger.warning("%s %s: unavailable: %s", scope["method"], scope["path"], exc)
+                problem = Problem(
+                    503,
+                    "A service this API depends on is unavailable; try again later.",
+                    headers={"Retry-After": str(self.retry_after)},
+                )
+            else:
+                logger.exception("%s %s: unhandled error", scope["method"], scope["path"])
+                problem = Problem(500, "The server failed to handle this request.")
+            await problem_response(StarletteRequest(scope), problem)(scope, receive, send)

@@ -10,13 +10,22 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Cookie, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from starlette.routing import compile_path
 
 from .. import models
 from . import handlers as h
-from ._routing import comma_list, json_items, object_query, read_body, reject_unknown_query, respond
+from ._routing import (
+    call_handler,
+    comma_list,
+    json_items,
+    object_query,
+    read_body,
+    read_json,
+    reject_unknown_query,
+    respond,
+)
 from .security import Authenticator, Principal, Requirement, requires
 
 # Every path and the methods it answers, concrete paths first, as OpenAPI matches them.
@@ -170,7 +179,7 @@ def add_list_external_services(
         status_code=200,
         response_model=None,
     )
-    async def list_external_services(
+    async def _list_external_services(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
@@ -186,7 +195,7 @@ def add_list_external_services(
             limit=limit,
             offset=offset,
         )
-        _result = await handlers.list_external_services(_inputs, _principal)
+        _result = await call_handler(handlers.list_external_services, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -200,21 +209,21 @@ def add_create_external_service(
         status_code=201,
         response_model=None,
     )
-    async def create_external_service(
+    async def _create_external_service(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        _body: Annotated[models.ExternalServiceRequest, Body()],
     ) -> Response:
         """Create an external service"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalServiceRequest, True)
         _inputs = h.CreateExternalServiceRequest(
             environment_id=environment_id,
             body=_body,
         )
-        _result = await handlers.create_external_service(_inputs, _principal)
+        _result = await call_handler(handlers.create_external_service, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -228,7 +237,7 @@ def add_get_external_service(
         status_code=200,
         response_model=None,
     )
-    async def get_external_service(
+    async def _get_external_service(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
@@ -242,7 +251,7 @@ def add_get_external_service(
             environment_id=environment_id,
             external_service_id=external_service_id,
         )
-        _result = await handlers.get_external_service(_inputs, _principal)
+        _result = await call_handler(handlers.get_external_service, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -256,23 +265,23 @@ def add_update_external_service(
         status_code=200,
         response_model=None,
     )
-    async def update_external_service(
+    async def _update_external_service(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environmentId", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
-        _body: Annotated[models.ExternalServiceRequest, Body()],
     ) -> Response:
         """Update an external service"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalServiceRequest, True)
         _inputs = h.UpdateExternalServiceRequest(
             environment_id=environment_id,
             external_service_id=external_service_id,
             body=_body,
         )
-        _result = await handlers.update_external_service(_inputs, _principal)
+        _result = await call_handler(handlers.update_external_service, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -286,7 +295,7 @@ def add_delete_external_service(
         status_code=204,
         response_model=None,
     )
-    async def delete_external_service(
+    async def _delete_external_service(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
@@ -300,7 +309,7 @@ def add_delete_external_service(
             environment_id=environment_id,
             external_service_id=external_service_id,
         )
-        _result = await handlers.delete_external_service(_inputs, _principal)
+        _result = await call_handler(handlers.delete_external_service, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -314,7 +323,7 @@ def add_invoke_external_service_request(
         status_code=200,
         response_model=None,
     )
-    async def invoke_external_service_request(
+    async def _invoke_external_service_request(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
         environment_id: Annotated[
@@ -322,17 +331,17 @@ def add_invoke_external_service_request(
         ],
         external_service_id: Annotated[UUID, Path(alias="externalServiceId")],
         request_name: Annotated[str, Path(alias="requestName", pattern="^[A-Za-z0-9_.-]+$")],
-        _body: Annotated[models.InvokeInput | None, Body()] = None,
     ) -> Response:
         """Invoke a request of an external service"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.InvokeInput, False)
         _inputs = h.InvokeExternalServiceRequestInput(
             environment_id=environment_id,
             external_service_id=external_service_id,
             request_name=request_name,
             body=_body,
         )
-        _result = await handlers.invoke_external_service_request(_inputs, _principal)
+        _result = await call_handler(handlers.invoke_external_service_request, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -359,7 +368,7 @@ def add_list_external_service_registrations(
         status_code=200,
         response_model=None,
     )
-    async def list_external_service_registrations(
+    async def _list_external_service_registrations(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[1], authenticator))],
         limit: Annotated[int, Query(alias="limit", ge=1, le=1000)] = 100,
@@ -371,7 +380,7 @@ def add_list_external_service_registrations(
             limit=limit,
             offset=offset,
         )
-        _result = await handlers.list_external_service_registrations(_inputs, _principal)
+        _result = await call_handler(handlers.list_external_service_registrations, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -385,17 +394,17 @@ def add_create_external_service_registration(
         status_code=201,
         response_model=None,
     )
-    async def create_external_service_registration(
+    async def _create_external_service_registration(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
-        _body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
     ) -> Response:
         """Register an external service"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalServiceRegistrationRequest, True)
         _inputs = h.CreateExternalServiceRegistrationRequest(
             body=_body,
         )
-        _result = await handlers.create_external_service_registration(_inputs, _principal)
+        _result = await call_handler(handlers.create_external_service_registration, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -409,7 +418,7 @@ def add_get_external_service_registration(
         status_code=200,
         response_model=None,
     )
-    async def get_external_service_registration(
+    async def _get_external_service_registration(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[1], authenticator))],
         registration_id: Annotated[UUID, Path(alias="registrationId")],
@@ -419,7 +428,7 @@ def add_get_external_service_registration(
         _inputs = h.GetExternalServiceRegistrationRequest(
             registration_id=registration_id,
         )
-        _result = await handlers.get_external_service_registration(_inputs, _principal)
+        _result = await call_handler(handlers.get_external_service_registration, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -433,19 +442,19 @@ def add_update_external_service_registration(
         status_code=200,
         response_model=None,
     )
-    async def update_external_service_registration(
+    async def _update_external_service_registration(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
         registration_id: Annotated[UUID, Path(alias="registrationId")],
-        _body: Annotated[models.ExternalServiceRegistrationRequest, Body()],
     ) -> Response:
         """Replace an external service registration"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalServiceRegistrationRequest, True)
         _inputs = h.UpdateExternalServiceRegistrationRequest(
             registration_id=registration_id,
             body=_body,
         )
-        _result = await handlers.update_external_service_registration(_inputs, _principal)
+        _result = await call_handler(handlers.update_external_service_registration, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -459,7 +468,7 @@ def add_delete_external_service_registration(
         status_code=204,
         response_model=None,
     )
-    async def delete_external_service_registration(
+    async def _delete_external_service_registration(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[2], authenticator))],
         registration_id: Annotated[UUID, Path(alias="registrationId")],
@@ -469,7 +478,7 @@ def add_delete_external_service_registration(
         _inputs = h.DeleteExternalServiceRegistrationRequest(
             registration_id=registration_id,
         )
-        _result = await handlers.delete_external_service_registration(_inputs, _principal)
+        _result = await call_handler(handlers.delete_external_service_registration, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -508,7 +517,7 @@ def add_list_external_data_sources(
         status_code=200,
         response_model=None,
     )
-    async def list_external_data_sources(
+    async def _list_external_data_sources(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
@@ -526,7 +535,7 @@ def add_list_external_data_sources(
             offset=offset,
             search=search,
         )
-        _result = await handlers.list_external_data_sources(_inputs, _principal)
+        _result = await call_handler(handlers.list_external_data_sources, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -540,21 +549,21 @@ def add_create_external_data_source(
         status_code=201,
         response_model=None,
     )
-    async def create_external_data_source(
+    async def _create_external_data_source(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        _body: Annotated[models.ExternalDataSourceCreateRequest, Body()],
     ) -> Response:
         """Create environments external data sources"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalDataSourceCreateRequest, True)
         _inputs = h.CreateExternalDataSourceRequest(
             environment_id=environment_id,
             body=_body,
         )
-        _result = await handlers.create_external_data_source(_inputs, _principal)
+        _result = await call_handler(handlers.create_external_data_source, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -568,21 +577,21 @@ def add_check_cdc_prerequisites(
         status_code=200,
         response_model=None,
     )
-    async def check_cdc_prerequisites(
+    async def _check_cdc_prerequisites(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        _body: Annotated[models.CheckCdcPrerequisitesInputRequest, Body()],
     ) -> Response:
         """Create environments external data sources check cdc prerequisites"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.CheckCdcPrerequisitesInputRequest, True)
         _inputs = h.CheckCdcPrerequisitesRequest(
             environment_id=environment_id,
             body=_body,
         )
-        _result = await handlers.check_cdc_prerequisites(_inputs, _principal)
+        _result = await call_handler(handlers.check_cdc_prerequisites, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -596,7 +605,7 @@ def add_list_external_data_source_connections(
         status_code=200,
         response_model=None,
     )
-    async def list_external_data_source_connections(
+    async def _list_external_data_source_connections(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
@@ -614,7 +623,7 @@ def add_list_external_data_source_connections(
             offset=offset,
             search=search,
         )
-        _result = await handlers.list_external_data_source_connections(_inputs, _principal)
+        _result = await call_handler(handlers.list_external_data_source_connections, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -628,21 +637,21 @@ def add_get_database_schema(
         status_code=200,
         response_model=None,
     )
-    async def get_database_schema(
+    async def _get_database_schema(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        _body: Annotated[models.DatabaseSchemaInput, Body()],
     ) -> Response:
         """Create environments external data sources database schema"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.DatabaseSchemaInput, True)
         _inputs = h.GetDatabaseSchemaRequest(
             environment_id=environment_id,
             body=_body,
         )
-        _result = await handlers.get_database_schema(_inputs, _principal)
+        _result = await call_handler(handlers.get_database_schema, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -656,21 +665,21 @@ def add_check_source_prefix(
         status_code=200,
         response_model=None,
     )
-    async def check_source_prefix(
+    async def _check_source_prefix(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
-        _body: Annotated[models.SourcePrefixInput, Body()],
     ) -> Response:
         """Create environments external data sources source prefix"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.SourcePrefixInput, True)
         _inputs = h.CheckSourcePrefixRequest(
             environment_id=environment_id,
             body=_body,
         )
-        _result = await handlers.check_source_prefix(_inputs, _principal)
+        _result = await call_handler(handlers.check_source_prefix, _inputs, _principal)
         return respond(_result, {200: None})
 
 
@@ -684,7 +693,7 @@ def add_get_source_wizard(
         status_code=200,
         response_model=None,
     )
-    async def get_source_wizard(
+    async def _get_source_wizard(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
@@ -696,7 +705,7 @@ def add_get_source_wizard(
         _inputs = h.GetSourceWizardRequest(
             environment_id=environment_id,
         )
-        _result = await handlers.get_source_wizard(_inputs, _principal)
+        _result = await call_handler(handlers.get_source_wizard, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -710,7 +719,7 @@ def add_retrieve_external_data_source(
         status_code=200,
         response_model=None,
     )
-    async def retrieve_external_data_source(
+    async def _retrieve_external_data_source(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
@@ -724,7 +733,7 @@ def add_retrieve_external_data_source(
             environment_id=environment_id,
             id_=id_,
         )
-        _result = await handlers.retrieve_external_data_source(_inputs, _principal)
+        _result = await call_handler(handlers.retrieve_external_data_source, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -738,7 +747,7 @@ def add_destroy_external_data_source(
         status_code=204,
         response_model=None,
     )
-    async def destroy_external_data_source(
+    async def _destroy_external_data_source(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
@@ -752,7 +761,7 @@ def add_destroy_external_data_source(
             environment_id=environment_id,
             id_=id_,
         )
-        _result = await handlers.destroy_external_data_source(_inputs, _principal)
+        _result = await call_handler(handlers.destroy_external_data_source, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -766,23 +775,23 @@ def add_partial_update_external_data_source(
         status_code=200,
         response_model=None,
     )
-    async def partial_update_external_data_source(
+    async def _partial_update_external_data_source(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Update environments external data sources"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.PartialUpdateExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
             body=_body,
         )
-        _result = await handlers.partial_update_external_data_source(_inputs, _principal)
+        _result = await call_handler(handlers.partial_update_external_data_source, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -796,20 +805,20 @@ def add_bulk_update_external_data_source_schemas(
         status_code=200,
         response_model=None,
     )
-    async def bulk_update_external_data_source_schemas(
+    async def _bulk_update_external_data_source_schemas(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        _body: Annotated[models.BulkSchemasUpdate, Body()],
         limit: Annotated[int, Query(alias="limit", ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(alias="offset", ge=0)] = 0,
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """Update environments external data sources bulk update schemas"""
         reject_unknown_query(_request, frozenset({"limit", "offset", "search"}))
+        _body = await read_json(_request, models.BulkSchemasUpdate, True)
         _inputs = h.BulkUpdateExternalDataSourceSchemasRequest(
             environment_id=environment_id,
             id_=id_,
@@ -818,7 +827,7 @@ def add_bulk_update_external_data_source_schemas(
             search=search,
             body=_body,
         )
-        _result = await handlers.bulk_update_external_data_source_schemas(_inputs, _principal)
+        _result = await call_handler(handlers.bulk_update_external_data_source_schemas, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -832,23 +841,23 @@ def add_create_external_data_source_webhook(
         status_code=200,
         response_model=None,
     )
-    async def create_external_data_source_webhook(
+    async def _create_external_data_source_webhook(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources create webhook"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.CreateExternalDataSourceWebhookRequest(
             environment_id=environment_id,
             id_=id_,
             body=_body,
         )
-        _result = await handlers.create_external_data_source_webhook(_inputs, _principal)
+        _result = await call_handler(handlers.create_external_data_source_webhook, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -862,23 +871,23 @@ def add_delete_external_data_source_webhook(
         status_code=200,
         response_model=None,
     )
-    async def delete_external_data_source_webhook(
+    async def _delete_external_data_source_webhook(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources delete webhook"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.DeleteExternalDataSourceWebhookRequest(
             environment_id=environment_id,
             id_=id_,
             body=_body,
         )
-        _result = await handlers.delete_external_data_source_webhook(_inputs, _principal)
+        _result = await call_handler(handlers.delete_external_data_source_webhook, _inputs, _principal)
         return respond(_result, {200: None})
 
 
@@ -892,7 +901,7 @@ def add_list_external_data_source_jobs(
         status_code=200,
         response_model=None,
     )
-    async def list_external_data_source_jobs(
+    async def _list_external_data_source_jobs(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
@@ -912,7 +921,7 @@ def add_list_external_data_source_jobs(
             before=before,
             schemas=schemas,
         )
-        _result = await handlers.list_external_data_source_jobs(_inputs, _principal)
+        _result = await call_handler(handlers.list_external_data_source_jobs, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -926,23 +935,23 @@ def add_refresh_external_data_source_schemas(
         status_code=200,
         response_model=None,
     )
-    async def refresh_external_data_source_schemas(
+    async def _refresh_external_data_source_schemas(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources refresh schemas"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.RefreshExternalDataSourceSchemasRequest(
             environment_id=environment_id,
             id_=id_,
             body=_body,
         )
-        _result = await handlers.refresh_external_data_source_schemas(_inputs, _principal)
+        _result = await call_handler(handlers.refresh_external_data_source_schemas, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -956,23 +965,23 @@ def add_reload_external_data_source(
         status_code=200,
         response_model=None,
     )
-    async def reload_external_data_source(
+    async def _reload_external_data_source(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        _body: Annotated[models.ExternalDataSourceUpdateRequest | None, Body()] = None,
     ) -> Response:
         """Create environments external data sources reload"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.ReloadExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
             body=_body,
         )
-        _result = await handlers.reload_external_data_source(_inputs, _principal)
+        _result = await call_handler(handlers.reload_external_data_source, _inputs, _principal)
         return respond(_result, {200: None})
 
 
@@ -986,23 +995,23 @@ def add_update_external_data_source_revenue_analytics_config(
         status_code=200,
         response_model=None,
     )
-    async def update_external_data_source_revenue_analytics_config(
+    async def _update_external_data_source_revenue_analytics_config(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        _body: Annotated[models.RevenueAnalyticsConfig, Body()],
     ) -> Response:
         """Update environments external data sources revenue analytics config"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.RevenueAnalyticsConfig, True)
         _inputs = h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest(
             environment_id=environment_id,
             id_=id_,
             body=_body,
         )
-        _result = await handlers.update_external_data_source_revenue_analytics_config(_inputs, _principal)
+        _result = await call_handler(handlers.update_external_data_source_revenue_analytics_config, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1016,23 +1025,23 @@ def add_update_external_data_source_webhook_inputs(
         status_code=200,
         response_model=None,
     )
-    async def update_external_data_source_webhook_inputs(
+    async def _update_external_data_source_webhook_inputs(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[4], authenticator))],
         environment_id: Annotated[
             str, Path(alias="environment_id", min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")
         ],
         id_: Annotated[UUID, Path(alias="id")],
-        _body: Annotated[models.WebhookInputsUpdateRequest, Body()],
     ) -> Response:
         """Create environments external data sources update webhook inputs"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.WebhookInputsUpdateRequest, True)
         _inputs = h.UpdateExternalDataSourceWebhookInputsRequest(
             environment_id=environment_id,
             id_=id_,
             body=_body,
         )
-        _result = await handlers.update_external_data_source_webhook_inputs(_inputs, _principal)
+        _result = await call_handler(handlers.update_external_data_source_webhook_inputs, _inputs, _principal)
         return respond(_result, {200: None})
 
 
@@ -1046,7 +1055,7 @@ def add_get_external_data_source_webhook_info(
         status_code=200,
         response_model=None,
     )
-    async def get_external_data_source_webhook_info(
+    async def _get_external_data_source_webhook_info(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[3], authenticator))],
         environment_id: Annotated[
@@ -1060,7 +1069,7 @@ def add_get_external_data_source_webhook_info(
             environment_id=environment_id,
             id_=id_,
         )
-        _result = await handlers.get_external_data_source_webhook_info(_inputs, _principal)
+        _result = await call_handler(handlers.get_external_data_source_webhook_info, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1120,7 +1129,7 @@ def add_list_connectors(router: APIRouter, handlers: h.VersoriConnectHandlers, a
         status_code=200,
         response_model=None,
     )
-    async def list_connectors(
+    async def _list_connectors(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1142,7 +1151,7 @@ def add_list_connectors(router: APIRouter, handlers: h.VersoriConnectHandlers, a
             name=name,
             protocol=protocol,
         )
-        _result = await handlers.list_connectors(_inputs, _principal)
+        _result = await call_handler(handlers.list_connectors, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1154,7 +1163,7 @@ def add_list_credentials(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         status_code=200,
         response_model=None,
     )
-    async def list_credentials(
+    async def _list_credentials(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[7], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1172,7 +1181,7 @@ def add_list_credentials(router: APIRouter, handlers: h.VersoriConnectHandlers, 
             before=before,
             type_=type_,
         )
-        _result = await handlers.list_credentials(_inputs, _principal)
+        _result = await call_handler(handlers.list_credentials, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1184,19 +1193,19 @@ def add_create_credential(router: APIRouter, handlers: h.VersoriConnectHandlers,
         status_code=201,
         response_model=None,
     )
-    async def create_credential(
+    async def _create_credential(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        _body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Create a credential"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.CredentialRequest, True)
         _inputs = h.CreateCredentialRequest(
             organisation_id=organisation_id,
             body=_body,
         )
-        _result = await handlers.create_credential(_inputs, _principal)
+        _result = await call_handler(handlers.create_credential, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -1210,19 +1219,19 @@ def add_create_http_connector(
         status_code=201,
         response_model=None,
     )
-    async def create_http_connector(
+    async def _create_http_connector(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        _body: Annotated[models.HTTPConnectorRequest, Body()],
     ) -> Response:
         """Create an HTTP connector"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.HTTPConnectorRequest, True)
         _inputs = h.CreateHttpConnectorRequest(
             organisation_id=organisation_id,
             body=_body,
         )
-        _result = await handlers.create_http_connector(_inputs, _principal)
+        _result = await call_handler(handlers.create_http_connector, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -1236,19 +1245,19 @@ def add_create_bigquery_connector(
         status_code=201,
         response_model=None,
     )
-    async def create_bigquery_connector(
+    async def _create_bigquery_connector(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        _body: Annotated[models.BigQueryConnectorRequest, Body()],
     ) -> Response:
         """Create a BigQuery connector"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.BigQueryConnectorRequest, True)
         _inputs = h.CreateBigqueryConnectorRequest(
             organisation_id=organisation_id,
             body=_body,
         )
-        _result = await handlers.create_bigquery_connector(_inputs, _principal)
+        _result = await call_handler(handlers.create_bigquery_connector, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -1260,7 +1269,7 @@ def add_get_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         status_code=200,
         response_model=None,
     )
-    async def get_connector(
+    async def _get_connector(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1272,7 +1281,7 @@ def add_get_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
             organisation_id=organisation_id,
             connector_id=connector_id,
         )
-        _result = await handlers.get_connector(_inputs, _principal)
+        _result = await call_handler(handlers.get_connector, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1284,21 +1293,21 @@ def add_update_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         status_code=200,
         response_model=None,
     )
-    async def update_connector(
+    async def _update_connector(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        _body: Annotated[models.ConnectorRequest, Body()],
     ) -> Response:
         """Update a connector"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ConnectorRequest, True)
         _inputs = h.UpdateConnectorRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             body=_body,
         )
-        _result = await handlers.update_connector(_inputs, _principal)
+        _result = await call_handler(handlers.update_connector, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1310,7 +1319,7 @@ def add_delete_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         status_code=204,
         response_model=None,
     )
-    async def delete_connector(
+    async def _delete_connector(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1322,7 +1331,7 @@ def add_delete_connector(router: APIRouter, handlers: h.VersoriConnectHandlers, 
             organisation_id=organisation_id,
             connector_id=connector_id,
         )
-        _result = await handlers.delete_connector(_inputs, _principal)
+        _result = await call_handler(handlers.delete_connector, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -1334,7 +1343,7 @@ def add_get_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         status_code=200,
         response_model=None,
     )
-    async def get_credential(
+    async def _get_credential(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[7], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1346,7 +1355,7 @@ def add_get_credential(router: APIRouter, handlers: h.VersoriConnectHandlers, au
             organisation_id=organisation_id,
             credential_id=credential_id,
         )
-        _result = await handlers.get_credential(_inputs, _principal)
+        _result = await call_handler(handlers.get_credential, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1358,21 +1367,21 @@ def add_update_credential(router: APIRouter, handlers: h.VersoriConnectHandlers,
         status_code=200,
         response_model=None,
     )
-    async def update_credential(
+    async def _update_credential(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         credential_id: Annotated[str, Path(alias="credential_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        _body: Annotated[models.CredentialRequest, Body()],
     ) -> Response:
         """Replace a credential"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.CredentialRequest, True)
         _inputs = h.UpdateCredentialRequest(
             organisation_id=organisation_id,
             credential_id=credential_id,
             body=_body,
         )
-        _result = await handlers.update_credential(_inputs, _principal)
+        _result = await call_handler(handlers.update_credential, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1384,7 +1393,7 @@ def add_delete_credential(router: APIRouter, handlers: h.VersoriConnectHandlers,
         status_code=204,
         response_model=None,
     )
-    async def delete_credential(
+    async def _delete_credential(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[8], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1396,7 +1405,7 @@ def add_delete_credential(router: APIRouter, handlers: h.VersoriConnectHandlers,
             organisation_id=organisation_id,
             credential_id=credential_id,
         )
-        _result = await handlers.delete_credential(_inputs, _principal)
+        _result = await call_handler(handlers.delete_credential, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -1408,7 +1417,7 @@ def add_list_connections(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         status_code=200,
         response_model=None,
     )
-    async def list_connections(
+    async def _list_connections(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1426,7 +1435,7 @@ def add_list_connections(router: APIRouter, handlers: h.VersoriConnectHandlers, 
             after=after,
             before=before,
         )
-        _result = await handlers.list_connections(_inputs, _principal)
+        _result = await call_handler(handlers.list_connections, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1438,21 +1447,21 @@ def add_create_connection(router: APIRouter, handlers: h.VersoriConnectHandlers,
         status_code=200,
         response_model=None,
     )
-    async def create_connection(
+    async def _create_connection(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        _body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Create a connection"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ConnectionRequest, True)
         _inputs = h.CreateConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             body=_body,
         )
-        _result = await handlers.create_connection(_inputs, _principal)
+        _result = await call_handler(handlers.create_connection, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1466,7 +1475,7 @@ def add_list_connector_versions(
         status_code=200,
         response_model=None,
     )
-    async def list_connector_versions(
+    async def _list_connector_versions(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1484,7 +1493,7 @@ def add_list_connector_versions(
             after=after,
             before=before,
         )
-        _result = await handlers.list_connector_versions(_inputs, _principal)
+        _result = await call_handler(handlers.list_connector_versions, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1498,21 +1507,21 @@ def add_create_connector_version(
         status_code=201,
         response_model=None,
     )
-    async def create_connector_version(
+    async def _create_connector_version(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        _body: Annotated[models.ConnectorVersionCreate, Body()],
     ) -> Response:
         """Create a connector version"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ConnectorVersionCreate, True)
         _inputs = h.CreateConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             body=_body,
         )
-        _result = await handlers.create_connector_version(_inputs, _principal)
+        _result = await call_handler(handlers.create_connector_version, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -1526,23 +1535,23 @@ def add_upsert_auth_scheme_config(
         status_code=200,
         response_model=None,
     )
-    async def upsert_auth_scheme_config(
+    async def _upsert_auth_scheme_config(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         auth_scheme_config_id: Annotated[str, Path(alias="auth_scheme_config_id", min_length=1, max_length=128)],
-        _body: Annotated[models.AuthSchemeConfigRequest, Body()],
     ) -> Response:
         """Create or replace an auth scheme config"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.AuthSchemeConfigRequest, True)
         _inputs = h.UpsertAuthSchemeConfigRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             auth_scheme_config_id=auth_scheme_config_id,
             body=_body,
         )
-        _result = await handlers.upsert_auth_scheme_config(_inputs, _principal)
+        _result = await call_handler(handlers.upsert_auth_scheme_config, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1556,7 +1565,7 @@ def add_delete_auth_scheme_config(
         status_code=204,
         response_model=None,
     )
-    async def delete_auth_scheme_config(
+    async def _delete_auth_scheme_config(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1570,7 +1579,7 @@ def add_delete_auth_scheme_config(
             connector_id=connector_id,
             auth_scheme_config_id=auth_scheme_config_id,
         )
-        _result = await handlers.delete_auth_scheme_config(_inputs, _principal)
+        _result = await call_handler(handlers.delete_auth_scheme_config, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -1582,7 +1591,7 @@ def add_get_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         status_code=200,
         response_model=None,
     )
-    async def get_connection(
+    async def _get_connection(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1596,7 +1605,7 @@ def add_get_connection(router: APIRouter, handlers: h.VersoriConnectHandlers, au
             connector_id=connector_id,
             connection_id=connection_id,
         )
-        _result = await handlers.get_connection(_inputs, _principal)
+        _result = await call_handler(handlers.get_connection, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1608,23 +1617,23 @@ def add_update_connection(router: APIRouter, handlers: h.VersoriConnectHandlers,
         status_code=200,
         response_model=None,
     )
-    async def update_connection(
+    async def _update_connection(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connection_id: Annotated[str, Path(alias="connection_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        _body: Annotated[models.ConnectionRequest, Body()],
     ) -> Response:
         """Update a connection"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ConnectionRequest, True)
         _inputs = h.UpdateConnectionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             connection_id=connection_id,
             body=_body,
         )
-        _result = await handlers.update_connection(_inputs, _principal)
+        _result = await call_handler(handlers.update_connection, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1636,7 +1645,7 @@ def add_delete_connection(router: APIRouter, handlers: h.VersoriConnectHandlers,
         status_code=204,
         response_model=None,
     )
-    async def delete_connection(
+    async def _delete_connection(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1650,7 +1659,7 @@ def add_delete_connection(router: APIRouter, handlers: h.VersoriConnectHandlers,
             connector_id=connector_id,
             connection_id=connection_id,
         )
-        _result = await handlers.delete_connection(_inputs, _principal)
+        _result = await call_handler(handlers.delete_connection, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -1664,7 +1673,7 @@ def add_get_connector_version(
         status_code=200,
         response_model=None,
     )
-    async def get_connector_version(
+    async def _get_connector_version(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1678,7 +1687,7 @@ def add_get_connector_version(
             connector_id=connector_id,
             version=version,
         )
-        _result = await handlers.get_connector_version(_inputs, _principal)
+        _result = await call_handler(handlers.get_connector_version, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1692,23 +1701,23 @@ def add_update_connector_version(
         status_code=200,
         response_model=None,
     )
-    async def update_connector_version(
+    async def _update_connector_version(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        _body: Annotated[models.ConnectorVersionUpdate, Body()],
     ) -> Response:
         """Update a connector version"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ConnectorVersionUpdate, True)
         _inputs = h.UpdateConnectorVersionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             body=_body,
         )
-        _result = await handlers.update_connector_version(_inputs, _principal)
+        _result = await call_handler(handlers.update_connector_version, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1722,7 +1731,7 @@ def add_delete_connector_version(
         status_code=204,
         response_model=None,
     )
-    async def delete_connector_version(
+    async def _delete_connector_version(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1736,7 +1745,7 @@ def add_delete_connector_version(
             connector_id=connector_id,
             version=version,
         )
-        _result = await handlers.delete_connector_version(_inputs, _principal)
+        _result = await call_handler(handlers.delete_connector_version, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -1750,7 +1759,7 @@ def add_publish_connector_version(
         status_code=200,
         response_model=None,
     )
-    async def publish_connector_version(
+    async def _publish_connector_version(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1764,7 +1773,7 @@ def add_publish_connector_version(
             connector_id=connector_id,
             version=version,
         )
-        _result = await handlers.publish_connector_version(_inputs, _principal)
+        _result = await call_handler(handlers.publish_connector_version, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1778,7 +1787,7 @@ def add_unpublish_connector_version(
         status_code=200,
         response_model=None,
     )
-    async def unpublish_connector_version(
+    async def _unpublish_connector_version(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1792,7 +1801,7 @@ def add_unpublish_connector_version(
             connector_id=connector_id,
             version=version,
         )
-        _result = await handlers.unpublish_connector_version(_inputs, _principal)
+        _result = await call_handler(handlers.unpublish_connector_version, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1804,7 +1813,7 @@ def add_list_actions(router: APIRouter, handlers: h.VersoriConnectHandlers, auth
         status_code=200,
         response_model=None,
     )
-    async def list_actions(
+    async def _list_actions(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1826,7 +1835,7 @@ def add_list_actions(router: APIRouter, handlers: h.VersoriConnectHandlers, auth
             before=before,
             name=name,
         )
-        _result = await handlers.list_actions(_inputs, _principal)
+        _result = await call_handler(handlers.list_actions, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1838,23 +1847,23 @@ def add_create_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         status_code=201,
         response_model=None,
     )
-    async def create_action(
+    async def _create_action(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        _body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
         """Create an action"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ActionRequest, True)
         _inputs = h.CreateActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             body=_body,
         )
-        _result = await handlers.create_action(_inputs, _principal)
+        _result = await call_handler(handlers.create_action, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -1866,7 +1875,7 @@ def add_list_triggers(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         status_code=200,
         response_model=None,
     )
-    async def list_triggers(
+    async def _list_triggers(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1888,7 +1897,7 @@ def add_list_triggers(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
             before=before,
             name=name,
         )
-        _result = await handlers.list_triggers(_inputs, _principal)
+        _result = await call_handler(handlers.list_triggers, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1900,23 +1909,23 @@ def add_create_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         status_code=201,
         response_model=None,
     )
-    async def create_trigger(
+    async def _create_trigger(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        _body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
         """Create a trigger"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.TriggerRequest, True)
         _inputs = h.CreateTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             body=_body,
         )
-        _result = await handlers.create_trigger(_inputs, _principal)
+        _result = await call_handler(handlers.create_trigger, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -1928,7 +1937,7 @@ def add_list_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         status_code=200,
         response_model=None,
     )
-    async def list_definitions(
+    async def _list_definitions(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -1950,7 +1959,7 @@ def add_list_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, 
             before=before,
             name=name,
         )
-        _result = await handlers.list_definitions(_inputs, _principal)
+        _result = await call_handler(handlers.list_definitions, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -1962,23 +1971,23 @@ def add_create_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers
         status_code=201,
         response_model=None,
     )
-    async def create_definitions(
+    async def _create_definitions(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        _body: Annotated[models.DefinitionListRequest, Body()],
     ) -> Response:
         """Create definitions"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.DefinitionListRequest, True)
         _inputs = h.CreateDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
             version=version,
             body=_body,
         )
-        _result = await handlers.create_definitions(_inputs, _principal)
+        _result = await call_handler(handlers.create_definitions, _inputs, _principal)
         return respond(_result, {201: "application/json"})
 
 
@@ -1990,17 +1999,17 @@ def add_delete_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers
         status_code=204,
         response_model=None,
     )
-    async def delete_definitions(
+    async def _delete_definitions(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
-        _body: Annotated[models.DefinitionsDelete, Body()],
         force: Annotated[bool, Query(alias="force")] = False,
     ) -> Response:
         """Delete definitions"""
         reject_unknown_query(_request, frozenset({"force"}))
+        _body = await read_json(_request, models.DefinitionsDelete, True)
         _inputs = h.DeleteDefinitionsRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2008,7 +2017,7 @@ def add_delete_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers
             force=force,
             body=_body,
         )
-        _result = await handlers.delete_definitions(_inputs, _principal)
+        _result = await call_handler(handlers.delete_definitions, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -2022,7 +2031,7 @@ def add_import_public_connector_version(
         status_code=200,
         response_model=None,
     )
-    async def import_public_connector_version(
+    async def _import_public_connector_version(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2036,7 +2045,7 @@ def add_import_public_connector_version(
             connector_id=connector_id,
             version=version,
         )
-        _result = await handlers.import_public_connector_version(_inputs, _principal)
+        _result = await call_handler(handlers.import_public_connector_version, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2048,7 +2057,7 @@ def add_get_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authen
         status_code=200,
         response_model=None,
     )
-    async def get_action(
+    async def _get_action(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2066,7 +2075,7 @@ def add_get_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authen
             version=version,
             action_name=action_name,
         )
-        _result = await handlers.get_action(_inputs, _principal)
+        _result = await call_handler(handlers.get_action, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2078,7 +2087,7 @@ def add_update_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         status_code=200,
         response_model=None,
     )
-    async def update_action(
+    async def _update_action(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2087,10 +2096,10 @@ def add_update_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         action_name: Annotated[
             str, Path(alias="action_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
-        _body: Annotated[models.ActionRequest, Body()],
     ) -> Response:
         """Replace an action"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.ActionRequest, True)
         _inputs = h.UpdateActionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2098,7 +2107,7 @@ def add_update_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
             action_name=action_name,
             body=_body,
         )
-        _result = await handlers.update_action(_inputs, _principal)
+        _result = await call_handler(handlers.update_action, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2110,7 +2119,7 @@ def add_delete_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         status_code=204,
         response_model=None,
     )
-    async def delete_action(
+    async def _delete_action(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2128,7 +2137,7 @@ def add_delete_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
             version=version,
             action_name=action_name,
         )
-        _result = await handlers.delete_action(_inputs, _principal)
+        _result = await call_handler(handlers.delete_action, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -2140,7 +2149,7 @@ def add_get_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authe
         status_code=200,
         response_model=None,
     )
-    async def get_trigger(
+    async def _get_trigger(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2158,7 +2167,7 @@ def add_get_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authe
             version=version,
             trigger_name=trigger_name,
         )
-        _result = await handlers.get_trigger(_inputs, _principal)
+        _result = await call_handler(handlers.get_trigger, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2170,7 +2179,7 @@ def add_update_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         status_code=200,
         response_model=None,
     )
-    async def update_trigger(
+    async def _update_trigger(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2179,10 +2188,10 @@ def add_update_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         trigger_name: Annotated[
             str, Path(alias="trigger_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
-        _body: Annotated[models.TriggerRequest, Body()],
     ) -> Response:
         """Replace a trigger"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.TriggerRequest, True)
         _inputs = h.UpdateTriggerRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2190,7 +2199,7 @@ def add_update_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
             trigger_name=trigger_name,
             body=_body,
         )
-        _result = await handlers.update_trigger(_inputs, _principal)
+        _result = await call_handler(handlers.update_trigger, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2202,7 +2211,7 @@ def add_delete_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         status_code=204,
         response_model=None,
     )
-    async def delete_trigger(
+    async def _delete_trigger(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2220,7 +2229,7 @@ def add_delete_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
             version=version,
             trigger_name=trigger_name,
         )
-        _result = await handlers.delete_trigger(_inputs, _principal)
+        _result = await call_handler(handlers.delete_trigger, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -2232,7 +2241,7 @@ def add_get_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         status_code=200,
         response_model=None,
     )
-    async def get_definition(
+    async def _get_definition(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2250,7 +2259,7 @@ def add_get_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, au
             version=version,
             definition_name=definition_name,
         )
-        _result = await handlers.get_definition(_inputs, _principal)
+        _result = await call_handler(handlers.get_definition, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2262,7 +2271,7 @@ def add_update_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
         status_code=200,
         response_model=None,
     )
-    async def update_definition(
+    async def _update_definition(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2271,10 +2280,10 @@ def add_update_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
         definition_name: Annotated[
             str, Path(alias="definition_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-]+$")
         ],
-        _body: Annotated[models.DefinitionRequest, Body()],
     ) -> Response:
         """Replace a definition"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.DefinitionRequest, True)
         _inputs = h.UpdateDefinitionRequest(
             organisation_id=organisation_id,
             connector_id=connector_id,
@@ -2282,7 +2291,7 @@ def add_update_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
             definition_name=definition_name,
             body=_body,
         )
-        _result = await handlers.update_definition(_inputs, _principal)
+        _result = await call_handler(handlers.update_definition, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2294,7 +2303,7 @@ def add_delete_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
         status_code=204,
         response_model=None,
     )
-    async def delete_definition(
+    async def _delete_definition(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
@@ -2312,7 +2321,7 @@ def add_delete_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
             version=version,
             definition_name=definition_name,
         )
-        _result = await handlers.delete_definition(_inputs, _principal)
+        _result = await call_handler(handlers.delete_definition, _inputs, _principal)
         return respond(_result, {204: None})
 
 
@@ -2338,7 +2347,7 @@ def add_patchworks_connectors_index(
         status_code=200,
         response_model=None,
     )
-    async def patchworks_connectors_index(
+    async def _patchworks_connectors_index(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[9], authenticator))],
         filter_canonical_key: Annotated[str | None, Query(alias="filter[canonical_key]")] = None,
@@ -2382,7 +2391,7 @@ def add_patchworks_connectors_index(
             page=page,
             per_page=per_page,
         )
-        _result = await handlers.patchworks_connectors_index(_inputs, _principal)
+        _result = await call_handler(handlers.patchworks_connectors_index, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2396,17 +2405,17 @@ def add_patchworks_connectors_store(
         status_code=200,
         response_model=None,
     )
-    async def patchworks_connectors_store(
+    async def _patchworks_connectors_store(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
-        _body: Annotated[models.PatchworksConnectorStoreRequest, Body()],
     ) -> Response:
         """Store"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.PatchworksConnectorStoreRequest, True)
         _inputs = h.PatchworksConnectorsStoreRequest(
             body=_body,
         )
-        _result = await handlers.patchworks_connectors_store(_inputs, _principal)
+        _result = await call_handler(handlers.patchworks_connectors_store, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2420,7 +2429,7 @@ def add_patchworks_connectors_show(
         status_code=200,
         response_model=None,
     )
-    async def patchworks_connectors_show(
+    async def _patchworks_connectors_show(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[9], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
@@ -2466,7 +2475,7 @@ def add_patchworks_connectors_show(
             page=page,
             per_page=per_page,
         )
-        _result = await handlers.patchworks_connectors_show(_inputs, _principal)
+        _result = await call_handler(handlers.patchworks_connectors_show, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2480,19 +2489,19 @@ def add_patchworks_connectors_update(
         status_code=200,
         response_model=None,
     )
-    async def patchworks_connectors_update(
+    async def _patchworks_connectors_update(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
-        _body: Annotated[models.PatchworksConnectorUpdate, Body()],
     ) -> Response:
         """Update"""
         reject_unknown_query(_request, frozenset())
+        _body = await read_json(_request, models.PatchworksConnectorUpdate, True)
         _inputs = h.PatchworksConnectorsUpdateRequest(
             connector=connector,
             body=_body,
         )
-        _result = await handlers.patchworks_connectors_update(_inputs, _principal)
+        _result = await call_handler(handlers.patchworks_connectors_update, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2506,7 +2515,7 @@ def add_patchworks_connectors_destroy(
         status_code=200,
         response_model=None,
     )
-    async def patchworks_connectors_destroy(
+    async def _patchworks_connectors_destroy(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
@@ -2516,7 +2525,7 @@ def add_patchworks_connectors_destroy(
         _inputs = h.PatchworksConnectorsDestroyRequest(
             connector=connector,
         )
-        _result = await handlers.patchworks_connectors_destroy(_inputs, _principal)
+        _result = await call_handler(handlers.patchworks_connectors_destroy, _inputs, _principal)
         return respond(_result, {200: "application/json"})
 
 
@@ -2530,7 +2539,7 @@ def add_patchworks_connectors_test(
         status_code=200,
         response_model=None,
     )
-    async def patchworks_connectors_test(
+    async def _patchworks_connectors_test(
         _request: Request,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[10], authenticator))],
         connector: Annotated[str, Path(alias="connector", min_length=1, max_length=64)],
@@ -2540,5 +2549,5 @@ def add_patchworks_connectors_test(
         _inputs = h.PatchworksConnectorsTestRequest(
             connector=connector,
         )
-        _result = await handlers.patchworks_connectors_test(_inputs, _principal)
+        _result = await call_handler(handlers.patchworks_connectors_test, _inputs, _principal)
         return respond(_result, {200: None})

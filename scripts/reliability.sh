@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make reliability` (inside scripts/with-postgres.sh): the attack and fault reproducers on SQLite and PostgreSQL,
+# then, for each database named (default: sqlite postgresql), schemathesis over every operation (its coverage
+# phase and CONFORMANCE_EXAMPLES generated examples: over 10,000 cases) and the latency and memory figures.
+# Loopback only. CI runs `scripts/reliability.sh postgresql` after `make test`, which covered SQLite.
+set -euo pipefail
+BIN=.venv/bin
+export PYTHONPATH=generated:.
+"$BIN/pytest" -q -p no:cacheprovider tests/test_reliability.py
+for database in "${@:-sqlite postgresql}"; do
+  for name in $database; do
+    url=$([ "$name" = postgresql ] && echo "$TEST_DATABASE_URL" || true)
+    CONFORMANCE_DATABASE_URL=$url "$BIN/pytest" -q -p no:cacheprovider \
+      tests/test_conformance.py::test_every_operation_conforms
+    DATABASE_URL=$url "$BIN/python" scripts/reliability_figures.py
+  done
+done
