@@ -336,3 +336,64 @@ def test_slow_headers_are_timed_out() -> None:
         thread.join(10)
     finally:
         SlowClientsClosed.header_timeout = 10.0
+
+
+def test_two_workers_keep_uniqueness_and_kill_9_loses_no_acknowledged_write(tmp_path: Any) -> None:
+    """`make serve`'s own entry point with two worker processes on one SQLite file: concurrent creates of one
+    name have one winner across processes; after kill -9 every write that was answered 201 is in the database."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sqlalchemy import text
+
+    from app.auth import issue_key
+    from app.db import make_engine
+    from app.keys import ALL_SCOPES
+
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    engine = make_engine(url)
+    key = issue_key(engine, ENV, ALL_SCOPES)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "WORKERS": "2", "DATABASE_URL": url, "SPECGEN_DATA_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join(["generated", "."])}
+    server = subprocess.Popen([sys.executable, "-m", "app.serve"], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base_url}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+
+        async def scenario() -> list[str]:
+            headers = {"Authorization": f"Bearer {key}"}
+            async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
+                path = f"/api/environments/{ENV}/external_data_sources/"
+                body = create_body("shared_").model_dump(mode="json", by_alias=True, exclude_none=True)
+                answers = await asyncio.gather(*(client.post(path, json=body) for _ in range(8)))
+                assert sorted(a.status_code for a in answers) == [201] + [400] * 7
+                named = [service(f"Service {n}").model_dump(mode="json", by_alias=True, exclude_none=True)
+                         for n in range(30)]
+                created = await asyncio.gather(*(client.post(SERVICES, json=b) for b in named))
+                return [a.json()["id"] for a in created if a.status_code == 201]
+
+        acknowledged = run(scenario())
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(10)
+        with make_engine(url).connect() as connection:
+            stored = {row[0] for row in connection.execute(text("select id from resources"))}
+        assert len(acknowledged) == 30 and set(acknowledged) <= stored
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(10)

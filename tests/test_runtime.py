@@ -143,3 +143,26 @@ def test_answers_the_operation_does_not_document_are_typed_errors() -> None:
     problem = {"status": 400, "detail": "invalid", "errors": [{"pointer": "/name", "detail": "too long"}]}
     with pytest.raises(ApiError, match="/name: too long"):
         _base.parse(Thing, httpx.Response(400, json=problem, request=request))
+
+
+def test_unstorable_finds_depth_nul_and_lone_surrogates_with_their_pointer() -> None:
+    limits = _routing.Limits(max_json_depth=3)
+    assert _routing.unstorable({"a": [{"b": "ok \U0001f600"}]}, limits) is None  # a surrogate pair is one character
+    assert _routing.unstorable({"a": [{"b": {"c": 1}}]}, limits) == ("/a/0/b", "nested deeper than 3 levels")
+    assert _routing.unstorable({"a/b": ["x\ud800"]}, limits)[0] == "/a~1b/0"  # type: ignore[index]
+    assert _routing.unstorable({"k": "a\x00b"}, limits)[0] == "/k"  # type: ignore[index]
+    assert _routing.unstorable({"k": "a\x00b"}, _routing.Limits(reject_nul=False)) is None
+
+
+def test_call_handler_runs_plain_functions_off_the_event_loop() -> None:
+    import asyncio
+    import threading
+
+    def blocking(x: int) -> tuple[int, bool]:
+        return x, threading.current_thread() is threading.main_thread()
+
+    async def awaiting(x: int) -> tuple[int, bool]:
+        return x, threading.current_thread() is threading.main_thread()
+
+    assert asyncio.run(_routing.call_handler(blocking, 1)) == (1, False)
+    assert asyncio.run(_routing.call_handler(awaiting, 2)) == (2, True)

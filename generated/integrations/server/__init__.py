@@ -66,7 +66,7 @@ def create_app(
     app.state.limits = limits
     install(app, routes.allowed_methods)
     app.add_middleware(FaultsAnswered, unavailable=unavailable, retry_after=retry_after)
-    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods, limits=limits)
+    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods)
     app.include_router(routes.external_services_router(handlers.external_services, authenticator))
     app.include_router(
         routes.external_service_registrations_router(handlers.external_service_registrations, authenticator)

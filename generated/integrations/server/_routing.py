@@ -40,20 +40,20 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def limits_of(request: Request) -> Limits:
-    limits: Limits = getattr(request.app.state, "limits", DEFAULT_LIMITS)
+def limits_of(scope: Scope) -> Limits:
+    """The app's `Limits` (`create_app(..., limits=)`, kept in `app.state`)."""
+    limits: Limits = getattr(scope["app"].state, "limits", DEFAULT_LIMITS)
     return limits
 
 
 class OpenAPIPathMatching:
     """ASGI middleware: a request is matched to a path as OpenAPI says (`/sources/wizard` is not `/sources/{id}`),
     and a method that path does not declare gets 405 with `Allow`, before any route can claim it. A NUL in the
-    path or query (`%00`) is refused here too, when `limits` say so, so no parameter can carry one."""
+    path or query (`%00`) is refused here too, when the app's `Limits` say so, so no parameter can carry one."""
 
-    def __init__(self, app: ASGIApp, allowed_methods: Callable[[str], str | None], limits: Limits = DEFAULT_LIMITS):
+    def __init__(self, app: ASGIApp, allowed_methods: Callable[[str], str | None]):
         self.app = app
         self.allowed_methods = allowed_methods
-        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -61,7 +61,7 @@ class OpenAPIPathMatching:
             methods = self.allowed_methods(scope["path"])
             if methods is not None and scope["method"] not in methods.split(", "):
                 problem = Problem(405, "Method Not Allowed", headers={"Allow": methods})
-            elif self.limits.reject_nul and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+            elif limits_of(scope).reject_nul and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
                 where = "#path" if "\x00" in scope["path"] else "#query"
                 problem = Problem(400, "The request could not be completed.", errors=[(where, "contains NUL")])
             if problem is not None:
@@ -188,7 +188,7 @@ def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
 async def raw_body(request: Request) -> bytes:
     """The request's body, read within its `Limits`: size (413) and time (408). Read here, not by FastAPI, so
     that credentials are judged first and an unauthenticated request costs no more than its headers."""
-    limits = limits_of(request)
+    limits = limits_of(request.scope)
     declared = request.headers.get("content-length", "")
     too_large = Problem(413, f"the body is larger than {limits.max_body_bytes} bytes", headers={"Connection": "close"})
     if declared.isdigit() and int(declared) > limits.max_body_bytes:
@@ -250,7 +250,7 @@ async def read_json(request: Request, annotation: Any, required: bool) -> Any:
         value = json.loads(raw)
     except (ValueError, RecursionError):  # undecodable bytes are a ValueError too
         raise Problem(400, "the body is not valid JSON", errors=[("#body", "invalid JSON")]) from None
-    problem = unstorable(value, limits_of(request))
+    problem = unstorable(value, limits_of(request.scope))
     if problem is not None:
         raise Problem(400, "The request could not be completed.", errors=[problem])
     try:

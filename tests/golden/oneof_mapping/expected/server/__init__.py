@@ -62,7 +62,7 @@ def create_app(
     app.state.limits = limits
     install(app, routes.allowed_methods)
     app.add_middleware(FaultsAnswered, unavailable=unavailable, retry_after=retry_after)
-    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods, limits=limits)
+    app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods)
     app.include_router(routes.default_router(handlers.default, authenticator))
     setattr(app, "openapi", openapi_document)
     return app
