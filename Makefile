@@ -9,7 +9,7 @@ PKG    := integrations
 SPECGEN := $(BIN)/specgen
 OAS_EXAMPLES := .cache/oas-examples/node_modules/@readme/oas-examples
 
-.PHONY: venv generate lint check style test golden conformance-deep reliability serve bench clean
+.PHONY: venv generate lint check style typecheck test golden conformance-deep reliability serve key bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ check: $(STAMP)
 style: $(STAMP)
 	$(BIN)/black --check --quiet --line-length 120 --target-version py311 $(OUT) tests/golden
 
+# The hand-written app against the generated interfaces, and the generator's runtime, under mypy --strict.
+typecheck: $(STAMP)
+	MYPYPATH=$(OUT) $(BIN)/mypy --strict app generator/runtime
+
 # Regenerate the golden trees after a deliberate output change; review the diff before committing it.
 golden: $(STAMP)
 	for spec in tests/golden/*/openapi.yaml; do \
@@ -52,6 +56,12 @@ reliability: $(STAMP)
 
 serve: $(STAMP)
 	PYTHONPATH=$(OUT):. $(BIN)/python -m app.serve
+
+# An API key for make serve: TENANT (env-1; Versori paths need a ULID organisation), SCOPES (all) or SCOPE.
+TENANT ?= env-1
+SCOPE ?= all
+key: $(STAMP)
+	PYTHONPATH=$(OUT):. $(BIN)/python -m app.keys create --tenant $(TENANT) --scope $(SCOPE)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -48,8 +48,7 @@ def main() -> None:
     port = int(os.environ.get("PORT", "8000"))
     workers = int(os.environ.get("WORKERS", "1"))
     print(f"database: {database_url()}")
-    print("create an API key:  PYTHONPATH=generated:. .venv/bin/python -m app.keys create --tenant env-1 "
-          "--scope environment:admin")
+    print("create an API key:  make key TENANT=env-1   (Versori: TENANT=<organisation ULID>)")
     print(f"then:  curl -H 'Authorization: Bearer <key>' http://127.0.0.1:{port}/environments/env-1/externalServices")
     print(f"docs:  http://127.0.0.1:{port}/docs")
     uvicorn.run("app.main:create", factory=True, host="127.0.0.1", port=port, workers=workers,

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
+from dataclasses import replace
+from pathlib import Path
 
-from .diagnostics import SpecError
+from .config import Settings, load_settings
+from .diagnostics import Diagnostic, Level, SpecError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -15,19 +19,48 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="generate models, server and client")
-    gen.add_argument("spec")
-    gen.add_argument("--out", default="generated")
-    gen.add_argument("--package", default="api")
+    gen.add_argument("spec", nargs="?", help="the root document (default: [tool.specgen] spec in pyproject.toml)")
+    gen.add_argument("--out", help="output folder (default: [tool.specgen] out, else generated)")
+    gen.add_argument("--package", help="package name (default: [tool.specgen] package, else api)")
     gen.add_argument("--force", action="store_true", help="regenerate even when nothing changed")
     gen.add_argument("--strict", action="store_true",
                      help="fail on any warning: a validator finding, a renamed model, a type that fell back to Any")
     lint = sub.add_parser("lint", help="validate the spec and apply the house rules")
-    lint.add_argument("spec")
+    lint.add_argument("spec", nargs="?")
     chk = sub.add_parser("check", help="lint, then fail if the committed output is not what generation gives")
-    chk.add_argument("spec")
-    chk.add_argument("--out", default="generated")
-    chk.add_argument("--package", default="api")
+    chk.add_argument("spec", nargs="?")
+    chk.add_argument("--out")
+    chk.add_argument("--package")
     return parser
+
+
+def _shown(diagnostic: Diagnostic, spec: str) -> Diagnostic:
+    """A diagnostic with its file relative to the current directory (the loader names files relative to the
+    root document's folder)."""
+    if not diagnostic.file or os.path.isabs(diagnostic.file):
+        return diagnostic
+    located = Path(spec).resolve().parent / diagnostic.file
+    return replace(diagnostic, file=os.path.relpath(located)) if located.exists() else diagnostic
+
+
+def _tally(found: list[Diagnostic]) -> str:
+    errors = sum(d.level is Level.ERROR for d in found)
+    return f"{errors} error(s), {len(found) - errors} warning(s)"
+
+
+def _resolve(args: argparse.Namespace, settings: Settings) -> Settings:
+    """The settings for this run: [tool.specgen]'s when the spec is the one it names (or none is given), else the
+    built-in defaults; command-line values win over either."""
+    if args.spec and settings.spec and Path(args.spec).resolve() != Path(settings.spec).resolve():
+        settings = Settings()
+    args.spec = args.spec or settings.spec
+    if not args.spec:
+        raise SpecError([Diagnostic("specgen", 0, "", "config", "no spec given, and no [tool.specgen] spec in "
+                                                                 "pyproject.toml")])
+    if hasattr(args, "out"):
+        args.out = args.out or settings.out or "generated"
+        args.package = args.package or settings.package or "api"
+    return settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,40 +68,45 @@ def main(argv: list[str] | None = None) -> int:
     from . import pipeline
 
     progress = pipeline.stderr_progress(not args.quiet and sys.stderr.isatty())
+    spec = args.spec or ""
     try:
+        settings = _resolve(args, load_settings())
+        spec = args.spec
         if args.command == "generate":
-            outcome = pipeline.generate(args.spec, args.out, args.package, force=args.force, strict=args.strict,
-                                        progress=progress)
+            outcome = pipeline.generate(spec, args.out, args.package, force=args.force,
+                                        strict=args.strict or settings.strict, settings=settings, progress=progress)
             for warning in outcome.warnings:
-                print(warning, file=sys.stderr)
+                print(_shown(warning, spec), file=sys.stderr)
             state = "up to date" if outcome.skipped else f"wrote {len(outcome.files)} files"
             if outcome.warnings:
                 state += f", {len(outcome.warnings)} warning(s) (--strict makes them errors)"
             print(f"specgen: {outcome.destination}: {state}")
             return 0
-        from .lint import lint
+        from .lint import errors, lint
         from .load import load_spec
 
-        found = lint(load_spec(args.spec))
+        found = lint(load_spec(spec), settings)
         for diagnostic in found:
-            print(diagnostic, file=sys.stderr)
+            print(_shown(diagnostic, spec), file=sys.stderr)
         if found:
-            print(f"specgen: {len(found)} problem(s) in {args.spec}", file=sys.stderr)
+            print(f"specgen: {spec}: {_tally(found)}", file=sys.stderr)
+        if errors(found):
             return 2
         if args.command == "lint":
-            print(f"specgen: {args.spec}: valid, house rules pass")
+            print(f"specgen: {spec}: valid, house rules pass" if not found else f"specgen: {spec}: valid")
             return 0
-        differences = pipeline.check(args.spec, args.out, args.package, progress=progress)
+        differences = pipeline.check(spec, args.out, args.package, settings=settings, progress=progress)
         for line in differences:
             print(line, file=sys.stderr)
         if differences:
             print("specgen: generated code is stale; run `make generate` and commit the result", file=sys.stderr)
             return 1
-        print(f"specgen: {args.out}/{args.package} is up to date with {args.spec}")
+        print(f"specgen: {args.out}/{args.package} is up to date with {spec}")
         return 0
     except SpecError as exc:
         for diagnostic in exc.diagnostics:
-            print(diagnostic, file=sys.stderr)
+            print(_shown(diagnostic, spec), file=sys.stderr)
+        print(f"specgen: {spec or 'specgen'}: {_tally(exc.diagnostics)}", file=sys.stderr)
         if args.verbose:
             traceback.print_exc()
         return 2

@@ -7,13 +7,15 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .cache import cache_dir, store
+from .config import Settings
 from .diagnostics import Diagnostic, Level, join_pointer, pointer_of, split_pointer, walk
 from .load import COMPONENT_KINDS, LoadedSpec
 
+VALIDATOR_RULES = frozenset({"openapi-version", "openapi-schema", "validator-failed"})  # the rest are house rules
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 SECRET_WORDS = {"password", "passphrase", "secret", "token", "key", "apikey", "privatekey"}
@@ -213,9 +215,45 @@ def _rule_operations(spec: LoadedSpec) -> Iterator[Diagnostic]:
         security = op.get("security", document.get("security"))
         if not security or all(not requirement for requirement in security):
             yield spec.diagnostic(pointer, "operation-security", f"{label} has no security requirement")
-        codes = [str(code) for code in (op.get("responses") or {})]
-        if not any(code.startswith("4") for code in codes):
-            yield spec.diagnostic(join_pointer(pointer, "responses"), "operation-4xx", f"{label} documents no 4xx response")
+        codes = [str(code).upper() for code in (op.get("responses") or {})]
+        responses = join_pointer(pointer, "responses")
+        if not any(code.startswith("2") for code in codes) and "DEFAULT" not in codes:
+            yield spec.diagnostic(responses, "operation-2xx", f"{label} documents no success (2xx or default) response")
+        if not {"400", "4XX", "DEFAULT"} & set(codes):
+            yield spec.diagnostic(responses, "operation-400",
+                                  f"{label} does not document 400, which the generated server answers to invalid "
+                                  "input (an unknown query parameter, a malformed body) on every operation")
+
+
+def _rule_links(spec: LoadedSpec) -> Iterator[Diagnostic]:
+    """A link must name an operation that exists: by operationId, or by a local operationRef."""
+    document = spec.document
+    ids = {op.get("operationId") for _, _, _, op in operations(document)}
+    places = [(f"{pointer}/responses/{join_pointer('', str(code))[1:]}", response)
+              for pointer, _, _, op in operations(document)
+              for code, response in (op.get("responses") or {}).items()]
+    places += [(join_pointer("/components/responses", name), response)
+               for name, response in ((document.get("components") or {}).get("responses") or {}).items()]
+    links = [(join_pointer(join_pointer(where, "links"), name), link)
+             for where, response in places if isinstance(response, dict)
+             for name, link in (response.get("links") or {}).items()]
+    links += [(join_pointer("/components/links", name), link)
+              for name, link in ((document.get("components") or {}).get("links") or {}).items()]
+    for pointer, link in links:
+        if not isinstance(link, dict) or "$ref" in link:
+            continue
+        if "operationId" in link and link["operationId"] not in ids:
+            yield spec.diagnostic(join_pointer(pointer, "operationId"), "link-operation",
+                                  f"link names operationId {link['operationId']!r}, which no operation has")
+        reference = link.get("operationRef")
+        if isinstance(reference, str) and reference.startswith("#"):
+            tokens = split_pointer(reference[1:])
+            node: Any = document
+            for token in tokens:
+                node = node.get(token) if isinstance(node, dict) else None
+            if not isinstance(node, dict):
+                yield spec.diagnostic(join_pointer(pointer, "operationRef"), "link-operation",
+                                      f"link's operationRef {reference!r} names no operation")
 
 
 def _schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -403,6 +441,7 @@ def _rule_refs_and_unused(spec: LoadedSpec) -> Iterator[Diagnostic]:
 
 HOUSE_RULES: tuple[Callable[[LoadedSpec], Iterator[Diagnostic]], ...] = (
     _rule_operations,
+    _rule_links,
     _rule_secrets,
     _rule_write_only_required,
     _rule_examples,
@@ -410,14 +449,25 @@ HOUSE_RULES: tuple[Callable[[LoadedSpec], Iterator[Diagnostic]], ...] = (
 )
 
 
-def lint(spec: LoadedSpec, *, house_rules: bool = True) -> list[Diagnostic]:
-    """Validator errors first; house rules only run on a valid document, their findings are errors too."""
-    found = validate(spec)
-    if found or not house_rules:
+def lint(spec: LoadedSpec, settings: Settings | None = None, *, house_rules: bool = True) -> list[Diagnostic]:
+    """Validator findings (errors unless configured otherwise); house rules only run on a valid document, at the
+    level `settings` give them (a warning by default). A rule configured "off" reports nothing."""
+    settings = settings or Settings()
+    found = _leveled(validate(spec), settings, Level.ERROR)
+    if errors(found) or not house_rules:
         return sorted(found)
     for rule in HOUSE_RULES:
-        found.extend(rule(spec))
+        found.extend(_leveled(list(rule(spec)), settings, settings.house_rules))
     return sorted(found)
+
+
+def _leveled(found: list[Diagnostic], settings: Settings, default: Level | None) -> list[Diagnostic]:
+    leveled = []
+    for diagnostic in found:
+        level = settings.level(diagnostic.rule, default)
+        if level is not None:
+            leveled.append(diagnostic if diagnostic.level is level else replace(diagnostic, level=level))
+    return leveled
 
 
 def errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

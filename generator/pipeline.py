@@ -16,6 +16,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import Settings
 from .diagnostics import Diagnostic, Level, SpecError
 from .render import TEMPLATES, template_files
 from .write import LastRun, Package, finish, is_up_to_date, write_package
@@ -90,24 +91,29 @@ def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, vali
         files = {**models.files, "openapi.json": json.dumps(spec.document, indent=2) + "\n", **render(api)}
         finished = finish(files, source, last)
     except Exception:
-        if problems := validation.result():
+        if problems := [*validation.result()[0], *validation.result()[1]]:
             raise SpecError(problems) from None
         raise
     progress("validation")
-    warnings = [replace(d, level=Level.WARNING) for d in validation.result()]
+    validator_findings, house_errors = validation.result()
+    if house_errors:  # configured as errors: they fail generate as they fail lint and check
+        raise SpecError(house_errors)
+    warnings = [replace(d, level=Level.WARNING) for d in validator_findings]
     warnings += [spec.diagnostic(f.pointer, f.rule, f.message, level=Level.WARNING) for f in models.warnings + findings]
     if strict and warnings:
         raise SpecError([replace(d, level=Level.ERROR) for d in warnings])
     return finished, warnings
 
 
-def validation_errors(spec_path: Path) -> list[Diagnostic]:
-    """The validator's errors; run in a worker process from the start, it loads the spec on its own, so importing
-    the validator overlaps the parent's own imports and load."""
-    from .lint import errors, lint
+def validation_findings(spec_path: Path, settings: Settings) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """The validator's findings (at their configured levels), and the house rules' findings `settings` make
+    errors (none run otherwise: their warnings are `lint`'s to show). Run in a worker process from the start, it loads the spec on its own, so
+    importing the validator overlaps the parent's own imports and load."""
+    from .lint import VALIDATOR_RULES, errors, lint
     from .load import load_spec
 
-    return errors(lint(load_spec(spec_path), house_rules=False))
+    found = lint(load_spec(spec_path), settings, house_rules=settings.enforces_house_rules())
+    return [d for d in found if d.rule in VALIDATOR_RULES], errors([d for d in found if d.rule not in VALIDATOR_RULES])
 
 
 class InChild:
@@ -154,7 +160,7 @@ def _run_and_send(work: Callable[[], object], sender: Connection) -> None:
 
 
 def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force: bool = False, strict: bool = False,
-             progress: Progress = _quiet) -> Outcome:
+             settings: Settings | None = None, progress: Progress = _quiet) -> Outcome:
     spec_path = Path(spec_path)
     destination = Path(out_dir) / package
     last = LastRun.read(destination)
@@ -163,7 +169,7 @@ def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force:
         progress("up to date")
         return Outcome(destination, True, ())
     progress("load, and validate beside")
-    with InChild(partial(validation_errors, spec_path)) as validation:
+    with InChild(partial(validation_findings, spec_path, settings or Settings())) as validation:
         from .load import load_spec
 
         spec = load_spec(spec_path)
@@ -175,11 +181,12 @@ def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force:
     return Outcome(destination, False, tuple(built.files), tuple(warnings))
 
 
-def check(spec_path: str | Path, out_dir: str | Path, package: str, progress: Progress = _quiet) -> list[str]:
+def check(spec_path: str | Path, out_dir: str | Path, package: str, settings: Settings | None = None,
+          progress: Progress = _quiet) -> list[str]:
     """Regenerate into a temporary folder and list every file that differs from what is committed."""
     destination = Path(out_dir) / package
     with tempfile.TemporaryDirectory(prefix="specgen-check-") as tmp:
-        fresh = generate(spec_path, tmp, package, force=True, progress=progress).destination
+        fresh = generate(spec_path, tmp, package, force=True, settings=settings, progress=progress).destination
         differences = []
         names = {str(p.relative_to(fresh)) for p in fresh.rglob("*") if p.is_file()}
         if destination.is_dir():

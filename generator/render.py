@@ -90,7 +90,8 @@ def environment(templates: Path = TEMPLATES) -> Environment:
 def render(api: ir.Api, templates: Path = TEMPLATES) -> dict[str, str]:
     env = environment(templates)
     outputs = OUTPUTS + ((("models/literals.py.jinja", f"models/{api.literals_module}.py"),) if api.literals else ())
-    return {**runtime_files(), **{output: env.get_template(template).render(api=api) for template, output in outputs}}
+    rendered = {output: env.get_template(template).render(api=api) for template, output in outputs}
+    return {**runtime_files(), "py.typed": "", **rendered}  # py.typed (PEP 561): installed, it is still type-checked
 
 
 def template_files(templates: Path = TEMPLATES) -> list[Path]:

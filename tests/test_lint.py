@@ -29,20 +29,25 @@ def test_every_house_rule_fires_on_the_broken_spec() -> None:
         "operation-tag",
         "operation-summary",
         "operation-security",
-        "operation-4xx",
+        "operation-2xx",
+        "operation-400",
+        "link-operation",
         "secret-write-only",
         "write-only-required",
         "example-valid",
         "no-unused-component",
     }
     messages = {(rule, line, pointer) for rule, line, pointer, _ in found}
+    assert ("operation-2xx", 32, "/paths/~1other/get/responses") in messages  # only a 404
+    assert ("operation-400", 13, "/paths/~1things/get/responses") in messages
+    assert ("link-operation", 24, "/paths/~1things/post/responses/201/links/ReadIt/operationId") in messages
     assert ("operation-id", 8, "/paths/~1things/get/operationId") in messages  # not snake_case
     assert ("operation-id", 19, "/paths/~1things/post") in messages  # missing
-    assert ("operation-tag", 26, "/paths/~1other/get/tags") in messages  # undeclared tag
-    assert ("secret-write-only", 43, "/components/schemas/Thing/properties/password") in messages
-    assert ("write-only-required", 39, "/components/schemas/Thing/required") in messages
-    assert ("example-valid", 47, "/components/schemas/Thing/examples/0") in messages
-    assert ("no-unused-component", 48, "/components/schemas/Unused") in messages
+    assert ("operation-tag", 28, "/paths/~1other/get/tags") in messages  # undeclared tag
+    assert ("secret-write-only", 45, "/components/schemas/Thing/properties/password") in messages
+    assert ("write-only-required", 41, "/components/schemas/Thing/required") in messages
+    assert ("example-valid", 49, "/components/schemas/Thing/examples/0") in messages
+    assert ("no-unused-component", 50, "/components/schemas/Unused") in messages
     # tokenEndpoint and a boolean `secret` flag are not secrets
     assert not any("tokenEndpoint" in p or p.endswith("/secret") for _, _, p, _ in found)
 

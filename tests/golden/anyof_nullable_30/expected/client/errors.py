@@ -8,7 +8,11 @@ from typing import Any
 import httpx
 
 
-class ApiError(Exception):
+class ClientError(Exception):
+    """Everything the client raises: catch this one to catch them all."""
+
+
+class ApiError(ClientError):
     """The server answered with an error status."""
 
     def __init__(self, response: httpx.Response, problem: dict[str, Any] | None, reason: str = ""):
@@ -57,7 +61,7 @@ class UnexpectedResponse(ApiError):
     no body where one is documented, or a body that is not the documented type."""
 
 
-class ConnectionFailed(Exception):
+class ConnectionFailed(ClientError):
     """No response: the connection failed, or the call's deadline (the client's `timeout`) passed."""
 
 
