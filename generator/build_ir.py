@@ -44,7 +44,8 @@ CLIENT_ATTRIBUTES = frozenset({
 # names: no generated class takes one of them.
 MODULE_NAMES = frozenset({
     "Any", "Awaitable", "ClassVar", "Literal", "Protocol", "UUID", "dataclass", "date", "datetime", "models", "Principal",
-    "AsyncIterator", "Iterator", "AsyncBase", "SyncBase", "DEFAULT_BASE_URL", "Client", "AsyncClient",
+    "AsyncIterator", "Iterator", "AsyncBase", "SyncBase", "DEFAULT_BASE_URL", "Client", "AsyncClient", "Unpack",
+    "httpx",
 })
 
 

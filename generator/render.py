@@ -56,6 +56,13 @@ def _doc(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
 
 
+def _paragraph(text: object, indent: str) -> str:
+    """Docstring prose wrapped to the line length at `indent`, made safe like `doc`."""
+    import textwrap
+
+    return textwrap.fill(_doc(text), width=116, initial_indent=indent, subsequent_indent=indent).lstrip(" ")
+
+
 def _compiled_templates() -> FileSystemBytecodeCache | None:
     """Compiling the templates costs more than rendering them; jinja keys each by its source's checksum."""
     from jinja2 import FileSystemBytecodeCache
@@ -83,6 +90,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
     env.filters["pytuple"] = _py_tuple
     env.filters["py"] = py_literal
     env.filters["doc"] = _doc
+    env.filters["paragraph"] = _paragraph
     env.filters["urlquote_path"] = _urlquote_path
     return env
 

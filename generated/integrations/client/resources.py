@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 from uuid import UUID
+
+import httpx
 
 from .. import models
 from . import _base
@@ -28,7 +30,15 @@ class ExternalServices:
         limit: int = 100,
         offset: int = 0,
     ) -> models.ExternalServiceListResponse:
-        """List external services"""
+        """List external services
+
+        Lists the environment's external services. Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+            limit: Most items to return.
+            offset: Items to skip.
+        """
         _response = self._client.request(
             "get",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
@@ -68,7 +78,14 @@ class ExternalServices:
         environment_id: str,
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
-        """Create an external service"""
+        """Create an external service
+
+        Creates an external service. The name must be unique within the environment (409 otherwise). Requires the
+        Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+        """
         _response = self._client.request(
             "post",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
@@ -84,7 +101,13 @@ class ExternalServices:
         environment_id: str,
         external_service_id: UUID,
     ) -> models.ExternalServiceResponse:
-        """Read one external service"""
+        """Read one external service
+
+        Secret properties of authSchemes are never returned. Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+        """
         _response = self._client.request(
             "get",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
@@ -100,7 +123,13 @@ class ExternalServices:
         external_service_id: UUID,
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
-        """Update an external service"""
+        """Update an external service
+
+        Replaces the external service. Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+        """
         _response = self._client.request(
             "put",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
@@ -116,7 +145,13 @@ class ExternalServices:
         environment_id: str,
         external_service_id: UUID,
     ) -> None:
-        """Delete an external service"""
+        """Delete an external service
+
+        Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+        """
         _response = self._client.request(
             "delete",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
@@ -133,7 +168,15 @@ class ExternalServices:
         request_name: str,
         body: models.InvokeInput | None = None,
     ) -> models.InvokeResult:
-        """Invoke a request of an external service"""
+        """Invoke a request of an external service
+
+        Sends the named request with the given inputs and returns the external service's JSON response as `outputs`.
+        The external service must answer with JSON; no retry follows a 429. Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+            request_name: Name of one of the service's requests.
+        """
         _response = self._client.request(
             "post",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}/requests/{_base.quote(str(request_name), safe='')}",
@@ -195,7 +238,10 @@ class ExternalServiceRegistrations:
         *,
         body: models.ExternalServiceRegistrationRequest,
     ) -> models.ExternalServiceRegistrationResponse:
-        """Register an external service"""
+        """Register an external service
+
+        The label must be unique within the tenant (409 otherwise).
+        """
         _response = self._client.request(
             "post",
             f"/externalServiceRegistrations",
@@ -273,7 +319,16 @@ class ExternalDataSources:
         offset: int = 0,
         search: str | None = None,
     ) -> models.PaginatedExternalDataSourceListResponse:
-        """List all environments external data sources"""
+        """List all environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            limit: Number of results to return per page.
+            offset: The initial index from which to return the results.
+            search: A search term (matched against prefix, description and source type).
+        """
         _response = self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
@@ -318,7 +373,13 @@ class ExternalDataSources:
         environment_id: str,
         body: models.ExternalDataSourceCreateRequest,
     ) -> models.ExternalDataSourceResponse:
-        """Create environments external data sources"""
+        """Create environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
@@ -336,7 +397,14 @@ class ExternalDataSources:
         environment_id: str,
         body: models.CheckCdcPrerequisitesInputRequest,
     ) -> models.CdcPrerequisitesReport:
-        """Create environments external data sources check cdc prerequisites"""
+        """Create environments external data sources check cdc prerequisites
+
+        Validate CDC prerequisites against a live Postgres connection. Used by the source wizard to surface checks
+        before source creation, and by the self-managed setup popup to verify user-created publications.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
@@ -354,7 +422,16 @@ class ExternalDataSources:
         offset: int = 0,
         search: str | None = None,
     ) -> models.PaginatedExternalDataSourceConnectionList:
-        """List all environments external data sources connections"""
+        """List all environments external data sources connections
+
+        The environment's sources that can be queried directly, with their engines.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            limit: Number of results to return per page.
+            offset: The initial index from which to return the results.
+            search: A search term (matched against prefix, description and source type).
+        """
         _response = self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/connections/",
@@ -399,7 +476,13 @@ class ExternalDataSources:
         environment_id: str,
         body: models.DatabaseSchemaInput,
     ) -> models.DatabaseSchemaResult:
-        """Create environments external data sources database schema"""
+        """Create environments external data sources database schema
+
+        Lists the tables a source with these connection fields would offer, before it is created.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
@@ -415,7 +498,13 @@ class ExternalDataSources:
         environment_id: str,
         body: models.SourcePrefixInput,
     ) -> None:
-        """Create environments external data sources source prefix"""
+        """Create environments external data sources source prefix
+
+        Checks that no source of the same type in the environment uses the prefix (400 if one does).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
@@ -430,7 +519,13 @@ class ExternalDataSources:
         *,
         environment_id: str,
     ) -> models.SourceWizard:
-        """Retrieve environments external data sources wizard"""
+        """Retrieve environments external data sources wizard
+
+        The configuration form of every source type.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/wizard/",
@@ -445,7 +540,14 @@ class ExternalDataSources:
         environment_id: str,
         id_: UUID,
     ) -> models.ExternalDataSourceResponse:
-        """Retrieve environments external data sources"""
+        """Retrieve environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
@@ -462,7 +564,14 @@ class ExternalDataSources:
         environment_id: str,
         id_: UUID,
     ) -> None:
-        """Delete environments external data sources"""
+        """Delete environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = self._client.request(
             "delete",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
@@ -478,7 +587,14 @@ class ExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.ExternalDataSourceResponse:
-        """Update environments external data sources"""
+        """Update environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = self._client.request(
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
@@ -500,7 +616,18 @@ class ExternalDataSources:
         offset: int = 0,
         search: str | None = None,
     ) -> models.BulkUpdateSchemasResultResponse:
-        """Update environments external data sources bulk update schemas"""
+        """Update environments external data sources bulk update schemas
+
+        Updates several schemas of the source in one request and returns the source's schemas, paged. The vendor
+        lists no scope here; this API requires external_data_source:write like the other writes.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            limit: Number of results to return per page.
+            offset: The initial index from which to return the results.
+            search: A search term (matched against prefix, description and source type).
+        """
         _response = self._client.request(
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/bulk_update_schemas/",
@@ -523,7 +650,15 @@ class ExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.CreateWebhookResult:
-        """Create environments external data sources create webhook"""
+        """Create environments external data sources create webhook
+
+        Creates the webhook through which the source pushes changes (sources that support webhooks).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            body: The source's write fields, as PostHog documents for its actions (all optional).
+        """
         _response = self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/create_webhook/",
@@ -540,7 +675,15 @@ class ExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
-        """Create environments external data sources delete webhook"""
+        """Create environments external data sources delete webhook
+
+        Removes the source's webhook.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            body: The source's write fields, as PostHog documents for its actions (all optional).
+        """
         _response = self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/delete_webhook/",
@@ -559,7 +702,17 @@ class ExternalDataSources:
         before: datetime | None = None,
         schemas: list[str] | None = None,
     ) -> models.ExternalDataJobListResponse:
-        """Retrieve environments external data sources jobs"""
+        """Retrieve environments external data sources jobs
+
+        The source's sync jobs, newest first, at most 50.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            after: Only jobs created after this time.
+            before: Only jobs created before this time.
+            schemas: Only jobs of these schema names.
+        """
         _response = self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/jobs/",
@@ -581,7 +734,15 @@ class ExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.RefreshSchemasResult:
-        """Create environments external data sources refresh schemas"""
+        """Create environments external data sources refresh schemas
+
+        Fetch current schema/table list from the source and create any new ExternalDataSchema rows (no data sync).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            body: The source's write fields, as PostHog documents for its actions (all optional).
+        """
         _response = self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/refresh_schemas/",
@@ -598,7 +759,15 @@ class ExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
-        """Create environments external data sources reload"""
+        """Create environments external data sources reload
+
+        Starts a new sync job for every schema that should sync.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            body: The source's write fields, as PostHog documents for its actions (all optional).
+        """
         _response = self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/reload/",
@@ -615,7 +784,15 @@ class ExternalDataSources:
         id_: UUID,
         body: models.RevenueAnalyticsConfig,
     ) -> models.ExternalDataSourceResponse:
-        """Update environments external data sources revenue analytics config"""
+        """Update environments external data sources revenue analytics config
+
+        Update the revenue analytics configuration and return the full external data source. The body is the
+        configuration itself (our reading; the vendor's page lists the generic write fields).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = self._client.request(
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/revenue_analytics_config/",
@@ -634,7 +811,14 @@ class ExternalDataSources:
         id_: UUID,
         body: models.WebhookInputsUpdateRequest,
     ) -> None:
-        """Create environments external data sources update webhook inputs"""
+        """Create environments external data sources update webhook inputs
+
+        Replaces the inputs of the source's webhook (stored encrypted).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/update_webhook_inputs/",
@@ -650,7 +834,14 @@ class ExternalDataSources:
         environment_id: str,
         id_: UUID,
     ) -> models.WebhookInfo:
-        """Retrieve environments external data sources webhook info"""
+        """Retrieve environments external data sources webhook info
+
+        Whether the source supports webhooks and the state of its webhook.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/webhook_info/",
@@ -677,7 +868,18 @@ class VersoriConnect:
         name: str | None = None,
         protocol: models.ListConnectorsProtocol | None = None,
     ) -> models.ConnectorPageResponse:
-        """List connectors"""
+        """List connectors
+
+        The organisation's connectors, cursor-paged.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+            sort: Comma-separated `field:direction` pairs, e.g. `name:asc,createdAt:desc`.
+            name: Only connectors whose name contains this text.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors",
@@ -733,7 +935,17 @@ class VersoriConnect:
         before: str | None = None,
         type_: models.ListCredentialsType | None = None,
     ) -> models.CredentialPageResponse:
-        """List credentials"""
+        """List credentials
+
+        The vendor documents the Credential object but no paths for it; /credentials is ours. Secret values are
+        redacted.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
@@ -776,7 +988,13 @@ class VersoriConnect:
         organisation_id: str,
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
-        """Create a credential"""
+        """Create a credential
+
+        Data must match the credential type (400). Secrets are encrypted at rest and never returned.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
@@ -792,7 +1010,13 @@ class VersoriConnect:
         organisation_id: str,
         body: models.HTTPConnectorRequest,
     ) -> models.ConnectorResponse:
-        """Create an HTTP connector"""
+        """Create an HTTP connector
+
+        Creates an HTTP connector with a first draft version. Names are unique in the organisation (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/http/connectors",
@@ -808,7 +1032,13 @@ class VersoriConnect:
         organisation_id: str,
         body: models.BigQueryConnectorRequest,
     ) -> models.ConnectorResponse:
-        """Create a BigQuery connector"""
+        """Create a BigQuery connector
+
+        Creates a BigQuery connector with a first draft version. Names are unique in the organisation (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
@@ -824,7 +1054,11 @@ class VersoriConnect:
         organisation_id: str,
         connector_id: str,
     ) -> models.ConnectorResponse:
-        """Get a connector"""
+        """Get a connector
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
@@ -840,7 +1074,15 @@ class VersoriConnect:
         connector_id: str,
         body: models.ConnectorRequest,
     ) -> models.ConnectorResponse:
-        """Update a connector"""
+        """Update a connector
+
+        Replaces the connector's settings; its protocol cannot change (400). A write-only value left out (an auth
+        scheme config's `clientSecret`, as a GET returns the connector without it) keeps its stored value, so a
+        connector read and put back loses nothing; send the field to replace it.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
@@ -856,7 +1098,13 @@ class VersoriConnect:
         organisation_id: str,
         connector_id: str,
     ) -> None:
-        """Delete a connector"""
+        """Delete a connector
+
+        Deletes the connector with its versions and connections.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
@@ -871,7 +1119,11 @@ class VersoriConnect:
         organisation_id: str,
         credential_id: str,
     ) -> models.CredentialResponse:
-        """Get a credential"""
+        """Get a credential
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
@@ -887,7 +1139,11 @@ class VersoriConnect:
         credential_id: str,
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
-        """Replace a credential"""
+        """Replace a credential
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
@@ -903,7 +1159,13 @@ class VersoriConnect:
         organisation_id: str,
         credential_id: str,
     ) -> None:
-        """Delete a credential"""
+        """Delete a credential
+
+        A credential used by a connection cannot be deleted (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
@@ -921,7 +1183,14 @@ class VersoriConnect:
         after: str | None = None,
         before: str | None = None,
     ) -> models.ConnectionPageResponse:
-        """List a connector's connections"""
+        """List a connector's connections
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
@@ -964,7 +1233,14 @@ class VersoriConnect:
         connector_id: str,
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
-        """Create a connection"""
+        """Create a connection
+
+        Names are unique within the connector (409). Credentials named in `credentials` must exist in the
+        organisation, and their auth scheme configs on the connector (400). Answers 200 as the vendor does.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
@@ -983,7 +1259,14 @@ class VersoriConnect:
         after: str | None = None,
         before: str | None = None,
     ) -> models.ConnectorVersionPageResponse:
-        """List a connector's versions"""
+        """List a connector's versions
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
@@ -1028,7 +1311,14 @@ class VersoriConnect:
         connector_id: str,
         body: models.ConnectorVersionCreate,
     ) -> models.ConnectorVersionResponse:
-        """Create a connector version"""
+        """Create a connector version
+
+        Creates a draft version, copied from `fromVersion` when given. "latest" and "default" are reserved names
+        (400); names are unique within the connector (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
@@ -1046,7 +1336,13 @@ class VersoriConnect:
         auth_scheme_config_id: str,
         body: models.AuthSchemeConfigRequest,
     ) -> models.AuthSchemeConfigResponse:
-        """Create or replace an auth scheme config"""
+        """Create or replace an auth scheme config
+
+        The body's id must equal the path's auth_scheme_config_id (400 otherwise).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
@@ -1063,7 +1359,13 @@ class VersoriConnect:
         connector_id: str,
         auth_scheme_config_id: str,
     ) -> None:
-        """Delete an auth scheme config"""
+        """Delete an auth scheme config
+
+        The vendor answers 200 without a documented body; this API answers 204.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
@@ -1079,7 +1381,11 @@ class VersoriConnect:
         connector_id: str,
         connection_id: str,
     ) -> models.ConnectionResponse:
-        """Get a connection"""
+        """Get a connection
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
@@ -1096,7 +1402,11 @@ class VersoriConnect:
         connection_id: str,
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
-        """Update a connection"""
+        """Update a connection
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
@@ -1113,7 +1423,11 @@ class VersoriConnect:
         connector_id: str,
         connection_id: str,
     ) -> None:
-        """Delete a connection"""
+        """Delete a connection
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
@@ -1129,7 +1443,13 @@ class VersoriConnect:
         connector_id: str,
         version: str,
     ) -> models.ConnectorVersionResponse:
-        """Get a connector version"""
+        """Get a connector version
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
@@ -1146,7 +1466,15 @@ class VersoriConnect:
         version: str,
         body: models.ConnectorVersionUpdate,
     ) -> models.ConnectorVersionResponse:
-        """Update a connector version"""
+        """Update a connector version
+
+        Renaming to "latest" or "default" is rejected (400).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
@@ -1163,7 +1491,15 @@ class VersoriConnect:
         connector_id: str,
         version: str,
     ) -> None:
-        """Delete a connector version"""
+        """Delete a connector version
+
+        The only version of a connector cannot be deleted (400).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
@@ -1179,7 +1515,13 @@ class VersoriConnect:
         connector_id: str,
         version: str,
     ) -> models.PublishResultResponse:
-        """Publish a connector version"""
+        """Publish a connector version
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/publish",
@@ -1195,7 +1537,13 @@ class VersoriConnect:
         connector_id: str,
         version: str,
     ) -> models.PublishResultResponse:
-        """Unpublish a connector version"""
+        """Unpublish a connector version
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/unpublish",
@@ -1215,7 +1563,17 @@ class VersoriConnect:
         before: str | None = None,
         name: str | None = None,
     ) -> models.ActionPageResponse:
-        """List a connector version's actions"""
+        """List a connector version's actions
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+            name: Only actions whose name contains this text.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
@@ -1268,7 +1626,15 @@ class VersoriConnect:
         version: str,
         body: models.ActionRequest,
     ) -> models.ActionResponse:
-        """Create an action"""
+        """Create an action
+
+        Names are unique within the version (409). Definitions it names must exist in the version (400).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
@@ -1289,7 +1655,17 @@ class VersoriConnect:
         before: str | None = None,
         name: str | None = None,
     ) -> models.TriggerPageResponse:
-        """List a connector version's triggers"""
+        """List a connector version's triggers
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+            name: Only triggers whose name contains this text.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
@@ -1342,7 +1718,15 @@ class VersoriConnect:
         version: str,
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
-        """Create a trigger"""
+        """Create a trigger
+
+        Names are unique within the version (409). Definitions it names must exist in the version (400).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
@@ -1363,7 +1747,16 @@ class VersoriConnect:
         before: str | None = None,
         name: str | None = None,
     ) -> models.DefinitionPageResponse:
-        """List a connector version's definitions"""
+        """List a connector version's definitions
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
@@ -1416,7 +1809,15 @@ class VersoriConnect:
         version: str,
         body: models.DefinitionListRequest,
     ) -> models.DefinitionListResponse:
-        """Create definitions"""
+        """Create definitions
+
+        Creates several definitions at once; names are unique within the version (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
@@ -1435,7 +1836,16 @@ class VersoriConnect:
         body: models.DefinitionsDelete,
         force: bool = False,
     ) -> None:
-        """Delete definitions"""
+        """Delete definitions
+
+        Deletes the definitions named by ids, names or all. 412 when an action or trigger still uses one, unless
+        force is true.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
@@ -1454,7 +1864,16 @@ class VersoriConnect:
         connector_id: str,
         version: str,
     ) -> models.ConnectorResponse:
-        """Import a public connector version"""
+        """Import a public connector version
+
+        Imports a public ConnectorVersion into the user's organisation. The ConnectorVersion is created as a draft
+        (publishedAt is null). `connector_id` names a public connector.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/library/import",
@@ -1471,7 +1890,13 @@ class VersoriConnect:
         version: str,
         action_name: str,
     ) -> models.ActionResponse:
-        """Get an action"""
+        """Get an action
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
@@ -1489,7 +1914,13 @@ class VersoriConnect:
         action_name: str,
         body: models.ActionRequest,
     ) -> models.ActionResponse:
-        """Replace an action"""
+        """Replace an action
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
@@ -1507,7 +1938,13 @@ class VersoriConnect:
         version: str,
         action_name: str,
     ) -> None:
-        """Delete an action"""
+        """Delete an action
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
@@ -1524,7 +1961,13 @@ class VersoriConnect:
         version: str,
         trigger_name: str,
     ) -> models.TriggerResponse:
-        """Get a trigger"""
+        """Get a trigger
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
@@ -1542,7 +1985,13 @@ class VersoriConnect:
         trigger_name: str,
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
-        """Replace a trigger"""
+        """Replace a trigger
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
@@ -1560,7 +2009,13 @@ class VersoriConnect:
         version: str,
         trigger_name: str,
     ) -> None:
-        """Delete a trigger"""
+        """Delete a trigger
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
@@ -1577,7 +2032,13 @@ class VersoriConnect:
         version: str,
         definition_name: str,
     ) -> models.DefinitionResponse:
-        """Get a definition"""
+        """Get a definition
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
@@ -1595,7 +2056,13 @@ class VersoriConnect:
         definition_name: str,
         body: models.DefinitionRequest,
     ) -> models.DefinitionResponse:
-        """Replace a definition"""
+        """Replace a definition
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
@@ -1613,7 +2080,15 @@ class VersoriConnect:
         version: str,
         definition_name: str,
     ) -> None:
-        """Delete a definition"""
+        """Delete a definition
+
+        412 when an action or trigger still uses it.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
@@ -1643,7 +2118,32 @@ class PatchworksConnectors:
         page: int = 1,
         per_page: int = 15,
     ) -> models.PatchworksConnectorCollectionResponse:
-        """Index"""
+        """Index
+
+        Lists connectors with includes, filters, sort and page/per_page paging.
+
+        Args:
+            filter_canonical_key: Filter results by canonical_key.
+            filter_for_system_template: Filter results by forSystemTemplate.
+            filter_system: Filter results by system.
+            filter_system_template_id: Filter results by system_template_id.
+            filter_for_session: Filter results by forSession.
+            filter_platform_session: Filter results by platformSession.
+            include: Comma-separated list of relationships to include. Available: authenticationImplementation,
+                authenticationImplementation_count, authenticationImplementationExists,
+                authenticationImplementation.authenticationType, authenticationImplementation.system,
+                authenticationImplementation.system.logo, authenticationImplementation.endpoints,
+                authenticationImplementation.endpoints.filters,
+                authenticationImplementation.endpoints.endpointSchema,
+                authenticationImplementation.endpoints.system, authenticationImplementation.endpoints.system.logo,
+                authenticationImplementation.endpoints.entityType, authenticationImplementation.endpoints.fieldTags,
+                authenticationImplementation.system.systemType, variables, variables_count, variablesExists,
+                authenticationImplementation.endpoints.variables, certificate, certificate_count, certificateExists,
+                certificate.user. An unknown name is rejected (400).
+            sort: Sort field. Prefix with - for descending. Available - name.
+            page: Page number for pagination.
+            per_page: Number of results per page.
+        """
         _response = self._client.request(
             "get",
             f"/api/v1/connectors",
@@ -1709,7 +2209,10 @@ class PatchworksConnectors:
         *,
         body: models.PatchworksConnectorStoreRequest,
     ) -> models.PatchworksConnectorResourceResponse:
-        """Store"""
+        """Store
+
+        Creates a connector. Answers 200 as the vendor documents.
+        """
         _response = self._client.request(
             "post",
             f"/api/v1/connectors",
@@ -1737,7 +2240,34 @@ class PatchworksConnectors:
         page: int = 1,
         per_page: int = 15,
     ) -> models.PatchworksConnectorResourceResponse:
-        """Show"""
+        """Show
+
+        One connector. The vendor documents the index's filter, sort and paging parameters here too; they are
+        accepted and do not change a single item.
+
+        Args:
+            connector: The connector identifier.
+            filter_canonical_key: Filter results by canonical_key.
+            filter_for_system_template: Filter results by forSystemTemplate.
+            filter_system: Filter results by system.
+            filter_system_template_id: Filter results by system_template_id.
+            filter_for_session: Filter results by forSession.
+            filter_platform_session: Filter results by platformSession.
+            include: Comma-separated list of relationships to include. Available: authenticationImplementation,
+                authenticationImplementation_count, authenticationImplementationExists,
+                authenticationImplementation.authenticationType, authenticationImplementation.system,
+                authenticationImplementation.system.logo, authenticationImplementation.endpoints,
+                authenticationImplementation.endpoints.filters,
+                authenticationImplementation.endpoints.endpointSchema,
+                authenticationImplementation.endpoints.system, authenticationImplementation.endpoints.system.logo,
+                authenticationImplementation.endpoints.entityType, authenticationImplementation.endpoints.fieldTags,
+                authenticationImplementation.system.systemType, variables, variables_count, variablesExists,
+                authenticationImplementation.endpoints.variables, certificate, certificate_count, certificateExists,
+                certificate.user. An unknown name is rejected (400).
+            sort: Sort field. Prefix with - for descending. Available - name.
+            page: Page number for pagination.
+            per_page: Number of results per page.
+        """
         _response = self._client.request(
             "get",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
@@ -1766,7 +2296,11 @@ class PatchworksConnectors:
         connector: str,
         body: models.PatchworksConnectorUpdate,
     ) -> models.PatchworksConnectorResourceResponse:
-        """Update"""
+        """Update
+
+        Args:
+            connector: The connector identifier.
+        """
         _response = self._client.request(
             "put",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
@@ -1784,7 +2318,13 @@ class PatchworksConnectors:
         *,
         connector: str,
     ) -> models.MessageResponse:
-        """Destroy"""
+        """Destroy
+
+        Delete a connector.
+
+        Args:
+            connector: The connector identifier.
+        """
         _response = self._client.request(
             "delete",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
@@ -1798,7 +2338,15 @@ class PatchworksConnectors:
         *,
         connector: str,
     ) -> None:
-        """Test"""
+        """Test
+
+        Tests the connector's configuration (the vendor says only "Test for test."): checks that its authentication
+        implementation, timezone and rate limit are usable. 200 with no content when they are, 400 with the reasons
+        otherwise.
+
+        Args:
+            connector: The connector identifier.
+        """
         _response = self._client.request(
             "post",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}/test",
@@ -1811,8 +2359,16 @@ class PatchworksConnectors:
 class Client(SyncBase):
     """Integrations Platform API 1.0.0 (sync)."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, **options: Any):
-        super().__init__(base_url, **options)
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        **options: Unpack[_base.Options],
+    ):
+        """`options`: api_key, bearer_token, credentials, timeout, max_retries, backoff, max_retry_after, headers
+        (see `_base.BaseClient`); `transport` replaces httpx's network (tests, proxies)."""
+        super().__init__(base_url, transport=transport, **options)
         self.external_services = ExternalServices(self)
         self.external_service_registrations = ExternalServiceRegistrations(self)
         self.external_data_sources = ExternalDataSources(self)
@@ -1839,7 +2395,15 @@ class AsyncExternalServices:
         limit: int = 100,
         offset: int = 0,
     ) -> models.ExternalServiceListResponse:
-        """List external services"""
+        """List external services
+
+        Lists the environment's external services. Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+            limit: Most items to return.
+            offset: Items to skip.
+        """
         _response = await self._client.request(
             "get",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
@@ -1879,7 +2443,14 @@ class AsyncExternalServices:
         environment_id: str,
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
-        """Create an external service"""
+        """Create an external service
+
+        Creates an external service. The name must be unique within the environment (409 otherwise). Requires the
+        Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+        """
         _response = await self._client.request(
             "post",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
@@ -1895,7 +2466,13 @@ class AsyncExternalServices:
         environment_id: str,
         external_service_id: UUID,
     ) -> models.ExternalServiceResponse:
-        """Read one external service"""
+        """Read one external service
+
+        Secret properties of authSchemes are never returned. Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+        """
         _response = await self._client.request(
             "get",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
@@ -1911,7 +2488,13 @@ class AsyncExternalServices:
         external_service_id: UUID,
         body: models.ExternalServiceRequest,
     ) -> models.ExternalServiceResponse:
-        """Update an external service"""
+        """Update an external service
+
+        Replaces the external service. Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+        """
         _response = await self._client.request(
             "put",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
@@ -1927,7 +2510,13 @@ class AsyncExternalServices:
         environment_id: str,
         external_service_id: UUID,
     ) -> None:
-        """Delete an external service"""
+        """Delete an external service
+
+        Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+        """
         _response = await self._client.request(
             "delete",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
@@ -1944,7 +2533,15 @@ class AsyncExternalServices:
         request_name: str,
         body: models.InvokeInput | None = None,
     ) -> models.InvokeResult:
-        """Invoke a request of an external service"""
+        """Invoke a request of an external service
+
+        Sends the named request with the given inputs and returns the external service's JSON response as `outputs`.
+        The external service must answer with JSON; no retry follows a 429. Requires the Environment Admin role.
+
+        Args:
+            environment_id: The environment that owns the external services; an API key only reaches its own environment.
+            request_name: Name of one of the service's requests.
+        """
         _response = await self._client.request(
             "post",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}/requests/{_base.quote(str(request_name), safe='')}",
@@ -2006,7 +2603,10 @@ class AsyncExternalServiceRegistrations:
         *,
         body: models.ExternalServiceRegistrationRequest,
     ) -> models.ExternalServiceRegistrationResponse:
-        """Register an external service"""
+        """Register an external service
+
+        The label must be unique within the tenant (409 otherwise).
+        """
         _response = await self._client.request(
             "post",
             f"/externalServiceRegistrations",
@@ -2084,7 +2684,16 @@ class AsyncExternalDataSources:
         offset: int = 0,
         search: str | None = None,
     ) -> models.PaginatedExternalDataSourceListResponse:
-        """List all environments external data sources"""
+        """List all environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            limit: Number of results to return per page.
+            offset: The initial index from which to return the results.
+            search: A search term (matched against prefix, description and source type).
+        """
         _response = await self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
@@ -2129,7 +2738,13 @@ class AsyncExternalDataSources:
         environment_id: str,
         body: models.ExternalDataSourceCreateRequest,
     ) -> models.ExternalDataSourceResponse:
-        """Create environments external data sources"""
+        """Create environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = await self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
@@ -2147,7 +2762,14 @@ class AsyncExternalDataSources:
         environment_id: str,
         body: models.CheckCdcPrerequisitesInputRequest,
     ) -> models.CdcPrerequisitesReport:
-        """Create environments external data sources check cdc prerequisites"""
+        """Create environments external data sources check cdc prerequisites
+
+        Validate CDC prerequisites against a live Postgres connection. Used by the source wizard to surface checks
+        before source creation, and by the self-managed setup popup to verify user-created publications.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = await self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
@@ -2165,7 +2787,16 @@ class AsyncExternalDataSources:
         offset: int = 0,
         search: str | None = None,
     ) -> models.PaginatedExternalDataSourceConnectionList:
-        """List all environments external data sources connections"""
+        """List all environments external data sources connections
+
+        The environment's sources that can be queried directly, with their engines.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            limit: Number of results to return per page.
+            offset: The initial index from which to return the results.
+            search: A search term (matched against prefix, description and source type).
+        """
         _response = await self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/connections/",
@@ -2210,7 +2841,13 @@ class AsyncExternalDataSources:
         environment_id: str,
         body: models.DatabaseSchemaInput,
     ) -> models.DatabaseSchemaResult:
-        """Create environments external data sources database schema"""
+        """Create environments external data sources database schema
+
+        Lists the tables a source with these connection fields would offer, before it is created.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = await self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
@@ -2226,7 +2863,13 @@ class AsyncExternalDataSources:
         environment_id: str,
         body: models.SourcePrefixInput,
     ) -> None:
-        """Create environments external data sources source prefix"""
+        """Create environments external data sources source prefix
+
+        Checks that no source of the same type in the environment uses the prefix (400 if one does).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = await self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
@@ -2241,7 +2884,13 @@ class AsyncExternalDataSources:
         *,
         environment_id: str,
     ) -> models.SourceWizard:
-        """Retrieve environments external data sources wizard"""
+        """Retrieve environments external data sources wizard
+
+        The configuration form of every source type.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+        """
         _response = await self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/wizard/",
@@ -2256,7 +2905,14 @@ class AsyncExternalDataSources:
         environment_id: str,
         id_: UUID,
     ) -> models.ExternalDataSourceResponse:
-        """Retrieve environments external data sources"""
+        """Retrieve environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = await self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
@@ -2273,7 +2929,14 @@ class AsyncExternalDataSources:
         environment_id: str,
         id_: UUID,
     ) -> None:
-        """Delete environments external data sources"""
+        """Delete environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
@@ -2289,7 +2952,14 @@ class AsyncExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.ExternalDataSourceResponse:
-        """Update environments external data sources"""
+        """Update environments external data sources
+
+        Create, Read, Update and Delete External data Sources.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = await self._client.request(
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
@@ -2311,7 +2981,18 @@ class AsyncExternalDataSources:
         offset: int = 0,
         search: str | None = None,
     ) -> models.BulkUpdateSchemasResultResponse:
-        """Update environments external data sources bulk update schemas"""
+        """Update environments external data sources bulk update schemas
+
+        Updates several schemas of the source in one request and returns the source's schemas, paged. The vendor
+        lists no scope here; this API requires external_data_source:write like the other writes.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            limit: Number of results to return per page.
+            offset: The initial index from which to return the results.
+            search: A search term (matched against prefix, description and source type).
+        """
         _response = await self._client.request(
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/bulk_update_schemas/",
@@ -2334,7 +3015,15 @@ class AsyncExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.CreateWebhookResult:
-        """Create environments external data sources create webhook"""
+        """Create environments external data sources create webhook
+
+        Creates the webhook through which the source pushes changes (sources that support webhooks).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            body: The source's write fields, as PostHog documents for its actions (all optional).
+        """
         _response = await self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/create_webhook/",
@@ -2351,7 +3040,15 @@ class AsyncExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
-        """Create environments external data sources delete webhook"""
+        """Create environments external data sources delete webhook
+
+        Removes the source's webhook.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            body: The source's write fields, as PostHog documents for its actions (all optional).
+        """
         _response = await self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/delete_webhook/",
@@ -2370,7 +3067,17 @@ class AsyncExternalDataSources:
         before: datetime | None = None,
         schemas: list[str] | None = None,
     ) -> models.ExternalDataJobListResponse:
-        """Retrieve environments external data sources jobs"""
+        """Retrieve environments external data sources jobs
+
+        The source's sync jobs, newest first, at most 50.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            after: Only jobs created after this time.
+            before: Only jobs created before this time.
+            schemas: Only jobs of these schema names.
+        """
         _response = await self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/jobs/",
@@ -2392,7 +3099,15 @@ class AsyncExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> models.RefreshSchemasResult:
-        """Create environments external data sources refresh schemas"""
+        """Create environments external data sources refresh schemas
+
+        Fetch current schema/table list from the source and create any new ExternalDataSchema rows (no data sync).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            body: The source's write fields, as PostHog documents for its actions (all optional).
+        """
         _response = await self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/refresh_schemas/",
@@ -2409,7 +3124,15 @@ class AsyncExternalDataSources:
         id_: UUID,
         body: models.ExternalDataSourceUpdateRequest | None = None,
     ) -> None:
-        """Create environments external data sources reload"""
+        """Create environments external data sources reload
+
+        Starts a new sync job for every schema that should sync.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+            body: The source's write fields, as PostHog documents for its actions (all optional).
+        """
         _response = await self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/reload/",
@@ -2426,7 +3149,15 @@ class AsyncExternalDataSources:
         id_: UUID,
         body: models.RevenueAnalyticsConfig,
     ) -> models.ExternalDataSourceResponse:
-        """Update environments external data sources revenue analytics config"""
+        """Update environments external data sources revenue analytics config
+
+        Update the revenue analytics configuration and return the full external data source. The body is the
+        configuration itself (our reading; the vendor's page lists the generic write fields).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = await self._client.request(
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/revenue_analytics_config/",
@@ -2445,7 +3176,14 @@ class AsyncExternalDataSources:
         id_: UUID,
         body: models.WebhookInputsUpdateRequest,
     ) -> None:
-        """Create environments external data sources update webhook inputs"""
+        """Create environments external data sources update webhook inputs
+
+        Replaces the inputs of the source's webhook (stored encrypted).
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = await self._client.request(
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/update_webhook_inputs/",
@@ -2461,7 +3199,14 @@ class AsyncExternalDataSources:
         environment_id: str,
         id_: UUID,
     ) -> models.WebhookInfo:
-        """Retrieve environments external data sources webhook info"""
+        """Retrieve environments external data sources webhook info
+
+        Whether the source supports webhooks and the state of its webhook.
+
+        Args:
+            environment_id: Project (environment) id; an API key only reaches its own environment.
+            id_: A UUID string identifying this external data source.
+        """
         _response = await self._client.request(
             "get",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/webhook_info/",
@@ -2488,7 +3233,18 @@ class AsyncVersoriConnect:
         name: str | None = None,
         protocol: models.ListConnectorsProtocol | None = None,
     ) -> models.ConnectorPageResponse:
-        """List connectors"""
+        """List connectors
+
+        The organisation's connectors, cursor-paged.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+            sort: Comma-separated `field:direction` pairs, e.g. `name:asc,createdAt:desc`.
+            name: Only connectors whose name contains this text.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors",
@@ -2544,7 +3300,17 @@ class AsyncVersoriConnect:
         before: str | None = None,
         type_: models.ListCredentialsType | None = None,
     ) -> models.CredentialPageResponse:
-        """List credentials"""
+        """List credentials
+
+        The vendor documents the Credential object but no paths for it; /credentials is ours. Secret values are
+        redacted.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
@@ -2587,7 +3353,13 @@ class AsyncVersoriConnect:
         organisation_id: str,
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
-        """Create a credential"""
+        """Create a credential
+
+        Data must match the credential type (400). Secrets are encrypted at rest and never returned.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
@@ -2603,7 +3375,13 @@ class AsyncVersoriConnect:
         organisation_id: str,
         body: models.HTTPConnectorRequest,
     ) -> models.ConnectorResponse:
-        """Create an HTTP connector"""
+        """Create an HTTP connector
+
+        Creates an HTTP connector with a first draft version. Names are unique in the organisation (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/http/connectors",
@@ -2619,7 +3397,13 @@ class AsyncVersoriConnect:
         organisation_id: str,
         body: models.BigQueryConnectorRequest,
     ) -> models.ConnectorResponse:
-        """Create a BigQuery connector"""
+        """Create a BigQuery connector
+
+        Creates a BigQuery connector with a first draft version. Names are unique in the organisation (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
@@ -2635,7 +3419,11 @@ class AsyncVersoriConnect:
         organisation_id: str,
         connector_id: str,
     ) -> models.ConnectorResponse:
-        """Get a connector"""
+        """Get a connector
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
@@ -2651,7 +3439,15 @@ class AsyncVersoriConnect:
         connector_id: str,
         body: models.ConnectorRequest,
     ) -> models.ConnectorResponse:
-        """Update a connector"""
+        """Update a connector
+
+        Replaces the connector's settings; its protocol cannot change (400). A write-only value left out (an auth
+        scheme config's `clientSecret`, as a GET returns the connector without it) keeps its stored value, so a
+        connector read and put back loses nothing; send the field to replace it.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
@@ -2667,7 +3463,13 @@ class AsyncVersoriConnect:
         organisation_id: str,
         connector_id: str,
     ) -> None:
-        """Delete a connector"""
+        """Delete a connector
+
+        Deletes the connector with its versions and connections.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
@@ -2682,7 +3484,11 @@ class AsyncVersoriConnect:
         organisation_id: str,
         credential_id: str,
     ) -> models.CredentialResponse:
-        """Get a credential"""
+        """Get a credential
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
@@ -2698,7 +3504,11 @@ class AsyncVersoriConnect:
         credential_id: str,
         body: models.CredentialRequest,
     ) -> models.CredentialResponse:
-        """Replace a credential"""
+        """Replace a credential
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
@@ -2714,7 +3524,13 @@ class AsyncVersoriConnect:
         organisation_id: str,
         credential_id: str,
     ) -> None:
-        """Delete a credential"""
+        """Delete a credential
+
+        A credential used by a connection cannot be deleted (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
@@ -2732,7 +3548,14 @@ class AsyncVersoriConnect:
         after: str | None = None,
         before: str | None = None,
     ) -> models.ConnectionPageResponse:
-        """List a connector's connections"""
+        """List a connector's connections
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
@@ -2775,7 +3598,14 @@ class AsyncVersoriConnect:
         connector_id: str,
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
-        """Create a connection"""
+        """Create a connection
+
+        Names are unique within the connector (409). Credentials named in `credentials` must exist in the
+        organisation, and their auth scheme configs on the connector (400). Answers 200 as the vendor does.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
@@ -2794,7 +3624,14 @@ class AsyncVersoriConnect:
         after: str | None = None,
         before: str | None = None,
     ) -> models.ConnectorVersionPageResponse:
-        """List a connector's versions"""
+        """List a connector's versions
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
@@ -2839,7 +3676,14 @@ class AsyncVersoriConnect:
         connector_id: str,
         body: models.ConnectorVersionCreate,
     ) -> models.ConnectorVersionResponse:
-        """Create a connector version"""
+        """Create a connector version
+
+        Creates a draft version, copied from `fromVersion` when given. "latest" and "default" are reserved names
+        (400); names are unique within the connector (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
@@ -2857,7 +3701,13 @@ class AsyncVersoriConnect:
         auth_scheme_config_id: str,
         body: models.AuthSchemeConfigRequest,
     ) -> models.AuthSchemeConfigResponse:
-        """Create or replace an auth scheme config"""
+        """Create or replace an auth scheme config
+
+        The body's id must equal the path's auth_scheme_config_id (400 otherwise).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
@@ -2874,7 +3724,13 @@ class AsyncVersoriConnect:
         connector_id: str,
         auth_scheme_config_id: str,
     ) -> None:
-        """Delete an auth scheme config"""
+        """Delete an auth scheme config
+
+        The vendor answers 200 without a documented body; this API answers 204.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
@@ -2890,7 +3746,11 @@ class AsyncVersoriConnect:
         connector_id: str,
         connection_id: str,
     ) -> models.ConnectionResponse:
-        """Get a connection"""
+        """Get a connection
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
@@ -2907,7 +3767,11 @@ class AsyncVersoriConnect:
         connection_id: str,
         body: models.ConnectionRequest,
     ) -> models.ConnectionResponse:
-        """Update a connection"""
+        """Update a connection
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
@@ -2924,7 +3788,11 @@ class AsyncVersoriConnect:
         connector_id: str,
         connection_id: str,
     ) -> None:
-        """Delete a connection"""
+        """Delete a connection
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
@@ -2940,7 +3808,13 @@ class AsyncVersoriConnect:
         connector_id: str,
         version: str,
     ) -> models.ConnectorVersionResponse:
-        """Get a connector version"""
+        """Get a connector version
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
@@ -2957,7 +3831,15 @@ class AsyncVersoriConnect:
         version: str,
         body: models.ConnectorVersionUpdate,
     ) -> models.ConnectorVersionResponse:
-        """Update a connector version"""
+        """Update a connector version
+
+        Renaming to "latest" or "default" is rejected (400).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
@@ -2974,7 +3856,15 @@ class AsyncVersoriConnect:
         connector_id: str,
         version: str,
     ) -> None:
-        """Delete a connector version"""
+        """Delete a connector version
+
+        The only version of a connector cannot be deleted (400).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
@@ -2990,7 +3880,13 @@ class AsyncVersoriConnect:
         connector_id: str,
         version: str,
     ) -> models.PublishResultResponse:
-        """Publish a connector version"""
+        """Publish a connector version
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/publish",
@@ -3006,7 +3902,13 @@ class AsyncVersoriConnect:
         connector_id: str,
         version: str,
     ) -> models.PublishResultResponse:
-        """Unpublish a connector version"""
+        """Unpublish a connector version
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/unpublish",
@@ -3026,7 +3928,17 @@ class AsyncVersoriConnect:
         before: str | None = None,
         name: str | None = None,
     ) -> models.ActionPageResponse:
-        """List a connector version's actions"""
+        """List a connector version's actions
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+            name: Only actions whose name contains this text.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
@@ -3079,7 +3991,15 @@ class AsyncVersoriConnect:
         version: str,
         body: models.ActionRequest,
     ) -> models.ActionResponse:
-        """Create an action"""
+        """Create an action
+
+        Names are unique within the version (409). Definitions it names must exist in the version (400).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
@@ -3100,7 +4020,17 @@ class AsyncVersoriConnect:
         before: str | None = None,
         name: str | None = None,
     ) -> models.TriggerPageResponse:
-        """List a connector version's triggers"""
+        """List a connector version's triggers
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+            name: Only triggers whose name contains this text.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
@@ -3153,7 +4083,15 @@ class AsyncVersoriConnect:
         version: str,
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
-        """Create a trigger"""
+        """Create a trigger
+
+        Names are unique within the version (409). Definitions it names must exist in the version (400).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
@@ -3174,7 +4112,16 @@ class AsyncVersoriConnect:
         before: str | None = None,
         name: str | None = None,
     ) -> models.DefinitionPageResponse:
-        """List a connector version's definitions"""
+        """List a connector version's definitions
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+            first: Page size.
+            after: Cursor from a previous page's `next`.
+            before: Cursor from a previous page's `prev`.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
@@ -3227,7 +4174,15 @@ class AsyncVersoriConnect:
         version: str,
         body: models.DefinitionListRequest,
     ) -> models.DefinitionListResponse:
-        """Create definitions"""
+        """Create definitions
+
+        Creates several definitions at once; names are unique within the version (409).
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
@@ -3246,7 +4201,16 @@ class AsyncVersoriConnect:
         body: models.DefinitionsDelete,
         force: bool = False,
     ) -> None:
-        """Delete definitions"""
+        """Delete definitions
+
+        Deletes the definitions named by ids, names or all. 412 when an action or trigger still uses one, unless
+        force is true.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
@@ -3265,7 +4229,16 @@ class AsyncVersoriConnect:
         connector_id: str,
         version: str,
     ) -> models.ConnectorResponse:
-        """Import a public connector version"""
+        """Import a public connector version
+
+        Imports a public ConnectorVersion into the user's organisation. The ConnectorVersion is created as a draft
+        (publishedAt is null). `connector_id` names a public connector.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/library/import",
@@ -3282,7 +4255,13 @@ class AsyncVersoriConnect:
         version: str,
         action_name: str,
     ) -> models.ActionResponse:
-        """Get an action"""
+        """Get an action
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
@@ -3300,7 +4279,13 @@ class AsyncVersoriConnect:
         action_name: str,
         body: models.ActionRequest,
     ) -> models.ActionResponse:
-        """Replace an action"""
+        """Replace an action
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
@@ -3318,7 +4303,13 @@ class AsyncVersoriConnect:
         version: str,
         action_name: str,
     ) -> None:
-        """Delete an action"""
+        """Delete an action
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
@@ -3335,7 +4326,13 @@ class AsyncVersoriConnect:
         version: str,
         trigger_name: str,
     ) -> models.TriggerResponse:
-        """Get a trigger"""
+        """Get a trigger
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
@@ -3353,7 +4350,13 @@ class AsyncVersoriConnect:
         trigger_name: str,
         body: models.TriggerRequest,
     ) -> models.TriggerResponse:
-        """Replace a trigger"""
+        """Replace a trigger
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
@@ -3371,7 +4374,13 @@ class AsyncVersoriConnect:
         version: str,
         trigger_name: str,
     ) -> None:
-        """Delete a trigger"""
+        """Delete a trigger
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
@@ -3388,7 +4397,13 @@ class AsyncVersoriConnect:
         version: str,
         definition_name: str,
     ) -> models.DefinitionResponse:
-        """Get a definition"""
+        """Get a definition
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "get",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
@@ -3406,7 +4421,13 @@ class AsyncVersoriConnect:
         definition_name: str,
         body: models.DefinitionRequest,
     ) -> models.DefinitionResponse:
-        """Replace a definition"""
+        """Replace a definition
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
@@ -3424,7 +4445,15 @@ class AsyncVersoriConnect:
         version: str,
         definition_name: str,
     ) -> None:
-        """Delete a definition"""
+        """Delete a definition
+
+        412 when an action or trigger still uses it.
+
+        Args:
+            organisation_id: The organisation; an API key only reaches its own organisation.
+            version: The version name. The reserved names "latest" and "default" address the latest and the default
+                version.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
@@ -3454,7 +4483,32 @@ class AsyncPatchworksConnectors:
         page: int = 1,
         per_page: int = 15,
     ) -> models.PatchworksConnectorCollectionResponse:
-        """Index"""
+        """Index
+
+        Lists connectors with includes, filters, sort and page/per_page paging.
+
+        Args:
+            filter_canonical_key: Filter results by canonical_key.
+            filter_for_system_template: Filter results by forSystemTemplate.
+            filter_system: Filter results by system.
+            filter_system_template_id: Filter results by system_template_id.
+            filter_for_session: Filter results by forSession.
+            filter_platform_session: Filter results by platformSession.
+            include: Comma-separated list of relationships to include. Available: authenticationImplementation,
+                authenticationImplementation_count, authenticationImplementationExists,
+                authenticationImplementation.authenticationType, authenticationImplementation.system,
+                authenticationImplementation.system.logo, authenticationImplementation.endpoints,
+                authenticationImplementation.endpoints.filters,
+                authenticationImplementation.endpoints.endpointSchema,
+                authenticationImplementation.endpoints.system, authenticationImplementation.endpoints.system.logo,
+                authenticationImplementation.endpoints.entityType, authenticationImplementation.endpoints.fieldTags,
+                authenticationImplementation.system.systemType, variables, variables_count, variablesExists,
+                authenticationImplementation.endpoints.variables, certificate, certificate_count, certificateExists,
+                certificate.user. An unknown name is rejected (400).
+            sort: Sort field. Prefix with - for descending. Available - name.
+            page: Page number for pagination.
+            per_page: Number of results per page.
+        """
         _response = await self._client.request(
             "get",
             f"/api/v1/connectors",
@@ -3520,7 +4574,10 @@ class AsyncPatchworksConnectors:
         *,
         body: models.PatchworksConnectorStoreRequest,
     ) -> models.PatchworksConnectorResourceResponse:
-        """Store"""
+        """Store
+
+        Creates a connector. Answers 200 as the vendor documents.
+        """
         _response = await self._client.request(
             "post",
             f"/api/v1/connectors",
@@ -3548,7 +4605,34 @@ class AsyncPatchworksConnectors:
         page: int = 1,
         per_page: int = 15,
     ) -> models.PatchworksConnectorResourceResponse:
-        """Show"""
+        """Show
+
+        One connector. The vendor documents the index's filter, sort and paging parameters here too; they are
+        accepted and do not change a single item.
+
+        Args:
+            connector: The connector identifier.
+            filter_canonical_key: Filter results by canonical_key.
+            filter_for_system_template: Filter results by forSystemTemplate.
+            filter_system: Filter results by system.
+            filter_system_template_id: Filter results by system_template_id.
+            filter_for_session: Filter results by forSession.
+            filter_platform_session: Filter results by platformSession.
+            include: Comma-separated list of relationships to include. Available: authenticationImplementation,
+                authenticationImplementation_count, authenticationImplementationExists,
+                authenticationImplementation.authenticationType, authenticationImplementation.system,
+                authenticationImplementation.system.logo, authenticationImplementation.endpoints,
+                authenticationImplementation.endpoints.filters,
+                authenticationImplementation.endpoints.endpointSchema,
+                authenticationImplementation.endpoints.system, authenticationImplementation.endpoints.system.logo,
+                authenticationImplementation.endpoints.entityType, authenticationImplementation.endpoints.fieldTags,
+                authenticationImplementation.system.systemType, variables, variables_count, variablesExists,
+                authenticationImplementation.endpoints.variables, certificate, certificate_count, certificateExists,
+                certificate.user. An unknown name is rejected (400).
+            sort: Sort field. Prefix with - for descending. Available - name.
+            page: Page number for pagination.
+            per_page: Number of results per page.
+        """
         _response = await self._client.request(
             "get",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
@@ -3577,7 +4661,11 @@ class AsyncPatchworksConnectors:
         connector: str,
         body: models.PatchworksConnectorUpdate,
     ) -> models.PatchworksConnectorResourceResponse:
-        """Update"""
+        """Update
+
+        Args:
+            connector: The connector identifier.
+        """
         _response = await self._client.request(
             "put",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
@@ -3595,7 +4683,13 @@ class AsyncPatchworksConnectors:
         *,
         connector: str,
     ) -> models.MessageResponse:
-        """Destroy"""
+        """Destroy
+
+        Delete a connector.
+
+        Args:
+            connector: The connector identifier.
+        """
         _response = await self._client.request(
             "delete",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
@@ -3609,7 +4703,15 @@ class AsyncPatchworksConnectors:
         *,
         connector: str,
     ) -> None:
-        """Test"""
+        """Test
+
+        Tests the connector's configuration (the vendor says only "Test for test."): checks that its authentication
+        implementation, timezone and rate limit are usable. 200 with no content when they are, 400 with the reasons
+        otherwise.
+
+        Args:
+            connector: The connector identifier.
+        """
         _response = await self._client.request(
             "post",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}/test",
@@ -3622,8 +4724,16 @@ class AsyncPatchworksConnectors:
 class AsyncClient(AsyncBase):
     """Integrations Platform API 1.0.0 (async)."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, **options: Any):
-        super().__init__(base_url, **options)
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[_base.Options],
+    ):
+        """`options`: api_key, bearer_token, credentials, timeout, max_retries, backoff, max_retry_after, headers
+        (see `_base.BaseClient`); `transport` replaces httpx's network (tests, proxies)."""
+        super().__init__(base_url, transport=transport, **options)
         self.external_services = AsyncExternalServices(self)
         self.external_service_registrations = AsyncExternalServiceRegistrations(self)
         self.external_data_sources = AsyncExternalDataSources(self)

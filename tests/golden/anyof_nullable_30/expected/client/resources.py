@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 from uuid import UUID
+
+import httpx
 
 from .. import models
 from . import _base
@@ -40,8 +42,16 @@ class Default:
 class Client(SyncBase):
     """anyOf, nullable and arrays of unions in 3.0 1 (sync)."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, **options: Any):
-        super().__init__(base_url, **options)
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        **options: Unpack[_base.Options],
+    ):
+        """`options`: api_key, bearer_token, credentials, timeout, max_retries, backoff, max_retry_after, headers
+        (see `_base.BaseClient`); `transport` replaces httpx's network (tests, proxies)."""
+        super().__init__(base_url, transport=transport, **options)
         self.default = Default(self)
 
     def __enter__(self) -> Client:
@@ -76,8 +86,16 @@ class AsyncDefault:
 class AsyncClient(AsyncBase):
     """anyOf, nullable and arrays of unions in 3.0 1 (async)."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, **options: Any):
-        super().__init__(base_url, **options)
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[_base.Options],
+    ):
+        """`options`: api_key, bearer_token, credentials, timeout, max_retries, backoff, max_retry_after, headers
+        (see `_base.BaseClient`); `transport` replaces httpx's network (tests, proxies)."""
+        super().__init__(base_url, transport=transport, **options)
         self.default = AsyncDefault(self)
 
     async def __aenter__(self) -> AsyncClient:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import quote
 
 import httpx
@@ -22,6 +22,7 @@ from .errors import ConnectionFailed, UnexpectedResponse, error_for
 
 __all__ = [
     "AsyncBase",
+    "Options",
     "SyncBase",
     "cast",
     "encode",
@@ -161,6 +162,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+class Options(TypedDict, total=False):
+    """The client's settings, by name (see `BaseClient`): a misspelt one is a type error, not a silent no-op."""
+
+    api_key: str | None
+    bearer_token: str | None
+    credentials: Mapping[str, str] | None
+    timeout: float
+    max_retries: int
+    backoff: float
+    max_retry_after: float
+    headers: Mapping[str, str] | None
+
+
 class BaseClient:
     def __init__(
         self,
@@ -258,7 +272,7 @@ def _complete(streamed: httpx.Response, content: bytes) -> httpx.Response:
 
 
 class SyncBase(BaseClient):
-    def __init__(self, base_url: str, *, transport: httpx.BaseTransport | None = None, **options: Any):
+    def __init__(self, base_url: str, *, transport: httpx.BaseTransport | None = None, **options: Unpack[Options]):
         super().__init__(base_url, **options)
         self.http = httpx.Client(
             base_url=self.base_url,
@@ -316,7 +330,7 @@ class SyncBase(BaseClient):
 
 
 class AsyncBase(BaseClient):
-    def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None, **options: Any):
+    def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None, **options: Unpack[Options]):
         super().__init__(base_url, **options)
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
