@@ -38,6 +38,8 @@ class Outcome:
     skipped: bool  # nothing changed since the last run
     files: tuple[str, ...]
     warnings: tuple[Diagnostic, ...] = ()
+    added: tuple[str, ...] = ()  # "METHOD /path: tag.method" of operations new since the last run
+    removed: tuple[str, ...] = ()  # ... and of those gone
 
 
 def toolchain_digest() -> str:
@@ -89,7 +91,9 @@ def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, vali
         api, findings = build_api(spec.document, models, package, inline)
         progress("render and format")
         files = {**models.files, "openapi.json": json.dumps(spec.document, indent=2) + "\n", **render(api)}
-        finished = finish(files, source, last)
+        operations = {f"{op.method.upper()} {op.path}": f"{tag.py_name}.{op.py_name}"
+                      for tag in api.tags for op in tag.operations}
+        finished = replace(finish(files, source, last), operations=dict(sorted(operations.items())))
     except Exception:
         if problems := [*validation.result()[0], *validation.result()[1]]:
             raise SpecError(problems) from None
@@ -178,7 +182,11 @@ def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force:
     input_files = [spec.display(p) for p in spec.files]
     progress("write")
     write_package(destination, built, inputs_digest(spec.root, input_files, package), input_files, last)
-    return Outcome(destination, False, tuple(built.files), tuple(warnings))
+    before = last.operations if last.operations is not None else built.operations  # a first run adds nothing
+    now, then = ([f"{key}: {method}" for key, method in side.items()] for side in (built.operations, before))
+    added = tuple(entry for entry in now if entry not in then)  # a renamed operation is one of each
+    removed = tuple(entry for entry in then if entry not in now)
+    return Outcome(destination, False, tuple(built.files), tuple(warnings), added, removed)
 
 
 def check(spec_path: str | Path, out_dir: str | Path, package: str, settings: Settings | None = None,

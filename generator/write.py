@@ -35,13 +35,16 @@ class LastRun:
     input_files: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)  # module → digest of its text before formatting
     files: dict[str, str] = field(default_factory=dict)  # file → digest of what was written
+    operations: dict[str, str] | None = None  # "METHOD /path" → the handler method it calls; None: not recorded
 
     @classmethod
     def read(cls, folder: Path) -> LastRun:
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            operations = manifest.get("operations")
             return cls(folder, str(manifest.get("inputs", "")), tuple(manifest.get("input_files") or ()),
-                       dict(manifest.get("sources") or {}), dict(manifest.get("files") or {}))
+                       dict(manifest.get("sources") or {}), dict(manifest.get("files") or {}),
+                       dict(operations) if isinstance(operations, dict) else None)
         except (OSError, ValueError, TypeError, AttributeError):
             return cls(folder)
 
@@ -58,6 +61,7 @@ class LastRun:
 class Package:
     files: dict[str, str]  # path in the package → content, sorted
     sources: dict[str, str]  # module → digest of its text before formatting
+    operations: dict[str, str] = field(default_factory=dict)  # "METHOD /path" → handler method (`tag.method`)
 
 
 def finish(files: dict[str, str], source: str, last: LastRun) -> Package:
@@ -80,7 +84,7 @@ def write_package(destination: Path, package: Package, inputs_digest: str, input
     destination.parent.mkdir(parents=True, exist_ok=True)
     digests = {name: file_digest(text) for name, text in package.files.items()}
     manifest = {"inputs": inputs_digest, "input_files": sorted(input_files), "sources": package.sources,
-                "files": digests}
+                "files": digests, "operations": package.operations}
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-new-", dir=destination.parent))
     try:
         for name, text in package.files.items():

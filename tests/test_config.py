@@ -81,3 +81,19 @@ def test_another_spec_gets_the_defaults_not_the_projects_settings(tmp_path: Path
     (folder / "other.yaml").write_text(SPEC)
     done = specgen(folder, "lint", "other.yaml")
     assert done.returncode == 0 and "warning: GET /things has no summary" in done.stderr
+
+
+def test_generate_names_the_handler_method_each_new_operation_needs(tmp_path: Path) -> None:
+    folder = project(tmp_path, "")
+    assert specgen(folder, "generate").returncode == 0
+    spec = folder / "api" / "openapi.yaml"
+    spec.write_text(SPEC.replace("  /things:\n", "  /things/{id}:\n    delete:\n      operationId: remove_thing\n"
+                                 "      tags: [things]\n      security: [{key: []}]\n"
+                                 "      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
+                                 "      responses: {'204': {description: gone}, '400': {description: bad}}\n"
+                                 "  /things:\n").replace("list_things", "all_things"))
+    done = specgen(folder, "generate")
+    assert done.returncode == 0, done.stderr
+    assert "new operation DELETE /things/{id}: implement handlers.things.remove_thing" in done.stderr
+    assert "new operation GET /things: implement handlers.things.all_things" in done.stderr
+    assert "operation removed GET /things: handlers.things.list_things is no longer called" in done.stderr

@@ -64,6 +64,23 @@ def test_handlers_answer_default_and_range_statuses_and_the_client_reads_them(pa
     asyncio.run(calls())
 
 
+def test_a_method_left_behind_by_a_renamed_operation_is_named(package: Package) -> None:
+    server = package.module("server")
+
+    class Renamed:
+        def create_user(self, request: Any, principal: Any) -> Any: ...
+        def add_pet(self, request: Any, principal: Any) -> Any: ...
+        def start_job(self, request: Any, principal: Any) -> Any: ...
+        def fetch_thing(self, request: Any, principal: Any) -> Any: ...  # the spec now says get_thing
+
+    with pytest.raises(TypeError, match=r"do not implement: default\.get_thing; methods no operation uses "
+                                        r"\(renamed\?\): default\.fetch_thing"):
+        server.create_app(server.Handlers(default=Renamed()), NoCredentials())
+    Renamed.get_thing = Renamed.fetch_thing  # type: ignore[attr-defined]
+    with pytest.warns(UserWarning, match="methods no operation uses: default.fetch_thing"):
+        server.create_app(server.Handlers(default=Renamed()), NoCredentials())
+
+
 def test_missing_handler_methods_stop_the_app_or_answer_501(package: Package) -> None:
     server = package.module("server")
 

@@ -5,6 +5,7 @@ import dataclasses
 import inspect
 import json
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -87,16 +88,28 @@ def implemented(handlers: T, allow_unimplemented: bool) -> T:
     method its interfaces declare. A missing one is an error naming them all, or, where allowed, answers 501."""
     interfaces = get_type_hints(type(handlers))
     missing: dict[str, list[str]] = {}
+    extra: list[str] = []
     for tag in (field.name for field in dataclasses.fields(handlers)):  # type: ignore[arg-type]
         operations = [name for name in vars(interfaces[tag]) if not name.startswith("_")]
-        lacking = [name for name in operations if not callable(getattr(getattr(handlers, tag), name, None))]
+        implementation = getattr(handlers, tag)
+        lacking = [name for name in operations if not callable(getattr(implementation, name, None))]
         if lacking:
             missing[tag] = lacking
+        extra += [
+            f"{tag}.{name}"
+            for name in dir(type(implementation))
+            if not name.startswith("_") and name not in operations and callable(getattr(implementation, name))
+        ]
+    if missing and not allow_unimplemented:
+        listed = ", ".join(f"{tag}.{name}" for tag, names in missing.items() for name in names)
+        unused = f"; methods no operation uses (renamed?): {', '.join(extra)}" if extra else ""
+        raise TypeError(
+            f"handlers do not implement: {listed}{unused} (create_app(..., allow_unimplemented=True) answers 501)"
+        )
+    if extra:  # most often an operation renamed in the spec, its handler method left behind
+        warnings.warn(f"handlers have methods no operation uses: {', '.join(extra)}", stacklevel=3)
     if not missing:
         return handlers
-    if not allow_unimplemented:
-        listed = ", ".join(f"{tag}.{name}" for tag, names in missing.items() for name in names)
-        raise TypeError(f"handlers do not implement: {listed} (create_app(..., allow_unimplemented=True) answers 501)")
     return dataclasses.replace(
         handlers,
         **{
