@@ -35,12 +35,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _shown(diagnostic: Diagnostic, spec: str) -> Diagnostic:
-    """A diagnostic with its file relative to the current directory (the loader names files relative to the
-    root document's folder)."""
+    """A diagnostic with its file relative to the current directory, or absolute outside it (the loader names
+    files relative to the root document's folder)."""
     if not diagnostic.file or os.path.isabs(diagnostic.file):
         return diagnostic
     located = Path(spec).resolve().parent / diagnostic.file
-    return replace(diagnostic, file=os.path.relpath(located)) if located.exists() else diagnostic
+    if not located.exists():
+        return diagnostic
+    inside = located.is_relative_to(Path.cwd().resolve())
+    return replace(diagnostic, file=os.path.relpath(located) if inside else str(located))
 
 
 def _tally(found: list[Diagnostic]) -> str:

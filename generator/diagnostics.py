@@ -21,9 +21,11 @@ class Diagnostic:
     rule: str
     message: str
     level: Level = Level.ERROR
+    column: int = 0  # 1-based; 0 where unknown (JSON over the size that gets line numbers, a whole file)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
+        where += f":{self.column}" if self.line and self.column else ""
         return f"{where}: {self.level.value}: {self.message} [{self.rule}] at {self.pointer or '/'}"
 
 

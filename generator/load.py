@@ -54,6 +54,7 @@ def display_path(path: Path, root: Path) -> str:
 class Location:
     file: str
     line: int
+    column: int = 0  # 1-based; 0 where unknown
 
 
 @dataclass
@@ -74,7 +75,7 @@ class LoadedSpec:
 
     def diagnostic(self, pointer: str, rule: str, message: str, **kwargs: Any) -> Diagnostic:
         where = self.locate(pointer)
-        return Diagnostic(where.file, where.line, pointer, rule, message, **kwargs)
+        return Diagnostic(where.file, where.line, pointer, rule, message, column=where.column, **kwargs)
 
     def display(self, path: Path) -> str:
         return display_path(path, self.root)
@@ -121,7 +122,7 @@ class _FileCache:
     def __init__(self, root: Path):
         self.root = root
         self.data: dict[Path, Any] = {}
-        self._lines: dict[Path, dict[str, int]] = {}
+        self._lines: dict[Path, dict[str, tuple[int, int]]] = {}  # pointer → (line, column), 1-based
 
     def display(self, path: Path) -> str:
         return display_path(path, self.root)
@@ -143,7 +144,8 @@ class _FileCache:
             try:
                 return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
             except json.JSONDecodeError as exc:
-                raise SpecError([Diagnostic(self.display(path), exc.lineno, "", "json-syntax", exc.msg)]) from exc
+                raise SpecError([Diagnostic(self.display(path), exc.lineno, "", "json-syntax", exc.msg,
+                                            column=exc.colno)]) from exc
             except ValueError:
                 pass  # a duplicate key: the YAML parse below reports it with its line
         try:
@@ -158,9 +160,10 @@ class _FileCache:
             return yaml.load(text)
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else 0
+            line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
             problem = " ".join(p for p in (exc.context, exc.problem) if p)
-            raise SpecError([Diagnostic(self.display(path), line, "", "yaml-syntax", problem or str(exc))]) from exc
+            raise SpecError([Diagnostic(self.display(path), line, "", "yaml-syntax", problem or str(exc),
+                                        column=column)]) from exc
 
     def locate(self, path: Path, pointer: str) -> Location:
         """The line of the node at `pointer` in `path`, or of its nearest ancestor that has one. A JSON file over
@@ -170,9 +173,9 @@ class _FileCache:
         if path not in self._lines:
             yaml = YAML(typ="rt")
             self._lines[path] = {}
-            _record_lines(self._parse(yaml, path, path.read_text(encoding="utf-8")), "", self._lines[path], 1)
+            _record_lines(self._parse(yaml, path, path.read_text(encoding="utf-8")), "", self._lines[path], (1, 1))
         known = _nearest(pointer, self._lines[path])
-        return Location(self.display(path), self._lines[path][known] if known is not None else 1)
+        return Location(self.display(path), *(self._lines[path][known] if known is not None else (1, 0)))
 
 
 def _nearest(pointer: str, known: Container[str]) -> str | None:
@@ -255,24 +258,27 @@ def _plain(node: Any) -> Any:
     return str(node)
 
 
-def _record_lines(node: Any, pointer: str, lines: dict[str, int], line: int) -> None:
-    """Walk ruamel's round-trip nodes, recording the 1-based line of every node."""
-    own_line = node.lc.line + 1 if hasattr(node, "lc") and node.lc.line is not None else line
-    lines[pointer] = line or own_line
+def _record_lines(node: Any, pointer: str, lines: dict[str, tuple[int, int]], where: tuple[int, int]) -> None:
+    """Walk ruamel's round-trip nodes, recording the 1-based line and column where each node's key (or list
+    item) is written: that is where a reader looks for it."""
+    own = (node.lc.line + 1, node.lc.col + 1) if hasattr(node, "lc") and node.lc.line is not None else where
+    lines[pointer] = where or own
     if isinstance(node, dict):
         for key in node:
             try:
-                key_line = node.lc.key(key)[0] + 1
+                key_line, key_column = node.lc.key(key)
+                key_where = (key_line + 1, key_column + 1)
             except (KeyError, TypeError, AttributeError):
-                key_line = own_line  # a key merged in with `<<`
-            _record_lines(node[key], join_pointer(pointer, str(key)), lines, key_line)
+                key_where = own  # a key merged in with `<<`
+            _record_lines(node[key], join_pointer(pointer, str(key)), lines, key_where)
     elif isinstance(node, list):
         for index, item in enumerate(node):
             try:
-                item_line = node.lc.item(index)[0] + 1
+                item_line, item_column = node.lc.item(index)
+                item_where = (item_line + 1, item_column + 1)
             except (KeyError, TypeError, AttributeError, IndexError):
-                item_line = line
-            _record_lines(item, join_pointer(pointer, index), lines, item_line)
+                item_where = where
+            _record_lines(item, join_pointer(pointer, index), lines, item_where)
 
 
 def _get(data: Any, pointer: str) -> Any:

@@ -46,7 +46,7 @@ def test_a_house_rule_made_an_error_fails_lint_check_and_generate_alike(tmp_path
     for command in ("lint", "check", "generate"):
         done = specgen(folder, command)
         assert done.returncode == 2, (command, done.stderr)
-        assert ("api/openapi.yaml:6: error: GET /things has no summary [operation-summary] at /paths/~1things/get"
+        assert ("api/openapi.yaml:6:5: error: GET /things has no summary [operation-summary] at /paths/~1things/get"
                 in done.stderr), (command, done.stderr)  # relative to the current directory, not to api/
         assert "1 error(s), 0 warning(s)" in done.stderr
     assert not (folder / "gen").exists()

@@ -183,10 +183,10 @@ def test_validator_findings_are_warnings_unless_strict(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "generator", "generate", str(spec), "--out", str(tmp_path / "out"), "--package", "p"]
     strict = subprocess.run([*command, "--strict"], capture_output=True, text=True, cwd=ROOT)
     assert strict.returncode == 2 and not (tmp_path / "out").exists()
-    assert "openapi.yaml:10: error: 'zero' is not of type 'number' [openapi-schema]" in strict.stderr
+    assert "openapi.yaml:10:87: error: 'zero' is not of type 'number' [openapi-schema]" in strict.stderr
     lenient = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert lenient.returncode == 0, lenient.stderr
-    assert "openapi.yaml:10: warning: 'zero' is not of type 'number' [openapi-schema]" in lenient.stderr
+    assert "openapi.yaml:10:87: warning: 'zero' is not of type 'number' [openapi-schema]" in lenient.stderr
     assert "2 warning(s) (--strict makes them errors)" in lenient.stdout
     assert (tmp_path / "out" / "p" / "client" / "resources.py").is_file()
 

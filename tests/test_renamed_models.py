@@ -35,7 +35,7 @@ def test_operations_use_the_components_own_classes_and_the_rename_is_reported(pa
     assert vault != "Vault" and vault.endswith("Response")  # `Vault` is the inline object of APIRequest
     (list_vaults,) = [op for tag in api.tags for op in tag.operations if op.operation_id == "list_vaults"]
     assert list_vaults.responses[0].annotation == f"list[models.{vault}]"
-    assert (f"openapi.yaml:36: warning: schema 'Vault' is modelled as {models.request_class['Vault']} / {vault}: Vault "
+    assert (f"openapi.yaml:36:5: warning: schema 'Vault' is modelled as {models.request_class['Vault']} / {vault}: Vault "
             "is the model of #/components/schemas/APIRequest/properties/resource/properties/vault [model-renamed] at "
             "/components/schemas/Vault") in package.warnings
 

@@ -23,7 +23,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
 
 
 def test_an_operation_without_a_success_is_reported_and_the_package_passes_mypy_strict(package: Package) -> None:
-    assert package.warnings == ("openapi.yaml:21: warning: operation 'addPet' documents no 2xx or default response: "
+    assert package.warnings == ("openapi.yaml:21:7: warning: operation 'addPet' documents no 2xx or default response: "
                                 "its handler may answer any status with any JSON body [no-success-response] at "
                                 "/paths/~1pets/post/responses",)
     assert mypy_strict(package.folder, package.name) == ""
