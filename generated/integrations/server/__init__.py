@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from . import handlers, routes
 from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, implemented
+from .docs import docs_assets, install_docs
 from .problems import FaultsAnswered, Problem, install
 from .security import Authenticator, Principal
 
@@ -62,7 +63,8 @@ def create_app(
     `allow_unimplemented`, when those operations answer 501. `limits` bound each request's body; an exception of
     an `unavailable` type (your database driver's "locked" or "down") answers 503 with `Retry-After: retry_after`."""
     handlers = implemented(handlers, allow_unimplemented)
-    app = FastAPI(title="Integrations Platform API", version="1.0.0")
+    assets = docs_assets()  # offline /docs when swagger-ui-bundle-v2 is installed, else FastAPI's (CDN)
+    app = FastAPI(title="Integrations Platform API", version="1.0.0", docs_url=None if assets else "/docs")
     app.state.limits = limits
     install(app, routes.allowed_methods)
     app.add_middleware(FaultsAnswered, unavailable=unavailable, retry_after=retry_after)
@@ -75,4 +77,6 @@ def create_app(
     app.include_router(routes.versori_connect_router(handlers.versori_connect, authenticator))
     app.include_router(routes.patchworks_connectors_router(handlers.patchworks_connectors, authenticator))
     setattr(app, "openapi", openapi_document)
+    if assets:
+        install_docs(app, openapi_document, assets)
     return app

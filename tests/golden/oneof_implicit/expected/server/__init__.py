@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from . import handlers, routes
 from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, implemented
+from .docs import docs_assets, install_docs
 from .problems import FaultsAnswered, Problem, install
 from .security import Authenticator, Principal
 
@@ -58,11 +59,14 @@ def create_app(
     `allow_unimplemented`, when those operations answer 501. `limits` bound each request's body; an exception of
     an `unavailable` type (your database driver's "locked" or "down") answers 503 with `Retry-After: retry_after`."""
     handlers = implemented(handlers, allow_unimplemented)
-    app = FastAPI(title="oneOf with a discriminator and no mapping", version="1")
+    assets = docs_assets()  # offline /docs when swagger-ui-bundle-v2 is installed, else FastAPI's (CDN)
+    app = FastAPI(title="oneOf with a discriminator and no mapping", version="1", docs_url=None if assets else "/docs")
     app.state.limits = limits
     install(app, routes.allowed_methods)
     app.add_middleware(FaultsAnswered, unavailable=unavailable, retry_after=retry_after)
     app.add_middleware(OpenAPIPathMatching, allowed_methods=routes.allowed_methods)
     app.include_router(routes.default_router(handlers.default, authenticator))
     setattr(app, "openapi", openapi_document)
+    if assets:
+        install_docs(app, openapi_document, assets)
     return app
