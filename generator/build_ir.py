@@ -33,7 +33,7 @@ TOTAL_FIELDS = ("count", "total", "totalSize", "total_count", "totalCount", "tot
 # templates/client/resources.py.jinja). A parameter never takes one of them.
 GENERATED_LOCALS = frozenset({
     "self", "body", "models", "h", "handlers", "authenticator", "router", "respond", "comma_list", "read_body",
-    "reject_unknown_query", "object_query", "json_items", "read_json", "call_handler",
+    "reject_unknown_query", "object_query", "json_items", "read_json", "call_handler", "json_value",
 })
 # Attributes of the generated client besides its resources (templates/client/_base.py.jinja): no tag takes one.
 CLIENT_ATTRIBUTES = frozenset({
@@ -163,8 +163,13 @@ class _Builder:
             explode = bool(param.get("explode", style == "form"))
             required = bool(param.get("required")) or param["in"] == "path"
             py_annotation = annotation if required or default is not None else _optional(annotation)
-            comma_list = is_array and not explode
-            json_items = is_array and explode and _is_object(self.deref(resolved.get("items")))  # one JSON text each
+            # FastAPI reads scalars and arrays of scalars itself; anything else (a union with an object, an array of
+            # arrays) is read by a route helper: deepObject pairs, one JSON text per item, or one JSON text
+            plain = _fastapi_reads(self, resolved)
+            deep = not plain and style == "deepObject" and param["in"] == "query"
+            comma_list = is_array and not explode and plain
+            json_items = is_array and explode and (_is_object(self.deref(resolved.get("items"))) or not plain)
+            json_value = not plain and not deep and not json_items and not _is_object(resolved)
             result.append(
                 ir.Parameter(
                     name=param["name"],
@@ -173,15 +178,18 @@ class _Builder:
                     required=required,
                     annotation=annotation,
                     py_annotation=py_annotation,
-                    wire_annotation=("str" if required else "str | None") if comma_list else
+                    wire_annotation=("str" if required else "str | None") if comma_list or json_value else
                     ("list[str]" if required else "list[str] | None") if json_items else py_annotation,
-                    wire_reader="comma_list" if comma_list else "json_items" if json_items else "",
+                    wire_reader="comma_list" if comma_list else "json_items" if json_items else
+                    "json_value" if json_value else "",
                     default=py_literal(default) if default is not None and not is_array else None,
                     constraints=self.constraints(resolved, pointer, param["name"]) if primitive else (),
                     explode=explode,
                     is_array=is_array,
                     style=style,
-                    object_fields=tuple(_object_properties(self, resolved)) if _is_object(resolved) else None,
+                    object_fields=tuple(_object_properties(self, resolved)) if _is_object(resolved) else
+                    tuple(name for part in resolved.get("anyOf") or resolved.get("oneOf") or []
+                          for name in _object_properties(self, self.deref(part))) if deep else None,
                     description=_one_line(param.get("description", "")),
                 )
             )
@@ -374,7 +382,7 @@ class _Builder:
         info = self.document.get("info") or {}
         literals_module = unique(sorted(set(self.models.modules.values())) + ["_literals"])[-1]
         return ir.Api(
-            title=str(info.get("title", self.package)),
+            title=str(info.get("title") or self.package),  # FastAPI refuses an empty title
             version=str(info.get("version", "")),
             description=_one_line(info.get("description", "")),
             package=self.package,
@@ -467,6 +475,24 @@ def _route_path(path: str) -> str:
 
 def _route_specificity(operation: ir.Operation) -> list[int]:
     return _path_specificity(operation.path)[0]
+
+
+def _fastapi_reads(builder: _Builder, schema: dict[str, Any], depth: int = 0) -> bool:
+    """Whether FastAPI can read a parameter of this schema on its own: a scalar, a union of scalars, or (at the
+    top) an array of those."""
+    schema = builder.deref(schema)
+    if "enum" in schema or "const" in schema:
+        return True
+    parts = schema.get("anyOf") or schema.get("oneOf")
+    if parts:
+        return all(_fastapi_reads(builder, part, 1) for part in parts)
+    types = schema.get("type")
+    type_list = types if isinstance(types, list) else [types]
+    if _is_object(schema) or "object" in type_list:
+        return False
+    if "array" in type_list:
+        return depth == 0 and _fastapi_reads(builder, schema.get("items") or {}, 1)
+    return True
 
 
 def _is_object(schema: dict[str, Any]) -> bool:

@@ -26,7 +26,8 @@ class Parameter:
     annotation: str  # the value's type
     py_annotation: str  # in signatures: the type, `| None` when optional without a default
     wire_annotation: str  # what the server reads off the wire (`str | None` for a comma-separated list)
-    wire_reader: str  # the route helper that turns the wire value into `annotation`: "" | comma_list | json_items
+    wire_reader: str  # the route helper that turns the wire value into `annotation`: "" | comma_list | json_items |
+    # json_value
     default: str | None  # a Python literal, or None when there is none
     constraints: tuple[Constraint, ...]
     explode: bool  # arrays: repeated `a=1&a=2` (True) or one comma list `a=1,2` (False)

@@ -230,7 +230,7 @@ def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]
     found: dict[str, str] = {}
     if formats:
         for pointer, node in walk(document):
-            if isinstance(node, dict) and node.get("format") in formats:
+            if isinstance(node, dict) and isinstance(node.get("format"), str) and node["format"] in formats:
                 found.setdefault(node["format"], pointer)
     return [Finding(found.get(name, "/components/schemas"), "unknown-format",
                     f"format {name!r} is not one the models know; the value is typed by its type alone")

@@ -1,5 +1,6 @@
-"""Object-valued query parameters in each style (tests/fixtures/object_params): the server reads and validates
-them (FastAPI alone refuses to start on them), the client writes them, and unknown keys are still refused."""
+"""Object-valued query parameters in each style (tests/fixtures/object_params), and others FastAPI cannot read
+(a union with an object, arrays of arrays): the server reads and validates them (FastAPI alone refuses to start
+on them), the client writes them, and unknown keys are still refused."""
 
 from __future__ import annotations
 
@@ -51,5 +52,13 @@ def test_object_parameters_round_trip_in_every_style(package: Package) -> None:
             assert not_json.status_code == 400 and not_json.json()["errors"][0]["pointer"] == "#query/filters"
             unknown = await raw.get("/things", params={"z": "1"})
             assert unknown.status_code == 400 and unknown.json()["errors"][0]["pointer"] == "#query/z"
+            ranged = await raw.get("/things", params={"created[gt]": "5", "ranges": ["[1,2]", "[3,4]"], "pick": "[7,8]"})
+            assert ranged.status_code == 200, ranged.text
+            assert (seen[-1].created, seen[-1].ranges, seen[-1].pick) == ({"gt": "5"}, [[1, 2], [3, 4]], [7, 8])
+            plain = await raw.get("/things", params={"created": "9", "pick": "3"})
+            assert plain.status_code == 200 and (seen[-1].created, seen[-1].pick) == (9, 3)
+        async with client_module.AsyncClient("http://t", transport=httpx.ASGITransport(app=app)) as client:
+            await client.default.list_things(created=11, ranges=[[5, 6]])
+            assert (seen[-1].created, seen[-1].ranges) == (11, [[5, 6]])
 
     asyncio.run(calls())

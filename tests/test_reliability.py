@@ -397,3 +397,38 @@ def test_two_workers_keep_uniqueness_and_kill_9_loses_no_acknowledged_write(tmp_
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(10)
+
+
+def test_error_pointers_point_into_the_request_and_slash_less_paths_are_answered(api: Api) -> None:
+    async def scenario() -> None:
+        async with unvalidated(api) as client:
+            body = service().model_dump(mode="json", by_alias=True, exclude_none=True)
+            body["authSchemes"][1]["tokenEndpoint"] = 7  # in the OAUTH_2 member of a discriminated union
+            del body["authSchemes"][1]["clientId"]
+            problem = (await client.post(SERVICES, json=body)).json()
+            pointers = {error["pointer"] for error in problem["errors"]}
+            assert pointers == {"/authSchemes/1/tokenEndpoint", "/authSchemes/1/clientId"}, pointers
+            assert not any("API_KEY" in p or "OAUTH_2" in p for p in pointers)
+            slashless = await client.get(f"/api/environments/{ENV}/external_data_sources", follow_redirects=False)
+            assert slashless.status_code == 200 and slashless.json()["count"] == 0
+
+    run(scenario())
+
+
+def test_importing_a_version_without_a_description_leaves_a_record_that_fits_its_schema(api: Api) -> None:
+    from .test_server_versori import ORG2
+
+    async def scenario() -> None:
+        async with api.client("org") as client:
+            vc = client.versori_connect
+            public = await vc.create_http_connector(organisation_id=ORG, body=http_connector(public=True))
+            await vc.create_connector_version(organisation_id=ORG, connector_id=public.id,
+                                              body=models.ConnectorVersionCreate(name="2.0.0"))
+        async with api.client("org2") as other:
+            imported = await other.versori_connect.import_public_connector_version(
+                organisation_id=ORG2, connector_id=public.id, version="2.0.0")
+            assert [v.name for v in imported.versions] == ["2.0.0"]
+            listed = await other.versori_connect.list_connectors(organisation_id=ORG2)
+            assert [c.id for c in listed.connectors] == [imported.id]
+
+    run(scenario())

@@ -317,8 +317,9 @@ class VersoriConnect:
                                            schema="#/components/schemas/Connector", name=public.name, id=new_ulid())
             if any(v.name == source.name for v in self._versions(target)):
                 raise Problem(409, f"version {source.name!r} is already in this organisation's connector")
+            described = {"description": source.body["description"]} if source.body.get("description") else {}
             version = self.store.create(tenant, VERSION, {"isDefault": not self._versions(target), "publishedAt": None,
-                                                          "description": source.body.get("description")},
+                                                          **described},  # absent stays absent, never null
                                         schema="#/components/schemas/ConnectorVersion", parent=target.id,
                                         name=source.name, id=new_ulid())
             self._copy_version(source, version)

@@ -306,7 +306,7 @@ class ExternalServiceRegistrations:
 
 
 class ExternalDataSources:
-    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002)."""
+    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002). Paths end in a slash, as PostHog writes them; each is answered the same without its final slash (no redirect)."""
 
     def __init__(self, client: SyncBase):
         self._client = client
@@ -2671,7 +2671,7 @@ class AsyncExternalServiceRegistrations:
 
 
 class AsyncExternalDataSources:
-    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002)."""
+    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002). Paths end in a slash, as PostHog writes them; each is answered the same without its final slash (no redirect)."""
 
     def __init__(self, client: AsyncBase):
         self._client = client

@@ -689,7 +689,7 @@ GetExternalDataSourceWebhookInfoResult = GetExternalDataSourceWebhookInfo200
 
 
 class ExternalDataSourcesHandlers(Protocol):
-    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002)."""
+    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002). Paths end in a slash, as PostHog writes them; each is answered the same without its final slash (no redirect)."""
 
     def list_external_data_sources(
         self, request: ListExternalDataSourcesRequest, principal: Principal | None

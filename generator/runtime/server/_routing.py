@@ -48,7 +48,8 @@ def limits_of(scope: Scope) -> Limits:
 
 class OpenAPIPathMatching:
     """ASGI middleware: a request is matched to a path as OpenAPI says (`/sources/wizard` is not `/sources/{id}`),
-    and a method that path does not declare gets 405 with `Allow`, before any route can claim it. A NUL in the
+    and a method that path does not declare gets 405 with `Allow`, before any route can claim it. A path the spec
+    writes with a trailing slash is answered without it too (no 307 redirect). A NUL in the
     path or query (`%00`) is refused here too, when the app's `Limits` say so, so no parameter can carry one."""
 
     def __init__(self, app: ASGIApp, allowed_methods: Callable[[str], str | None]):
@@ -58,6 +59,10 @@ class OpenAPIPathMatching:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             problem = None
+            path = scope["path"]
+            if not path.endswith("/") and self.allowed_methods(path) is None and self.allowed_methods(path + "/"):
+                raw = scope.get("raw_path") or path.encode()
+                scope = {**scope, "path": path + "/", "raw_path": raw + b"/"}  # served as written, not redirected
             methods = self.allowed_methods(scope["path"])
             if methods is not None and scope["method"] not in methods.split(", "):
                 problem = Problem(405, "Method Not Allowed", headers={"Allow": methods})
@@ -163,9 +168,14 @@ def object_query(
     else:
         parts = (params.get(name) or "").split(",")
         values = dict(zip(parts[::2], parts[1::2]))
-    if not values:
-        return None
+    if not values:  # a union's scalar member (`created=5` beside `created[gt]=5`), or nothing
+        return json_value(params.get(name), annotation, name)
     where = f"#query/{name}" if style == "deepObject" or not explode else "#query"
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):  # a union with an object
+        try:
+            return adapter(annotation).validate_python(values)
+        except ValidationError as exc:
+            raise Problem(400, f"invalid query parameter {name}", errors=[(where, str(exc.errors()[0]["msg"]))]) from None
     return validate_form(values, annotation, where=where, what=f"query parameter {name}")
 
 
@@ -178,6 +188,21 @@ def comma_list(value: str | None, annotation: Any, name: str) -> Any:
     except ValidationError as exc:
         errors = [(f"#query/{name}", str(error["msg"])) for error in exc.errors()]
         raise Problem(400, f"invalid value for {name}", errors=errors) from None
+
+
+def json_value(value: str | None, annotation: Any, name: str) -> Any:
+    """A parameter FastAPI cannot read itself (a union with an object, an array of arrays): its text as JSON, or
+    else as plain text, validated as the declared type; None when absent."""
+    if value is None:
+        return None
+    try:
+        return adapter(annotation).validate_json(value)
+    except ValidationError:
+        try:
+            return adapter(annotation).validate_strings(value)
+        except ValidationError as exc:
+            errors = [(f"#query/{name}", str(error["msg"])) for error in exc.errors()]
+            raise Problem(400, f"invalid value for {name}", errors=errors) from None
 
 
 def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
@@ -267,8 +292,25 @@ async def read_json(request: Request, annotation: Any, required: bool) -> Any:
     try:
         return adapter(annotation).validate_python(value)
     except ValidationError as exc:
-        errors = [(pointer_of(("body", *error["loc"])), str(error["msg"])) for error in exc.errors()]
+        errors = [(pointer_of(("body", *in_value(value, error["loc"]))), str(error["msg"])) for error in exc.errors()]
         raise Problem(400, "The request could not be completed.", errors=errors) from None
+
+
+def in_value(value: Any, location: tuple[int | str, ...]) -> list[int | str]:
+    """pydantic's error location as a path into the JSON that was sent: a segment that is no key or index of it (a
+    union member's tag such as `API_KEY`, `function-after[...]`) is left out, unless it is the last, which names
+    a missing field."""
+    path: list[int | str] = []
+    node = value
+    for position, part in enumerate(location):
+        if isinstance(node, dict) and str(part) in node:
+            node = node[str(part)]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif position < len(location) - 1:
+            continue
+        path.append(part)
+    return path
 
 
 async def read_body(request: Request, encoding: str, content_type: str, annotation: Any, required: bool) -> Any:

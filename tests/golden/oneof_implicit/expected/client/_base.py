@@ -153,7 +153,7 @@ def field_value(model: Any, path: tuple[str, ...]) -> Any:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, (BaseModel, dict)):  # an object in a query array travels as JSON text
+    if isinstance(value, (BaseModel, dict, list, tuple)):  # an object or array in a query array: JSON text
         return json.dumps(dump(value), separators=(",", ":"))
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -20,6 +20,7 @@ from ._routing import (
     call_handler,
     comma_list,
     json_items,
+    json_value,
     object_query,
     read_body,
     read_json,
