@@ -47,6 +47,9 @@ def limits_of(scope: Scope) -> Limits:
     return limits
 
 
+OWN_PATHS = frozenset({"/openapi.json", "/docs"})  # the server's own pages, whatever the spec templates (`/{format}`)
+
+
 class OpenAPIPathMatching:
     """ASGI middleware: a request is matched to a path as OpenAPI says (`/sources/wizard` is not `/sources/{id}`),
     and a method that path does not declare gets 405 with `Allow`, before any route can claim it. A path the spec
@@ -58,7 +61,7 @@ class OpenAPIPathMatching:
         self.allowed_methods = allowed_methods
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not (scope["path"] in OWN_PATHS or scope["path"].startswith("/docs/")):
             problem = None
             path = scope["path"]
             if not path.endswith("/") and self.allowed_methods(path) is None and self.allowed_methods(path + "/"):
