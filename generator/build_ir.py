@@ -322,7 +322,11 @@ class _Builder:
         params = self.parameters(path_item, operation, prefix, pointer)
         responses = self.responses(operation, prefix, pointer)
         security = self.security(operation)
-        py_path = path
+        routed = path.split("?", 1)[0]  # `/search?query={query}`: the query is the parameters' business
+        if routed != path:
+            self.warnings.append(Finding(pointer, "path-query", f"path {path!r} carries a query string; it is "
+                                         f"routed as {routed!r}, its parameters read as they are declared"))
+        py_path = routed
         for param in params:
             if param.location == "path":
                 py_path = py_path.replace("{" + param.name + "}", "{" + param.py_name + "}")
@@ -335,7 +339,7 @@ class _Builder:
             result_class=f"{prefix}Result",
             method=method,
             path=path,
-            route_path=_route_path(path),
+            route_path=_route_path(routed),
             py_path=py_path,
             summary=_one_line(operation.get("summary", "")),
             description=_one_line(operation.get("description", "")),
