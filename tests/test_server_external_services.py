@@ -189,6 +189,14 @@ def test_registrations_crud_and_rules(api: Api) -> None:
             bad = body.model_copy(update={"label": "Other", "schema_": "not: [an openapi"})
             with pytest.raises(BadRequestError):
                 await resource.create_external_service_registration(body=bad)
+            three_oh = '{"openapi": "3.0.3", "info": {"title": "Bank", "version": "1"}, "paths": {}}'
+            as_seed_says = await resource.create_external_service_registration(body=body.model_copy(update={
+                "label": "Bank 3.0", "schema_": three_oh, "schemaType": models.SchemaType.OPEN_API}))
+            assert as_seed_says.schemaType == models.SchemaType.OPEN_API  # "OpenAPI for Open API 2.0.x or 3.0.x"
+            three_one = three_oh.replace("3.0.3", "3.1.0")
+            with pytest.raises(BadRequestError, match="send OpenAPI 2.0.x or 3.0.x"):
+                await resource.create_external_service_registration(body=body.model_copy(update={
+                    "label": "Bank 3.1", "schema_": three_one, "schemaType": None}))
             await resource.delete_external_service_registration(registration_id=created.id)
         async with api.raw() as raw:
             response = await raw.post("/externalServiceRegistrations", json={"label": "x", "status": "Complete",

@@ -29,12 +29,16 @@ def _normalise(body: dict[str, Any]) -> dict[str, Any]:
             raise Problem(400, "schema is neither JSON nor YAML", errors=[("/schema", "does not parse")]) from None
         if not isinstance(document, dict) or not ("swagger" in document or "openapi" in document):
             raise Problem(400, "schema is not an OpenAPI document", errors=[("/schema", "needs swagger or openapi")])
-        derived = "OpenApi" if str(document.get("swagger", "")).startswith("2") else "OpenApi3"
+        version = str(document.get("swagger") or document.get("openapi") or "")
+        if not version.startswith(("2.0", "3.0")):  # the seed: "OpenAPI 2.0.x or OpenAPI 3.0.x"
+            raise Problem(400, f"OpenAPI {version} is not supported; send OpenAPI 2.0.x or 3.0.x",
+                          errors=[("/schema", f"is OpenAPI {version}")])
+        derived = "OpenApi" if version.startswith("2") else "OpenApi3"
         declared = body.get("schemaType")
-        if declared and declared != derived:
-            raise Problem(400, f"schemaType {declared} does not match the schema ({derived})",
-                          errors=[("/schemaType", f"the schema is {derived}")])
-        body["schemaType"] = derived
+        if declared == "OpenApi3" and derived == "OpenApi":  # OpenApi names 2.0.x and 3.0.x alike
+            raise Problem(400, "schemaType OpenApi3 does not match the schema (OpenAPI 2.0)",
+                          errors=[("/schemaType", "the schema is OpenAPI 2.0: OpenApi")])
+        body["schemaType"] = declared or derived
     binding = body.get("serviceBinding")
     if binding:
         try:

@@ -54,7 +54,7 @@ class ExternalServiceRegistrationRequest(BaseModel):
     """
     schemaType: SchemaType | None | MISSING = MISSING
     """
-    The schema format. Not enumerated by the vendor; OpenApi (2.0) and OpenApi3 are the values in use. Derived from the schema content when omitted.
+    The schema format. `OpenApi` is OpenAPI 2.0.x or 3.0.x (the vendor's words); `OpenApi3`, also in use, is 3.0.x only. Derived from the schema content when omitted (2.0: OpenApi, 3.0: OpenApi3). A schema of any other version (3.1) is refused with 400.
     """
     schemaUploadFileExtension: str | None | MISSING = MISSING
     schemaUploadFileName: str | None | MISSING = MISSING
