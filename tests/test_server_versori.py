@@ -50,7 +50,8 @@ def test_connectors_and_versions(api: Api) -> None:
             v = client.versori_connect
             created = await v.create_http_connector(organisation_id=ORG, body=http_connector())
             assert created.organisationId == ORG and [x.name for x in created.versions] == ["v1"]
-            assert created.versions[0].isDefault and created.versions[0].isLatest
+            first = created.versions[0]  # a draft: not latest (only published ones are), not made the default
+            assert not first.isDefault and not first.isLatest and first.publishedAt is None
             oauth = next(c for c in created.authSchemeConfigs if c.schemeType == "oauth2")
             assert oauth.validationMessages[0].text == "authorizeUrl should use https"
             assert "grant-secret" not in created.model_dump_json()
@@ -70,23 +71,30 @@ def test_connectors_and_versions(api: Api) -> None:
                 with pytest.raises(BadRequestError):
                     await v.create_connector_version(organisation_id=ORG, connector_id=cid,
                                                      body=models.ConnectorVersionCreate(name=reserved))
+            with pytest.raises(NotFoundError):  # "latest" and "default" name published versions; none is yet
+                await v.get_connector_version(organisation_id=ORG, connector_id=cid, version="latest")
+            await v.publish_connector_version(organisation_id=ORG, connector_id=cid, version="v1")
+            assert (await v.get_connector_version(organisation_id=ORG, connector_id=cid, version="default")).name == "v1"
             v2 = await v.create_connector_version(organisation_id=ORG, connector_id=cid,
                                                   body=models.ConnectorVersionCreate(name="2.0.0", fromVersion="latest"))
-            assert v2.isLatest and not v2.isDefault and v2.publishedAt is None
+            assert not v2.isLatest and not v2.isDefault and v2.publishedAt is None
             with pytest.raises(ConflictError):
                 await v.create_connector_version(organisation_id=ORG, connector_id=cid,
                                                  body=models.ConnectorVersionCreate(name="2.0.0"))
-            assert (await v.get_connector_version(organisation_id=ORG, connector_id=cid, version="latest")).name == "2.0.0"
-            assert (await v.get_connector_version(organisation_id=ORG, connector_id=cid, version="default")).name == "v1"
+            assert (await v.get_connector_version(organisation_id=ORG, connector_id=cid, version="latest")).name == "v1"
+            with pytest.raises(ConflictError):  # published versions are immutable
+                await v.update_connector_version(organisation_id=ORG, connector_id=cid, version="v1",
+                                                 body=models.ConnectorVersionUpdate(name="1.0.1"))
             made_default = await v.update_connector_version(organisation_id=ORG, connector_id=cid, version="2.0.0",
                                                             body=models.ConnectorVersionUpdate(isDefault=True))
             assert made_default.isDefault
             assert (await v.get_connector_version(organisation_id=ORG, connector_id=cid, version="default")).name == "2.0.0"
             with pytest.raises(BadRequestError):
-                await v.update_connector_version(organisation_id=ORG, connector_id=cid, version="v1",
+                await v.update_connector_version(organisation_id=ORG, connector_id=cid, version="2.0.0",
                                                  body=models.ConnectorVersionUpdate(name="latest"))
             published = await v.publish_connector_version(organisation_id=ORG, connector_id=cid, version="2.0.0")
-            assert published.version.publishedAt is not None
+            assert published.version.publishedAt is not None and published.version.isLatest
+            assert (await v.get_connector_version(organisation_id=ORG, connector_id=cid, version="latest")).name == "2.0.0"
             unpublished = await v.unpublish_connector_version(organisation_id=ORG, connector_id=cid, version="2.0.0")
             assert unpublished.version.publishedAt is None
             versions = await v.list_connector_versions(organisation_id=ORG, connector_id=cid)
@@ -190,7 +198,7 @@ def test_actions_triggers_definitions_and_import(api: Api) -> None:
         async with api.client("org") as client:
             v = client.versori_connect
             connector = await v.create_http_connector(organisation_id=ORG, body=http_connector(public=True))
-            where = {"organisation_id": ORG, "connector_id": connector.id, "version": "latest"}
+            where = {"organisation_id": ORG, "connector_id": connector.id, "version": "v1"}  # a draft: editable
             definitions = await v.create_definitions(**where, body=models.DefinitionListRequest.model_validate({"definitions": [
                 {"name": "Customer", "accept": ["application/json"],
                  "schema": {"contentType": "application/schema+json", "content": "{}"}}]}))
@@ -216,6 +224,11 @@ def test_actions_triggers_definitions_and_import(api: Api) -> None:
                                             body=action.model_copy(update={"summary": "All customers"}))
             assert updated.summary == "All customers"
             assert (await v.get_action(**where, action_name="list_customers")).summary == "All customers"
+            await v.publish_connector_version(**where)
+            with pytest.raises(ConflictError):  # published: immutable
+                await v.update_action(**where, action_name="list_customers", body=action)
+            with pytest.raises(ConflictError):
+                await v.delete_trigger(**where, trigger_name="customer_created")
 
         async with api.client("org2") as other:
             imported = await other.versori_connect.import_public_connector_version(
@@ -231,6 +244,7 @@ def test_actions_triggers_definitions_and_import(api: Api) -> None:
 
         async with api.client("org") as client:
             v = client.versori_connect
+            await v.unpublish_connector_version(**where)  # a draft again, so editable again
             await v.delete_action(**where, action_name="list_customers")
             await v.delete_trigger(**where, trigger_name="customer_created")
             await v.delete_definitions(**where, body=models.DefinitionsDelete(names=["Customer"]))

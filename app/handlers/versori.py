@@ -61,16 +61,25 @@ class VersoriConnect:
     def _versions(self, connector: Record) -> list[Record]:
         return self.store.list(connector.tenant, VERSION, connector.id)[0]
 
+    @staticmethod
+    def _latest(versions: list[Record]) -> Record | None:
+        """The latest *published* version, by `publishedAt` (the vendor's reference); drafts never are."""
+        published = [v for v in versions if v.body.get("publishedAt")]
+        return max(published, key=lambda v: (v.body["publishedAt"], v.created_at), default=None)
+
     def _version(self, connector: Record, name: str) -> Record:
+        """A version by name; "latest" is the latest published one, "default" the one set as default, else the
+        latest published."""
         versions = self._versions(connector)
-        if name == "latest" and versions:
-            return versions[-1]
-        if name == "default":
-            found = next((v for v in versions if v.body.get("isDefault")), None)
+        if name == "latest":
+            found = self._latest(versions)
+        elif name == "default":
+            found = next((v for v in versions if v.body.get("isDefault")), None) or self._latest(versions)
         else:
             found = next((v for v in versions if v.name == name), None)
         if found is None:
-            raise Problem(404, f"connector has no version {name!r}")
+            raise Problem(404, f"connector has no version {name!r}" if name not in ("latest", "default")
+                          else f"connector has no {name} version: none is published")
         return found
 
     def _version_json(self, version: Record, latest_id: str) -> dict[str, Any]:
@@ -78,9 +87,13 @@ class VersoriConnect:
                 "isDefault": bool(version.body.get("isDefault")), "createdAt": iso(version.created_at),
                 "updatedAt": iso(version.updated_at), "publishedAt": version.body.get("publishedAt")}
 
+    def _latest_id(self, versions: list[Record]) -> str:
+        latest = self._latest(versions)
+        return latest.id if latest else ""
+
     def _version_response(self, connector: Record, version: Record) -> models.ConnectorVersionResponse:
-        versions = self._versions(connector)
-        return models.ConnectorVersionResponse.model_validate(self._version_json(version, versions[-1].id))
+        return models.ConnectorVersionResponse.model_validate(
+            self._version_json(version, self._latest_id(self._versions(connector))))
 
     def _connection_json(self, row: Record) -> dict[str, Any]:
         return {**row.body, "id": row.id, "name": row.name, "createdAt": iso(row.created_at),
@@ -88,7 +101,7 @@ class VersoriConnect:
 
     def _connector_json(self, connector: Record) -> dict[str, Any]:
         versions = self._versions(connector)
-        latest = versions[-1].id if versions else ""
+        latest = self._latest_id(versions)
         configs = [{**c, "validationMessages": _messages(c)} for c in connector.body.get("authSchemeConfigs") or []]
         return {**connector.body, "authSchemeConfigs": configs, "id": connector.id, "organisationId": connector.tenant,
                 "connections": [self._connection_json(c) for c in self.store.list(connector.tenant, CONNECTION, connector.id)[0]],
@@ -119,7 +132,7 @@ class VersoriConnect:
             connector = self.store.create(tenant, CONNECTOR, {**body, "public": bool(body.get("public"))},
                                           schema="#/components/schemas/Connector", name=body["name"], id=new_ulid(),
                                           conflict=f"a connector named {body['name']!r} exists in this organisation")
-            self.store.create(tenant, VERSION, {"isDefault": True, "publishedAt": None, "description": "First version"},
+            self.store.create(tenant, VERSION, {"isDefault": False, "publishedAt": None, "description": "First version"},
                               schema="#/components/schemas/ConnectorVersion", parent=connector.id, name=FIRST_VERSION,
                               id=new_ulid())
         return connector
@@ -279,13 +292,13 @@ class VersoriConnect:
         name = changes.pop("name", None)
         if name is not None:
             _reserved(name, "/name")
+        if version.body.get("publishedAt") and (name is not None or set(changes) - {"isDefault"}):
+            raise _immutable(version)  # only which version is the default may change once it is published
         with self.store.transaction():
             if changes.get("isDefault"):
                 for other in self._versions(connector):
                     if other.id != version.id and other.body.get("isDefault"):
                         self.store.update(other, {**other.body, "isDefault": False}, schema="#/components/schemas/ConnectorVersion")
-            elif changes.get("isDefault") is False and version.body.get("isDefault"):
-                raise Problem(400, "make another version the default instead", errors=[("/isDefault", "a connector needs a default version")])
             updated = self.store.update(version, {**version.body, **changes}, schema="#/components/schemas/ConnectorVersion",
                                         name=name, conflict=f"the connector already has a version named {name!r}")
         return h.UpdateConnectorVersion200(self._version_response(connector, updated))
@@ -298,10 +311,7 @@ class VersoriConnect:
             raise Problem(400, "the only version of a connector cannot be deleted")
         with self.store.transaction():
             self.store.delete_children(connector.tenant, version.id)
-            self.store.delete(version)
-            if version.body.get("isDefault"):
-                newest = [v for v in versions if v.id != version.id][-1]
-                self.store.update(newest, {**newest.body, "isDefault": True}, schema="#/components/schemas/ConnectorVersion")
+            self.store.delete(version)  # were it the default, "default" is the latest published one again
         return h.DeleteConnectorVersion204()
 
     def import_public_connector_version(self, request: h.ImportPublicConnectorVersionRequest, principal: Principal | None) -> h.ImportPublicConnectorVersionResult:
@@ -318,7 +328,7 @@ class VersoriConnect:
             if any(v.name == source.name for v in self._versions(target)):
                 raise Problem(409, f"version {source.name!r} is already in this organisation's connector")
             described = {"description": source.body["description"]} if source.body.get("description") else {}
-            version = self.store.create(tenant, VERSION, {"isDefault": not self._versions(target), "publishedAt": None,
+            version = self.store.create(tenant, VERSION, {"isDefault": False, "publishedAt": None,
                                                           **described},  # absent stays absent, never null
                                         schema="#/components/schemas/ConnectorVersion", parent=target.id,
                                         name=source.name, id=new_ulid())
@@ -344,6 +354,13 @@ class VersoriConnect:
     def _owner(self, principal: Principal | None, request: Any) -> Record:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         return self._version(connector, request.version)
+
+    def _draft(self, principal: Principal | None, request: Any) -> Record:
+        """The version an edit addresses, which must be a draft: published versions are immutable (409)."""
+        version = self._owner(principal, request)
+        if version.body.get("publishedAt"):
+            raise _immutable(version)
+        return version
 
     def _definition_names(self, version: Record) -> set[str]:
         return {r.name or "" for r in self.store.list(version.tenant, DEFINITION, version.id)[0]}
@@ -371,7 +388,7 @@ class VersoriConnect:
         return cursor_page(offset, len(page), len(rows)), [self._operation_json(r) for r in page]
 
     def _create_operation(self, kind: str, principal: Principal | None, request: Any) -> dict[str, Any]:
-        version = self._owner(principal, request)
+        version = self._draft(principal, request)
         body = self._check_operation(version, as_json(request.body))
         row = self.store.create(version.tenant, kind, body, schema=f"#/components/schemas/{kind.capitalize()}",
                                 parent=version.id, name=body["name"], id=new_ulid(),
@@ -385,7 +402,7 @@ class VersoriConnect:
         return row
 
     def _update_operation(self, kind: str, principal: Principal | None, request: Any, name: str) -> dict[str, Any]:
-        version = self._owner(principal, request)
+        version = self._draft(principal, request)
         row = self._find(version, kind, name)
         body = self._check_operation(version, as_json(request.body))
         updated = self.store.update(row, body, schema=f"#/components/schemas/{kind.capitalize()}", name=body["name"],
@@ -393,7 +410,7 @@ class VersoriConnect:
         return self._operation_json(updated)
 
     def _delete_operation(self, kind: str, principal: Principal | None, request: Any, name: str) -> None:
-        version = self._owner(principal, request)
+        version = self._draft(principal, request)
         self.store.delete(self._find(version, kind, name))
 
     def list_actions(self, request: h.ListActionsRequest, principal: Principal | None) -> h.ListActionsResult:
@@ -458,7 +475,7 @@ class VersoriConnect:
             {**cursor_page(offset, len(page), len(rows)), "definitions": [self._definition_json(version, r, used) for r in page]}))
 
     def create_definitions(self, request: h.CreateDefinitionsRequest, principal: Principal | None) -> h.CreateDefinitionsResult:
-        version = self._owner(principal, request)
+        version = self._draft(principal, request)
         bodies = as_json(request.body)["definitions"]
         names = [b["name"] for b in bodies]
         if len(names) != len(set(names)):
@@ -481,7 +498,7 @@ class VersoriConnect:
             raise Problem(412, f"definitions still in use: {', '.join(blocked)}")
 
     def delete_definitions(self, request: h.DeleteDefinitionsRequest, principal: Principal | None) -> h.DeleteDefinitionsResult:
-        version = self._owner(principal, request)
+        version = self._draft(principal, request)
         selector = as_json(request.body)
         rows = self.store.list(version.tenant, DEFINITION, version.id)[0]
         if not selector.get("all"):
@@ -499,7 +516,7 @@ class VersoriConnect:
         return h.GetDefinition200(models.DefinitionResponse.model_validate(self._definition_json(version, row, self._references(version))))
 
     def update_definition(self, request: h.UpdateDefinitionRequest, principal: Principal | None) -> h.UpdateDefinitionResult:
-        version = self._owner(principal, request)
+        version = self._draft(principal, request)
         row = self._find(version, DEFINITION, request.definition_name)
         body = as_json(request.body)
         if body["name"] != row.name and self._references(version).get(row.name or ""):
@@ -509,7 +526,7 @@ class VersoriConnect:
         return h.UpdateDefinition200(models.DefinitionResponse.model_validate(self._definition_json(version, updated, self._references(version))))
 
     def delete_definition(self, request: h.DeleteDefinitionRequest, principal: Principal | None) -> h.DeleteDefinitionResult:
-        version = self._owner(principal, request)
+        version = self._draft(principal, request)
         row = self._find(version, DEFINITION, request.definition_name)
         self._deletable(version, [row], force=False)
         self.store.delete(row)
@@ -578,6 +595,11 @@ class VersoriConnect:
             raise Problem(409, "a connection uses this credential")
         self.store.delete(row)
         return h.DeleteCredential204()
+
+
+def _immutable(version: Record) -> Problem:
+    return Problem(409, f"version {version.name!r} is published, and published versions are immutable: unpublish it "
+                        "or create a new version", errors=[("#path/version", "published")])
 
 
 def _bindings(body: dict[str, Any]) -> list[dict[str, Any]]:

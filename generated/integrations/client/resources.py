@@ -1447,8 +1447,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "get",
@@ -1468,12 +1471,16 @@ class VersoriConnect:
     ) -> models.ConnectorVersionResponse:
         """Update a connector version
 
-        Renaming to "latest" or "default" is rejected (400).
+        Renaming to "latest" or "default" is rejected (400). A published version only takes `isDefault` (409 for
+        anything else): setting it makes this the default and clears the flag elsewhere.
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "put",
@@ -1497,8 +1504,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "delete",
@@ -1519,8 +1529,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "post",
@@ -1541,8 +1554,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "post",
@@ -1567,8 +1583,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
             first: Page size.
             after: Cursor from a previous page's `next`.
             before: Cursor from a previous page's `prev`.
@@ -1632,8 +1651,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "post",
@@ -1659,8 +1681,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
             first: Page size.
             after: Cursor from a previous page's `next`.
             before: Cursor from a previous page's `prev`.
@@ -1724,8 +1749,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "post",
@@ -1751,8 +1779,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
             first: Page size.
             after: Cursor from a previous page's `next`.
             before: Cursor from a previous page's `prev`.
@@ -1815,8 +1846,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "post",
@@ -1843,8 +1877,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "delete",
@@ -1871,8 +1908,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "post",
@@ -1894,8 +1934,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "get",
@@ -1918,8 +1961,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "put",
@@ -1942,8 +1988,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "delete",
@@ -1965,8 +2014,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "get",
@@ -1989,8 +2041,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "put",
@@ -2013,8 +2068,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "delete",
@@ -2036,8 +2094,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "get",
@@ -2060,8 +2121,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "put",
@@ -2086,8 +2150,11 @@ class VersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = self._client.request(
             "delete",
@@ -3812,8 +3879,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "get",
@@ -3833,12 +3903,16 @@ class AsyncVersoriConnect:
     ) -> models.ConnectorVersionResponse:
         """Update a connector version
 
-        Renaming to "latest" or "default" is rejected (400).
+        Renaming to "latest" or "default" is rejected (400). A published version only takes `isDefault` (409 for
+        anything else): setting it makes this the default and clears the flag elsewhere.
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "put",
@@ -3862,8 +3936,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "delete",
@@ -3884,8 +3961,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "post",
@@ -3906,8 +3986,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "post",
@@ -3932,8 +4015,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
             first: Page size.
             after: Cursor from a previous page's `next`.
             before: Cursor from a previous page's `prev`.
@@ -3997,8 +4083,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "post",
@@ -4024,8 +4113,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
             first: Page size.
             after: Cursor from a previous page's `next`.
             before: Cursor from a previous page's `prev`.
@@ -4089,8 +4181,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "post",
@@ -4116,8 +4211,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
             first: Page size.
             after: Cursor from a previous page's `next`.
             before: Cursor from a previous page's `prev`.
@@ -4180,8 +4278,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "post",
@@ -4208,8 +4309,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "delete",
@@ -4236,8 +4340,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "post",
@@ -4259,8 +4366,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "get",
@@ -4283,8 +4393,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "put",
@@ -4307,8 +4420,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "delete",
@@ -4330,8 +4446,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "get",
@@ -4354,8 +4473,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "put",
@@ -4378,8 +4500,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "delete",
@@ -4401,8 +4526,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "get",
@@ -4425,8 +4553,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "put",
@@ -4451,8 +4582,11 @@ class AsyncVersoriConnect:
 
         Args:
             organisation_id: The organisation; an API key only reaches its own organisation.
-            version: The version name. The reserved names "latest" and "default" address the latest and the default
-                version.
+            version: The version name. The reserved name "latest" addresses the latest *published* version (by
+                `publishedAt`), "default" the version set as default, or else the latest published one; either is
+                404 while no version is published. Published versions are immutable: an edit of one, or of its
+                actions, triggers and definitions, is 409 (unpublish it, or create a new version); only which
+                version is the default may change.
         """
         _response = await self._client.request(
             "delete",

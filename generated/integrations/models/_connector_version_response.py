@@ -17,7 +17,13 @@ class ConnectorVersionResponse(BaseModel):
     name: VersionName
     description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
     isLatest: StrictBool | MISSING = MISSING
+    """
+    The latest published version (drafts never are).
+    """
     isDefault: StrictBool | MISSING = MISSING
+    """
+    Set as the connector's default by a user (no version is by itself; "default" then means the latest published version).
+    """
     createdAt: AwareDatetime | MISSING = MISSING
     updatedAt: AwareDatetime | MISSING = MISSING
     publishedAt: AwareDatetime | None | MISSING = MISSING
