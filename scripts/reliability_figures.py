@@ -61,8 +61,6 @@ async def measure(app: object, base_url: str, key: str, database: str) -> list[t
     rows: list[tuple[str, str]] = []
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
-        await latencies(client, 20)  # warm up
-        rows.append(("unrelated GET p99, idle", p99(await latencies(client))))
 
         entered, release = threading.Event(), threading.Event()
 
@@ -74,7 +72,9 @@ async def measure(app: object, base_url: str, key: str, database: str) -> list[t
         app.state.handlers.external_services.transport = httpx.MockTransport(stalling)  # type: ignore[attr-defined]
         service = {"name": "Stall", "authSchemes": [], "variables": {},
                    "requests": [{"name": "stall", "method": "GET", "url": "https://bank.example.com/x"}]}
-        created = (await client.post(SERVICES, json=service)).json()
+        created = (await client.post(SERVICES, json=service)).json()  # before the idle figure: same lists
+        await latencies(client, 20)  # warm up
+        rows.append(("unrelated GET p99, idle", p99(await latencies(client))))
         stalled = [asyncio.ensure_future(client.post(f"{SERVICES}/{created['id']}/requests/stall", json={}))
                    for _ in range(5)]
         await asyncio.get_running_loop().run_in_executor(None, entered.wait, 30)
