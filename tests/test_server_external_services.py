@@ -40,7 +40,7 @@ def test_crud_round_trip_without_secrets(api: Api) -> None:
             resource = client.external_services
             created = await resource.create_external_service(environment_id=ENV, body=service())
             assert created.name == "Payments API" and created.environment.id == ENV
-            assert created.secrets == ["oauth", "primary key"]
+            assert created.secrets == ["oauth.clientSecret", "primary key.key"]
             dumped = created.model_dump_json()
             assert "sk_live_123" not in dumped and "shh-oauth" not in dumped
             fetched = await resource.get_external_service(environment_id=ENV, external_service_id=created.id)
@@ -50,6 +50,11 @@ def test_crud_round_trip_without_secrets(api: Api) -> None:
             updated = await resource.update_external_service(
                 environment_id=ENV, external_service_id=created.id, body=service("Payments v2"))
             assert updated.name == "Payments v2" and updated.id == created.id
+            without_key = service("Payments v3").model_dump(mode="json", by_alias=True, exclude_none=True)
+            del without_key["authSchemes"][0]["key"]  # a PUT re-sends every secret, as the spec says
+            async with api.raw() as raw:
+                refused = await raw.put(f"/environments/{ENV}/externalServices/{created.id}", json=without_key)
+            assert refused.status_code == 400 and refused.json()["errors"][0]["pointer"] == "/authSchemes/0/key"
             await resource.delete_external_service(environment_id=ENV, external_service_id=created.id)
             with pytest.raises(NotFoundError):
                 await resource.get_external_service(environment_id=ENV, external_service_id=created.id)

@@ -41,6 +41,17 @@ def _origin(url: str) -> tuple[str, str, int | None]:
         return parts.scheme.lower(), (parts.hostname or "").lower(), -1
 
 
+def _secret_names(record: Record) -> list[str]:
+    """`<scheme>.<field>` for each stored write-only value (`/authSchemes/0/key` → `primary key.key`)."""
+    schemes = record.body.get("authSchemes") or []
+    names = []
+    for pointer in record.secrets:
+        parts = pointer.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "authSchemes" and parts[1].isdigit() and int(parts[1]) < len(schemes):
+            names.append(f"{schemes[int(parts[1])].get('name', '')}.{parts[2]}")
+    return sorted(names)
+
+
 class ExternalServices:
     """Invocations connect only where `egress` permits; `transport` replaces the network (tests)."""
 
@@ -51,7 +62,7 @@ class ExternalServices:
 
     def _response(self, record: Record) -> models.ExternalServiceResponse:
         body = {**record.body, "id": record.id, "environment": {"id": record.tenant},
-                "secrets": sorted(s.get("name", "") for s in record.body.get("authSchemes") or []),
+                "secrets": _secret_names(record),
                 "createdAt": iso(record.created_at), "updatedAt": iso(record.updated_at)}
         return models.ExternalServiceResponse.model_validate(body)
 

@@ -125,7 +125,9 @@ class ExternalServices:
     ) -> models.ExternalServiceResponse:
         """Update an external service
 
-        Replaces the external service. Requires the Environment Admin role.
+        Replaces the external service, secrets included: every auth scheme's write-only value (`key`, `token`,
+        `password`, `clientSecret`) must be sent again, as on create (400 with a pointer to the missing field
+        otherwise), since a GET never returns them. Requires the Environment Admin role.
 
         Args:
             environment_id: The environment that owns the external services; an API key only reaches its own environment.
@@ -2557,7 +2559,9 @@ class AsyncExternalServices:
     ) -> models.ExternalServiceResponse:
         """Update an external service
 
-        Replaces the external service. Requires the Environment Admin role.
+        Replaces the external service, secrets included: every auth scheme's write-only value (`key`, `token`,
+        `password`, `clientSecret`) must be sent again, as on create (400 with a pointer to the missing field
+        otherwise), since a GET never returns them. Requires the Environment Admin role.
 
         Args:
             environment_id: The environment that owns the external services; an API key only reaches its own environment.

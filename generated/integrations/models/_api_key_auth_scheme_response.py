@@ -9,7 +9,7 @@ from ._auth_scheme_name import AuthSchemeName
 
 class ApiKeyAuthSchemeResponse(BaseModel):
     """
-    An API key sent with every request that names this scheme.
+    An API key sent with every request that names this scheme, in the `X-API-Key` header (unless the request's own headers set X-API-Key).
     """
 
     model_config = ConfigDict(

@@ -33,7 +33,7 @@ class ExternalServiceResponse(BaseModel):
     requests: list[RequestTemplate] | MISSING = MISSING
     secrets: list[str] | MISSING = MISSING
     """
-    Names of the encrypted secrets of this service (values are never returned).
+    Names of the encrypted secrets of this service, one per stored write-only value, as `<auth scheme name>.<field>` (`primary key.key`, `oauth.clientSecret`); the values are never returned.
     """
     variables: dict[str, str] | MISSING = MISSING
     """
