@@ -57,9 +57,10 @@ def test_source_lifecycle(api: Api) -> None:
                     {"schemas": [{"id": str(customers.id), "should_sync": False, "sync_frequency": "1hour"}]}))
             assert bulk.count == 2 and not next(s for s in bulk.results if s.name == "customers").should_sync
 
-            config = await eds.update_external_data_source_revenue_analytics_config(
-                environment_id=ENV, id_=created.id, body=models.RevenueAnalyticsConfig(enabled=True))
-            assert config.revenue_analytics_config.enabled is True
+            config = await eds.update_external_data_source_revenue_analytics_config(  # with the documented fields
+                environment_id=ENV, id_=created.id,
+                body=models.RevenueAnalyticsConfigUpdateRequest(enabled=True, description="Revenue account"))
+            assert config.revenue_analytics_config.enabled is True and config.description == "Revenue account"
 
             await eds.reload_external_data_source(environment_id=ENV, id_=created.id)
             jobs = await eds.list_external_data_source_jobs(environment_id=ENV, id_=created.id)
@@ -90,6 +91,9 @@ def test_webhooks(api: Api) -> None:
             assert made.success and made.webhook_url.endswith(str(source.id))
             await eds.update_external_data_source_webhook_inputs(
                 environment_id=ENV, id_=source.id, body=models.WebhookInputsUpdateRequest(inputs={"s": "whsec_1"}))
+            await eds.update_external_data_source_webhook_inputs(  # PostHog's documented body: a source's fields
+                environment_id=ENV, id_=source.id, body=models.WebhookInputsUpdateRequest(description="Hooked"))
+            assert (await eds.retrieve_external_data_source(environment_id=ENV, id_=source.id)).description == "Hooked"
             info = await eds.get_external_data_source_webhook_info(environment_id=ENV, id_=source.id)
             assert info.exists and info.webhook_url == made.webhook_url and "whsec_1" not in info.model_dump_json()
             await eds.delete_external_data_source_webhook(environment_id=ENV, id_=source.id)
@@ -105,10 +109,14 @@ def test_environment_actions_and_scopes(api: Api) -> None:
     async def scenario() -> None:
         async with api.client() as client:
             eds = client.external_data_sources
-            await eds.check_source_prefix(environment_id=ENV, body=models.SourcePrefixInput(source_type="Stripe", prefix="x_"))
+            await eds.check_source_prefix(environment_id=ENV, body=models.SourcePrefixInputRequest(source_type="Stripe", prefix="x_"))
             await eds.create_external_data_source(environment_id=ENV, body=create_body("x_"))
             with pytest.raises(BadRequestError):
-                await eds.check_source_prefix(environment_id=ENV, body=models.SourcePrefixInput(source_type="Stripe", prefix="x_"))
+                await eds.check_source_prefix(environment_id=ENV, body=models.SourcePrefixInputRequest(source_type="Stripe", prefix="x_"))
+            with pytest.raises(BadRequestError):  # PostHog's documented body has no source_type: any type counts
+                await eds.check_source_prefix(environment_id=ENV, body=models.SourcePrefixInputRequest(
+                    prefix="x_", description="d"))
+            await eds.check_source_prefix(environment_id=ENV, body=models.SourcePrefixInputRequest(prefix="free_"))
             wizard = await eds.get_source_wizard(environment_id=ENV)
             assert len(wizard) == 227 and wizard["Postgres"]["fields"][0]["name"] == "host"
             direct = create_body("pg_", "Postgres", access_method="direct")

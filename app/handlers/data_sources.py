@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import BaseModel
+
 from integrations import models
 from integrations.server import Principal, Problem
 from integrations.server import handlers as h
@@ -23,6 +25,7 @@ SOURCE = "external_data_source"
 SCHEMA_KIND = "external_data_schema"
 JOB = "external_data_job"
 SOURCE_SCHEMA = "#/components/schemas/ExternalDataSource"
+UPDATE_FIELDS = ("created_via", "client_secret", "account_id", "prefix", "description", "job_inputs")
 WEBHOOK_SOURCES = {"Stripe", "Hubspot", "Shopify", "Github", "Zendesk", "Intercom", "Linear"}
 COLUMN_SOURCES = {"Postgres", "MySQL", "MSSQL", "Snowflake", "BigQuery", "Redshift", "ClickHouse"}
 WIZARD_FIELDS: dict[str, list[dict[str, Any]]] = {
@@ -147,8 +150,10 @@ class ExternalDataSources:
             self.store.update(source, {**source.body, "status": "Completed", "last_run_at": now}, schema=SOURCE_SCHEMA,
                               keep_secrets=True)
 
-    def _apply(self, source: Record, update: models.ExternalDataSourceUpdateRequest | None) -> Record:
-        changes = as_json(update)
+    def _apply(self, source: Record, update: BaseModel | None) -> Record:
+        """A partial update with the source's write fields in `update` (the body of several source actions, as
+        PostHog documents); other fields of it are the action's own."""
+        changes = {key: value for key, value in as_json(update).items() if key in UPDATE_FIELDS}
         if not changes:
             return source
         source_type, prefix = source.body["source_type"], changes.get("prefix", source.body.get("prefix"))
@@ -207,10 +212,14 @@ class ExternalDataSources:
 
     def update_external_data_source_webhook_inputs(self, request: h.UpdateExternalDataSourceWebhookInputsRequest, principal: Principal | None) -> h.UpdateExternalDataSourceWebhookInputsResult:
         source = self._source(principal, request.environment_id, request.id_)
-        if "webhook" not in source.body:
+        inputs = as_json(request.body).get("inputs")
+        if inputs is not None and "webhook" not in source.body:
             raise Problem(400, "the source has no webhook; create one first")
-        self.store.update(source, source.body, schema=SOURCE_SCHEMA, keep_secrets=True, drop_secrets="/webhook_inputs",
-                          extra_secrets={"/webhook_inputs": request.body.inputs})
+        with self.store.transaction():
+            source = self._apply(source, request.body)
+            if inputs is not None:
+                self.store.update(source, source.body, schema=SOURCE_SCHEMA, keep_secrets=True,
+                                  drop_secrets="/webhook_inputs", extra_secrets={"/webhook_inputs": inputs})
         return h.UpdateExternalDataSourceWebhookInputs200()
 
     def get_external_data_source_webhook_info(self, request: h.GetExternalDataSourceWebhookInfoRequest, principal: Principal | None) -> h.GetExternalDataSourceWebhookInfoResult:
@@ -259,9 +268,12 @@ class ExternalDataSources:
 
     def update_external_data_source_revenue_analytics_config(self, request: h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest, principal: Principal | None) -> h.UpdateExternalDataSourceRevenueAnalyticsConfigResult:
         source = self._source(principal, request.environment_id, request.id_)
-        config = {**(source.body.get("revenue_analytics_config") or {}), **as_json(request.body)}
-        updated = self.store.update(source, {**source.body, "revenue_analytics_config": config}, schema=SOURCE_SCHEMA,
-                                    keep_secrets=True)
+        settings = {k: v for k, v in as_json(request.body).items() if k in ("enabled", "include_invoiceless_charges")}
+        with self.store.transaction():
+            source = self._apply(source, request.body)
+            config = {**(source.body.get("revenue_analytics_config") or {}), **settings}
+            updated = self.store.update(source, {**source.body, "revenue_analytics_config": config},
+                                        schema=SOURCE_SCHEMA, keep_secrets=True)
         return h.UpdateExternalDataSourceRevenueAnalyticsConfig200(self._response(updated))
 
     # -- environment-level actions ------------------------------------------------------------------------------
@@ -304,7 +316,13 @@ class ExternalDataSources:
     def check_source_prefix(self, request: h.CheckSourcePrefixRequest, principal: Principal | None) -> h.CheckSourcePrefixResult:
         tenant = tenant_of(principal, request.environment_id)
         body = as_json(request.body)
-        self._check_prefix(tenant, body["source_type"], body.get("prefix"))
+        if body.get("source_type"):
+            self._check_prefix(tenant, body["source_type"], body.get("prefix"))
+        else:  # no type given (PostHog's documented body has none): free for a source of any type
+            rows, _ = self.store.list(tenant, SOURCE, contains=body.get("prefix") or None, fields=("prefix",))
+            taken = next((r for r in rows if (r.body.get("prefix") or None) == (body.get("prefix") or None)), None)
+            if taken is not None:
+                raise self._prefix_taken(taken.body["source_type"], body.get("prefix"))
         return h.CheckSourcePrefix200()
 
     def get_source_wizard(self, request: h.GetSourceWizardRequest, principal: Principal | None) -> h.GetSourceWizardResult:

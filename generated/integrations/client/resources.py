@@ -498,7 +498,7 @@ class ExternalDataSources:
         self,
         *,
         environment_id: str,
-        body: models.SourcePrefixInput,
+        body: models.SourcePrefixInputRequest,
     ) -> None:
         """Create environments external data sources source prefix
 
@@ -784,7 +784,7 @@ class ExternalDataSources:
         *,
         environment_id: str,
         id_: UUID,
-        body: models.RevenueAnalyticsConfig,
+        body: models.RevenueAnalyticsConfigUpdateRequest,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources revenue analytics config
 
@@ -2932,7 +2932,7 @@ class AsyncExternalDataSources:
         self,
         *,
         environment_id: str,
-        body: models.SourcePrefixInput,
+        body: models.SourcePrefixInputRequest,
     ) -> None:
         """Create environments external data sources source prefix
 
@@ -3218,7 +3218,7 @@ class AsyncExternalDataSources:
         *,
         environment_id: str,
         id_: UUID,
-        body: models.RevenueAnalyticsConfig,
+        body: models.RevenueAnalyticsConfigUpdateRequest,
     ) -> models.ExternalDataSourceResponse:
         """Update environments external data sources revenue analytics config
 

@@ -271,6 +271,12 @@ if TYPE_CHECKING:
     from ._registration_status import RegistrationStatus as RegistrationStatus
     from ._request_template import RequestTemplate as RequestTemplate
     from ._revenue_analytics_config import RevenueAnalyticsConfig as RevenueAnalyticsConfig
+    from ._revenue_analytics_config_update_request import (
+        RevenueAnalyticsConfigUpdateRequest as RevenueAnalyticsConfigUpdateRequest,
+    )
+    from ._revenue_analytics_config_update_response import (
+        RevenueAnalyticsConfigUpdateResponse as RevenueAnalyticsConfigUpdateResponse,
+    )
     from ._schema import Schema as Schema
     from ._schema_1 import Schema1 as Schema1
     from ._schema_status import SchemaStatus as SchemaStatus
@@ -278,7 +284,8 @@ if TYPE_CHECKING:
     from ._schema_update import SchemaUpdate as SchemaUpdate
     from ._scope import Scope as Scope
     from ._severity import Severity as Severity
-    from ._source_prefix_input import SourcePrefixInput as SourcePrefixInput
+    from ._source_prefix_input_request import SourcePrefixInputRequest as SourcePrefixInputRequest
+    from ._source_prefix_input_response import SourcePrefixInputResponse as SourcePrefixInputResponse
     from ._source_status import SourceStatus as SourceStatus
     from ._source_type import SourceType as SourceType
     from ._source_wizard import SourceWizard as SourceWizard
@@ -494,6 +501,8 @@ _MODULES = {
     "RegistrationStatus": "_registration_status",
     "RequestTemplate": "_request_template",
     "RevenueAnalyticsConfig": "_revenue_analytics_config",
+    "RevenueAnalyticsConfigUpdateRequest": "_revenue_analytics_config_update_request",
+    "RevenueAnalyticsConfigUpdateResponse": "_revenue_analytics_config_update_response",
     "Schema": "_schema",
     "Schema1": "_schema_1",
     "SchemaStatus": "_schema_status",
@@ -501,7 +510,8 @@ _MODULES = {
     "SchemaUpdate": "_schema_update",
     "Scope": "_scope",
     "Severity": "_severity",
-    "SourcePrefixInput": "_source_prefix_input",
+    "SourcePrefixInputRequest": "_source_prefix_input_request",
+    "SourcePrefixInputResponse": "_source_prefix_input_response",
     "SourceStatus": "_source_status",
     "SourceType": "_source_type",
     "SourceWizard": "_source_wizard",

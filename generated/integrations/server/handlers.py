@@ -414,7 +414,7 @@ class CheckSourcePrefixRequest:
     """Inputs of `check_source_prefix`: Create environments external data sources source prefix"""
 
     environment_id: str
-    body: models.SourcePrefixInput
+    body: models.SourcePrefixInputRequest
 
 
 @dataclass(frozen=True)
@@ -635,7 +635,7 @@ class UpdateExternalDataSourceRevenueAnalyticsConfigRequest:
 
     environment_id: str
     id_: UUID
-    body: models.RevenueAnalyticsConfig
+    body: models.RevenueAnalyticsConfigUpdateRequest
 
 
 @dataclass(frozen=True)

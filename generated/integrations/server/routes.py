@@ -675,7 +675,7 @@ def add_check_source_prefix(
     ) -> Response:
         """Create environments external data sources source prefix"""
         reject_unknown_query(_request, frozenset())
-        _body = await read_json(_request, models.SourcePrefixInput, True)
+        _body = await read_json(_request, models.SourcePrefixInputRequest, True)
         _inputs = h.CheckSourcePrefixRequest(
             environment_id=environment_id,
             body=_body,
@@ -1006,7 +1006,7 @@ def add_update_external_data_source_revenue_analytics_config(
     ) -> Response:
         """Update environments external data sources revenue analytics config"""
         reject_unknown_query(_request, frozenset())
-        _body = await read_json(_request, models.RevenueAnalyticsConfig, True)
+        _body = await read_json(_request, models.RevenueAnalyticsConfigUpdateRequest, True)
         _inputs = h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest(
             environment_id=environment_id,
             id_=id_,
