@@ -314,6 +314,17 @@ class _Builder:
                       if self.deref(sub).get("type") == "array"]
         return next((a for a in arrays if a[0][-1] in ITEM_FIELDS), arrays[0] if arrays else None)
 
+    def unknown_query(self, path_item: dict[str, Any], operation: dict[str, Any]) -> str:
+        """`x-unknown-query-parameters` (reject, the default, or ignore) of the operation, else of its path, else
+        of its first tag (an API of its own, as a vendor's), else of the document."""
+        tags = {t.get("name"): t for t in self.document.get("tags") or [] if isinstance(t, dict)}
+        first_tag = tags.get((operation.get("tags") or [None])[0]) or {}
+        for node in (operation, path_item, first_tag, self.document):
+            value = node.get("x-unknown-query-parameters")
+            if value in ("reject", "ignore"):
+                return str(value)
+        return "reject"
+
     def operation(self, path: str, method: str, path_item: dict[str, Any], operation: dict[str, Any]) -> ir.Operation:
         op_id = operation.get("operationId") or f"{method}_{path}"
         py_name = snake_name(op_id)
@@ -351,6 +362,7 @@ class _Builder:
             security_set=self.security_sets.setdefault(security, len(self.security_sets)),
             pagination=self.pagination(method, params, responses, operation, prefix),
             idempotent=method in RETRY_SAFE_METHODS or operation.get("x-retry-safe") is True,
+            rejects_unknown_query=self.unknown_query(path_item, operation) == "reject",
         )
 
     def api(self) -> ir.Api:

@@ -113,6 +113,7 @@ class Operation:
     security_set: int  # index of `security` in Api.security_sets
     pagination: Pagination | None
     idempotent: bool  # safe for the client to retry
+    rejects_unknown_query: bool  # a query parameter it does not declare is a 400 (`x-unknown-query-parameters`)
 
 
 @dataclass(frozen=True)

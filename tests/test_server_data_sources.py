@@ -179,3 +179,14 @@ def test_cdc_and_schema_discovery_against_live_postgres(api: Api) -> None:
             assert result.valid is False
 
     run(scenario())
+
+
+def test_unknown_query_parameters_are_ignored_here_as_posthog_does_and_refused_elsewhere(api: Api) -> None:
+    async def scenario() -> None:
+        async with api.raw() as raw:
+            posthog = await raw.get(f"/api/environments/{ENV}/external_data_sources/", params={"utm_source": "x"})
+            assert posthog.status_code == 200  # x-unknown-query-parameters: ignore on the tag
+            pingone = await raw.get(f"/environments/{ENV}/externalServices", params={"utm_source": "x"})
+            assert pingone.status_code == 400 and pingone.json()["errors"][0]["pointer"] == "#query/utm_source"
+
+    run(scenario())

@@ -308,7 +308,7 @@ class ExternalServiceRegistrations:
 
 
 class ExternalDataSources:
-    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002). Paths end in a slash, as PostHog writes them; each is answered the same without its final slash (no redirect)."""
+    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002). Paths end in a slash, as PostHog writes them; each is answered the same without its final slash (no redirect). As PostHog does, a query parameter an operation does not declare is ignored (the other APIs answer it 400). Schema discovery (`database_schema`, `refresh_schemas`) and CDC checks connect to Postgres sources only; other source types answer 400 there. The wizard lists every source type, with Postgres' and Stripe's own fields and an `api_key` field for the rest."""
 
     def __init__(self, client: SyncBase):
         self._client = client
@@ -2742,7 +2742,7 @@ class AsyncExternalServiceRegistrations:
 
 
 class AsyncExternalDataSources:
-    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002). Paths end in a slash, as PostHog writes them; each is answered the same without its final slash (no redirect)."""
+    """External Data Sources: Warehouse data sources and their schemas, jobs and webhooks (002). Paths end in a slash, as PostHog writes them; each is answered the same without its final slash (no redirect). As PostHog does, a query parameter an operation does not declare is ignored (the other APIs answer it 400). Schema discovery (`database_schema`, `refresh_schemas`) and CDC checks connect to Postgres sources only; other source types answer 400 there. The wizard lists every source type, with Postgres' and Stripe's own fields and an `api_key` field for the rest."""
 
     def __init__(self, client: AsyncBase):
         self._client = client

@@ -529,7 +529,6 @@ def add_list_external_data_sources(
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """List all environments external data sources"""
-        reject_unknown_query(_request, frozenset({"limit", "offset", "search"}))
         _inputs = h.ListExternalDataSourcesRequest(
             environment_id=environment_id,
             limit=limit,
@@ -558,7 +557,6 @@ def add_create_external_data_source(
         ],
     ) -> Response:
         """Create environments external data sources"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.ExternalDataSourceCreateRequest, True)
         _inputs = h.CreateExternalDataSourceRequest(
             environment_id=environment_id,
@@ -586,7 +584,6 @@ def add_check_cdc_prerequisites(
         ],
     ) -> Response:
         """Create environments external data sources check cdc prerequisites"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.CheckCdcPrerequisitesInputRequest, True)
         _inputs = h.CheckCdcPrerequisitesRequest(
             environment_id=environment_id,
@@ -617,7 +614,6 @@ def add_list_external_data_source_connections(
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """List all environments external data sources connections"""
-        reject_unknown_query(_request, frozenset({"limit", "offset", "search"}))
         _inputs = h.ListExternalDataSourceConnectionsRequest(
             environment_id=environment_id,
             limit=limit,
@@ -646,7 +642,6 @@ def add_get_database_schema(
         ],
     ) -> Response:
         """Create environments external data sources database schema"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.DatabaseSchemaInput, True)
         _inputs = h.GetDatabaseSchemaRequest(
             environment_id=environment_id,
@@ -674,7 +669,6 @@ def add_check_source_prefix(
         ],
     ) -> Response:
         """Create environments external data sources source prefix"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.SourcePrefixInputRequest, True)
         _inputs = h.CheckSourcePrefixRequest(
             environment_id=environment_id,
@@ -702,7 +696,6 @@ def add_get_source_wizard(
         ],
     ) -> Response:
         """Retrieve environments external data sources wizard"""
-        reject_unknown_query(_request, frozenset())
         _inputs = h.GetSourceWizardRequest(
             environment_id=environment_id,
         )
@@ -729,7 +722,6 @@ def add_retrieve_external_data_source(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources"""
-        reject_unknown_query(_request, frozenset())
         _inputs = h.RetrieveExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
@@ -757,7 +749,6 @@ def add_destroy_external_data_source(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Delete environments external data sources"""
-        reject_unknown_query(_request, frozenset())
         _inputs = h.DestroyExternalDataSourceRequest(
             environment_id=environment_id,
             id_=id_,
@@ -785,7 +776,6 @@ def add_partial_update_external_data_source(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Update environments external data sources"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.PartialUpdateExternalDataSourceRequest(
             environment_id=environment_id,
@@ -818,7 +808,6 @@ def add_bulk_update_external_data_source_schemas(
         search: Annotated[str | None, Query(alias="search", max_length=200)] = None,
     ) -> Response:
         """Update environments external data sources bulk update schemas"""
-        reject_unknown_query(_request, frozenset({"limit", "offset", "search"}))
         _body = await read_json(_request, models.BulkSchemasUpdate, True)
         _inputs = h.BulkUpdateExternalDataSourceSchemasRequest(
             environment_id=environment_id,
@@ -851,7 +840,6 @@ def add_create_external_data_source_webhook(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Create environments external data sources create webhook"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.CreateExternalDataSourceWebhookRequest(
             environment_id=environment_id,
@@ -881,7 +869,6 @@ def add_delete_external_data_source_webhook(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Create environments external data sources delete webhook"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.DeleteExternalDataSourceWebhookRequest(
             environment_id=environment_id,
@@ -914,7 +901,6 @@ def add_list_external_data_source_jobs(
         schemas: Annotated[list[str] | None, Query(alias="schemas")] = None,
     ) -> Response:
         """Retrieve environments external data sources jobs"""
-        reject_unknown_query(_request, frozenset({"after", "before", "schemas"}))
         _inputs = h.ListExternalDataSourceJobsRequest(
             environment_id=environment_id,
             id_=id_,
@@ -945,7 +931,6 @@ def add_refresh_external_data_source_schemas(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Create environments external data sources refresh schemas"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.RefreshExternalDataSourceSchemasRequest(
             environment_id=environment_id,
@@ -975,7 +960,6 @@ def add_reload_external_data_source(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Create environments external data sources reload"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.ExternalDataSourceUpdateRequest, False)
         _inputs = h.ReloadExternalDataSourceRequest(
             environment_id=environment_id,
@@ -1005,7 +989,6 @@ def add_update_external_data_source_revenue_analytics_config(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Update environments external data sources revenue analytics config"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.RevenueAnalyticsConfigUpdateRequest, True)
         _inputs = h.UpdateExternalDataSourceRevenueAnalyticsConfigRequest(
             environment_id=environment_id,
@@ -1035,7 +1018,6 @@ def add_update_external_data_source_webhook_inputs(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Create environments external data sources update webhook inputs"""
-        reject_unknown_query(_request, frozenset())
         _body = await read_json(_request, models.WebhookInputsUpdateRequest, True)
         _inputs = h.UpdateExternalDataSourceWebhookInputsRequest(
             environment_id=environment_id,
@@ -1065,7 +1047,6 @@ def add_get_external_data_source_webhook_info(
         id_: Annotated[UUID, Path(alias="id")],
     ) -> Response:
         """Retrieve environments external data sources webhook info"""
-        reject_unknown_query(_request, frozenset())
         _inputs = h.GetExternalDataSourceWebhookInfoRequest(
             environment_id=environment_id,
             id_=id_,
