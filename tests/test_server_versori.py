@@ -71,6 +71,11 @@ def test_connectors_and_versions(api: Api) -> None:
                 with pytest.raises(BadRequestError):
                     await v.create_connector_version(organisation_id=ORG, connector_id=cid,
                                                      body=models.ConnectorVersionCreate(name=reserved))
+            spaced = await v.create_connector_version(organisation_id=ORG, connector_id=cid,
+                                                      body=models.ConnectorVersionCreate(name="Spring release (β)"))
+            assert (await v.get_connector_version(organisation_id=ORG, connector_id=cid,
+                                                  version="Spring release (β)")).id == spaced.id  # any value
+            await v.delete_connector_version(organisation_id=ORG, connector_id=cid, version="Spring release (β)")
             with pytest.raises(NotFoundError):  # "latest" and "default" name published versions; none is yet
                 await v.get_connector_version(organisation_id=ORG, connector_id=cid, version="latest")
             await v.publish_connector_version(organisation_id=ORG, connector_id=cid, version="v1")

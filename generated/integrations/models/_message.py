@@ -19,7 +19,7 @@ class Message(BaseModel):
     Text contains the text of the message.
     """
     severity: MessageSeverity
-    details: list[str] | MISSING = MISSING
+    detail: list[str] | MISSING = MISSING
     """
-    Additional information, such as a list of validation errors.
+    Additional information, such as a list of validation errors (`detail`, as the vendor's reference names it; its prose says "Details").
     """

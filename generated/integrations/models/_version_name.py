@@ -6,8 +6,8 @@ from typing import Annotated
 from typing_extensions import TypeAliasType
 
 VersionName = TypeAliasType(
-    "VersionName", Annotated[str, Field(examples=["1.0.0"], max_length=128, min_length=1, pattern="^[A-Za-z0-9._+-]+$")]
+    "VersionName", Annotated[str, Field(examples=["1.0.0"], max_length=128, min_length=1, pattern="^[^/]+$")]
 )
 """
-A version name (SemVer, CalVer, a number...). The names "default" and "latest" are reserved and rejected with 400 when creating or renaming a version.
+A version name: any value, as the vendor says (SemVer, CalVer, a number... are recommended), but for a `/`, which could not travel in a path. The names "default" and "latest" are reserved and rejected with 400 when creating or renaming a version.
 """

@@ -1660,7 +1660,7 @@ def add_get_connector_version(
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
     ) -> Response:
         """Get a connector version"""
         reject_unknown_query(_request, frozenset())
@@ -1688,7 +1688,7 @@ def add_update_connector_version(
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
     ) -> Response:
         """Update a connector version"""
         reject_unknown_query(_request, frozenset())
@@ -1718,7 +1718,7 @@ def add_delete_connector_version(
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
     ) -> Response:
         """Delete a connector version"""
         reject_unknown_query(_request, frozenset())
@@ -1746,7 +1746,7 @@ def add_publish_connector_version(
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
     ) -> Response:
         """Publish a connector version"""
         reject_unknown_query(_request, frozenset())
@@ -1774,7 +1774,7 @@ def add_unpublish_connector_version(
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
     ) -> Response:
         """Unpublish a connector version"""
         reject_unknown_query(_request, frozenset())
@@ -1800,7 +1800,7 @@ def add_list_actions(router: APIRouter, handlers: h.VersoriConnectHandlers, auth
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
@@ -1834,7 +1834,7 @@ def add_create_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
     ) -> Response:
         """Create an action"""
         reject_unknown_query(_request, frozenset())
@@ -1862,7 +1862,7 @@ def add_list_triggers(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
@@ -1896,7 +1896,7 @@ def add_create_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
     ) -> Response:
         """Create a trigger"""
         reject_unknown_query(_request, frozenset())
@@ -1924,7 +1924,7 @@ def add_list_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers, 
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         first: Annotated[int, Query(alias="first", ge=1, le=100)] = 20,
         after: Annotated[str | None, Query(alias="after", max_length=512)] = None,
         before: Annotated[str | None, Query(alias="before", max_length=512)] = None,
@@ -1958,7 +1958,7 @@ def add_create_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
     ) -> Response:
         """Create definitions"""
         reject_unknown_query(_request, frozenset())
@@ -1986,7 +1986,7 @@ def add_delete_definitions(router: APIRouter, handlers: h.VersoriConnectHandlers
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         force: Annotated[bool, Query(alias="force")] = False,
     ) -> Response:
         """Delete definitions"""
@@ -2018,7 +2018,7 @@ def add_import_public_connector_version(
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
     ) -> Response:
         """Import a public connector version"""
         reject_unknown_query(_request, frozenset())
@@ -2044,7 +2044,7 @@ def add_get_action(router: APIRouter, handlers: h.VersoriConnectHandlers, authen
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         action_name: Annotated[
             str, Path(alias="action_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
@@ -2074,7 +2074,7 @@ def add_update_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         action_name: Annotated[
             str, Path(alias="action_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
@@ -2106,7 +2106,7 @@ def add_delete_action(router: APIRouter, handlers: h.VersoriConnectHandlers, aut
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         action_name: Annotated[
             str, Path(alias="action_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
@@ -2136,7 +2136,7 @@ def add_get_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, authe
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         trigger_name: Annotated[
             str, Path(alias="trigger_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
@@ -2166,7 +2166,7 @@ def add_update_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         trigger_name: Annotated[
             str, Path(alias="trigger_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
@@ -2198,7 +2198,7 @@ def add_delete_trigger(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         trigger_name: Annotated[
             str, Path(alias="trigger_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-$]+$")
         ],
@@ -2228,7 +2228,7 @@ def add_get_definition(router: APIRouter, handlers: h.VersoriConnectHandlers, au
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[5], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         definition_name: Annotated[
             str, Path(alias="definition_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-]+$")
         ],
@@ -2258,7 +2258,7 @@ def add_update_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         definition_name: Annotated[
             str, Path(alias="definition_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-]+$")
         ],
@@ -2290,7 +2290,7 @@ def add_delete_definition(router: APIRouter, handlers: h.VersoriConnectHandlers,
         _principal: Annotated[Principal | None, Depends(requires(SECURITY[6], authenticator))],
         organisation_id: Annotated[str, Path(alias="organisation_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
         connector_id: Annotated[str, Path(alias="connector_id", pattern="^[0-9A-HJKMNP-TV-Z]{26}$")],
-        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[A-Za-z0-9._+-]+$")],
+        version: Annotated[str, Path(alias="version", min_length=1, max_length=128, pattern="^[^/]+$")],
         definition_name: Annotated[
             str, Path(alias="definition_name", min_length=1, max_length=256, pattern="^[a-zA-Z0-9_\\-]+$")
         ],
