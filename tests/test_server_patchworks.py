@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from integrations import models
@@ -27,6 +28,15 @@ def test_patchworks_connectors(api: Api) -> None:
             assert "tok-secret" not in raw.text and "pak-1" not in raw.text and '"eu"' in raw.text
             shown = (await p.patchworks_connectors_show(connector=created.id, include=["variables", "variables_count"])).data
             assert shown.variables_count == 2 and [v.key for v in shown.variables] == ["token", "region"]
+            counted = (await p.patchworks_connectors_show(connector=created.id, include=[
+                "authenticationImplementation_count", "authenticationImplementationExists", "certificate_count",
+                "certificateExists", "authenticationImplementation.system"])).data
+            assert (counted.authentication_implementation_count, counted.authentication_implementation_exists,
+                    counted.certificate_count, counted.certificate_exists) == (1, True, 0, False)
+            assert counted.authentication_implementation == {"id": "3"}  # a reference: the record lives elsewhere
+            async with httpx.AsyncClient(base_url=api.base_url, transport=api.transport(),
+                                         headers={"Authorization": api.keys["admin"]}) as bare:  # no "Bearer"
+                assert (await bare.get(f"/api/v1/connectors/{created.id}")).status_code == 200
             for name in ("Zendesk", "Amazon", "Magento"):
                 await p.patchworks_connectors_store(body=store_body(name))
             page = await p.patchworks_connectors_index(sort="-name", per_page=2, page=1)

@@ -58,11 +58,15 @@ class PatchworksConnectors:
             body["variables_count"] = len(variables)
         if "variablesExists" in wanted:
             body["variables_exists"] = bool(variables)
-        if any(name.startswith("authenticationImplementation") for name in wanted):
-            body["authentication_implementation"] = {"id": record.body.get("authentication_implementation_id")}
-        if any(name.startswith("certificate") for name in wanted):
-            certificate = record.body.get("certificate_id")
-            body["certificate"] = {"id": certificate} if certificate else None
+        for relation, field, key in (("authenticationImplementation", "authentication_implementation",
+                                       "authentication_implementation_id"), ("certificate", "certificate", "certificate_id")):
+            related = record.body.get(key)
+            if f"{relation}_count" in wanted:
+                body[f"{field}_count"] = 1 if related else 0
+            if f"{relation}Exists" in wanted:
+                body[f"{field}_exists"] = bool(related)
+            if relation in wanted or any(name.startswith(f"{relation}.") for name in wanted):
+                body[field] = {"id": related} if related else None  # the record lives outside this API
         return body
 
     def _one(self, record: Record, include: Sequence[str] | None = None) -> models.PatchworksConnectorResourceResponse:

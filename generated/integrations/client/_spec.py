@@ -6,4 +6,5 @@ USER_AGENT = "integrations-client/1.0.0"
 SCHEMES: dict[str, tuple[str, str, str, str]] = {
     "bearerAuth": ("http", "header", "Authorization", "bearer"),
     "apiKeyAuth": ("apiKey", "header", "X-API-Key", ""),
+    "rawKeyAuth": ("apiKey", "header", "Authorization", ""),
 }

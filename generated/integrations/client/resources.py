@@ -2192,12 +2192,13 @@ class PatchworksConnectors:
         Lists connectors with includes, filters, sort and page/per_page paging.
 
         Args:
-            filter_canonical_key: Filter results by canonical_key.
-            filter_for_system_template: Filter results by forSystemTemplate.
-            filter_system: Filter results by system.
-            filter_system_template_id: Filter results by system_template_id.
-            filter_for_session: Filter results by forSession.
-            filter_platform_session: Filter results by platformSession.
+            filter_canonical_key: Connectors of the system with this canonical key: here, whose authentication_implementation_id
+                equals it.
+            filter_for_system_template: Connectors made for this system template: whose authentication_implementation_id equals it.
+            filter_system: Connectors of this system: whose authentication_implementation_id equals it.
+            filter_system_template_id: Connectors of this system template: whose authentication_implementation_id equals it.
+            filter_for_session: Connectors of this session: whose session_id equals it.
+            filter_platform_session: Connectors of this platform session: whose session_id equals it.
             include: Comma-separated list of relationships to include. Available: authenticationImplementation,
                 authenticationImplementation_count, authenticationImplementationExists,
                 authenticationImplementation.authenticationType, authenticationImplementation.system,
@@ -2208,7 +2209,10 @@ class PatchworksConnectors:
                 authenticationImplementation.endpoints.entityType, authenticationImplementation.endpoints.fieldTags,
                 authenticationImplementation.system.systemType, variables, variables_count, variablesExists,
                 authenticationImplementation.endpoints.variables, certificate, certificate_count, certificateExists,
-                certificate.user. An unknown name is rejected (400).
+                certificate.user. An unknown name is rejected (400). `<relation>_count` and `<relation>Exists` add
+                `<relation>_count` (0 or 1) and `<relation>_exists`; the related records themselves (authentication
+                implementations, systems, endpoints, certificates) live outside this API, so an include of one,
+                nested or not, adds it as a reference: `{id}`.
             sort: Sort field. Prefix with - for descending. Available - name.
             page: Page number for pagination.
             per_page: Number of results per page.
@@ -2316,12 +2320,13 @@ class PatchworksConnectors:
 
         Args:
             connector: The connector identifier.
-            filter_canonical_key: Filter results by canonical_key.
-            filter_for_system_template: Filter results by forSystemTemplate.
-            filter_system: Filter results by system.
-            filter_system_template_id: Filter results by system_template_id.
-            filter_for_session: Filter results by forSession.
-            filter_platform_session: Filter results by platformSession.
+            filter_canonical_key: Connectors of the system with this canonical key: here, whose authentication_implementation_id
+                equals it.
+            filter_for_system_template: Connectors made for this system template: whose authentication_implementation_id equals it.
+            filter_system: Connectors of this system: whose authentication_implementation_id equals it.
+            filter_system_template_id: Connectors of this system template: whose authentication_implementation_id equals it.
+            filter_for_session: Connectors of this session: whose session_id equals it.
+            filter_platform_session: Connectors of this platform session: whose session_id equals it.
             include: Comma-separated list of relationships to include. Available: authenticationImplementation,
                 authenticationImplementation_count, authenticationImplementationExists,
                 authenticationImplementation.authenticationType, authenticationImplementation.system,
@@ -2332,7 +2337,10 @@ class PatchworksConnectors:
                 authenticationImplementation.endpoints.entityType, authenticationImplementation.endpoints.fieldTags,
                 authenticationImplementation.system.systemType, variables, variables_count, variablesExists,
                 authenticationImplementation.endpoints.variables, certificate, certificate_count, certificateExists,
-                certificate.user. An unknown name is rejected (400).
+                certificate.user. An unknown name is rejected (400). `<relation>_count` and `<relation>Exists` add
+                `<relation>_count` (0 or 1) and `<relation>_exists`; the related records themselves (authentication
+                implementations, systems, endpoints, certificates) live outside this API, so an include of one,
+                nested or not, adds it as a reference: `{id}`.
             sort: Sort field. Prefix with - for descending. Available - name.
             page: Page number for pagination.
             per_page: Number of results per page.
@@ -4626,12 +4634,13 @@ class AsyncPatchworksConnectors:
         Lists connectors with includes, filters, sort and page/per_page paging.
 
         Args:
-            filter_canonical_key: Filter results by canonical_key.
-            filter_for_system_template: Filter results by forSystemTemplate.
-            filter_system: Filter results by system.
-            filter_system_template_id: Filter results by system_template_id.
-            filter_for_session: Filter results by forSession.
-            filter_platform_session: Filter results by platformSession.
+            filter_canonical_key: Connectors of the system with this canonical key: here, whose authentication_implementation_id
+                equals it.
+            filter_for_system_template: Connectors made for this system template: whose authentication_implementation_id equals it.
+            filter_system: Connectors of this system: whose authentication_implementation_id equals it.
+            filter_system_template_id: Connectors of this system template: whose authentication_implementation_id equals it.
+            filter_for_session: Connectors of this session: whose session_id equals it.
+            filter_platform_session: Connectors of this platform session: whose session_id equals it.
             include: Comma-separated list of relationships to include. Available: authenticationImplementation,
                 authenticationImplementation_count, authenticationImplementationExists,
                 authenticationImplementation.authenticationType, authenticationImplementation.system,
@@ -4642,7 +4651,10 @@ class AsyncPatchworksConnectors:
                 authenticationImplementation.endpoints.entityType, authenticationImplementation.endpoints.fieldTags,
                 authenticationImplementation.system.systemType, variables, variables_count, variablesExists,
                 authenticationImplementation.endpoints.variables, certificate, certificate_count, certificateExists,
-                certificate.user. An unknown name is rejected (400).
+                certificate.user. An unknown name is rejected (400). `<relation>_count` and `<relation>Exists` add
+                `<relation>_count` (0 or 1) and `<relation>_exists`; the related records themselves (authentication
+                implementations, systems, endpoints, certificates) live outside this API, so an include of one,
+                nested or not, adds it as a reference: `{id}`.
             sort: Sort field. Prefix with - for descending. Available - name.
             page: Page number for pagination.
             per_page: Number of results per page.
@@ -4750,12 +4762,13 @@ class AsyncPatchworksConnectors:
 
         Args:
             connector: The connector identifier.
-            filter_canonical_key: Filter results by canonical_key.
-            filter_for_system_template: Filter results by forSystemTemplate.
-            filter_system: Filter results by system.
-            filter_system_template_id: Filter results by system_template_id.
-            filter_for_session: Filter results by forSession.
-            filter_platform_session: Filter results by platformSession.
+            filter_canonical_key: Connectors of the system with this canonical key: here, whose authentication_implementation_id
+                equals it.
+            filter_for_system_template: Connectors made for this system template: whose authentication_implementation_id equals it.
+            filter_system: Connectors of this system: whose authentication_implementation_id equals it.
+            filter_system_template_id: Connectors of this system template: whose authentication_implementation_id equals it.
+            filter_for_session: Connectors of this session: whose session_id equals it.
+            filter_platform_session: Connectors of this platform session: whose session_id equals it.
             include: Comma-separated list of relationships to include. Available: authenticationImplementation,
                 authenticationImplementation_count, authenticationImplementationExists,
                 authenticationImplementation.authenticationType, authenticationImplementation.system,
@@ -4766,7 +4779,10 @@ class AsyncPatchworksConnectors:
                 authenticationImplementation.endpoints.entityType, authenticationImplementation.endpoints.fieldTags,
                 authenticationImplementation.system.systemType, variables, variables_count, variablesExists,
                 authenticationImplementation.endpoints.variables, certificate, certificate_count, certificateExists,
-                certificate.user. An unknown name is rejected (400).
+                certificate.user. An unknown name is rejected (400). `<relation>_count` and `<relation>Exists` add
+                `<relation>_count` (0 or 1) and `<relation>_exists`; the related records themselves (authentication
+                implementations, systems, endpoints, certificates) live outside this API, so an include of one,
+                nested or not, adds it as a reference: `{id}`.
             sort: Sort field. Prefix with - for descending. Available - name.
             page: Page number for pagination.
             per_page: Number of results per page.

@@ -40,6 +40,22 @@ class PatchworksConnectorRequest(BaseModel):
     """
     Present when include=variablesExists.
     """
+    authentication_implementation_count: Annotated[StrictInt | MISSING, Field(ge=0, le=1)] = MISSING
+    """
+    Present when include=authenticationImplementation_count.
+    """
+    authentication_implementation_exists: StrictBool | MISSING = MISSING
+    """
+    Present when include=authenticationImplementationExists.
+    """
+    certificate_count: Annotated[StrictInt | MISSING, Field(ge=0, le=1)] = MISSING
+    """
+    Present when include=certificate_count.
+    """
+    certificate_exists: StrictBool | MISSING = MISSING
+    """
+    Present when include=certificateExists.
+    """
     authentication_implementation: dict[str, Any] | None | MISSING = MISSING
     """
     Present when include names authenticationImplementation (or a nested relationship).

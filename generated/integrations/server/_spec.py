@@ -5,4 +5,5 @@
 SCHEMES: dict[str, tuple[str, str, str, str]] = {
     "bearerAuth": ("http", "header", "Authorization", "bearer"),
     "apiKeyAuth": ("apiKey", "header", "X-API-Key", ""),
+    "rawKeyAuth": ("apiKey", "header", "Authorization", ""),
 }

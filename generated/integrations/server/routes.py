@@ -146,8 +146,16 @@ SECURITY: tuple[tuple[Requirement, ...], ...] = (
     ((("bearerAuth", ("connectors:write",)),), (("apiKeyAuth", ("connectors:write",)),)),
     ((("bearerAuth", ("credentials:read",)),), (("apiKeyAuth", ("credentials:read",)),)),
     ((("bearerAuth", ("credentials:write",)),), (("apiKeyAuth", ("credentials:write",)),)),
-    ((("bearerAuth", ("connector:read",)),), (("apiKeyAuth", ("connector:read",)),)),
-    ((("bearerAuth", ("connector:write",)),), (("apiKeyAuth", ("connector:write",)),)),
+    (
+        (("bearerAuth", ("connector:read",)),),
+        (("apiKeyAuth", ("connector:read",)),),
+        (("rawKeyAuth", ("connector:read",)),),
+    ),
+    (
+        (("bearerAuth", ("connector:write",)),),
+        (("apiKeyAuth", ("connector:write",)),),
+        (("rawKeyAuth", ("connector:write",)),),
+    ),
 )
 
 
