@@ -77,3 +77,14 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
     Base.metadata.create_all(engine)
     return engine
+
+
+def fresh_engine(url: str, folder: Path) -> Engine:
+    """An engine on an empty database, for tests and measurements: PostgreSQL at `url` with the tables dropped and
+    made again, or with no `url` a new SQLite file in `folder`."""
+    if not url:
+        return make_engine(f"sqlite:///{folder / 'fresh.db'}")
+    engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    return engine

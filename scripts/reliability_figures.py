@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "generated"), str(ROOT)]
 
 from app.auth import issue_key  # noqa: E402
-from app.db import Base, make_engine  # noqa: E402
+from app.db import fresh_engine  # noqa: E402
 from app.keys import ALL_SCOPES  # noqa: E402
 from app.main import create  # noqa: E402
 from tests.conftest import serving  # noqa: E402
@@ -119,11 +119,7 @@ async def measure(app: object, base_url: str, key: str, database: str) -> list[t
 
 def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="specgen-reliability-"))
-    url = os.environ.get("DATABASE_URL", "").replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = make_engine(url or f"sqlite:///{data / 'reliability.db'}")
-    if url:
-        Base.metadata.drop_all(engine)
-        Base.metadata.create_all(engine)
+    engine = fresh_engine(os.environ.get("DATABASE_URL", ""), data)
     database = engine.dialect.name
     app = create(engine, data_dir=data, public_url="http://127.0.0.1")
     key = issue_key(engine, ENV, ALL_SCOPES)

@@ -70,14 +70,9 @@ def serving(app: Any) -> Iterator[str]:
 
 
 def _engine(backend: str, tmp_path: Path) -> Any:
-    from app.db import Base, make_engine
+    from app.db import fresh_engine
 
-    if backend == "sqlite":
-        return make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-    engine = make_engine(os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    return engine
+    return fresh_engine("" if backend == "sqlite" else os.environ["TEST_DATABASE_URL"], tmp_path)
 
 
 @pytest.fixture(params=SETUPS, ids=lambda setup: "-".join(setup))

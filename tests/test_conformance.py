@@ -13,7 +13,7 @@ from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, settings
 
 from app.auth import issue_key
-from app.db import Base, Resource, make_engine
+from app.db import Resource, fresh_engine
 from app.keys import ALL_SCOPES
 from app.main import create
 
@@ -25,11 +25,7 @@ TENANT_PARAMETERS = {"environmentId": ENVIRONMENT, "environment_id": ENVIRONMENT
 
 _DATA = Path(tempfile.mkdtemp(prefix="specgen-conformance-"))
 # SQLite here; `make reliability` runs it on PostgreSQL too (CONFORMANCE_DATABASE_URL).
-_URL = os.environ.get("CONFORMANCE_DATABASE_URL", "").replace("postgresql://", "postgresql+psycopg://", 1)
-_ENGINE = make_engine(_URL or f"sqlite:///{_DATA / 'conformance.db'}")
-if _URL:
-    Base.metadata.drop_all(_ENGINE)
-    Base.metadata.create_all(_ENGINE)
+_ENGINE = fresh_engine(os.environ.get("CONFORMANCE_DATABASE_URL", ""), _DATA)
 CASES = [0]  # requests sent, for the summary line
 SUMMARY: list[str] = []
 APP = create(_ENGINE, data_dir=_DATA, public_url="http://localhost")
