@@ -129,7 +129,11 @@ def emit_models(document: dict[str, Any], source_file: str,
             emitted = json.loads(metadata.read_text(encoding="utf-8"))["models"]
     except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", message)]) from exc
+        named = re.search(r"#(/components/schemas/[^'\s#]+)", message)  # the first schema it names, if any
+        if len(message) > MESSAGE_LENGTH:  # some list every class they could not resolve: the start says enough
+            message = message[:MESSAGE_LENGTH] + "… (-v shows all of it)"
+        pointer = named.group(1) if named else "/components/schemas"
+        raise SpecError([Diagnostic(source_file, 0, pointer, "models", message)]) from exc
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
     for model in emitted:  # bound under the names the document uses
@@ -140,6 +144,9 @@ def emit_models(document: dict[str, Any], source_file: str,
     models.warnings.extend(unchecked + _unknown_formats(rest, [str(w.message) for w in said]))
     store(cached, json.dumps(asdict(models)))
     return models
+
+
+MESSAGE_LENGTH = 300
 
 
 def _dotless_names(schemas: dict[str, Any]) -> dict[str, str]:
