@@ -38,7 +38,7 @@ GENERATED_LOCALS = frozenset({
 # Attributes of the generated client besides its resources (templates/client/_base.py.jinja): no tag takes one.
 CLIENT_ATTRIBUTES = frozenset({
     "base_url", "timeout", "max_retries", "backoff", "max_retry_after", "headers", "cookies", "auth_query", "http",
-    "auth", "request", "close", "aclose", "arguments", "next_delay", "settled",
+    "auth", "request", "close", "aclose", "arguments", "next_delay", "settled", "responses",
 })
 # Names the server's handlers module and the client's resources module define or import besides the ones the IR
 # names: no generated class takes one of them.

@@ -166,3 +166,23 @@ def test_call_handler_runs_plain_functions_off_the_event_loop() -> None:
 
     assert asyncio.run(_routing.call_handler(blocking, 1)) == (1, False)
     assert asyncio.run(_routing.call_handler(awaiting, 2)) == (2, True)
+
+
+def test_responses_shows_each_calls_status_and_headers_beside_the_typed_result() -> None:
+    import asyncio
+
+    answers = iter([httpx.Response(503), httpx.Response(200, json={}, headers={"X-Rate-Limit-Remaining": "9"})])
+    client = _client(lambda request: next(answers), backoff=0)
+    with client.responses() as seen:
+        client.request("GET", "/x", retryable=True)
+    assert [r.status_code for r in seen] == [503, 200] and seen[-1].headers["x-rate-limit-remaining"] == "9"
+    _client(lambda request: httpx.Response(200, json={})).request("GET", "/x", retryable=True)
+    assert len(seen) == 2  # nothing recorded outside the block
+
+    async def twice() -> list[int]:
+        base = _base.AsyncBase("http://api.test", transport=httpx.MockTransport(lambda r: httpx.Response(204)))
+        with base.responses() as mine:
+            await base.request("DELETE", "/y", retryable=True)
+        return [r.status_code for r in mine]
+
+    assert asyncio.run(twice()) == [204]

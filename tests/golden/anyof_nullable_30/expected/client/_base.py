@@ -7,7 +7,9 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any, TypedDict, TypeVar, Unpack, cast
@@ -175,6 +177,15 @@ class Options(TypedDict, total=False):
     headers: Mapping[str, str] | None
 
 
+_CAPTURED: ContextVar[list[httpx.Response] | None] = ContextVar("captured_responses", default=None)
+
+
+def _record(response: httpx.Response) -> httpx.Response:
+    if (captured := _CAPTURED.get()) is not None:
+        captured.append(response)
+    return response
+
+
 class BaseClient:
     def __init__(
         self,
@@ -231,6 +242,22 @@ class BaseClient:
         if merged:
             arguments["headers"] = merged
         return arguments
+
+    @contextmanager
+    def responses(self) -> Iterator[list[httpx.Response]]:
+        """The HTTP responses of the calls made inside the block (each attempt's, in order): status, headers and
+        body beside the typed results. Per thread and per task, so concurrent calls elsewhere do not mix in.
+
+            with client.responses() as seen:
+                page = client.things.list_things()
+            seen[-1].headers["x-rate-limit-remaining"]
+        """
+        captured: list[httpx.Response] = []
+        token = _CAPTURED.set(captured)
+        try:
+            yield captured
+        finally:
+            _CAPTURED.reset(token)
 
     def next_delay(
         self, attempt: int, retryable: bool, response: httpx.Response | None, deadline: float
@@ -323,7 +350,7 @@ class SyncBase(BaseClient):
                 if time.monotonic() > deadline:
                     raise httpx.ReadTimeout("the call's deadline passed while the body was arriving")
                 chunks.append(chunk)
-        return _complete(streamed, b"".join(chunks))
+        return _record(_complete(streamed, b"".join(chunks)))
 
     def close(self) -> None:
         self.http.close()
@@ -381,7 +408,7 @@ class AsyncBase(BaseClient):
                 if time.monotonic() > deadline:
                     raise httpx.ReadTimeout("the call's deadline passed while the body was arriving")
                 chunks.append(chunk)
-        return _complete(streamed, b"".join(chunks))
+        return _record(_complete(streamed, b"".join(chunks)))
 
     async def aclose(self) -> None:
         await self.http.aclose()
