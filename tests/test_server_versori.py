@@ -137,6 +137,18 @@ def test_credentials_of_every_type_are_redacted(api: Api) -> None:
                 for secret in secrets:
                     assert secret not in raw.text and secret not in fetched.model_dump_json(), (kind, secret)
                 assert fetched.usages == [] and fetched.type.value == kind
+                assert "errors" not in raw.json()  # never tried against its system: not validated
+            from datetime import datetime, timedelta, timezone
+
+            now = datetime.now(timezone.utc)
+            lapsed = await v.create_credential(organisation_id=ORG, body=models.CredentialRequest.model_validate(
+                {"name": "lapsed", "type": "none", "data": {}, "expiresAt": (now - timedelta(minutes=1)).isoformat()}))
+            lasting = await v.create_credential(organisation_id=ORG, body=models.CredentialRequest.model_validate(
+                {"name": "lasting", "type": "none", "data": {}, "expiresAt": (now + timedelta(days=1)).isoformat()}))
+            with pytest.raises(NotFoundError):  # past its expiresAt: deleted, as the vendor says
+                await v.get_credential(organisation_id=ORG, credential_id=lapsed.id)
+            listed = {c.id for c in (await v.list_credentials(organisation_id=ORG, first=100)).items}
+            assert lasting.id in listed and lapsed.id not in listed
             with pytest.raises(BadRequestError):  # data does not fit the type
                 await v.create_credential(organisation_id=ORG, body=models.CredentialRequest.model_validate(
                     {"name": "bad", "type": "certificate", "data": {"username": "a", "password": "b"}}))

@@ -3,6 +3,7 @@ triggers and definitions. Children hang off their parent's id; version names res
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel
@@ -554,15 +555,32 @@ class VersoriConnect:
         return [{"connectionId": c.id, "connectorId": c.parent} for c in connections
                 if credential_id in _credential_ids(c.body)]
 
+    def _live(self, row: Record) -> bool:
+        """Whether a credential is still there: one past its `expiresAt` is deleted now, as the vendor says it is
+        ("the time this credential should be automatically deleted"), and answers as if it never was."""
+        expires = row.body.get("expiresAt")
+        moment = datetime.fromisoformat(str(expires).replace("Z", "+00:00")) if expires else None
+        if moment and (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) <= utcnow():
+            self.store.delete(row)
+            return False
+        return True
+
+    def _credential(self, tenant: str, credential_id: str) -> Record:
+        row = self.store.get(tenant, CREDENTIAL, credential_id)
+        if not self._live(row):
+            raise Problem(404, f"no credential {credential_id!r}")
+        return row
+
     def _credential_json(self, row: Record, with_usages: bool = False) -> dict[str, Any]:
-        body = {**row.body, "id": row.id, "organisationId": row.tenant, "errors": []}
+        # no `errors`: this server does not validate a credential against its system (absent: not validated)
+        body = {**row.body, "id": row.id, "organisationId": row.tenant}
         if with_usages:
             body["usages"] = self._usages(row.tenant, row.id)
         return body
 
     def list_credentials(self, request: h.ListCredentialsRequest, principal: Principal | None) -> h.ListCredentialsResult:
         tenant = tenant_of(principal, request.organisation_id)
-        rows = self.store.list(tenant, CREDENTIAL)[0]
+        rows = [row for row in self.store.list(tenant, CREDENTIAL)[0] if self._live(row)]
         if request.type_:
             rows = [r for r in rows if r.body.get("type") == request.type_]
         offset, size = cursor_window(request.first, request.after, request.before, len(rows))
@@ -578,19 +596,19 @@ class VersoriConnect:
 
     def get_credential(self, request: h.GetCredentialRequest, principal: Principal | None) -> h.GetCredentialResult:
         tenant = tenant_of(principal, request.organisation_id)
-        row = self.store.get(tenant, CREDENTIAL, request.credential_id)
+        row = self._credential(tenant, request.credential_id)
         return h.GetCredential200(models.CredentialResponse.model_validate(self._credential_json(row, with_usages=True)))
 
     def update_credential(self, request: h.UpdateCredentialRequest, principal: Principal | None) -> h.UpdateCredentialResult:
         tenant = tenant_of(principal, request.organisation_id)
-        row = self.store.get(tenant, CREDENTIAL, request.credential_id)
+        row = self._credential(tenant, request.credential_id)
         body = self._credential_body(as_json(request.body))
         updated = self.store.update(row, body, schema="#/components/schemas/Credential")
         return h.UpdateCredential200(models.CredentialResponse.model_validate(self._credential_json(updated)))
 
     def delete_credential(self, request: h.DeleteCredentialRequest, principal: Principal | None) -> h.DeleteCredentialResult:
         tenant = tenant_of(principal, request.organisation_id)
-        row = self.store.get(tenant, CREDENTIAL, request.credential_id)
+        row = self._credential(tenant, request.credential_id)
         if self._usages(tenant, row.id):
             raise Problem(409, "a connection uses this credential")
         self.store.delete(row)

@@ -21,5 +21,5 @@ class CredentialRequest(BaseModel):
     data: CredentialDataRequest
     expiresAt: AwareDatetime | None | MISSING = MISSING
     """
-    When the credential is deleted automatically.
+    When the credential is deleted automatically: from then on it is not listed and reading, updating or deleting it is 404.
     """

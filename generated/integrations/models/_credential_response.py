@@ -25,11 +25,11 @@ class CredentialResponse(BaseModel):
     data: CredentialDataResponse
     errors: list[str] | MISSING = MISSING
     """
-    Validation errors; absent means not validated, empty means valid.
+    Validation errors; absent means not validated, empty means valid. This server checks a credential's shape when it is written but never tries it against its system, so `errors` is absent.
     """
     expiresAt: AwareDatetime | None | MISSING = MISSING
     """
-    When the credential is deleted automatically.
+    When the credential is deleted automatically: from then on it is not listed and reading, updating or deleting it is 404.
     """
     usages: list[Usage] | MISSING = MISSING
     """
