@@ -174,6 +174,13 @@ def test_connections_auth_scheme_configs_and_usages(api: Api) -> None:
                 "credentials": {"action": [{"authSchemeConfigId": "key-1", "credentialId": credential.id}]}})
             connection = await v.create_connection(organisation_id=ORG, connector_id=connector.id, body=connection_body)
             assert connection.credentials.action[0].id
+            embedded = connection.credentials.action[0]  # as the vendor embeds them: config and credential
+            assert embedded.authSchemeConfig.id == "key-1" and embedded.credential.id == credential.id
+            path = f"/api/connect/v1/o/{ORG}/connectors/{connector.id}/connections/{connection.id}"
+            read = (await client.http.get(path)).json()
+            assert (await client.http.put(path, json=read)).status_code == 200  # read and put back
+            stored = api.app.state.store.get(ORG, "connection", connection.id).body
+            assert "credential" not in stored["credentials"]["action"][0]  # ids stored, objects embedded on read
             with pytest.raises(ConflictError):
                 await v.create_connection(organisation_id=ORG, connector_id=connector.id, body=connection_body)
             bad = connection_body.model_copy(update={"name": "x", "credentials": models.ConnectionCredentialsRequest.model_validate(

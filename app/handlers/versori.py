@@ -96,16 +96,30 @@ class VersoriConnect:
         return models.ConnectorVersionResponse.model_validate(
             self._version_json(version, self._latest_id(self._versions(connector))))
 
-    def _connection_json(self, row: Record) -> dict[str, Any]:
-        return {**row.body, "id": row.id, "name": row.name, "createdAt": iso(row.created_at),
-                "updatedAt": iso(row.updated_at)}
+    def _connection_json(self, connector: Record, row: Record) -> dict[str, Any]:
+        """A connection with each of its credentials embedded beside their ids, as the vendor's are: the auth
+        scheme config (from the connector) and the credential (redacted, as a read of it is)."""
+        configs = {c.get("id"): {**c, "validationMessages": _messages(c)}
+                   for c in connector.body.get("authSchemeConfigs") or []}
+        credentials: dict[str, Any] = {}
+        for role, items in (row.body.get("credentials") or {}).items():
+            credentials[role] = []
+            for item in items:
+                try:
+                    found: Record | None = self._credential(row.tenant, item["credentialId"])
+                except Problem:  # deleted since, or expired
+                    found = None
+                credentials[role].append({**item, "authSchemeConfig": configs.get(item.get("authSchemeConfigId")),
+                                          "credential": self._credential_json(found) if found else None})
+        return {**row.body, "credentials": credentials, "id": row.id, "name": row.name,
+                "createdAt": iso(row.created_at), "updatedAt": iso(row.updated_at)}
 
     def _connector_json(self, connector: Record) -> dict[str, Any]:
         versions = self._versions(connector)
         latest = self._latest_id(versions)
         configs = [{**c, "validationMessages": _messages(c)} for c in connector.body.get("authSchemeConfigs") or []]
         return {**connector.body, "authSchemeConfigs": configs, "id": connector.id, "organisationId": connector.tenant,
-                "connections": [self._connection_json(c) for c in self.store.list(connector.tenant, CONNECTION, connector.id)[0]],
+                "connections": [self._connection_json(connector, c) for c in self.store.list(connector.tenant, CONNECTION, connector.id)[0]],
                 "versions": [self._version_json(v, latest) for v in versions],
                 "createdAt": iso(connector.created_at), "updatedAt": iso(connector.updated_at)}
 
@@ -219,7 +233,7 @@ class VersoriConnect:
         offset, size = cursor_window(request.first, request.after, request.before, len(rows))
         page = rows[offset:offset + size]
         return h.ListConnections200(models.ConnectionPageResponse.model_validate(
-            {**cursor_page(offset, len(page), len(rows)), "items": [self._connection_json(r) for r in page]}))
+            {**cursor_page(offset, len(page), len(rows)), "items": [self._connection_json(connector, r) for r in page]}))
 
     def create_connection(self, request: h.CreateConnectionRequest, principal: Principal | None) -> h.CreateConnectionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
@@ -227,12 +241,12 @@ class VersoriConnect:
         row = self.store.create(connector.tenant, CONNECTION, body, schema="#/components/schemas/Connection",
                                 parent=connector.id, name=body["name"], id=new_ulid(),
                                 conflict=f"the connector already has a connection named {body['name']!r}")
-        return h.CreateConnection200(models.ConnectionResponse.model_validate(self._connection_json(row)))
+        return h.CreateConnection200(models.ConnectionResponse.model_validate(self._connection_json(connector, row)))
 
     def get_connection(self, request: h.GetConnectionRequest, principal: Principal | None) -> h.GetConnectionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         row = self._connection(connector, request.connection_id)
-        return h.GetConnection200(models.ConnectionResponse.model_validate(self._connection_json(row)))
+        return h.GetConnection200(models.ConnectionResponse.model_validate(self._connection_json(connector, row)))
 
     def update_connection(self, request: h.UpdateConnectionRequest, principal: Principal | None) -> h.UpdateConnectionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
@@ -240,7 +254,7 @@ class VersoriConnect:
         body = self._connection_body(connector, as_json(request.body))
         updated = self.store.update(row, body, schema="#/components/schemas/Connection", name=body["name"],
                                     conflict=f"the connector already has a connection named {body['name']!r}")
-        return h.UpdateConnection200(models.ConnectionResponse.model_validate(self._connection_json(updated)))
+        return h.UpdateConnection200(models.ConnectionResponse.model_validate(self._connection_json(connector, updated)))
 
     def delete_connection(self, request: h.DeleteConnectionRequest, principal: Principal | None) -> h.DeleteConnectionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)

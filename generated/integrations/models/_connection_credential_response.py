@@ -4,6 +4,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, MISSING
 from typing import Annotated
 
+from ._auth_scheme_config_response import AuthSchemeConfigResponse
+from ._credential_response import CredentialResponse
 from ._ulid import Ulid
 
 
@@ -18,3 +20,11 @@ class ConnectionCredentialResponse(BaseModel):
     id: Ulid | MISSING = MISSING
     authSchemeConfigId: Annotated[str, Field(min_length=1)]
     credentialId: Ulid
+    authSchemeConfig: AuthSchemeConfigResponse | None | MISSING = MISSING
+    """
+    The auth scheme config `authSchemeConfigId` names, embedded as the vendor's are.
+    """
+    credential: CredentialResponse | None | MISSING = MISSING
+    """
+    The credential `credentialId` names, embedded (its secrets never are), as the vendor's are.
+    """
