@@ -89,7 +89,7 @@ def test_write_operations_echo_what_was_sent(api: Api) -> None:
                 organisation_id=ORG, connector_id=connector.id, body=models.ConnectionRequest.model_validate(sent)),
                 ["id", "createdAt"]))
 
-            where = {"organisation_id": ORG, "connector_id": connector.id, "version": "latest"}
+            where = {"organisation_id": ORG, "connector_id": connector.id, "version": "v1"}  # a draft: editable
             sent = {"definitions": [example("Definition")]}
             checks.append(("DefinitionList", sent, await org.versori_connect.create_definitions(
                 **where, body=models.DefinitionListRequest.model_validate(sent)), []))
