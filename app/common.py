@@ -55,7 +55,7 @@ def decode_cursor(cursor: str | None) -> int:
         raise Problem(400, "invalid cursor", errors=[("#query/after", "not a cursor this API issued")]) from None
 
 
-def cursor_window(first: int | None, after: str | None, before: str | None, total: int) -> tuple[int, int]:
+def cursor_window(first: int | None, after: str | None, before: str | None) -> tuple[int, int]:
     """(offset, limit) for `first`/`after`/`before` paging."""
     size = first or 20
     if after:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets as random_tokens
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -153,9 +153,12 @@ class Store:
             return self._record(row) if row else None
 
     def list(self, tenant: str, kind: str, parent: str | None = "", *, offset: int = 0, limit: int | None = None,
-             contains: str | None = None, fields: tuple[str, ...] = ("name",)) -> tuple[list[Record], int]:
-        """A page, oldest first, and the total; `contains` filters case-insensitively on the named body fields.
-        Filtered, counted and paged in SQL: only the page is read and decrypted."""
+             contains: str | None = None, fields: tuple[str, ...] = ("name",), equals: Sequence[tuple[str, str]] = (),
+             order: Sequence[tuple[str, bool]] = ()) -> tuple[list[Record], int]:
+        """A page and the total; `contains` filters case-insensitively on the named body fields, `equals` keeps
+        the rows whose body fields have exactly those texts ((field, text) pairs), `order` sorts by body fields ((field, descending), case
+        aside; `createdAt` is the creation time), oldest first after that. Filtered, counted and paged in SQL:
+        only the page is read and decrypted."""
         where = [Resource.tenant == tenant, Resource.kind == kind]
         if parent is not None:
             where.append(Resource.parent == parent)
@@ -163,11 +166,15 @@ class Store:
             needle = contains.lower()
             where.append(or_(*(func.lower(Resource.body[f].as_string()).contains(needle, autoescape=True)
                                for f in fields)))
+        where += [Resource.body[field].as_string() == value for field, value in equals]
+        times = {"createdAt": Resource.created_at, "updatedAt": Resource.updated_at}
+        columns: list[Any] = [times.get(field, func.lower(Resource.body[field].as_string())) for field, _ in order]
+        ordering = [column.desc() if descending else column for column, (_, descending) in zip(columns, order)]
         with self.session() as session:
             total = int(session.scalar(select(func.count()).select_from(Resource).where(*where)) or 0)
             if offset >= total:  # also keeps an offset no database integer holds out of SQL
                 return [], total
-            query = select(Resource).where(*where).order_by(Resource.seq).offset(offset).limit(limit)
+            query = select(Resource).where(*where).order_by(*ordering, Resource.seq).offset(offset).limit(limit)
             return [self._record(r) for r in session.scalars(query)], total
 
     def count(self, tenant: str, kind: str, parent: str) -> int:

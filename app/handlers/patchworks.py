@@ -76,17 +76,14 @@ class PatchworksConnectors:
         return self.store.get(tenant_of(principal), KIND, connector)
 
     def patchworks_connectors_index(self, request: h.PatchworksConnectorsIndexRequest, principal: Principal | None) -> h.PatchworksConnectorsIndexResult:
-        rows, _ = self.store.list(tenant_of(principal), KIND)
-        for attribute, field in FILTERS.items():
-            wanted = getattr(request, attribute)
-            if wanted is not None:
-                rows = [r for r in rows if str(r.body.get(field)) == wanted]
-        if request.sort:
-            rows.sort(key=lambda r: (str(r.body.get("name", "")).lower(), r.id), reverse=request.sort.startswith("-"))
-        total, per_page = len(rows), request.per_page
-        last = max(1, math.ceil(total / per_page))
+        equals = [(field, getattr(request, attribute)) for attribute, field in FILTERS.items()
+                  if getattr(request, attribute) is not None]
+        per_page = request.per_page
         start = (request.page - 1) * per_page
-        page = rows[start:start + per_page]
+        order = (("name", request.sort.startswith("-")),) if request.sort else ()
+        page, total = self.store.list(tenant_of(principal), KIND, offset=start, limit=per_page, equals=equals,
+                                      order=order)
+        last = max(1, math.ceil(total / per_page))
 
         def link(number: int) -> str:
             return f"{self.public_url}/api/v1/connectors?{urlencode({'page': number, 'per_page': per_page})}"

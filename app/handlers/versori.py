@@ -130,14 +130,13 @@ class VersoriConnect:
 
     def list_connectors(self, request: h.ListConnectorsRequest, principal: Principal | None) -> h.ListConnectorsResult:
         tenant = tenant_of(principal, request.organisation_id)
-        rows, _ = self.store.list(tenant, CONNECTOR, contains=request.name)
-        if request.protocol:
-            rows = [r for r in rows if r.body.get("protocol") == request.protocol]
-        rows = _sorted(rows, request.sort)
-        offset, size = cursor_window(request.first, request.after, request.before, len(rows))
-        page = rows[offset:offset + size]
+        offset, size = cursor_window(request.first, request.after, request.before)
+        order = [(field, direction == "desc") for field, _, direction in
+                 (pair.partition(":") for pair in (request.sort or "").split(",") if pair)]
+        page, total = self.store.list(tenant, CONNECTOR, contains=request.name, offset=offset, limit=size,
+                                      equals=[("protocol", request.protocol)] if request.protocol else [], order=order)
         return h.ListConnectors200(models.ConnectorPageResponse.model_validate(
-            {**cursor_page(offset, len(page), len(rows)), "connectors": [self._connector_json(r) for r in page]}))
+            {**cursor_page(offset, len(page), total), "connectors": [self._connector_json(r) for r in page]}))
 
     def _create_connector(self, tenant: str, body: dict[str, Any]) -> Record:
         ids = [c["id"] for c in body.get("authSchemeConfigs") or []]
@@ -229,11 +228,10 @@ class VersoriConnect:
 
     def list_connections(self, request: h.ListConnectionsRequest, principal: Principal | None) -> h.ListConnectionsResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
-        rows = self.store.list(connector.tenant, CONNECTION, connector.id)[0]
-        offset, size = cursor_window(request.first, request.after, request.before, len(rows))
-        page = rows[offset:offset + size]
+        offset, size = cursor_window(request.first, request.after, request.before)
+        page, total = self.store.list(connector.tenant, CONNECTION, connector.id, offset=offset, limit=size)
         return h.ListConnections200(models.ConnectionPageResponse.model_validate(
-            {**cursor_page(offset, len(page), len(rows)), "items": [self._connection_json(connector, r) for r in page]}))
+            {**cursor_page(offset, len(page), total), "items": [self._connection_json(connector, r) for r in page]}))
 
     def create_connection(self, request: h.CreateConnectionRequest, principal: Principal | None) -> h.CreateConnectionResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
@@ -266,7 +264,7 @@ class VersoriConnect:
     def list_connector_versions(self, request: h.ListConnectorVersionsRequest, principal: Principal | None) -> h.ListConnectorVersionsResult:
         connector = self._connector(principal, request.organisation_id, request.connector_id)
         versions = self._versions(connector)
-        offset, size = cursor_window(request.first, request.after, request.before, len(versions))
+        offset, size = cursor_window(request.first, request.after, request.before)
         page = versions[offset:offset + size]
         latest = versions[-1].id if versions else ""
         return h.ListConnectorVersions200(models.ConnectorVersionPageResponse.model_validate(
@@ -398,7 +396,7 @@ class VersoriConnect:
     def _list_operations(self, kind: str, principal: Principal | None, request: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         version = self._owner(principal, request)
         rows = self.store.list(version.tenant, kind, version.id, contains=request.name)[0]
-        offset, size = cursor_window(request.first, request.after, request.before, len(rows))
+        offset, size = cursor_window(request.first, request.after, request.before)
         page = rows[offset:offset + size]
         return cursor_page(offset, len(page), len(rows)), [self._operation_json(r) for r in page]
 
@@ -483,7 +481,7 @@ class VersoriConnect:
     def list_definitions(self, request: h.ListDefinitionsRequest, principal: Principal | None) -> h.ListDefinitionsResult:
         version = self._owner(principal, request)
         rows = self.store.list(version.tenant, DEFINITION, version.id, contains=request.name)[0]
-        offset, size = cursor_window(request.first, request.after, request.before, len(rows))
+        offset, size = cursor_window(request.first, request.after, request.before)
         page = rows[offset:offset + size]
         used = self._references(version)
         return h.ListDefinitions200(models.DefinitionPageResponse.model_validate(
@@ -597,7 +595,7 @@ class VersoriConnect:
         rows = [row for row in self.store.list(tenant, CREDENTIAL)[0] if self._live(row)]
         if request.type_:
             rows = [r for r in rows if r.body.get("type") == request.type_]
-        offset, size = cursor_window(request.first, request.after, request.before, len(rows))
+        offset, size = cursor_window(request.first, request.after, request.before)
         page = rows[offset:offset + size]
         return h.ListCredentials200(models.CredentialPageResponse.model_validate(
             {**cursor_page(offset, len(page), len(rows)), "items": [self._credential_json(r) for r in page]}))
@@ -645,11 +643,3 @@ def _config_ids(body: dict[str, Any]) -> set[str]:
 
 def _credential_ids(body: dict[str, Any]) -> set[str]:
     return {b["credentialId"] for b in _bindings(body)}
-
-
-def _sorted(rows: list[Record], sort: str | None) -> list[Record]:
-    for pair in reversed((sort or "").split(",") if sort else []):
-        field, _, direction = pair.partition(":")
-        rows = sorted(rows, key=lambda r: str(r.body.get(field) or (r.created_at.isoformat() if field == "createdAt" else "")),
-                      reverse=direction == "desc")
-    return rows
