@@ -34,6 +34,15 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # UTC, fixed width: as text, times sort as times
+
+
+def sortable(moment: datetime) -> str:
+    """`moment` in TIME_FORMAT (naive times are UTC), for a time the database compares as text."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(timezone.utc).strftime(TIME_FORMAT)
+
+
 def iso(moment: datetime) -> str:
     """RFC 3339 in UTC; SQLite hands back naive datetimes, which are UTC here."""
     if moment.tzinfo is None:
@@ -176,6 +185,16 @@ class Store:
                 return [], total
             query = select(Resource).where(*where).order_by(*ordering, Resource.seq).offset(offset).limit(limit)
             return [self._record(r) for r in session.scalars(query)], total
+
+    def purge(self, tenant: str, kind: str, field: str, until: str) -> None:
+        """Delete the records whose body `field` (a UTC time in TIME_FORMAT) is at or before `until`."""
+        with self.session() as session:
+            moment = Resource.body[field].as_string()
+            stale = select(Resource).where(Resource.tenant == tenant, Resource.kind == kind, moment.is_not(None),
+                                           moment <= until)
+            for row in session.scalars(stale):
+                session.delete(row)
+            self._commit(session)
 
     def count(self, tenant: str, kind: str, parent: str) -> int:
         with self.session() as session:

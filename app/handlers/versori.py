@@ -14,7 +14,7 @@ from integrations.server import handlers as h
 
 from ..common import as_json, validate, cursor_page, cursor_window, tenant_of
 from ..db import utcnow
-from ..store import Record, Store, iso, new_ulid
+from ..store import Record, Store, iso, new_ulid, sortable
 
 CONNECTOR, VERSION, CONNECTION, CREDENTIAL = "connector", "connector_version", "connection", "credential"
 OPERATION_KINDS = ("action", "trigger")
@@ -548,6 +548,8 @@ class VersoriConnect:
     # -- credentials --------------------------------------------------------------------------------------------
 
     def _credential_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("expiresAt"):  # stored in one UTC format, so the database can find the expired ones
+            body["expiresAt"] = sortable(datetime.fromisoformat(str(body["expiresAt"]).replace("Z", "+00:00")))
         shape = CREDENTIAL_DATA[body["type"]]
         data = body.get("data") or {}
         try:
@@ -592,13 +594,12 @@ class VersoriConnect:
 
     def list_credentials(self, request: h.ListCredentialsRequest, principal: Principal | None) -> h.ListCredentialsResult:
         tenant = tenant_of(principal, request.organisation_id)
-        rows = [row for row in self.store.list(tenant, CREDENTIAL)[0] if self._live(row)]
-        if request.type_:
-            rows = [r for r in rows if r.body.get("type") == request.type_]
+        self.store.purge(tenant, CREDENTIAL, "expiresAt", sortable(utcnow()))  # expired ones are deleted
         offset, size = cursor_window(request.first, request.after, request.before)
-        page = rows[offset:offset + size]
+        page, total = self.store.list(tenant, CREDENTIAL, offset=offset, limit=size,
+                                      equals=[("type", request.type_)] if request.type_ else [])
         return h.ListCredentials200(models.CredentialPageResponse.model_validate(
-            {**cursor_page(offset, len(page), len(rows)), "items": [self._credential_json(r) for r in page]}))
+            {**cursor_page(offset, len(page), total), "items": [self._credential_json(r) for r in page]}))
 
     def create_credential(self, request: h.CreateCredentialRequest, principal: Principal | None) -> h.CreateCredentialResult:
         tenant = tenant_of(principal, request.organisation_id)
