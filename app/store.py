@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -185,6 +185,13 @@ class Store:
                 return [], total
             query = select(Resource).where(*where).order_by(*ordering, Resource.seq).offset(offset).limit(limit)
             return [self._record(r) for r in session.scalars(query)], total
+
+    def lock(self, record: Record) -> None:
+        """Inside a transaction: hold `record`'s row (an update of its updated_at) until the transaction ends, so
+        writers that take the same lock first run one after the other; what they read after it is current."""
+        with self.session() as session:
+            session.execute(update(Resource).where(Resource.id == record.id).values(updated_at=utcnow()))
+            self._commit(session)
 
     def purge(self, tenant: str, kind: str, field: str, until: str) -> None:
         """Delete the records whose body `field` (a UTC time in TIME_FORMAT) is at or before `until`."""

@@ -432,3 +432,22 @@ def test_importing_a_version_without_a_description_leaves_a_record_that_fits_its
             assert [c.id for c in listed.connectors] == [imported.id]
 
     run(scenario())
+
+
+def test_one_default_version_under_concurrent_requests(api: Api) -> None:
+    async def scenario() -> None:
+        async with api.client("org") as client:
+            vc = client.versori_connect
+            connector = await vc.create_http_connector(organisation_id=ORG, body=http_connector())
+            names = [f"1.{n}.0" for n in range(6)]
+            for name in names:
+                await vc.create_connector_version(organisation_id=ORG, connector_id=connector.id,
+                                                  body=models.ConnectorVersionCreate(name=name))
+        async with unvalidated(api, "org") as raw:
+            base = f"/api/connect/v1/o/{ORG}/connectors/{connector.id}/versions"
+            answers = await asyncio.gather(*(raw.put(f"{base}/{name}", json={"isDefault": True}) for name in names))
+            assert {a.status_code for a in answers} <= {200, 503}  # a lost SQLite race is a retryable 503
+            versions = (await raw.get(base, params={"first": 50})).json()["items"]
+            assert sum(v["isDefault"] for v in versions) == 1
+
+    run(scenario())

@@ -308,7 +308,8 @@ class VersoriConnect:
         if version.body.get("publishedAt") and (name is not None or set(changes) - {"isDefault"}):
             raise _immutable(version)  # only which version is the default may change once it is published
         with self.store.transaction():
-            if changes.get("isDefault"):
+            if changes.get("isDefault"):  # one default: concurrent setters wait on the connector's row
+                self.store.lock(connector)
                 for other in self._versions(connector):
                     if other.id != version.id and other.body.get("isDefault"):
                         self.store.update(other, {**other.body, "isDefault": False}, schema="#/components/schemas/ConnectorVersion")
