@@ -289,12 +289,11 @@ class ExternalDataSources:
 
     def list_external_data_source_connections(self, request: h.ListExternalDataSourceConnectionsRequest, principal: Principal | None) -> h.ListExternalDataSourceConnectionsResult:
         tenant = tenant_of(principal, request.environment_id)
-        rows, _ = self.store.list(tenant, SOURCE, contains=request.search, fields=("prefix", "source_type"))
-        direct = [r for r in rows if r.body.get("engine")]
-        page = direct[request.offset:request.offset + request.limit]
+        page, total = self.store.list(tenant, SOURCE, contains=request.search, fields=("prefix", "source_type"),
+                                      equals=[("access_method", "direct")], offset=request.offset, limit=request.limit)
         path = f"/api/environments/{request.environment_id}/external_data_sources/connections/"
         return h.ListExternalDataSourceConnections200(models.PaginatedExternalDataSourceConnectionList.model_validate({
-            "count": len(direct), **self._page_links(path, request.offset, request.limit, len(direct), request.search),
+            "count": total, **self._page_links(path, request.offset, request.limit, total, request.search),
             "results": [{"id": r.id, "prefix": r.body.get("prefix"), "engine": r.body["engine"]} for r in page]}))
 
     def get_database_schema(self, request: h.GetDatabaseSchemaRequest, principal: Principal | None) -> h.GetDatabaseSchemaResult:

@@ -396,10 +396,10 @@ class VersoriConnect:
 
     def _list_operations(self, kind: str, principal: Principal | None, request: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         version = self._owner(principal, request)
-        rows = self.store.list(version.tenant, kind, version.id, contains=request.name)[0]
         offset, size = cursor_window(request.first, request.after, request.before)
-        page = rows[offset:offset + size]
-        return cursor_page(offset, len(page), len(rows)), [self._operation_json(r) for r in page]
+        page, total = self.store.list(version.tenant, kind, version.id, contains=request.name, offset=offset,
+                                      limit=size)
+        return cursor_page(offset, len(page), total), [self._operation_json(r) for r in page]
 
     def _create_operation(self, kind: str, principal: Principal | None, request: Any) -> dict[str, Any]:
         version = self._draft(principal, request)
@@ -481,12 +481,12 @@ class VersoriConnect:
 
     def list_definitions(self, request: h.ListDefinitionsRequest, principal: Principal | None) -> h.ListDefinitionsResult:
         version = self._owner(principal, request)
-        rows = self.store.list(version.tenant, DEFINITION, version.id, contains=request.name)[0]
         offset, size = cursor_window(request.first, request.after, request.before)
-        page = rows[offset:offset + size]
+        page, total = self.store.list(version.tenant, DEFINITION, version.id, contains=request.name, offset=offset,
+                                      limit=size)
         used = self._references(version)
         return h.ListDefinitions200(models.DefinitionPageResponse.model_validate(
-            {**cursor_page(offset, len(page), len(rows)), "definitions": [self._definition_json(version, r, used) for r in page]}))
+            {**cursor_page(offset, len(page), total), "definitions": [self._definition_json(version, r, used) for r in page]}))
 
     def create_definitions(self, request: h.CreateDefinitionsRequest, principal: Principal | None) -> h.CreateDefinitionsResult:
         version = self._draft(principal, request)
