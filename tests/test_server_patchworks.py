@@ -47,6 +47,13 @@ def test_patchworks_connectors(api: Api) -> None:
                 "Amazon", "Magento", "Shopify", "Zendesk"]
             filtered = await p.patchworks_connectors_index(filter_for_session="s-1")
             assert [c.name for c in filtered.data] == ["Shopify"]
+            await p.patchworks_connectors_store(body=store_body("Other system", authentication_implementation_id="9"))
+            for attribute in ("filter_system", "filter_system_template_id", "filter_for_system_template",
+                              "filter_canonical_key"):  # each as the spec defines it: the authentication implementation
+                matched = await p.patchworks_connectors_index(**{attribute: "9"})
+                assert [c.name for c in matched.data] == ["Other system"], attribute
+            both = await p.patchworks_connectors_index(filter_system="9", filter_platform_session="s-1")
+            assert both.data == []  # filters combine
             with pytest.raises(BadRequestError):  # unknown include
                 await client.http.get("/api/v1/connectors", params={"include": "nope"}) and await p.patchworks_connectors_index(
                     include=["nope"])  # type: ignore[list-item]

@@ -9,6 +9,7 @@ import pytest
 from pydantic import MISSING, TypeAdapter
 
 from integrations import models
+from integrations.server import openapi_document
 from integrations.client import BadRequestError, ConflictError, NotFoundError, ApiError
 
 from .conftest import Api, run
@@ -54,6 +55,8 @@ def test_connectors_and_versions(api: Api) -> None:
             assert not first.isDefault and not first.isLatest and first.publishedAt is None
             oauth = next(c for c in created.authSchemeConfigs if c.schemeType == "oauth2")
             assert oauth.validationMessages[0].text == "authorizeUrl should use https"
+            message_schema = openapi_document()["components"]["schemas"]["Message"]  # the vendor's field name
+            assert "detail" in message_schema["properties"] and "details" not in message_schema["properties"]
             assert "grant-secret" not in created.model_dump_json()
             with pytest.raises(ConflictError):
                 await v.create_http_connector(organisation_id=ORG, body=http_connector())
