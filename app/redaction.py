@@ -90,13 +90,18 @@ class SchemaWalker:
         return value, secrets
 
 
+def pointer_tokens(pointer: str) -> list[str]:
+    """A JSON pointer's reference tokens, unescaped: `/a~1b/0` → ['a/b', '0']."""
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
+
+
 def merge(public: Any, secrets: dict[str, Any]) -> Any:
     """The full value again (for use inside the server, never for a response)."""
     import copy
 
     full = copy.deepcopy(public)
     for pointer, value in secrets.items():
-        tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
+        tokens = pointer_tokens(pointer)
         target = full
         for token in tokens[:-1]:
             target = target[int(token)] if isinstance(target, list) else target.setdefault(token, {})

@@ -19,7 +19,7 @@ from integrations.server import Problem
 
 from .crypto import Vault
 from .db import NAME_LENGTH, Resource, utcnow
-from .redaction import SchemaWalker, merge
+from .redaction import SchemaWalker, merge, pointer_tokens
 
 ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -165,9 +165,9 @@ class Store:
              contains: str | None = None, fields: tuple[str, ...] = ("name",), equals: Sequence[tuple[str, str]] = (),
              order: Sequence[tuple[str, bool]] = ()) -> tuple[list[Record], int]:
         """A page and the total; `contains` filters case-insensitively on the named body fields, `equals` keeps
-        the rows whose body fields have exactly those texts ((field, text) pairs), `order` sorts by body fields ((field, descending), case
-        aside; `createdAt` is the creation time), oldest first after that. Filtered, counted and paged in SQL:
-        only the page is read and decrypted."""
+        the rows whose body fields have exactly those texts ((field, text) pairs), `order` sorts by body fields
+        ((field, descending), case aside; `createdAt` and `updatedAt` are the record's times), oldest first after
+        that. Filtered, counted and paged in SQL: only the page is read and decrypted."""
         where = [Resource.tenant == tenant, Resource.kind == kind]
         if parent is not None:
             where.append(Resource.parent == parent)
@@ -266,8 +266,7 @@ def _same_owner(pointer: str, before: dict[str, Any], after: dict[str, Any]) -> 
     on the way has the same `id` (or `name`) in both."""
     old: Any = before
     new: Any = after
-    for part in pointer.strip("/").split("/")[:-1]:
-        key = part.replace("~1", "/").replace("~0", "~")
+    for key in pointer_tokens(pointer)[:-1]:
         if isinstance(old, list) and isinstance(new, list) and key.isdigit():
             index = int(key)
             if index >= len(old) or index >= len(new):

@@ -502,11 +502,10 @@ def _fastapi_reads(builder: _Builder, schema: dict[str, Any], depth: int = 0) ->
     parts = schema.get("anyOf") or schema.get("oneOf")
     if parts:
         return all(_fastapi_reads(builder, part, 1) for part in parts)
-    types = schema.get("type")
-    type_list = types if isinstance(types, list) else [types]
-    if _is_object(schema) or "object" in type_list:
+    if _is_object(schema):
         return False
-    if "array" in type_list:
+    types = schema.get("type")
+    if "array" in (types if isinstance(types, list) else [types]):
         return depth == 0 and _fastapi_reads(builder, schema.get("items") or {}, 1)
     return True
 

@@ -80,11 +80,10 @@ def main(argv: list[str] | None = None) -> int:
                                         strict=args.strict or settings.strict, settings=settings, progress=progress)
             for warning in outcome.warnings:
                 print(_shown(warning, spec), file=sys.stderr)
-            for operation in outcome.added:
-                print(f"specgen: new operation {operation.replace(': ', ': implement handlers.')}", file=sys.stderr)
-            for operation in outcome.removed:
-                print(f"specgen: operation removed {operation.replace(': ', ': handlers.')} is no longer called",
-                      file=sys.stderr)
+            for operation, method in outcome.added:
+                print(f"specgen: new operation {operation}: implement handlers.{method}", file=sys.stderr)
+            for operation, method in outcome.removed:
+                print(f"specgen: operation removed {operation}: handlers.{method} is no longer called", file=sys.stderr)
             state = "up to date" if outcome.skipped else f"wrote {len(outcome.files)} files"
             if outcome.warnings:
                 state += f", {len(outcome.warnings)} warning(s) (--strict makes them errors)"

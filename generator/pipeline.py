@@ -38,8 +38,8 @@ class Outcome:
     skipped: bool  # nothing changed since the last run
     files: tuple[str, ...]
     warnings: tuple[Diagnostic, ...] = ()
-    added: tuple[str, ...] = ()  # "METHOD /path: tag.method" of operations new since the last run
-    removed: tuple[str, ...] = ()  # ... and of those gone
+    added: tuple[tuple[str, str], ...] = ()  # ("METHOD /path", "tag.method") of operations new since the last run
+    removed: tuple[tuple[str, str], ...] = ()  # ... and of those gone
 
 
 def toolchain_digest() -> str:
@@ -183,9 +183,8 @@ def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force:
     progress("write")
     write_package(destination, built, inputs_digest(spec.root, input_files, package), input_files, last)
     before = last.operations if last.operations is not None else built.operations  # a first run adds nothing
-    now, then = ([f"{key}: {method}" for key, method in side.items()] for side in (built.operations, before))
-    added = tuple(entry for entry in now if entry not in then)  # a renamed operation is one of each
-    removed = tuple(entry for entry in then if entry not in now)
+    added = tuple(pair for pair in built.operations.items() if pair not in before.items())  # a rename: one of each
+    removed = tuple(pair for pair in before.items() if pair not in built.operations.items())
     return Outcome(destination, False, tuple(built.files), tuple(warnings), added, removed)
 
 

@@ -14,6 +14,7 @@ from integrations.server import handlers as h
 
 from ..common import as_json, tenant_of
 from ..egress import UNREACHABLE, CheckedTransport, Egress, Refused
+from ..redaction import pointer_tokens
 from ..store import Record, Store, iso
 
 KIND = "external_service"
@@ -46,7 +47,7 @@ def _secret_names(record: Record) -> list[str]:
     schemes = record.body.get("authSchemes") or []
     names = []
     for pointer in record.secrets:
-        parts = pointer.strip("/").split("/")
+        parts = pointer_tokens(pointer)
         if len(parts) == 3 and parts[0] == "authSchemes" and parts[1].isdigit() and int(parts[1]) < len(schemes):
             names.append(f"{schemes[int(parts[1])].get('name', '')}.{parts[2]}")
     return sorted(names)

@@ -188,6 +188,12 @@ def object_query(
     return validate_form(values, annotation, where=where, what=f"query parameter {name}")
 
 
+def invalid_query(name: str, exc: ValidationError) -> Problem:
+    """The 400 for a query parameter whose value is not its declared type, one error per pydantic error."""
+    errors = [(f"#query/{name}", str(error["msg"])) for error in exc.errors()]
+    return Problem(400, f"invalid value for {name}", errors=errors)
+
+
 def comma_list(value: str | None, annotation: Any, name: str) -> Any:
     """A `style: form, explode: false` array (`include=a,b`) parsed and validated as its declared type."""
     if value is None:
@@ -195,8 +201,7 @@ def comma_list(value: str | None, annotation: Any, name: str) -> Any:
     try:
         return adapter(annotation).validate_python([item for item in value.split(",") if item])
     except ValidationError as exc:
-        errors = [(f"#query/{name}", str(error["msg"])) for error in exc.errors()]
-        raise Problem(400, f"invalid value for {name}", errors=errors) from None
+        raise invalid_query(name, exc) from None
 
 
 def json_value(value: str | None, annotation: Any, name: str) -> Any:
@@ -210,8 +215,7 @@ def json_value(value: str | None, annotation: Any, name: str) -> Any:
         try:
             return adapter(annotation).validate_strings(value)
         except ValidationError as exc:
-            errors = [(f"#query/{name}", str(error["msg"])) for error in exc.errors()]
-            raise Problem(400, f"invalid value for {name}", errors=errors) from None
+            raise invalid_query(name, exc) from None
 
 
 def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
@@ -220,12 +224,13 @@ def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
     if values is None:
         return None
     try:
-        return adapter(annotation).validate_python([json.loads(value) for value in values])
-    except ValueError as exc:  # JSON or validation: pydantic's ValidationError is a ValueError
-        details = exc.errors() if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
-        raise Problem(
-            400, f"invalid value for {name}", errors=[(f"#query/{name}", str(d["msg"])) for d in details]
-        ) from None
+        items = [json.loads(value) for value in values]
+    except ValueError as exc:
+        raise Problem(400, f"invalid value for {name}", errors=[(f"#query/{name}", str(exc))]) from None
+    try:
+        return adapter(annotation).validate_python(items)
+    except ValidationError as exc:
+        raise invalid_query(name, exc) from None
 
 
 async def raw_body(request: Request) -> bytes:
@@ -260,22 +265,26 @@ def unstorable(value: Any, limits: Limits) -> tuple[str, str] | None:
     """Where a parsed JSON value breaks `limits` (too deep; a lone surrogate or a NUL in a string or key) and
     why, or None. Iterative: a deep document cannot exhaust the stack here."""
     bad = _UNSTORABLE_OR_NUL if limits.reject_nul else _UNSTORABLE
-    pending: list[tuple[Any, str, int]] = [(value, "", 0)]
+    pending: list[tuple[Any, tuple[int | str, ...]]] = [(value, ())]
     while pending:
-        item, pointer, depth = pending.pop()
+        item, path = pending.pop()
         if isinstance(item, str):
             if bad.search(item):
-                return pointer or "/", "a string with a NUL or a lone surrogate cannot be stored"
+                return pointer_of(("body", *path)), "a string with a NUL or a lone surrogate cannot be stored"
         elif isinstance(item, (dict, list)):
-            if depth >= limits.max_json_depth:
-                return pointer or "/", f"nested deeper than {limits.max_json_depth} levels"
+            if len(path) >= limits.max_json_depth:
+                return pointer_of(("body", *path)), f"nested deeper than {limits.max_json_depth} levels"
             entries = item.items() if isinstance(item, dict) else enumerate(item)
             for key, member in entries:
                 if isinstance(key, str) and bad.search(key):
-                    return pointer or "/", "a key with a NUL or a lone surrogate cannot be stored"
-                escaped = str(key).replace("~", "~0").replace("/", "~1")
-                pending.append((member, f"{pointer}/{escaped}", depth + 1))
+                    return pointer_of(("body", *path)), "a key with a NUL or a lone surrogate cannot be stored"
+                pending.append((member, (*path, key)))
     return None
+
+
+def media_type(request: Request) -> str:
+    """The request's Content-Type without parameters, lower case; "" when none was sent."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 async def read_json(request: Request, annotation: Any, required: bool) -> Any:
@@ -286,7 +295,7 @@ async def read_json(request: Request, annotation: Any, required: bool) -> Any:
         if required:
             raise Problem(400, "request body is required", errors=[("#body", "missing")])
         return None
-    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    sent = media_type(request)
     if sent and not (sent == "application/json" or sent.endswith("+json")):
         raise Problem(415, "send the body as application/json", errors=[("#header/content-type", f"got {sent}")])
     try:
@@ -327,7 +336,7 @@ async def read_body(request: Request, encoding: str, content_type: str, annotati
         if required:
             raise Problem(400, "request body is required", errors=[("#body", "missing")])
         return None
-    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    sent = media_type(request)
     if (
         encoding in ("form", "multipart")
         and sent != content_type
