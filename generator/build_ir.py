@@ -415,6 +415,20 @@ class _Builder:
                                 key=lambda item: item[0].lower())),
             literals_module=literals_module,
             literals=tuple(ir.LiteralAlias(name, value) for value, name in self.literals.items()),
+            distribution=self.distribution(str(info.get("version", "")), tags),
+        )
+
+    def distribution(self, version: str, tags: list[ir.Tag]) -> ir.Distribution:
+        emails = any("EmailStr" in source for source in self.models.files.values())
+        forms = any(op.request_body and op.request_body.encoding in ("form", "multipart")
+                    for tag in tags for op in tag.operations)
+        return ir.Distribution(
+            name=self.package.replace("_", "-"),
+            version=version if re.fullmatch(r"\d+(\.\d+)*", version) else "0.0.0",
+            requires=("httpx>=0.27,<1", f"pydantic{'[email]' if emails else ''}>=2.12,<3", "typing-extensions>=4.12"),
+            server_requires=("fastapi>=0.115", "swagger-ui-bundle-v2>=5.31")
+            + (("python-multipart>=0.0.18",) if forms else ()),
+            contents=("__init__.py", "py.typed", "openapi.json", "client", "models", "server"),
         )
 
     def named(self, op: ir.Operation, py_name: str, methods: set[str], tag_class: str, taken: set[str]) -> ir.Operation:

@@ -126,6 +126,18 @@ class Tag:
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """The generated package as something pip installs (its `pyproject.toml`): what it needs, decided from what it
+    uses, so an installed client is type-checked (py.typed) and pulls in nothing the spec does not need."""
+
+    name: str  # the package with `-` for `_`
+    version: str  # info.version when it is a release number pip accepts, else 0.0.0
+    requires: tuple[str, ...]  # models and client
+    server_requires: tuple[str, ...]  # the `server` extra
+    contents: tuple[str, ...]  # the files and folders of the package that are installed (not the manifest)
+
+
+@dataclass(frozen=True)
 class LiteralAlias:
     """A named `Literal[...]` for an enum the models do not define (a parameter's, an inline one): generated
     signatures stay short, and each set of values has one name."""
@@ -149,3 +161,4 @@ class Api:
     models: tuple[tuple[str, str], ...]  # every name the `models` package exports → its module, sorted
     literals_module: str  # the module of `models` that holds `literals`
     literals: tuple[LiteralAlias, ...]
+    distribution: Distribution

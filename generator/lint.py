@@ -357,8 +357,10 @@ def _rule_write_only_required(spec: LoadedSpec) -> Iterator[Diagnostic]:
                 )
 
 
-def _example_validator(spec: LoadedSpec) -> Callable[[str, Any], list[str]]:
-    """Validate a value against the schema at a pointer, with refs resolved against the whole document."""
+def _example_validator(spec: LoadedSpec) -> Callable[[str, Any, str | None], list[str]]:
+    """Validate a value against the schema at a pointer, with refs resolved against the whole document, as a request
+    (a required readOnly property may be absent) or a response (a required writeOnly one may), or as either when the
+    example's direction is unknown (a component schema's own example)."""
     from jsonschema import validators
     from jsonschema.exceptions import best_match
     from openapi_schema_validator import OAS30Validator, OAS31Validator, oas30_format_checker, oas31_format_checker
@@ -367,17 +369,42 @@ def _example_validator(spec: LoadedSpec) -> Callable[[str, Any], list[str]]:
 
     v31 = spec_version(spec.document) == "3.1"
     base, checker = (OAS31Validator, oas31_format_checker) if v31 else (OAS30Validator, oas30_format_checker)
-    cls = validators.extend(base, {"pattern": ecma_pattern})
+    classes = {
+        direction: validators.extend(base, {"pattern": ecma_pattern, "required": _required_unless(absent)})
+        for direction, absent in (("request", "readOnly"), ("response", "writeOnly"))
+    }
     registry: Registry[Any] = Registry().with_resource(
         "urn:spec", Resource.from_contents(spec.document, default_specification=DRAFT202012)
     )
 
-    def check(schema_pointer: str, value: Any) -> list[str]:
-        validator = cls({"$ref": "urn:spec#" + schema_pointer}, registry=registry, format_checker=checker)
-        error = best_match(validator.iter_errors(value))
-        return [] if error is None else [error.message]
+    def check(schema_pointer: str, value: Any, direction: str | None) -> list[str]:
+        messages: list[str] = []
+        for cls in [classes[direction]] if direction else classes.values():
+            validator = cls({"$ref": "urn:spec#" + schema_pointer}, registry=registry, format_checker=checker)
+            error = best_match(validator.iter_errors(value))
+            if error is None:
+                return []
+            messages.append(error.message)
+        return messages[-1:]
 
     return check
+
+
+def _required_unless(absent: str) -> Callable[..., Iterator[Any]]:
+    """`required`, except for properties marked `absent` (readOnly in a request, writeOnly in a response), which
+    OpenAPI says are required only in the other direction."""
+    from jsonschema.exceptions import ValidationError
+
+    def required(validator: Any, names: list[str], instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+        if not validator.is_type(instance, "object"):
+            return
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        for name in names:
+            marked = properties.get(name)
+            if name not in instance and not (isinstance(marked, dict) and marked.get(absent)):
+                yield ValidationError(f"{name!r} is a required property")
+
+    return required
 
 
 def ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
@@ -396,7 +423,7 @@ def _rule_examples(spec: LoadedSpec) -> Iterator[Diagnostic]:
         if "example" in schema:
             candidates.append((join_pointer(pointer, "example"), schema["example"]))
         for example_pointer, value in candidates:
-            for message in check(pointer, value):
+            for message in check(pointer, value, _direction(pointer)):
                 yield spec.diagnostic(example_pointer, "example-valid", f"example does not match its schema: {message}")
     for pointer, node in walk(spec.document.get("paths") or {}, "/paths"):
         if not isinstance(node, dict) or not isinstance(node.get("schema"), dict):
@@ -406,8 +433,16 @@ def _rule_examples(spec: LoadedSpec) -> Iterator[Diagnostic]:
             if isinstance(ex, dict) and "value" in ex:
                 values.append((join_pointer(join_pointer(join_pointer(pointer, "examples"), name), "value"), ex["value"]))
         for example_pointer, value in values:
-            for message in check(join_pointer(pointer, "schema"), value):
+            for message in check(join_pointer(pointer, "schema"), value, _direction(pointer)):
                 yield spec.diagnostic(example_pointer, "example-valid", f"example does not match its schema: {message}")
+
+
+def _direction(pointer: str) -> str | None:
+    """Whether a value under this pointer is sent in a request or a response; None for a component's own."""
+    tokens = split_pointer(pointer)
+    if tokens[:1] != ["paths"]:
+        return None
+    return "response" if tokens[3:4] == ["responses"] else "request"  # /paths/{path}/{method}/responses/...
 
 
 def _rule_refs_and_unused(spec: LoadedSpec) -> Iterator[Diagnostic]:

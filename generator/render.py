@@ -27,6 +27,7 @@ OUTPUTS = (
     ("client/__init__.py.jinja", "client/__init__.py"),
     ("client/resources.py.jinja", "client/resources.py"),
     ("client/_spec.py.jinja", "client/_spec.py"),
+    ("pyproject.toml.jinja", "pyproject.toml"),  # the package installable as it is: `pip install generated/<package>`
 )
 RUNTIME = Path(__file__).resolve().parent / "runtime"  # copied verbatim: server/ and client/ beside the rendered
 
@@ -63,6 +64,13 @@ def _paragraph(text: object, indent: str) -> str:
     return textwrap.fill(_doc(text), width=116, initial_indent=indent, subsequent_indent=indent).lstrip(" ")
 
 
+def _toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _compiled_templates() -> FileSystemBytecodeCache | None:
     """Compiling the templates costs more than rendering them; jinja keys each by its source's checksum."""
     from jinja2 import FileSystemBytecodeCache
@@ -92,6 +100,7 @@ def environment(templates: Path = TEMPLATES) -> Environment:
     env.filters["doc"] = _doc
     env.filters["paragraph"] = _paragraph
     env.filters["urlquote_path"] = _urlquote_path
+    env.filters["toml"] = _toml_string
     return env
 
 

@@ -99,6 +99,32 @@ def test_unicode_patterns_are_checked_with_ecma_semantics(tmp_path: Path) -> Non
     assert [d.pointer for d in found] == ["/components/schemas/Name/examples/1"]
 
 
+def test_examples_follow_the_direction_of_read_only_and_write_only_requirements(tmp_path: Path) -> None:
+    """A required readOnly property is required only in responses, a required writeOnly one only in requests: a
+    request example may omit the first, a response example the second, and a component's own example either."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\n"
+        "paths:\n  /things:\n    post:\n"
+        "      requestBody:\n        content:\n          application/json:\n"
+        "            schema: {$ref: '#/components/schemas/Thing'}\n"
+        "            examples: {sent: {value: {name: a, secret: s}}, bad: {value: {name: a}}}\n"
+        "      responses:\n        '201':\n          description: made\n          content:\n"
+        "            application/json:\n              schema: {$ref: '#/components/schemas/Thing'}\n"
+        "              examples: {made: {value: {id: '1', name: a}}, bad: {value: {name: a, secret: s}}}\n"
+        "components:\n  schemas:\n    Thing:\n      type: object\n      required: [id, name, secret]\n"
+        "      properties:\n        id: {type: string, readOnly: true}\n        name: {type: string}\n"
+        "        secret: {type: string, writeOnly: true}\n"
+        "      examples: [{name: a, secret: s}, {id: '1', name: a}, {name: a}]\n"
+    )
+    found = sorted(d.pointer for d in lint(load_spec(spec)) if d.rule == "example-valid")
+    assert found == [
+        "/components/schemas/Thing/examples/2",
+        "/paths/~1things/post/requestBody/content/application~1json/examples/bad/value",
+        "/paths/~1things/post/responses/201/content/application~1json/examples/bad/value",
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "secret"),
     [

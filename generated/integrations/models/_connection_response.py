@@ -13,12 +13,12 @@ class ConnectionResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Ulid | MISSING = MISSING
+    id: Ulid
     name: Annotated[str, Field(max_length=256, min_length=1)]
     """
     Unique within the owning connector.
     """
     credentials: ConnectionCredentialsResponse | MISSING = MISSING
     variables: list[ConnectionVariable] | MISSING = MISSING
-    createdAt: AwareDatetime | MISSING = MISSING
-    updatedAt: AwareDatetime | MISSING = MISSING
+    createdAt: AwareDatetime
+    updatedAt: AwareDatetime

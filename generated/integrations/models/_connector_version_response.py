@@ -13,18 +13,18 @@ class ConnectorVersionResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Ulid | MISSING = MISSING
+    id: Ulid
     name: VersionName
     description: Annotated[str | MISSING, Field(max_length=2000)] = MISSING
-    isLatest: StrictBool | MISSING = MISSING
+    isLatest: StrictBool
     """
     The latest published version (drafts never are).
     """
-    isDefault: StrictBool | MISSING = MISSING
+    isDefault: StrictBool
     """
     Set as the connector's default by a user (no version is by itself; "default" then means the latest published version).
     """
-    createdAt: AwareDatetime | MISSING = MISSING
-    updatedAt: AwareDatetime | MISSING = MISSING
-    publishedAt: AwareDatetime | None | MISSING = MISSING
+    createdAt: AwareDatetime
+    updatedAt: AwareDatetime
+    publishedAt: AwareDatetime | None
     messages: list[Message] | MISSING = MISSING

@@ -18,8 +18,8 @@ class CredentialResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Ulid | MISSING = MISSING
-    organisationId: Ulid | MISSING = MISSING
+    id: Ulid
+    organisationId: Ulid
     name: Annotated[str, Field(max_length=256, min_length=1)]
     type: CredentialType
     data: CredentialDataResponse

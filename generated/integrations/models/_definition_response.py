@@ -18,18 +18,18 @@ class DefinitionResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Ulid | MISSING = MISSING
+    id: Ulid
     name: DefinitionName
     accept: list[str]
     """
     Media types the definition describes.
     """
     schema_: Annotated[InlineSchema | MISSING, Field(alias="schema")] = MISSING
-    url: str | MISSING = MISSING
+    url: str
     """
     Where the raw schema can be fetched.
     """
-    referencedBy: list[ReferencedByItem] | MISSING = MISSING
+    referencedBy: list[ReferencedByItem]
     """
     Actions and triggers that use this definition.
     """

@@ -19,7 +19,7 @@ class ExternalServiceRegistrationResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: UUID | MISSING = MISSING
+    id: UUID
     catalogedApiVersion: str | None | MISSING = MISSING
     """
     A version of an API synced from an external source and managed with API Catalog.
@@ -73,7 +73,7 @@ class ExternalServiceRegistrationResponse(BaseModel):
     Name of the cataloged API service (API 63.0–64.0; removed in 65.0).
     """
     status: RegistrationStatus
-    systemVersion: Annotated[StrictInt | MISSING, Field(ge=1, le=8)] = MISSING
+    systemVersion: Annotated[StrictInt, Field(ge=1, le=8)]
     """
     Internal version of External Services used to register the specification.
     """

@@ -19,7 +19,7 @@ class ExternalServiceResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: UUID | MISSING = MISSING
+    id: UUID
     """
     The resource's unique identifier.
     """
@@ -31,7 +31,7 @@ class ExternalServiceResponse(BaseModel):
     Authorization schemes that requests can use. Secret properties are write-only.
     """
     requests: list[RequestTemplate] | MISSING = MISSING
-    secrets: list[str] | MISSING = MISSING
+    secrets: list[str]
     """
     Names of the encrypted secrets of this service, one per stored write-only value, as `<auth scheme name>.<field>` (`primary key.key`, `oauth.clientSecret`); the values are never returned.
     """
@@ -39,5 +39,5 @@ class ExternalServiceResponse(BaseModel):
     """
     Variables that requests can reference as `${variables.<name>}`.
     """
-    createdAt: AwareDatetime | MISSING = MISSING
-    updatedAt: AwareDatetime | MISSING = MISSING
+    createdAt: AwareDatetime
+    updatedAt: AwareDatetime

@@ -19,8 +19,8 @@ class HTTPConnectorResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Ulid | MISSING = MISSING
-    organisationId: Ulid | MISSING = MISSING
+    id: Ulid
+    organisationId: Ulid
     name: Annotated[str, Field(max_length=256, min_length=1)]
     protocol: Literal["http"]
     baseUrl: AnyUrl
@@ -39,7 +39,7 @@ class HTTPConnectorResponse(BaseModel):
     tags: list[str] | MISSING = MISSING
     authSchemeConfigs: list[AuthSchemeConfigResponse] | MISSING = MISSING
     connectionVariables: list[ConnectionVariable] | MISSING = MISSING
-    connections: list[ConnectionResponse] | MISSING = MISSING
-    versions: list[ConnectorVersionResponse] | MISSING = MISSING
-    createdAt: AwareDatetime | MISSING = MISSING
-    updatedAt: AwareDatetime | MISSING = MISSING
+    connections: list[ConnectionResponse]
+    versions: list[ConnectorVersionResponse]
+    createdAt: AwareDatetime
+    updatedAt: AwareDatetime

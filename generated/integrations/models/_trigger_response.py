@@ -21,7 +21,7 @@ class TriggerResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    id: Ulid | MISSING = MISSING
+    id: Ulid
     type: Literal["http"]
     name: OperationName
     summary: Annotated[str | MISSING, Field(max_length=1000)] = MISSING
@@ -29,4 +29,4 @@ class TriggerResponse(BaseModel):
     parameters: list[HTTPParameter]
     requestBody: HTTPRequestBody | MISSING = MISSING
     responses: list[HTTPResponse]
-    errors: list[OperationError] | MISSING = MISSING
+    errors: list[OperationError]
