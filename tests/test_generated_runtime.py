@@ -186,3 +186,28 @@ def test_connection_errors_are_retried_then_reported(small: Any) -> None:
         with pytest.raises(client_mod.ConnectionFailed):
             client.pets.get_pet(id_="1")
     assert attempts == 4
+
+
+def test_with_raw_response_gives_the_typed_result_with_its_status_and_headers(small: Any) -> None:
+    _, client_mod, models = small
+    app, _pets = make_app(small)
+    body = models.PetRequest.model_validate({"name": "Tom", "animal": {"kind": "cat", "name": "x"}})
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": [], "meta": {"current_page": 1, "last_page": 1}},
+                              headers={"X-Rate-Limit-Remaining": "7"})
+
+    with client_mod.Client("http://test", transport=httpx.MockTransport(answer)) as client:
+        raw = client_mod.with_raw_response(client.pets.list_pets)(page=1)
+        assert raw.parsed.data == [] and raw.status_code == 200 and raw.headers["x-rate-limit-remaining"] == "7"
+        with pytest.raises(TypeError, match="made no HTTP call"):  # an iterator helper calls nothing yet
+            client_mod.with_raw_response(client.pets.iter_list_pets)()
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with client_mod.AsyncClient("http://test", api_key="writer", transport=transport) as client:
+            raw = await client_mod.async_with_raw_response(client.pets.create_pet)(body=body)
+            assert raw.status_code == 201 and raw.parsed.name == "Tom"
+            assert raw.headers["content-type"].startswith("application/json")
+
+    run(scenario())

@@ -7,12 +7,13 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from functools import cache
-from typing import Any, TypedDict, TypeVar, Unpack, cast
+from functools import cache, wraps
+from typing import Any, Generic, ParamSpec, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import quote
 
 import httpx
@@ -35,6 +36,7 @@ __all__ = [
     "quote",
 ]  # resources use these
 T = TypeVar("T")
+P = ParamSpec("P")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 Query = list[tuple[str, str]]
 
@@ -186,6 +188,68 @@ def _record(response: httpx.Response) -> httpx.Response:
     return response
 
 
+@dataclass(frozen=True)
+class RawResponse(Generic[T]):
+    """An operation's typed result beside the HTTP response it was read from (the last attempt's)."""
+
+    parsed: T
+    http: httpx.Response
+
+    @property
+    def status_code(self) -> int:
+        return self.http.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http.headers
+
+
+@contextmanager
+def _capturing() -> Iterator[list[httpx.Response]]:
+    """Record the responses of the calls made in the block, per thread and per task."""
+    captured: list[httpx.Response] = []
+    token = _CAPTURED.set(captured)
+    try:
+        yield captured
+    finally:
+        _CAPTURED.reset(token)
+
+
+def _last(captured: list[httpx.Response], operation: Callable[..., Any]) -> httpx.Response:
+    if not captured:  # an `iter_…` helper: it calls nothing until iterated
+        raise TypeError(f"{getattr(operation, '__name__', operation)!r} made no HTTP call; pass an operation method")
+    return captured[-1]
+
+
+def with_raw_response(operation: Callable[P, T]) -> Callable[P, RawResponse[T]]:
+    """The operation, answering its result with the HTTP response's status and headers (openai's
+    `with_raw_response`), typed as the operation is:
+
+        raw = with_raw_response(client.things.get_thing)(thing_id="1")
+        raw.parsed.name, raw.status_code, raw.headers["etag"]
+    """
+
+    @wraps(operation)
+    def call(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        with _capturing() as captured:
+            result = operation(*args, **kwargs)
+        return RawResponse(result, _last(captured, operation))
+
+    return call
+
+
+def async_with_raw_response(operation: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:
+    """`with_raw_response` for the async client: `await async_with_raw_response(client.things.get_thing)(...)`."""
+
+    @wraps(operation)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        with _capturing() as captured:
+            result = await operation(*args, **kwargs)
+        return RawResponse(result, _last(captured, operation))
+
+    return call
+
+
 class BaseClient:
     def __init__(
         self,
@@ -252,12 +316,8 @@ class BaseClient:
                 page = client.things.list_things()
             seen[-1].headers["x-rate-limit-remaining"]
         """
-        captured: list[httpx.Response] = []
-        token = _CAPTURED.set(captured)
-        try:
+        with _capturing() as captured:
             yield captured
-        finally:
-            _CAPTURED.reset(token)
 
     def next_delay(
         self, attempt: int, retryable: bool, response: httpx.Response | None, deadline: float

@@ -16,6 +16,7 @@ from .errors import (
     ServerError,
     UnexpectedResponse,
 )
+from ._base import RawResponse, async_with_raw_response, with_raw_response
 from .resources import AsyncClient, Client
 
 __all__ = [
@@ -30,6 +31,9 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
     "ServerError",
     "UnexpectedResponse",
+    "async_with_raw_response",
+    "with_raw_response",
 ]
