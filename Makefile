@@ -9,7 +9,7 @@ PKG    := integrations
 SPECGEN := $(BIN)/specgen
 OAS_EXAMPLES := .cache/oas-examples/node_modules/@readme/oas-examples
 
-.PHONY: venv generate lint check style typecheck test golden conformance-deep reliability serve key bench bench-io clean
+.PHONY: venv generate lint check style breaking typecheck test golden conformance-deep reliability serve key bench bench-io clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ lint: $(STAMP)
 check: $(STAMP)
 	$(SPECGEN) check $(SPEC) --out $(OUT) --package $(PKG)
 
+# Breaking changes to the spec since the merge base of the default branch (origin's HEAD, else main): exit 1 on one
+# the major version does not allow. On the default branch itself that compares with the last commit.
+breaking: $(STAMP)
+	@default=$$(git symbolic-ref -q --short refs/remotes/origin/HEAD || echo main); \
+	base=$$(git merge-base HEAD $$default 2>/dev/null) || { echo "make breaking: no $$default to compare with"; exit 0; }; \
+	echo "$(SPECGEN) diff $$base:$(SPEC) $(SPEC)"; \
+	$(SPECGEN) diff $$base:$(SPEC) $(SPEC)
+
 # ruff formats generated code; black's style is the contract it must keep.
 style: $(STAMP)
 	$(BIN)/black --check --quiet --line-length 120 --target-version py311 $(OUT) tests/golden
@@ -44,7 +52,7 @@ golden: $(STAMP)
 $(OAS_EXAMPLES):
 	npm install --silent --no-save --no-audit --no-fund --prefix .cache/oas-examples @readme/oas-examples@8.2.2 >/dev/null
 
-test: lint check style $(OAS_EXAMPLES)
+test: lint check style breaking $(OAS_EXAMPLES)
 	OAS_EXAMPLES=$(OAS_EXAMPLES) $(BIN)/pytest -q
 
 conformance-deep: $(STAMP)

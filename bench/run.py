@@ -7,6 +7,7 @@ machines are shared and noisy. Peers live in their own virtual environments unde
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import platform
@@ -241,6 +242,28 @@ def generation_section(lines: list[str]) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def diff_section(lines: list[str]) -> None:
+    """`specgen diff` on GitHub's spec: against itself, and against a copy with a property added to its most used
+    component (a real diff, reported at every use of the component)."""
+    github = octokit_spec()
+    if not github:
+        lines += ["## specgen diff", "", "GitHub's spec is not installed (make bench installs it): not measured.", ""]
+        target("specgen diff, GitHub's spec against itself", None, 2.0, "s")
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench-diff-"))
+    edited = json.loads(github.read_text())
+    edited["components"]["schemas"]["simple-user"]["properties"]["pronouns"] = {"type": "string"}
+    (work / "edited.json").write_text(json.dumps(edited))
+    same = measure([SPECGEN, "diff", str(github), str(github)], runs=3)
+    changed = measure([SPECGEN, "diff", str(github), str(work / "edited.json")], runs=3)
+    lines += ["## specgen diff (GitHub's spec, median of 3)", "", "| diff | time | peak memory |", "|---|---|---|",
+              f"| against itself | {fmt(same.seconds)} | {fmt(same.peak_mb, 'MB')} |",
+              f"| a property added to `simple-user` | {fmt(changed.seconds)} {changed.note} | "
+              f"{fmt(changed.peak_mb, 'MB')} |", ""]
+    target("specgen diff, GitHub's spec against itself", same.seconds, 2.0, "s")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -396,7 +419,7 @@ def main() -> int:
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
              f"{platform.system()} {platform.release()}. Shared and noisy: read the ratios.", ""]
     body: list[str] = []
-    for section in (generation_section, client_section, server_section):
+    for section in (generation_section, diff_section, client_section, server_section):
         print(f"bench: {section.__name__.replace('_section', '')}", file=sys.stderr, flush=True)
         section(body)
     lines += ["## Targets (ratios are specgen / peer, same run)", "", "| what | measured | target | |",

@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("spec", nargs="?")
     chk.add_argument("--out")
     chk.add_argument("--package")
+    dif = sub.add_parser("diff", help="the changes from BASE to REVISION, breaking ones first; exit 1 on a breaking one")
+    dif.add_argument("base", help="a spec file, or REV:path at a git revision (origin/main:spec/openapi.yaml)")
+    dif.add_argument("revision", help="the same, the newer side")
+    dif.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    dif.add_argument("--fail-on", choices=("error", "warning"), default="error",
+                     help="also fail on warnings (default: only on a breaking change the major version does not allow)")
     return parser
 
 
@@ -66,13 +72,31 @@ def _resolve(args: argparse.Namespace, settings: Settings) -> Settings:
     return settings
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import as_json, as_markdown, diff, summary
+
+    report = diff(args.base, args.revision)
+    if args.format == "json":
+        print(as_json(report))
+    elif args.format == "markdown":
+        print(as_markdown(report), end="")
+    else:
+        for change in report.changes:
+            print(change)
+        print(f"specgen: {args.base} → {args.revision}: {summary(report)}", file=sys.stderr)
+    return 1 if report.failed(Level.WARNING if args.fail_on == "warning" else Level.ERROR) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from . import pipeline
 
     progress = pipeline.stderr_progress(not args.quiet and sys.stderr.isatty())
-    spec = args.spec or ""
+    spec = getattr(args, "spec", None) or ""
     try:
+        if args.command == "diff":
+            spec = f"{args.base} → {args.revision}"
+            return _diff(args)
         settings = _resolve(args, load_settings())
         spec = args.spec
         if args.command == "generate":

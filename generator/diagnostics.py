@@ -11,6 +11,7 @@ from typing import Any
 class Level(str, Enum):
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"  # specgen diff: a change that breaks nobody
 
 
 @dataclass(frozen=True, order=True)

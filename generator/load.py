@@ -61,17 +61,23 @@ class Location:
 class LoadedSpec:
     root: Path
     document: dict[str, Any]
-    source_map: dict[str, tuple[Path, str]]  # bundled pointer → (file, pointer in that file)
+    # Where the bundled nodes come from, recorded only where that jumps (not per node: GitHub's spec has 500,000):
+    origins: dict[str, tuple[Path, str]]  # bundled pointer → (file, pointer) its subtree was inlined from
+    sites: dict[str, tuple[Path, str]]  # bundled pointer of an inlined `$ref` → where that `$ref` is written
     files: tuple[Path, ...]
     file_cache: _FileCache = field(repr=False)
     _resolved: dict[str, Any] | None = field(default=None, repr=False)
 
     def locate(self, pointer: str) -> Location:
-        """The file and line of the nearest node at or above `pointer`."""
-        known = _nearest(pointer, self.source_map)
+        """The file and line of the nearest node at or above `pointer`: a node inlined from another file is in
+        that file, below the pointer it came from (an inlined `$ref` itself is where it is written)."""
+        if pointer in self.sites:
+            return self.file_cache.locate(*self.sites[pointer])
+        known = _nearest(pointer, self.origins)
         if known is None:
             return Location(self.display(self.root), 0)
-        return self.file_cache.locate(*self.source_map[known])
+        file, file_ptr = self.origins[known]
+        return self.file_cache.locate(file, file_ptr + pointer_of(split_pointer(pointer)[len(split_pointer(known)):]))
 
     def diagnostic(self, pointer: str, rule: str, message: str, **kwargs: Any) -> Diagnostic:
         where = self.locate(pointer)
@@ -296,7 +302,8 @@ class _Bundler:
     def __init__(self, root: Path):
         self.root = root
         self.files = _FileCache(root)
-        self.source_map: dict[str, tuple[Path, str]] = {}
+        self.origins: dict[str, tuple[Path, str]] = {"": (root, "")}
+        self.sites: dict[str, tuple[Path, str]] = {}
         self.registry: dict[tuple[Path, str], str] = {}
         self.inlining: list[tuple[Path, str]] = []
         self.paths: dict[tuple[Path, str], Path] = {}
@@ -333,15 +340,15 @@ class _Bundler:
         return out
 
     def node(self, value: Any, file: Path, file_ptr: str, out_ptr: str, defining: tuple[Path, str] | None) -> Any:
-        """`value` bundled, each node's origin recorded. The hottest loop of loading: every node of a spec passes
-        here, so children's pointers are joined once (in the root file the two pointers are the same text)."""
-        self.source_map.setdefault(out_ptr, (file, file_ptr))
+        """`value` bundled. The hottest loop of loading: every node of a spec passes here, so children's pointers are
+        joined once (in the root file the two pointers are the same text) and leaves are copied without a call."""
         same = file_ptr is out_ptr
         if isinstance(value, list):
             out_list = []
             for i, item in enumerate(value):
                 child = f"{out_ptr}/{i}"
-                out_list.append(self.node(item, file, child if same else f"{file_ptr}/{i}", child, None))
+                is_tree = isinstance(item, (dict, list))
+                out_list.append(self.node(item, file, child if same else f"{file_ptr}/{i}", child, None) if is_tree else item)
             return out_list
         if not isinstance(value, dict):
             return value
@@ -354,8 +361,13 @@ class _Bundler:
             text = str(key)  # YAML keys may be numbers (`200:`)
             token = text.replace("~", "~0").replace("/", "~1") if "~" in text or "/" in text else text
             child = f"{out_ptr}/{token}"
-            defines = (self.root, child) if registers else None
-            children[key] = self.node(item, file, child if same else f"{file_ptr}/{token}", child, defines)
+            if isinstance(item, (dict, list)):
+                defines = (self.root, child) if registers else None
+                children[key] = self.node(item, file, child if same else f"{file_ptr}/{token}", child, defines)
+            else:
+                children[key] = item
+            if isinstance(ref, str):  # a sibling of a `$ref` stays where it is written, whatever the ref inlines
+                self.origins[child] = (file, child if same else f"{file_ptr}/{token}")
         if isinstance(ref, str):
             return self.reference(ref, file, file_ptr, out_ptr, defining, children)
         if out_ptr.endswith("/discriminator") and isinstance(children.get("mapping"), dict):
@@ -404,6 +416,8 @@ class _Bundler:
         if key in self.inlining:
             self.fail(here, out_ptr, f"circular $ref {ref!r}: register its target under root components so it can be named")
         target = self.check_target(target_file, target_ptr, here, out_ptr, ref)
+        self.sites.setdefault(out_ptr, here)
+        self.origins[out_ptr] = (target_file, target_ptr)
         self.inlining.append(key)
         try:
             inlined = self.node(target, target_file, target_ptr, out_ptr, None)
@@ -433,4 +447,4 @@ def load_spec(path: str | Path) -> LoadedSpec:
     bundler = _Bundler(root)
     document = bundler.bundle()
     files = tuple(sorted(bundler.files.data, key=lambda p: bundler.files.display(p)))
-    return LoadedSpec(root=root, document=document, source_map=bundler.source_map, files=files, file_cache=bundler.files)
+    return LoadedSpec(root=root, document=document, origins=bundler.origins, sites=bundler.sites, files=files, file_cache=bundler.files)
