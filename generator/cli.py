@@ -37,6 +37,24 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     dif.add_argument("--fail-on", choices=("error", "warning"), default="error",
                      help="also fail on warnings (default: only on a breaking change the major version does not allow)")
+    mock = sub.add_parser("mock", help="serve the generated server, answering from the spec's examples")
+    mock.add_argument("spec", nargs="?")
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=4010)
+    mock.add_argument("--key", action="append", default=[],
+                      help="accept only this credential (repeatable; default: any non-empty one)")
+    conf = sub.add_parser("conformance", help="prove a server does what the spec says (schemathesis, openapi-core)")
+    conf.add_argument("spec", nargs="?")
+    target = conf.add_mutually_exclusive_group(required=True)
+    target.add_argument("--base-url", help="a running server")
+    target.add_argument("--app", help="an ASGI app in process: module:attribute, or module:factory()")
+    conf.add_argument("--header", "-H", action="append", default=[], metavar="NAME:VALUE",
+                      help="sent with every request (credentials: -H 'Authorization: Bearer KEY')")
+    conf.add_argument("--key", help="one credential presented under every security scheme of the spec")
+    conf.add_argument("--examples", type=int, default=10, help="generated requests per operation (default 10)")
+    conf.add_argument("--stateful", type=int, default=10, help="chains along links (0: none; default 10)")
+    conf.add_argument("--paths", help="only the operations whose path this regex finds")
+    conf.add_argument("--junit", help="write a JUnit XML report here")
     return parser
 
 
@@ -72,6 +90,39 @@ def _resolve(args: argparse.Namespace, settings: Settings) -> Settings:
     return settings
 
 
+def _mock(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .mock import build
+
+    mock = build(args.spec, keys=args.key)
+    print(f"specgen mock: {mock.title or args.spec}, {len(mock.operations)} operation(s) at http://{args.host}:{args.port}")
+    for operation in mock.operations:
+        print(f"  {operation.method:7} {operation.path}  → {operation.status} ({operation.source})")
+    sys.stdout.flush()
+    uvicorn.run(mock.app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    from . import conformance
+    from .load import load_spec
+
+    document = load_spec(args.spec).document
+    headers = {}
+    for header in args.header:
+        name, _, value = header.partition(":")
+        headers[name.strip()] = value.strip()
+    app = conformance.load_app(args.app) if args.app else None
+    report = conformance.run(document, base_url=args.base_url, app=app, headers=headers, key=args.key,
+                             examples=args.examples, stateful=args.stateful, paths=args.paths)
+    for line in report.lines():
+        print(line)
+    if args.junit:
+        Path(args.junit).write_text(report.junit(), encoding="utf-8")
+    return 1 if report.failed else 0
+
+
 def _diff(args: argparse.Namespace) -> int:
     from .diff import as_json, as_markdown, diff, summary
 
@@ -99,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             return _diff(args)
         settings = _resolve(args, load_settings())
         spec = args.spec
+        if args.command == "mock":
+            return _mock(args)
+        if args.command == "conformance":
+            return _conformance(args)
         if args.command == "generate":
             outcome = pipeline.generate(spec, args.out, args.package, force=args.force,
                                         strict=args.strict or settings.strict, settings=settings, progress=progress)

@@ -7,25 +7,14 @@ from functools import cache
 from typing import Any
 
 import httpx
-import regress
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-import openapi_schema_validator._regex as ecma
-
+from generator.conformance import use_unicode_patterns
 from integrations.server import openapi_document
 
-
-class _UnicodeRegex:
-    """JSON Schema patterns are ECMA-262 in unicode mode (`\\p{L}`); openapi-schema-validator compiles them
-    with regress but without the `u` flag, which reads `\\p{L}` as the letters "p{L}"."""
-
-    def __new__(cls, pattern: str) -> Any:
-        return regress.Regex(pattern, flags="u")
-
-
-ecma._REGEX_CLASS = _UnicodeRegex
+use_unicode_patterns()
 
 
 class HttpxRequest:

@@ -63,7 +63,7 @@ def parse(annotation: Any, response: httpx.Response, empty: bool = False) -> Any
     if annotation is str and not response.headers.get("content-type", "").split(";")[0].strip().endswith("json"):
         return response.text
     try:
-        return _adapter(annotation).validate_python(response.json())
+        return _adapter(annotation).validate_python(json.loads(response.content, parse_float=_json_number))
     except ValueError as exc:  # not JSON, or not the documented type (pydantic's ValidationError is a ValueError)
         raise UnexpectedResponse(response, None, f"the body is not the documented type: {exc}") from exc
 
@@ -348,6 +348,12 @@ class BaseClient:
         if method.upper() == "DELETE" and attempt > 0 and response.status_code == 404:
             return httpx.Response(204, request=response.request)
         return response
+
+
+def _json_number(text: str) -> int | float:
+    """To JSON Schema `2942.0` is the integer 2942: read as one, as the server reads bodies."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def _complete(streamed: httpx.Response, content: bytes) -> httpx.Response:

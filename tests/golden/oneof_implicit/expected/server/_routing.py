@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ._spec import SCHEMES
 from .problems import Problem, pointer_of, problem_response
 
 
@@ -144,9 +145,14 @@ class _Unimplemented:
         return not_implemented
 
 
+KEYS_IN_QUERY = frozenset(name for kind, where, name, _ in SCHEMES.values() if kind == "apiKey" and where == "query")
+
+
 def reject_unknown_query(request: Request, known: frozenset[str], deep_objects: frozenset[str] = frozenset()) -> None:
     """A query parameter the operation does not declare is an error (a typo such as `filter[sytem]` would
-    otherwise be silently ignored); `name[key]` belongs to a deepObject parameter `name`."""
+    otherwise be silently ignored); `name[key]` belongs to a deepObject parameter `name`, and an API key a security
+    scheme carries in the query is no parameter but is expected."""
+    known = known | KEYS_IN_QUERY
     unknown = sorted(key for key in set(request.query_params) - known if key.partition("[")[0] not in deep_objects)
     if unknown:
         raise Problem(
@@ -224,7 +230,7 @@ def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
     if values is None:
         return None
     try:
-        items = [json.loads(value) for value in values]
+        items = [json.loads(value, parse_float=json_number) for value in values]
     except ValueError as exc:
         raise Problem(400, f"invalid value for {name}", errors=[(f"#query/{name}", str(exc))]) from None
     try:
@@ -282,6 +288,13 @@ def unstorable(value: Any, limits: Limits) -> tuple[str, str] | None:
     return None
 
 
+def json_number(text: str) -> int | float:
+    """JSON has one number type: to JSON Schema `2942.0` is the integer 2942, so it is read as one (the models'
+    StrictInt refuses a float; their StrictFloat takes an int)."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
 def media_type(request: Request) -> str:
     """The request's Content-Type without parameters, lower case; "" when none was sent."""
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -299,7 +312,7 @@ async def read_json(request: Request, annotation: Any, required: bool) -> Any:
     if sent and not (sent == "application/json" or sent.endswith("+json")):
         raise Problem(415, "send the body as application/json", errors=[("#header/content-type", f"got {sent}")])
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_float=json_number)
     except (ValueError, RecursionError):  # undecodable bytes are a ValueError too
         raise Problem(400, "the body is not valid JSON", errors=[("#body", "invalid JSON")]) from None
     problem = unstorable(value, limits_of(request.scope))

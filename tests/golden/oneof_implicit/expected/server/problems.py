@@ -36,7 +36,7 @@ class Problem(Exception):
         self.status = status
         self.detail = detail
         self.errors = tuple(errors)
-        self.title = title or HTTPStatus(status).phrase
+        self.title = title or _phrase(status)
         self.headers = dict(headers or {})
 
 
@@ -122,3 +122,11 @@ class FaultsAnswered:
                 logger.exception("%s %s: unhandled error", scope["method"], scope["path"])
                 problem = Problem(500, "The server failed to handle this request.")
             await problem_response(StarletteRequest(scope), problem)(scope, receive, send)
+
+
+def _phrase(status: int) -> str:
+    """The status's reason phrase; a status outside the registry (419, 499) still gets a title."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"

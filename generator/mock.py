@@ -1,0 +1,341 @@
+"""specgen mock: the generated server for any spec, its handlers answering from the spec's examples (or values made
+from the schema where there are none). Requests are validated by the generated routes exactly as in the real
+server; any well-formed credential is accepted (with every scope) unless `keys` names the ones to accept."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import sys
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .cache import cache_dir
+from .diagnostics import split_pointer
+
+FORMATS = {  # a value of each string format pydantic and the validators accept
+    "date-time": "2024-01-02T03:04:05Z", "date": "2024-01-02", "time": "03:04:05Z", "duration": "P1D",
+    "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "email": "user@example.com", "idn-email": "user@example.com",
+    "uri": "https://example.com/", "url": "https://example.com/", "uri-reference": "/example", "iri": "https://example.com/",
+    "hostname": "example.com", "idn-hostname": "example.com", "ipv4": "192.0.2.1", "ipv6": "2001:db8::1",
+    "byte": "c3BlY2dlbg==", "binary": "", "password": "secret", "regex": "^a$", "json-pointer": "/a",
+}
+DEPTH = 6  # deeper than this only required properties are filled, and a cycle ends at an empty value
+
+
+@dataclass(frozen=True)
+class MockOperation:
+    method: str
+    path: str
+    handler: str  # `tag.method` of the generated handlers
+    status: int
+    source: str  # where the answer comes from: "example", "schema" (synthesised) or "no body"
+
+
+@dataclass(frozen=True)
+class Mock:
+    app: Any
+    title: str
+    operations: tuple[MockOperation, ...]
+    handlers: Any  # the generated package's `Handlers`, one answering object per tag
+    package: str  # the generated package's import name
+
+
+def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: bool = True) -> Any:
+    """A value valid against `schema` (refs resolved in `document`): its own example or default where it has
+    one (unless `examples` is off: some are written for requests), else the smallest value its keywords allow;
+    every property while shallow, required ones deeper."""
+    schema = _resolved(schema, document)
+    if not isinstance(schema, dict):
+        return {}
+    for keyword in ("const", "default"):
+        if keyword in schema:
+            return schema[keyword]
+    listed = schema["examples"][:1] if isinstance(schema.get("examples"), list) else []
+    for example in (listed or ([schema["example"]] if "example" in schema else [])) if examples else ():
+        # an object's example may be written for requests: what it lacks (readOnly ids, times) is made up
+        return {**_object(schema, document, depth), **example} if isinstance(example, dict) and "properties" in schema \
+            else example
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    if isinstance(schema.get("allOf"), list):
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            value = synthesize(part, document, depth + 1, examples)
+            if not isinstance(value, dict):
+                return value
+            merged |= value
+        return merged | (_object(schema, document, depth, examples) if "properties" in schema else {})
+    for keyword in ("oneOf", "anyOf"):
+        options = [o for o in schema.get(keyword) or [] if _resolved(o, document).get("type") != "null"]
+        if options:
+            return synthesize(options[0], document, depth + 1, examples)
+    kinds = schema.get("type")
+    kind = next((k for k in kinds if k != "null"), "null") if isinstance(kinds, list) else kinds
+    if kind is None:
+        kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+    if kind == "object":
+        return _object(schema, document, depth, examples)
+    if kind == "array":
+        count = max(1, int(schema.get("minItems") or 0)) if depth < DEPTH else int(schema.get("minItems") or 0)
+        return [synthesize(schema.get("items") or {}, document, depth + 1, examples) for _ in range(count)]
+    if kind in ("integer", "number"):
+        return _number(schema, kind)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return _string(schema)
+
+
+def _resolved(schema: Any, document: dict[str, Any]) -> Any:
+    seen = set()
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"] not in seen:
+        seen.add(schema["$ref"])
+        node: Any = document
+        for token in split_pointer(schema["$ref"]):
+            node = node.get(token) if isinstance(node, dict) else None
+        schema = node
+    return schema if isinstance(schema, dict) else {}
+
+
+def _object(schema: dict[str, Any], document: dict[str, Any], depth: int, examples: bool = True) -> dict[str, Any]:
+    required = set(schema.get("required") or [])
+    value = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        resolved = _resolved(prop, document)
+        if resolved.get("writeOnly") or (depth >= DEPTH and name not in required):
+            continue
+        value[name] = synthesize(prop, document, depth + 1, examples)
+    return value
+
+
+def _number(schema: dict[str, Any], kind: str) -> int | float:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if isinstance(schema.get("exclusiveMinimum"), (int, float)) and not isinstance(schema["exclusiveMinimum"], bool):
+        low = schema["exclusiveMinimum"] + (1 if kind == "integer" else 0.5)
+    value = low if isinstance(low, (int, float)) else min(1, high) if isinstance(high, (int, float)) else 1
+    step = schema.get("multipleOf")
+    if isinstance(step, (int, float)) and step:
+        value = -(-value // step) * step
+    return int(value) if kind == "integer" else float(value)
+
+
+def _string(schema: dict[str, Any]) -> str:
+    text = FORMATS.get(str(schema.get("format")), "string")
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        text = _matching(pattern, text)
+    low, high = schema.get("minLength"), schema.get("maxLength")
+    if isinstance(low, int) and len(text) < low:
+        text += "a" * (low - len(text))
+    if isinstance(high, int) and len(text) > high:
+        text = text[:high]
+    return text
+
+
+def _matching(pattern: str, preferred: str) -> str:
+    """`preferred` if it matches, else the shortest string the pattern's parse spells out (ECMA-only syntax
+    Python's `re` cannot read keeps `preferred`)."""
+    import re
+
+    try:
+        if re.search(pattern, preferred):
+            return preferred
+        made = _spelled(re._parser.parse(pattern))
+        return made if re.search(pattern, made) else preferred
+    except (re.error, RecursionError, ValueError):
+        return preferred
+
+
+def _spelled(parsed: Any) -> str:
+    """The shortest text matching a parsed regex: one of each literal, the first of each set and branch, each
+    repeat its minimum number of times (at least once where a class is asked for)."""
+    from re import _constants as c
+
+    classes = {c.CATEGORY_DIGIT: "0", c.CATEGORY_WORD: "a", c.CATEGORY_SPACE: " ", c.CATEGORY_NOT_DIGIT: "a",
+               c.CATEGORY_NOT_WORD: "-", c.CATEGORY_NOT_SPACE: "a"}
+    text = []
+    for op, value in parsed:
+        if op is c.LITERAL:
+            text.append(chr(value))
+        elif op is c.ANY:
+            text.append("a")
+        elif op is c.IN:
+            negated = any(o is c.NEGATE for o, _ in value)
+            choices = [o for o in value if o[0] is not c.NEGATE]
+            if negated:
+                taken = {chr(v) for o, v in choices if o is c.LITERAL}
+                text.append(next(ch for ch in "abz09-_ " if ch not in taken))
+            elif choices:
+                o, v = choices[0]
+                text.append(chr(v) if o is c.LITERAL else chr(v[0]) if o is c.RANGE else classes.get(v, "a"))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            low, _high, inner = value
+            text.append(_spelled(inner) * low)
+        elif op is c.SUBPATTERN:
+            text.append(_spelled(value[-1]))
+        elif op is c.BRANCH:
+            text.append(_spelled(value[1][0]))
+        elif op is c.CATEGORY:
+            text.append(classes.get(value, "a"))
+    return "".join(text)
+
+
+def response_example(document: dict[str, Any], path: str, method: str, status: str) -> tuple[Any, str] | None:
+    """The documented example of one response (its media type's, else its schema's), or a synthesised value."""
+    response = _resolved(((document.get("paths") or {}).get(path) or {}).get(method, {}).get("responses", {})
+                         .get(status) or {}, document)
+    content = response.get("content") or {}
+    media = next((m for m in content if "json" in m), next(iter(content), None))
+    if media is None:
+        return None
+    entry = content[media] or {}
+    if "example" in entry:
+        return entry["example"], "example"
+    for example in (entry.get("examples") or {}).values():
+        example = _resolved(example, document)
+        if "value" in example:
+            return example["value"], "example"
+    schema = entry.get("schema") or {}
+    resolved = _resolved(schema, document)
+    if "example" in resolved or resolved.get("examples"):
+        return synthesize(schema, document), "example"
+    return synthesize(schema, document), "schema"
+
+
+class _Anyone:
+    """Accepts any non-empty credential, or only `keys`, as a principal with every scope the spec names."""
+
+    def __init__(self, principal: Any, keys: frozenset[str]):
+        self.principal, self.keys = principal, keys
+
+    async def authenticate(self, scheme: str, credential: str) -> Any:
+        if not credential.strip() or (self.keys and credential not in self.keys):
+            return None
+        return self.principal
+
+
+def _scopes(document: dict[str, Any]) -> frozenset[str]:
+    found = set()
+    for requirement in _requirements(document):
+        for scopes in requirement.values():
+            found |= set(scopes or [])
+    return frozenset(found)
+
+
+def _requirements(document: dict[str, Any]) -> Iterable[dict[str, list[str]]]:
+    yield from document.get("security") or []
+    for item in (document.get("paths") or {}).values():
+        for operation in (item or {}).values():
+            if isinstance(operation, dict):
+                yield from operation.get("security") or []
+
+
+def _success_class(protocol: type, method: str, module: ModuleType) -> type | None:
+    """The result class the mock answers with: the lowest documented 2xx, else a 2XX range or `default`, else
+    (an operation that documents no success) the lowest documented status."""
+    hints = typing.get_type_hints(getattr(protocol, method), globalns=vars(module))
+    results = [t for t in _flattened(hints.get("return")) if dataclasses.is_dataclass(t) and isinstance(t, type)]
+    documented = [t for t in results if "none is documented" not in (t.__doc__ or "")]
+    fixed: list[type] = sorted((t for t in documented if getattr(t, "status_code", None)),
+                               key=lambda t: int(getattr(t, "status_code")))
+    ranged = [t for t in documented if (t.__doc__ or "").split(":")[0] in ("2XX", "default")]
+    success = [t for t in fixed if 200 <= int(getattr(t, "status_code")) < 300]
+    chosen = success or ranged or fixed
+    return chosen[0] if chosen else None
+
+
+def _flattened(annotation: Any) -> list[Any]:
+    found = []
+    for arg in typing.get_args(annotation) or (annotation,):
+        found += _flattened(arg) if typing.get_args(arg) else [arg]
+    return found
+
+
+def build(spec_path: str | Path, *, keys: Iterable[str] = (), out: Path | None = None) -> Mock:
+    """Generate the package for `spec_path` (cached by its content, like any generation), import it, and build
+    its app with answering handlers."""
+    from . import pipeline
+
+    digest = hashlib.sha256(str(Path(spec_path).resolve()).encode()).hexdigest()[:12]
+    package = f"specgen_mock_{digest}"
+    out = out or cache_dir("mock")
+    destination = pipeline.generate(spec_path, out, package).destination
+    if str(out) not in sys.path:
+        sys.path.insert(0, str(out))
+    server = importlib.import_module(f"{package}.server")
+    handlers_module = importlib.import_module(f"{package}.server.handlers")
+    interfaces = typing.get_type_hints(server.Handlers, globalns=vars(server))
+    document = json.loads((destination / "openapi.json").read_text())
+    manifest = json.loads((destination / ".specgen-manifest.json").read_text())["operations"]
+    tags: dict[str, dict[str, Any]] = {}
+    operations = []
+    for operation, handler in sorted(manifest.items()):
+        method, path = operation.split(" ", 1)
+        tag, name = handler.split(".")
+        result = _success_class(interfaces[tag], name, handlers_module)
+        answer, status, source = _answer(result, server, handlers_module, document, path, method.lower())
+        tags.setdefault(tag, {})[name] = answer
+        operations.append(MockOperation(method, path, handler, status, source))
+    handlers = server.Handlers(**{tag: type(f"Mock{tag}", (), methods)() for tag, methods in tags.items()})
+    principal = server.Principal("mock", _scopes(document), "mock")
+    app = server.create_app(handlers, _Anyone(principal, frozenset(keys)), allow_unimplemented=True)
+    return Mock(app, str((document.get("info") or {}).get("title", "")), tuple(operations), handlers, package)
+
+
+def _answer(result: type | None, server: ModuleType, module: ModuleType, document: dict[str, Any], path: str,
+            method: str) -> tuple[Any, int, str]:
+    """The handler method for one operation: it answers the same value each time (501 where there is none)."""
+
+    def unanswerable(why: str, status: int = 501) -> tuple[Any, int, str]:
+        def refuse(self: Any, request: Any, principal: Any) -> Any:
+            raise server.Problem(status, f"specgen mock: {why}")
+
+        return refuse, status, why
+
+    if result is None:  # only errors are documented: the lowest of them, as a problem
+        documented = sorted(int(s) for s in (document["paths"][path][method].get("responses") or {}) if str(s).isdigit())
+        return unanswerable("the spec documents no success response", documented[0] if documented else 501)
+    fields = {f.name for f in dataclasses.fields(result)}
+    status = int(getattr(result, "status_code", 200) or 200) if "status_code" not in fields else 200
+    key = str(status) if "status_code" not in fields else (result.__doc__ or "default").split(":")[0]
+    hints = typing.get_type_hints(result, globalns=vars(module))
+    body_type = hints.get("body")
+    extra = {"status_code": status} if "status_code" in fields else {}
+    if body_type is None or body_type is type(None):
+        value, source = None, "no body"
+    else:
+        from pydantic import TypeAdapter
+
+        found = response_example(document, path, method, key) or (None, "schema")
+        adapter = TypeAdapter(body_type)
+        try:
+            value, source = adapter.validate_python(found[0]), found[1]
+        except ValueError:  # the example does not match its own schema: a value made from the schema instead
+            try:
+                made = synthesize(_media_schema(document, path, method, key), document, examples=False)
+                value = adapter.validate_python(made)
+            except ValueError as exc:
+                first = " ".join(str(exc).split())[:160]
+                return unanswerable(f"no valid value could be made for the {key} response: {first}")
+            source = "schema"
+    answer = result(**extra, body=value)
+
+    def respond(self: Any, request: Any, principal: Any) -> Any:
+        return answer
+
+    return respond, status, source
+
+
+def _media_schema(document: dict[str, Any], path: str, method: str, status: str) -> Any:
+    response = _resolved(document["paths"][path][method]["responses"].get(status) or {}, document)
+    content = response.get("content") or {}
+    media = next((m for m in content if "json" in m), next(iter(content), None))
+    return (content.get(media) or {}).get("schema") or {} if media else {}
