@@ -52,11 +52,13 @@ def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: 
     one (unless `examples` is off: some are written for requests), else the smallest value its keywords allow;
     every property while shallow, required ones deeper."""
     schema = _resolved(schema, document)
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or depth > 4 * DEPTH:  # a cycle through required properties: cut
         return {}
     for keyword in ("const", "default"):
         if keyword in schema:
             return schema[keyword]
+    if depth >= DEPTH and _nullable(schema, document):  # a recursive structure ends where it may
+        return None
     listed = schema["examples"][:1] if isinstance(schema.get("examples"), list) else []
     for example in (listed or ([schema["example"]] if "example" in schema else [])) if examples else ():
         # an object's example may be written for requests: what it lacks (readOnly ids, times) is made up
@@ -92,6 +94,18 @@ def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: 
     if kind == "null":
         return None
     return _string(schema)
+
+
+def _operation(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    item = _resolved((document.get("paths") or {}).get(path) or {}, document)
+    operation = item.get(method.lower())
+    return operation if isinstance(operation, dict) else {}
+
+
+def _nullable(schema: dict[str, Any], document: dict[str, Any]) -> bool:
+    kinds = schema.get("type")
+    return (schema.get("nullable") is True or kinds == "null" or isinstance(kinds, list) and "null" in kinds
+            or any(_resolved(o, document).get("type") == "null" for k in ("oneOf", "anyOf") for o in schema.get(k) or []))
 
 
 def _resolved(schema: Any, document: dict[str, Any]) -> Any:
@@ -190,8 +204,7 @@ def _spelled(parsed: Any) -> str:
 
 def response_example(document: dict[str, Any], path: str, method: str, status: str) -> tuple[Any, str] | None:
     """The documented example of one response (its media type's, else its schema's), or a synthesised value."""
-    response = _resolved(((document.get("paths") or {}).get(path) or {}).get(method, {}).get("responses", {})
-                         .get(status) or {}, document)
+    response = _resolved((_operation(document, path, method).get("responses") or {}).get(status) or {}, document)
     content = response.get("content") or {}
     media = next((m for m in content if "json" in m), next(iter(content), None))
     if media is None:
@@ -238,12 +251,13 @@ def _requirements(document: dict[str, Any]) -> Iterable[dict[str, list[str]]]:
                 yield from operation.get("security") or []
 
 
-def _success_class(protocol: type, method: str, module: ModuleType) -> type | None:
-    """The result class the mock answers with: the lowest documented 2xx, else a 2XX range or `default`, else
-    (an operation that documents no success) the lowest documented status."""
+def _success_class(protocol: type, method: str, module: ModuleType, documents_responses: bool) -> type | None:
+    """The result class the mock answers with: the lowest documented 2xx, else a 2XX range or `default`; None
+    where only errors are documented; the generated catch-all where the operation documents no response at all."""
     hints = typing.get_type_hints(getattr(protocol, method), globalns=vars(module))
     results = [t for t in _flattened(hints.get("return")) if dataclasses.is_dataclass(t) and isinstance(t, type)]
-    documented = [t for t in results if "none is documented" not in (t.__doc__ or "")]
+    catch_all = [t for t in results if "none is documented" in (t.__doc__ or "")]
+    documented = [t for t in results if t not in catch_all] if documents_responses else catch_all
     fixed: list[type] = sorted((t for t in documented if getattr(t, "status_code", None)),
                                key=lambda t: int(getattr(t, "status_code")))
     ranged = [t for t in documented if (t.__doc__ or "").split(":")[0] in ("2XX", "default")]
@@ -280,7 +294,8 @@ def build(spec_path: str | Path, *, keys: Iterable[str] = (), out: Path | None =
     for operation, handler in sorted(manifest.items()):
         method, path = operation.split(" ", 1)
         tag, name = handler.split(".")
-        result = _success_class(interfaces[tag], name, handlers_module)
+        documents_responses = bool(_operation(document, path, method).get("responses"))
+        result = _success_class(interfaces[tag], name, handlers_module, documents_responses)
         answer, status, source = _answer(result, server, handlers_module, document, path, method.lower())
         tags.setdefault(tag, {})[name] = answer
         operations.append(MockOperation(method, path, handler, status, source))
@@ -301,7 +316,8 @@ def _answer(result: type | None, server: ModuleType, module: ModuleType, documen
         return refuse, status, why
 
     if result is None:  # only errors are documented: the lowest of them, as a problem
-        documented = sorted(int(s) for s in (document["paths"][path][method].get("responses") or {}) if str(s).isdigit())
+        responses = _operation(document, path, method).get("responses") or {}
+        documented = sorted(int(s) for s in responses if str(s).isdigit())
         return unanswerable("the spec documents no success response", documented[0] if documented else 501)
     fields = {f.name for f in dataclasses.fields(result)}
     status = int(getattr(result, "status_code", 200) or 200) if "status_code" not in fields else 200
@@ -311,6 +327,8 @@ def _answer(result: type | None, server: ModuleType, module: ModuleType, documen
     extra = {"status_code": status} if "status_code" in fields else {}
     if body_type is None or body_type is type(None):
         value, source = None, "no body"
+    elif body_type is Any:  # the catch-all of an operation that documents no response: any JSON will do
+        value, source = {}, "no response documented"
     else:
         from pydantic import TypeAdapter
 
@@ -335,7 +353,7 @@ def _answer(result: type | None, server: ModuleType, module: ModuleType, documen
 
 
 def _media_schema(document: dict[str, Any], path: str, method: str, status: str) -> Any:
-    response = _resolved(document["paths"][path][method]["responses"].get(status) or {}, document)
+    response = _resolved((_operation(document, path, method).get("responses") or {}).get(status) or {}, document)
     content = response.get("content") or {}
     media = next((m for m in content if "json" in m), next(iter(content), None))
     return (content.get(media) or {}).get("schema") or {} if media else {}

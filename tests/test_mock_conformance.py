@@ -83,12 +83,23 @@ def test_the_generated_client_calls_every_operation_of_the_mock(mock: Any, tmp_p
     assert problems == [] and calls == 3
 
 
-def client_calls_every_operation(mock: Any, credentials: dict[str, Any]) -> tuple[int, list[str]]:
-    """Each method of the generated async client, called with arguments made from its signature's types against
-    the mock; a raised error (the client validates every answer) is a problem."""
+def client_calls_every_operation(mock: Any, credentials: dict[str, Any],
+                                 document: dict[str, Any] | None = None) -> tuple[int, list[str]]:
+    """Each method of the generated async client, called against the mock with arguments made from the spec's
+    parameter schemas (or, for a body, from its type); a raised error (the client validates every answer) is a
+    problem."""
     from pydantic import TypeAdapter
 
+    from generator.naming import snake_name
+
     client_module = importlib.import_module(f"{mock.package}.client")
+    document = document or {}
+    schemas: dict[str, dict[str, Any]] = {}  # `tag.method` → parameter python name → its schema in the spec
+    for operation in mock.operations:
+        item = (document.get("paths") or {}).get(operation.path) or {}
+        declared = (item.get("parameters") or []) + ((item.get(operation.method.lower()) or {}).get("parameters") or [])
+        schemas[operation.handler] = {snake_name(str(p.get("name"))): p.get("schema") or {}
+                                      for p in declared if isinstance(p, dict) and "$ref" not in p}
     problems: list[str] = []
     calls = [0]
 
@@ -106,8 +117,9 @@ def client_calls_every_operation(mock: Any, credentials: dict[str, Any]) -> tupl
                     for parameter in inspect.signature(method).parameters.values():
                         if parameter.default is inspect.Parameter.empty and parameter.kind is parameter.KEYWORD_ONLY:
                             adapter = TypeAdapter(hints[parameter.name])
-                            schema = adapter.json_schema()  # its refs point into its own $defs
-                            arguments[parameter.name] = adapter.validate_python(synthesize(schema, schema))
+                            declared = schemas.get(f"{resource_name}.{name}", {}).get(parameter.name)
+                            schema, where = (declared, document) if declared else (adapter.json_schema(),) * 2
+                            arguments[parameter.name] = adapter.validate_python(synthesize(schema, where))
                     calls[0] += 1
                     try:
                         await method(**arguments)
