@@ -131,3 +131,50 @@ def client_calls_every_operation(mock: Any, credentials: dict[str, Any],
 
     asyncio.run(run())
     return calls[0], problems
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_commands_as_a_user_runs_them(tmp_path: Path) -> None:
+    """`specgen mock` prints its address and operations and serves; `specgen conformance --base-url` proves it
+    and writes JUnit XML; `--app module:attr` does the same in process."""
+    specgen = str(Path(sys.executable).parent / "specgen")
+    port = free_port()
+    server = subprocess.Popen([specgen, "mock", str(SMALL), "--port", str(port), "--key", "good-key"],
+                              stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        first = server.stdout.readline() if server.stdout else ""
+        assert first.startswith("specgen mock: ") and f"http://127.0.0.1:{port}" in first
+        listed = [server.stdout.readline().split() for _ in range(3)] if server.stdout else []
+        assert sorted((row[0], row[1], row[3]) for row in listed) == [
+            ("GET", "/pets", "200"), ("GET", "/pets/{id}", "200"), ("POST", "/pets", "201")]
+        for _ in range(50):
+            try:
+                answered = httpx.get(f"http://127.0.0.1:{port}/pets", headers={"X-Key": "good-key"})
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert answered.status_code == 200
+        junit = tmp_path / "conformance.xml"
+        done = subprocess.run([specgen, "conformance", str(SMALL), "--base-url", f"http://127.0.0.1:{port}",
+                               "--key", "good-key", "--examples", "3", "--junit", str(junit)],
+                              capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout[-3000:]
+        assert "ok   GET /pets  (" in done.stdout and "0 failure(s)" in done.stdout.splitlines()[-1]
+        assert junit.read_text().startswith("<?xml") and 'failures="0"' in junit.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    (tmp_path / "broken_app.py").write_text(
+        "from pathlib import Path\nfrom generator.mock import build\n"
+        f"mock = build({str(SMALL)!r}, keys=['good-key'], out=Path({str(tmp_path / 'gen')!r}))\n"
+        "mock.handlers.pets.list_pets = lambda request, principal: (_ for _ in ()).throw(RuntimeError('boom'))\n"
+        "app = mock.app\n")
+    done = subprocess.run([specgen, "conformance", str(SMALL), "--app", "broken_app:app", "--key", "good-key",
+                           "--examples", "2", "--stateful", "0"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "FAIL GET /pets  (" in done.stdout and "curl -X GET" in done.stdout
