@@ -266,8 +266,13 @@ class _Builder:
                                       False, f"{prefix}Default", '"default"'))
         return tuple(sorted(result, key=lambda r: (r.status_code == 0, r.status_code, r.status)))
 
-    def security(self, operation: dict[str, Any]) -> tuple[ir.SecurityRequirement, ...]:
+    def security(self, operation: dict[str, Any], pointer: str) -> tuple[ir.SecurityRequirement, ...]:
         requirements = operation.get("security", self.document.get("security")) or []
+        defined = (self.document.get("components") or {}).get("securitySchemes") or {}
+        for name in sorted({n for r in requirements if isinstance(r, dict) for n in r} - set(defined)):
+            self.warnings.append(Finding(join_pointer(pointer, "security"), "security-scheme-undefined",
+                                         f"security names the scheme {name!r}, which components.securitySchemes "
+                                         "does not define: no request can meet that requirement (401)"))
         return tuple(
             ir.SecurityRequirement(tuple((name, tuple(scopes or ())) for name, scopes in requirement.items()))
             for requirement in requirements
@@ -332,7 +337,7 @@ class _Builder:
         pointer = join_pointer(join_pointer("/paths", path), method)
         params = self.parameters(path_item, operation, prefix, pointer)
         responses = self.responses(operation, prefix, pointer)
-        security = self.security(operation)
+        security = self.security(operation, pointer)
         routed = path.split("?", 1)[0]  # `/search?query={query}`: the query is the parameters' business
         if routed != path:
             self.warnings.append(Finding(pointer, "path-query", f"path {path!r} carries a query string; it is "

@@ -331,7 +331,10 @@ def _exercise(operation: Any, outcome: Outcome, hypothesis: Callable[[Callable[.
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-    excluded = [] if succeeds else [positive_data_acceptance]
+    # an operation that documents no success is not expected to accept valid data, nor, when all it documents
+    # are server errors, to answer anything else
+    excluded = [] if succeeds else [positive_data_acceptance] + (
+        [not_a_server_error] if _documents_only_server_errors(operation) else [])
     # an operation that documents no response at all (OpenAPI 3.1 allows it): only "no 5xx" can be asked of it
     only: dict[str, Any] = {} if _documents_responses(operation) else {"checks": [not_a_server_error]}
 
@@ -395,6 +398,11 @@ def _distinct(failures: list[Failure]) -> list[Failure]:
     for failure in failures:
         kept[(failure.check, failure.message)] = failure
     return list(kept.values())
+
+
+def _documents_only_server_errors(operation: Any) -> bool:
+    statuses = [str(s) for s in operation.definition.raw.get("responses") or {}]
+    return bool(statuses) and all(s[0] == "5" for s in statuses)
 
 
 def _documents_responses(operation: Any) -> bool:

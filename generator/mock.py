@@ -317,7 +317,7 @@ def _answer(result: type | None, server: ModuleType, module: ModuleType, documen
 
     if result is None:  # only errors are documented: the lowest of them, as a problem
         responses = _operation(document, path, method).get("responses") or {}
-        documented = sorted(int(s) for s in responses if str(s).isdigit())
+        documented = sorted(int(s) for s in responses if str(s).isdigit() and 200 <= int(s) < 600)  # not 1xx
         return unanswerable("the spec documents no success response", documented[0] if documented else 501)
     fields = {f.name for f in dataclasses.fields(result)}
     status = int(getattr(result, "status_code", 200) or 200) if "status_code" not in fields else 200

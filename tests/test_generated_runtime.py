@@ -211,3 +211,40 @@ def test_with_raw_response_gives_the_typed_result_with_its_status_and_headers(sm
             assert raw.headers["content-type"].startswith("application/json")
 
     run(scenario())
+
+
+def test_each_call_presents_only_the_credentials_its_operation_asks_for(tmp_path: Path) -> None:
+    """Basic on a basic operation, the bearer token on a bearer one, the query key where that is the scheme,
+    nothing on a public operation: a credential never goes where the spec does not ask for it."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n"
+        + "".join(f"  /{name}:\n    get:\n      operationId: {name}\n      security: {security}\n"
+                  "      responses: {'204': {description: ok}}\n"
+                  for name, security in (("basic", "[{basic: []}]"), ("bearer", "[{bearer: []}]"),
+                                         ("keyed", "[{query_key: []}]"), ("either", "[{bearer: []}, {basic: []}]"),
+                                         ("public", "[]")))
+        + "components:\n  securitySchemes:\n    basic: {type: http, scheme: basic}\n"
+          "    bearer: {type: http, scheme: bearer}\n    query_key: {type: apiKey, in: query, name: key}\n")
+    pipeline.generate(spec, tmp_path, "per_operation_auth", force=True)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        client_mod = importlib.import_module("per_operation_auth.client")
+    finally:
+        sys.path.remove(str(tmp_path))
+    seen: dict[str, httpx.Request] = {}
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen[request.url.path.strip("/")] = request
+        return httpx.Response(204)
+
+    credentials = {"basic": "dXNlcjpwYXNz", "bearer": "tok", "query_key": "k1"}
+    with client_mod.Client("http://test", credentials=credentials, transport=httpx.MockTransport(record)) as client:
+        resource = client.default
+        for name in ("basic", "bearer", "keyed", "either", "public"):
+            getattr(resource, name)()
+    assert seen["basic"].headers["authorization"] == "Basic dXNlcjpwYXNz"
+    assert seen["bearer"].headers["authorization"] == "Bearer tok"
+    assert "authorization" not in seen["keyed"].headers and seen["keyed"].url.params["key"] == "k1"
+    assert seen["either"].headers["authorization"] == "Bearer tok"  # the first alternative it can meet
+    assert "authorization" not in seen["public"].headers and "key" not in seen["public"].url.params

@@ -85,7 +85,6 @@ MOCK_KNOWN_FAILURES: dict[str, str] = {
     "3.0/schema-deprecated.json": "oneOf members overlap: the value the mock makes matches more than one",
     "3.0/schema-types.json": "POST /anything/quirks: a schema-valid body refused with 400",
     "3.0/security-multiple.json": "answers 403 (a scope missing) where the spec documents only 401",
-    "3.0/security.json": "client: one Authorization header for every http scheme, so basic gets the bearer token",
     "3.1/parameters-style.json": "create_app: FastAPI refuses object and array path parameters (label, matrix)",
     "3.1/petstore.json": "a second request media type (XML) refused with 415: the generated server reads one",
     "3.1/readme.json": "POST /branches/{branch}/guides: the mock's answer fails openapi-core's validation",

@@ -39,6 +39,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 Query = list[tuple[str, str]]
+Security = tuple[tuple[str, ...], ...]  # an operation's alternatives, each the schemes it needs; () in it: none
 
 
 @cache
@@ -274,7 +275,6 @@ class BaseClient:
         self.max_retry_after = max_retry_after
         self.headers = {"User-Agent": USER_AGENT, **dict(headers or {})}
         self.cookies: dict[str, str] = {}
-        self.auth_query: Query = []
         chosen = dict(credentials or {})
         for name, (kind, _where, _wire, http_scheme) in SCHEMES.items():
             if name in chosen:
@@ -283,16 +283,41 @@ class BaseClient:
                 chosen[name] = api_key
             elif kind != "apiKey" and http_scheme in ("bearer", "") and bearer_token is not None:
                 chosen[name] = bearer_token
-        for name, value in sorted(chosen.items()):
+        self.credentials = {name: value for name, value in chosen.items() if name in SCHEMES}
+
+    def authorization(self, security: Security | None) -> tuple[dict[str, str], Query, dict[str, str]]:
+        """Headers, query and cookies that present the credentials one call needs: those of the first of its
+        security alternatives this client holds every credential for (none for an operation anyone may call);
+        `None` (a call made by hand) presents them all. A credential is never sent where it is not asked for."""
+        if security is None:
+            wanted: tuple[str, ...] = tuple(sorted(self.credentials))
+        else:
+            met = [r for r in security if r and all(name in self.credentials for name in r)]
+            anonymous = any(not r for r in security)
+            wanted = (
+                met[0]
+                if met
+                else ()
+                if anonymous or not security
+                else max(security, key=lambda r: sum(name in self.credentials for name in r))
+            )
+        headers: dict[str, str] = {}
+        query: Query = []
+        cookies: dict[str, str] = {}
+        for name in wanted:
+            if name not in self.credentials:
+                continue
             kind, where, wire, http_scheme = SCHEMES[name]
+            value = self.credentials[name]
             if kind != "apiKey":
-                self.headers["Authorization"] = f"{(http_scheme or 'bearer').capitalize()} {value}"
+                headers["Authorization"] = f"{(http_scheme or 'bearer').capitalize()} {value}"
             elif where == "header":
-                self.headers[wire] = value
+                headers[wire] = value
             elif where == "query":
-                self.auth_query.append((wire, value))
+                query.append((wire, value))
             else:
-                self.cookies[wire] = value
+                cookies[wire] = value
+        return headers, query, cookies
 
     def arguments(
         self, body: Mapping[str, Any] | None, headers: Mapping[str, str], cookies: Mapping[str, str]
@@ -385,15 +410,17 @@ class SyncBase(BaseClient):
         headers: Mapping[str, str] = {},
         cookies: Mapping[str, str] = {},
         retryable: bool,
+        security: Security | None = None,
     ) -> httpx.Response:
         attempt = 0
-        arguments = self.arguments(body, headers, cookies)
+        auth_headers, auth_query, auth_cookies = self.authorization(security)
+        arguments = self.arguments(body, {**auth_headers, **headers}, {**auth_cookies, **cookies})
         deadline = time.monotonic() + self.timeout
         while True:
             response: httpx.Response | None = None
             failure: httpx.TransportError | None = None
             try:
-                response = self._send(method, path, tuple(params) + tuple(self.auth_query), arguments, deadline)
+                response = self._send(method, path, tuple(params) + tuple(auth_query), arguments, deadline)
             except httpx.TransportError as exc:
                 failure = exc
             delay = self.next_delay(attempt, retryable, response, deadline)
@@ -443,15 +470,17 @@ class AsyncBase(BaseClient):
         headers: Mapping[str, str] = {},
         cookies: Mapping[str, str] = {},
         retryable: bool,
+        security: Security | None = None,
     ) -> httpx.Response:
         attempt = 0
-        arguments = self.arguments(body, headers, cookies)
+        auth_headers, auth_query, auth_cookies = self.authorization(security)
+        arguments = self.arguments(body, {**auth_headers, **headers}, {**auth_cookies, **cookies})
         deadline = time.monotonic() + self.timeout
         while True:
             response: httpx.Response | None = None
             failure: httpx.TransportError | None = None
             try:
-                response = await self._send(method, path, tuple(params) + tuple(self.auth_query), arguments, deadline)
+                response = await self._send(method, path, tuple(params) + tuple(auth_query), arguments, deadline)
             except httpx.TransportError as exc:
                 failure = exc
             delay = self.next_delay(attempt, retryable, response, deadline)

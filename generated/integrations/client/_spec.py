@@ -8,3 +8,52 @@ SCHEMES: dict[str, tuple[str, str, str, str]] = {
     "apiKeyAuth": ("apiKey", "header", "X-API-Key", ""),
     "rawKeyAuth": ("apiKey", "header", "Authorization", ""),
 }
+# Each distinct set of security requirements the operations use: the schemes of each alternative.
+SECURITY: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+        ("rawKeyAuth",),
+    ),
+    (
+        ("bearerAuth",),
+        ("apiKeyAuth",),
+        ("rawKeyAuth",),
+    ),
+)

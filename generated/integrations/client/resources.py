@@ -13,6 +13,7 @@ import httpx
 from .. import models
 from . import _base
 from ._base import AsyncBase, SyncBase
+from ._spec import SECURITY
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -47,6 +48,7 @@ class ExternalServices:
                 ("offset", offset, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast(
             "models.ExternalServiceListResponse", _base.parse(models.ExternalServiceListResponse, _response)
@@ -92,6 +94,7 @@ class ExternalServices:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[0],
         )
         return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
@@ -113,6 +116,7 @@ class ExternalServices:
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
@@ -138,6 +142,7 @@ class ExternalServices:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
@@ -159,6 +164,7 @@ class ExternalServices:
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[0],
         )
         _base.parse(None, _response)
 
@@ -185,6 +191,7 @@ class ExternalServices:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[0],
         )
         return _base.cast("models.InvokeResult", _base.parse(models.InvokeResult, _response))
 
@@ -210,6 +217,7 @@ class ExternalServiceRegistrations:
                 ("offset", offset, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[1],
         )
         return _base.cast(
             "models.ExternalServiceRegistrationListResponse",
@@ -250,6 +258,7 @@ class ExternalServiceRegistrations:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[2],
         )
         return _base.cast(
             "models.ExternalServiceRegistrationResponse",
@@ -267,6 +276,7 @@ class ExternalServiceRegistrations:
             f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[1],
         )
         return _base.cast(
             "models.ExternalServiceRegistrationResponse",
@@ -286,6 +296,7 @@ class ExternalServiceRegistrations:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[2],
         )
         return _base.cast(
             "models.ExternalServiceRegistrationResponse",
@@ -303,6 +314,7 @@ class ExternalServiceRegistrations:
             f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[2],
         )
         _base.parse(None, _response)
 
@@ -340,6 +352,7 @@ class ExternalDataSources:
                 ("search", search, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast(
             "models.PaginatedExternalDataSourceListResponse",
@@ -388,6 +401,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast(
             "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
@@ -413,6 +427,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast("models.CdcPrerequisitesReport", _base.parse(models.CdcPrerequisitesReport, _response))
 
@@ -443,6 +458,7 @@ class ExternalDataSources:
                 ("search", search, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast(
             "models.PaginatedExternalDataSourceConnectionList",
@@ -491,6 +507,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast("models.DatabaseSchemaResult", _base.parse(models.DatabaseSchemaResult, _response))
 
@@ -513,6 +530,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -533,6 +551,7 @@ class ExternalDataSources:
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/wizard/",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast("models.SourceWizard", _base.parse(models.SourceWizard, _response))
 
@@ -555,6 +574,7 @@ class ExternalDataSources:
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast(
             "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
@@ -579,6 +599,7 @@ class ExternalDataSources:
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -603,6 +624,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast(
             "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
@@ -640,6 +662,7 @@ class ExternalDataSources:
             ),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast(
             "models.BulkUpdateSchemasResultResponse", _base.parse(models.BulkUpdateSchemasResultResponse, _response)
@@ -667,6 +690,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast("models.CreateWebhookResult", _base.parse(models.CreateWebhookResult, _response))
 
@@ -692,6 +716,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -724,6 +749,7 @@ class ExternalDataSources:
                 ("schemas", schemas, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast(
             "models.ExternalDataJobListResponse", _base.parse(models.ExternalDataJobListResponse, _response)
@@ -751,6 +777,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast("models.RefreshSchemasResult", _base.parse(models.RefreshSchemasResult, _response))
 
@@ -776,6 +803,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -801,6 +829,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast(
             "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
@@ -827,6 +856,7 @@ class ExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -849,6 +879,7 @@ class ExternalDataSources:
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/webhook_info/",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast("models.WebhookInfo", _base.parse(models.WebhookInfo, _response))
 
@@ -894,6 +925,7 @@ class VersoriConnect:
                 ("protocol", protocol, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectorPageResponse", _base.parse(models.ConnectorPageResponse, _response))
 
@@ -958,6 +990,7 @@ class VersoriConnect:
                 ("type", type_, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[7],
         )
         return _base.cast("models.CredentialPageResponse", _base.parse(models.CredentialPageResponse, _response))
 
@@ -1003,6 +1036,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[8],
         )
         return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
@@ -1025,6 +1059,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -1047,6 +1082,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -1066,6 +1102,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -1091,6 +1128,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -1112,6 +1150,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -1131,6 +1170,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[7],
         )
         return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
@@ -1152,6 +1192,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[8],
         )
         return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
@@ -1173,6 +1214,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[8],
         )
         _base.parse(None, _response)
 
@@ -1202,6 +1244,7 @@ class VersoriConnect:
                 ("before", before, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectionPageResponse", _base.parse(models.ConnectionPageResponse, _response))
 
@@ -1249,6 +1292,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
@@ -1278,6 +1322,7 @@ class VersoriConnect:
                 ("before", before, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast(
             "models.ConnectorVersionPageResponse", _base.parse(models.ConnectorVersionPageResponse, _response)
@@ -1327,6 +1372,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
@@ -1351,6 +1397,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.AuthSchemeConfigResponse", _base.parse(models.AuthSchemeConfigResponse, _response))
 
@@ -1373,6 +1420,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -1393,6 +1441,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
@@ -1415,6 +1464,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
@@ -1435,6 +1485,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -1460,6 +1511,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
@@ -1490,6 +1542,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
@@ -1517,6 +1570,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -1542,6 +1596,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/publish",
             params=_base.query(),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.PublishResultResponse", _base.parse(models.PublishResultResponse, _response))
 
@@ -1567,6 +1622,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/unpublish",
             params=_base.query(),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.PublishResultResponse", _base.parse(models.PublishResultResponse, _response))
 
@@ -1605,6 +1661,7 @@ class VersoriConnect:
                 ("name", name, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ActionPageResponse", _base.parse(models.ActionPageResponse, _response))
 
@@ -1665,6 +1722,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
@@ -1703,6 +1761,7 @@ class VersoriConnect:
                 ("name", name, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.TriggerPageResponse", _base.parse(models.TriggerPageResponse, _response))
 
@@ -1763,6 +1822,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
@@ -1800,6 +1860,7 @@ class VersoriConnect:
                 ("name", name, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.DefinitionPageResponse", _base.parse(models.DefinitionPageResponse, _response))
 
@@ -1860,6 +1921,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.DefinitionListResponse", _base.parse(models.DefinitionListResponse, _response))
 
@@ -1893,6 +1955,7 @@ class VersoriConnect:
             ),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -1921,6 +1984,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/library/import",
             params=_base.query(),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -1947,6 +2011,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
@@ -1975,6 +2040,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
@@ -2001,6 +2067,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -2027,6 +2094,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
@@ -2055,6 +2123,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
@@ -2081,6 +2150,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -2107,6 +2177,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.DefinitionResponse", _base.parse(models.DefinitionResponse, _response))
 
@@ -2135,6 +2206,7 @@ class VersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.DefinitionResponse", _base.parse(models.DefinitionResponse, _response))
 
@@ -2163,6 +2235,7 @@ class VersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -2233,6 +2306,7 @@ class PatchworksConnectors:
                 ("per_page", per_page, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[9],
         )
         return _base.cast(
             "models.PatchworksConnectorCollectionResponse",
@@ -2292,6 +2366,7 @@ class PatchworksConnectors:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[10],
         )
         return _base.cast(
             "models.PatchworksConnectorResourceResponse",
@@ -2361,6 +2436,7 @@ class PatchworksConnectors:
                 ("per_page", per_page, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[9],
         )
         return _base.cast(
             "models.PatchworksConnectorResourceResponse",
@@ -2384,6 +2460,7 @@ class PatchworksConnectors:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[10],
         )
         return _base.cast(
             "models.PatchworksConnectorResourceResponse",
@@ -2407,6 +2484,7 @@ class PatchworksConnectors:
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[10],
         )
         return _base.cast("models.MessageResponse", _base.parse(models.MessageResponse, _response))
 
@@ -2429,6 +2507,7 @@ class PatchworksConnectors:
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}/test",
             params=_base.query(),
             retryable=False,
+            security=SECURITY[10],
         )
         _base.parse(None, _response)
 
@@ -2489,6 +2568,7 @@ class AsyncExternalServices:
                 ("offset", offset, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast(
             "models.ExternalServiceListResponse", _base.parse(models.ExternalServiceListResponse, _response)
@@ -2534,6 +2614,7 @@ class AsyncExternalServices:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[0],
         )
         return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
@@ -2555,6 +2636,7 @@ class AsyncExternalServices:
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
@@ -2580,6 +2662,7 @@ class AsyncExternalServices:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast("models.ExternalServiceResponse", _base.parse(models.ExternalServiceResponse, _response))
 
@@ -2601,6 +2684,7 @@ class AsyncExternalServices:
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[0],
         )
         _base.parse(None, _response)
 
@@ -2627,6 +2711,7 @@ class AsyncExternalServices:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[0],
         )
         return _base.cast("models.InvokeResult", _base.parse(models.InvokeResult, _response))
 
@@ -2652,6 +2737,7 @@ class AsyncExternalServiceRegistrations:
                 ("offset", offset, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[1],
         )
         return _base.cast(
             "models.ExternalServiceRegistrationListResponse",
@@ -2692,6 +2778,7 @@ class AsyncExternalServiceRegistrations:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[2],
         )
         return _base.cast(
             "models.ExternalServiceRegistrationResponse",
@@ -2709,6 +2796,7 @@ class AsyncExternalServiceRegistrations:
             f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[1],
         )
         return _base.cast(
             "models.ExternalServiceRegistrationResponse",
@@ -2728,6 +2816,7 @@ class AsyncExternalServiceRegistrations:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[2],
         )
         return _base.cast(
             "models.ExternalServiceRegistrationResponse",
@@ -2745,6 +2834,7 @@ class AsyncExternalServiceRegistrations:
             f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[2],
         )
         _base.parse(None, _response)
 
@@ -2782,6 +2872,7 @@ class AsyncExternalDataSources:
                 ("search", search, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast(
             "models.PaginatedExternalDataSourceListResponse",
@@ -2830,6 +2921,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast(
             "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
@@ -2855,6 +2947,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast("models.CdcPrerequisitesReport", _base.parse(models.CdcPrerequisitesReport, _response))
 
@@ -2885,6 +2978,7 @@ class AsyncExternalDataSources:
                 ("search", search, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast(
             "models.PaginatedExternalDataSourceConnectionList",
@@ -2933,6 +3027,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast("models.DatabaseSchemaResult", _base.parse(models.DatabaseSchemaResult, _response))
 
@@ -2955,6 +3050,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -2975,6 +3071,7 @@ class AsyncExternalDataSources:
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/wizard/",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast("models.SourceWizard", _base.parse(models.SourceWizard, _response))
 
@@ -2997,6 +3094,7 @@ class AsyncExternalDataSources:
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast(
             "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
@@ -3021,6 +3119,7 @@ class AsyncExternalDataSources:
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -3045,6 +3144,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast(
             "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
@@ -3082,6 +3182,7 @@ class AsyncExternalDataSources:
             ),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast(
             "models.BulkUpdateSchemasResultResponse", _base.parse(models.BulkUpdateSchemasResultResponse, _response)
@@ -3109,6 +3210,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast("models.CreateWebhookResult", _base.parse(models.CreateWebhookResult, _response))
 
@@ -3134,6 +3236,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -3166,6 +3269,7 @@ class AsyncExternalDataSources:
                 ("schemas", schemas, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast(
             "models.ExternalDataJobListResponse", _base.parse(models.ExternalDataJobListResponse, _response)
@@ -3193,6 +3297,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast("models.RefreshSchemasResult", _base.parse(models.RefreshSchemasResult, _response))
 
@@ -3218,6 +3323,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -3243,6 +3349,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         return _base.cast(
             "models.ExternalDataSourceResponse", _base.parse(models.ExternalDataSourceResponse, _response)
@@ -3269,6 +3376,7 @@ class AsyncExternalDataSources:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[4],
         )
         _base.parse(None, _response)
 
@@ -3291,6 +3399,7 @@ class AsyncExternalDataSources:
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/webhook_info/",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[3],
         )
         return _base.cast("models.WebhookInfo", _base.parse(models.WebhookInfo, _response))
 
@@ -3336,6 +3445,7 @@ class AsyncVersoriConnect:
                 ("protocol", protocol, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectorPageResponse", _base.parse(models.ConnectorPageResponse, _response))
 
@@ -3400,6 +3510,7 @@ class AsyncVersoriConnect:
                 ("type", type_, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[7],
         )
         return _base.cast("models.CredentialPageResponse", _base.parse(models.CredentialPageResponse, _response))
 
@@ -3445,6 +3556,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[8],
         )
         return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
@@ -3467,6 +3579,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -3489,6 +3602,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -3508,6 +3622,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -3533,6 +3648,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -3554,6 +3670,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -3573,6 +3690,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[7],
         )
         return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
@@ -3594,6 +3712,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[8],
         )
         return _base.cast("models.CredentialResponse", _base.parse(models.CredentialResponse, _response))
 
@@ -3615,6 +3734,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[8],
         )
         _base.parse(None, _response)
 
@@ -3644,6 +3764,7 @@ class AsyncVersoriConnect:
                 ("before", before, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectionPageResponse", _base.parse(models.ConnectionPageResponse, _response))
 
@@ -3691,6 +3812,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
@@ -3720,6 +3842,7 @@ class AsyncVersoriConnect:
                 ("before", before, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast(
             "models.ConnectorVersionPageResponse", _base.parse(models.ConnectorVersionPageResponse, _response)
@@ -3769,6 +3892,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
@@ -3793,6 +3917,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.AuthSchemeConfigResponse", _base.parse(models.AuthSchemeConfigResponse, _response))
 
@@ -3815,6 +3940,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -3835,6 +3961,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
@@ -3857,6 +3984,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectionResponse", _base.parse(models.ConnectionResponse, _response))
 
@@ -3877,6 +4005,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -3902,6 +4031,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
@@ -3932,6 +4062,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorVersionResponse", _base.parse(models.ConnectorVersionResponse, _response))
 
@@ -3959,6 +4090,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -3984,6 +4116,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/publish",
             params=_base.query(),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.PublishResultResponse", _base.parse(models.PublishResultResponse, _response))
 
@@ -4009,6 +4142,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/unpublish",
             params=_base.query(),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.PublishResultResponse", _base.parse(models.PublishResultResponse, _response))
 
@@ -4047,6 +4181,7 @@ class AsyncVersoriConnect:
                 ("name", name, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ActionPageResponse", _base.parse(models.ActionPageResponse, _response))
 
@@ -4107,6 +4242,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
@@ -4145,6 +4281,7 @@ class AsyncVersoriConnect:
                 ("name", name, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.TriggerPageResponse", _base.parse(models.TriggerPageResponse, _response))
 
@@ -4205,6 +4342,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
@@ -4242,6 +4380,7 @@ class AsyncVersoriConnect:
                 ("name", name, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.DefinitionPageResponse", _base.parse(models.DefinitionPageResponse, _response))
 
@@ -4302,6 +4441,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.DefinitionListResponse", _base.parse(models.DefinitionListResponse, _response))
 
@@ -4335,6 +4475,7 @@ class AsyncVersoriConnect:
             ),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -4363,6 +4504,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/library/import",
             params=_base.query(),
             retryable=False,
+            security=SECURITY[6],
         )
         return _base.cast("models.ConnectorResponse", _base.parse(models.ConnectorResponse, _response))
 
@@ -4389,6 +4531,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
@@ -4417,6 +4560,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.ActionResponse", _base.parse(models.ActionResponse, _response))
 
@@ -4443,6 +4587,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -4469,6 +4614,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
@@ -4497,6 +4643,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.TriggerResponse", _base.parse(models.TriggerResponse, _response))
 
@@ -4523,6 +4670,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -4549,6 +4697,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[5],
         )
         return _base.cast("models.DefinitionResponse", _base.parse(models.DefinitionResponse, _response))
 
@@ -4577,6 +4726,7 @@ class AsyncVersoriConnect:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[6],
         )
         return _base.cast("models.DefinitionResponse", _base.parse(models.DefinitionResponse, _response))
 
@@ -4605,6 +4755,7 @@ class AsyncVersoriConnect:
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[6],
         )
         _base.parse(None, _response)
 
@@ -4675,6 +4826,7 @@ class AsyncPatchworksConnectors:
                 ("per_page", per_page, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[9],
         )
         return _base.cast(
             "models.PatchworksConnectorCollectionResponse",
@@ -4734,6 +4886,7 @@ class AsyncPatchworksConnectors:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=False,
+            security=SECURITY[10],
         )
         return _base.cast(
             "models.PatchworksConnectorResourceResponse",
@@ -4803,6 +4956,7 @@ class AsyncPatchworksConnectors:
                 ("per_page", per_page, True, "form"),
             ),
             retryable=True,
+            security=SECURITY[9],
         )
         return _base.cast(
             "models.PatchworksConnectorResourceResponse",
@@ -4826,6 +4980,7 @@ class AsyncPatchworksConnectors:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[10],
         )
         return _base.cast(
             "models.PatchworksConnectorResourceResponse",
@@ -4849,6 +5004,7 @@ class AsyncPatchworksConnectors:
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[10],
         )
         return _base.cast("models.MessageResponse", _base.parse(models.MessageResponse, _response))
 
@@ -4871,6 +5027,7 @@ class AsyncPatchworksConnectors:
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}/test",
             params=_base.query(),
             retryable=False,
+            security=SECURITY[10],
         )
         _base.parse(None, _response)
 

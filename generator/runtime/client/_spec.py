@@ -2,3 +2,4 @@
 
 USER_AGENT = "specgen-client"
 SCHEMES: dict[str, tuple[str, str, str, str]] = {}
+SECURITY: tuple[tuple[tuple[str, ...], ...], ...] = ()

@@ -13,6 +13,7 @@ import httpx
 from .. import models
 from . import _base
 from ._base import AsyncBase, SyncBase
+from ._spec import SECURITY
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -34,6 +35,7 @@ class Default:
             f"/vehicles/{_base.quote(str(id_), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast(
             "models.GetVehicle200ResponseResponse", _base.parse(models.GetVehicle200ResponseResponse, _response)
@@ -79,6 +81,7 @@ class AsyncDefault:
             f"/vehicles/{_base.quote(str(id_), safe='')}",
             params=_base.query(),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast(
             "models.GetVehicle200ResponseResponse", _base.parse(models.GetVehicle200ResponseResponse, _response)

@@ -4,3 +4,5 @@
 USER_AGENT = "expected-client/1"
 # scheme name → (type, where, name on the wire, http scheme)
 SCHEMES: dict[str, tuple[str, str, str, str]] = {}
+# Each distinct set of security requirements the operations use: the schemes of each alternative.
+SECURITY: tuple[tuple[tuple[str, ...], ...], ...] = ((),)

@@ -13,6 +13,7 @@ import httpx
 from .. import models
 from . import _base
 from ._base import AsyncBase, SyncBase
+from ._spec import SECURITY
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -35,6 +36,7 @@ class Default:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast("models.NoteResponse", _base.parse(models.NoteResponse, _response))
 
@@ -79,6 +81,7 @@ class AsyncDefault:
             params=_base.query(),
             body=_base.encode(body, "json", "application/json"),
             retryable=True,
+            security=SECURITY[0],
         )
         return _base.cast("models.NoteResponse", _base.parse(models.NoteResponse, _response))
 

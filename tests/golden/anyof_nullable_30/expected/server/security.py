@@ -31,6 +31,10 @@ class Authenticator(Protocol):
 
 
 def presented(request: Request, scheme: str) -> str | None:
+    """The credential sent under `scheme`; None when none was, or the spec names a scheme it never defines (a
+    requirement no request can meet: refused, not a 500)."""
+    if scheme not in SCHEMES:
+        return None
     kind, where, name, http_scheme = SCHEMES[scheme]
     if kind == "apiKey":
         source = {"header": request.headers, "query": request.query_params, "cookie": request.cookies}[where]
