@@ -170,6 +170,11 @@ class _Builder:
             comma_list = is_array and not explode and plain
             json_items = is_array and explode and (_is_object(self.deref(resolved.get("items"))) or not plain)
             json_value = not plain and not deep and not json_items and not _is_object(resolved)
+            # a path parameter that is no plain scalar, or is written with a prefix (label, matrix), is read from
+            # its text by a route helper: FastAPI takes only scalars in a path
+            in_text = param["in"] == "path" and (is_array or _is_object(resolved) or style in ("label", "matrix"))
+            if in_text:
+                comma_list = json_items = json_value = False
             result.append(
                 ir.Parameter(
                     name=param["name"],
@@ -178,19 +183,20 @@ class _Builder:
                     required=required,
                     annotation=annotation,
                     py_annotation=py_annotation,
-                    wire_annotation=("str" if required else "str | None") if comma_list or json_value else
+                    wire_annotation="str" if in_text else ("str" if required else "str | None") if comma_list or json_value else
                     ("list[str]" if required else "list[str] | None") if json_items else py_annotation,
-                    wire_reader="comma_list" if comma_list else "json_items" if json_items else
+                    wire_reader="path_value" if in_text else "comma_list" if comma_list else "json_items" if json_items else
                     "json_value" if json_value else "",
                     default=py_literal(default) if default is not None and not is_array else None,
-                    constraints=self.constraints(resolved, pointer, param["name"]) if primitive else (),
+                    constraints=self.constraints(resolved, pointer, param["name"]) if primitive and not in_text else (),
                     explode=explode,
                     is_array=is_array,
                     style=style,
-                    object_fields=tuple(_object_properties(self, resolved)) if _is_object(resolved) else
+                    object_fields=None if in_text else tuple(_object_properties(self, resolved)) if _is_object(resolved) else
                     tuple(name for part in resolved.get("anyOf") or resolved.get("oneOf") or []
                           for name in _object_properties(self, self.deref(part))) if deep else None,
                     description=_one_line(param.get("description", "")),
+                    shape="array" if is_array else "object" if _is_object(resolved) else "scalar",
                 )
             )
         return tuple(result)

@@ -35,6 +35,7 @@ class Parameter:
     style: str  # form | simple | deepObject | ...: how the value is written on the wire
     object_fields: tuple[str, ...] | None  # an object's properties (wire names), None when the value is no object
     description: str
+    shape: str = "scalar"  # scalar | array | object: what the value is, for a reader that splits its text
 
 
 @dataclass(frozen=True)

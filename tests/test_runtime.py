@@ -186,3 +186,33 @@ def test_responses_shows_each_calls_status_and_headers_beside_the_typed_result()
         return [r.status_code for r in mine]
 
     assert asyncio.run(twice()) == [204]
+
+
+@pytest.mark.parametrize(("raw", "style", "explode", "shape", "annotation", "expected"), [
+    ("5", "simple", False, "scalar", int, 5),
+    (".5", "label", False, "scalar", int, 5),
+    (";id=5", "matrix", False, "scalar", int, 5),
+    ("3,4,5", "simple", False, "array", list[int], [3, 4, 5]),
+    (".3.4.5", "label", True, "array", list[int], [3, 4, 5]),
+    (".3,4,5", "label", False, "array", list[int], [3, 4, 5]),
+    (";id=3;id=4", "matrix", True, "array", list[int], [3, 4]),
+    (";id=3,4", "matrix", False, "array", list[int], [3, 4]),
+    ("role,admin,first,Alex", "simple", False, "object", dict[str, str], {"role": "admin", "first": "Alex"}),
+    ("role=admin,first=Alex", "simple", True, "object", dict[str, str], {"role": "admin", "first": "Alex"}),
+    (".role=admin.first=Alex", "label", True, "object", dict[str, str], {"role": "admin", "first": "Alex"}),
+    (";role=admin;first=Alex", "matrix", True, "object", dict[str, str], {"role": "admin", "first": "Alex"}),
+])
+def test_path_values_are_read_as_their_style_writes_them(raw: str, style: str, explode: bool, shape: str,
+                                                         annotation: object, expected: object) -> None:
+    from generator.runtime.server._routing import path_value
+
+    assert path_value(raw, annotation, "id", style, explode, shape) == expected
+
+
+def test_a_path_value_of_the_wrong_type_is_a_400_naming_it() -> None:
+    from generator.runtime.server._routing import path_value
+    from generator.runtime.server.problems import Problem
+
+    with pytest.raises(Problem) as caught:
+        path_value(".a.b", list[int], "ids", "label", True, "array")
+    assert caught.value.status == 400 and caught.value.errors[0][0] == "#path/ids"

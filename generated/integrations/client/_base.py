@@ -289,18 +289,15 @@ class BaseClient:
         """Headers, query and cookies that present the credentials one call needs: those of the first of its
         security alternatives this client holds every credential for (none for an operation anyone may call);
         `None` (a call made by hand) presents them all. A credential is never sent where it is not asked for."""
+        met = [r for r in security or () if r and all(name in self.credentials for name in r)]
         if security is None:
             wanted: tuple[str, ...] = tuple(sorted(self.credentials))
-        else:
-            met = [r for r in security if r and all(name in self.credentials for name in r)]
-            anonymous = any(not r for r in security)
-            wanted = (
-                met[0]
-                if met
-                else ()
-                if anonymous or not security
-                else max(security, key=lambda r: sum(name in self.credentials for name in r))
-            )
+        elif met:
+            wanted = met[0]
+        elif not security or any(not r for r in security):  # anyone may call it
+            wanted = ()
+        else:  # none can be met: what the client has of the closest, and the server says what is missing
+            wanted = max(security, key=lambda r: sum(name in self.credentials for name in r))
         headers: dict[str, str] = {}
         query: Query = []
         cookies: dict[str, str] = {}

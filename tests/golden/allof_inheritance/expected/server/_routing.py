@@ -224,6 +224,38 @@ def json_value(value: str | None, annotation: Any, name: str) -> Any:
             raise invalid_query(name, exc) from None
 
 
+def path_value(raw: str, annotation: Any, name: str, style: str, explode: bool, shape: str) -> Any:
+    """A path parameter as its style writes it (`simple` a,b · `label` .a.b · `matrix` ;name=a,b), for a scalar,
+    an array (`shape`) or an object (`k,v` pairs, or `k=v` exploded), validated as the declared type."""
+    text = raw
+    if style == "label":
+        text, separator = text.removeprefix("."), "." if explode else ","
+    elif style == "matrix":
+        parts = [part for part in text.split(";") if part]
+        if shape == "object" and explode:
+            text, separator = ",".join(parts), ","
+        else:
+            values = [part.partition("=")[2] for part in parts if part.partition("=")[0] == name]
+            text, separator = ",".join(values), ","
+    else:
+        separator = ","
+    tokens = text.split(separator) if text else []
+    value: Any = text
+    if shape == "array":
+        value = tokens
+    elif shape == "object":
+        pairs = [t.partition("=")[::2] for t in tokens] if explode else list(zip(tokens[::2], tokens[1::2]))
+        value = dict(pairs)
+    try:
+        if shape == "array":
+            item = next((a for a in get_args(annotation) if a is not type(None)), str)
+            return [adapter(item).validate_strings(token) for token in value]
+        return adapter(annotation).validate_strings(value)
+    except ValidationError as exc:
+        message = "; ".join(str(error["msg"]) for error in exc.errors())
+        raise Problem(400, f"invalid value for {name}", errors=[(f"#path/{name}", message)]) from None
+
+
 def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
     """An array of objects in the query (`name={"a":1}&name={"a":2}`): each item one JSON text, validated as
     the declared type."""

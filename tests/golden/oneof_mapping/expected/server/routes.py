@@ -22,6 +22,7 @@ from ._routing import (
     json_items,
     json_value,
     object_query,
+    path_value,
     read_body,
     read_json,
     reject_unknown_query,
