@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from .diagnostics import join_pointer, split_pointer
+from .diagnostics import follow_refs, join_pointer
 
 
 @dataclass
@@ -124,15 +124,8 @@ class Judge:
                 return (content[media] or {}).get("schema") if media else None
         return None
 
-    def resolve(self, node: Any) -> Any:
-        seen = set()
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
-            seen.add(node["$ref"])
-            target: Any = self.document
-            for token in split_pointer(node["$ref"]):
-                target = target.get(token) if isinstance(target, dict) else None
-            node = target
-        return node if isinstance(node, dict) else {}
+    def resolve(self, node: Any) -> dict[str, Any]:
+        return follow_refs(self.document, node)
 
     def write_only(self, value: Any, schema: Any, pointer: str = "", depth: int = 0) -> Iterator[str]:
         """Pointers of the writeOnly properties present in `value`: every schema it may be (allOf, anyOf, oneOf

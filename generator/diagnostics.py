@@ -80,3 +80,15 @@ def split_pointer(pointer: str) -> list[str]:
     if pointer in ("", "/"):
         return []
     return [unescape_pointer_token(t) for t in pointer.lstrip("/").split("/")]
+
+
+def follow_refs(document: dict[str, Any], node: Any) -> dict[str, Any]:
+    """`node` with its internal `$ref`s followed (a cycle stops where it repeats); {} where that is no object."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
+        seen.add(node["$ref"])
+        target: Any = document
+        for token in split_pointer(node["$ref"]):
+            target = target.get(token) if isinstance(target, dict) else None
+        node = target
+    return node if isinstance(node, dict) else {}

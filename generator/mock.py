@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from .cache import cache_dir
-from .diagnostics import split_pointer
+from .diagnostics import follow_refs
 
 FORMATS = {  # a value of each string format pydantic and the validators accept
     "date-time": "2024-01-02T03:04:05Z", "date": "2024-01-02", "time": "03:04:05Z", "duration": "P1D",
@@ -51,7 +51,7 @@ def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: 
     """A value valid against `schema` (refs resolved in `document`): its own example or default where it has
     one (unless `examples` is off: some are written for requests), else the smallest value its keywords allow;
     every property while shallow, required ones deeper."""
-    schema = _resolved(schema, document)
+    schema = follow_refs(document, schema)
     if not isinstance(schema, dict) or depth > 4 * DEPTH:  # a cycle through required properties: cut
         return {}
     for keyword in ("const", "default"):
@@ -75,7 +75,7 @@ def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: 
             merged |= value
         return merged | (_object(schema, document, depth, examples) if "properties" in schema else {})
     for keyword in ("oneOf", "anyOf"):
-        options = [o for o in schema.get(keyword) or [] if _resolved(o, document).get("type") != "null"]
+        options = [o for o in schema.get(keyword) or [] if follow_refs(document, o).get("type") != "null"]
         if options:
             return synthesize(options[0], document, depth + 1, examples)
     kinds = schema.get("type")
@@ -97,7 +97,7 @@ def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: 
 
 
 def _operation(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
-    item = _resolved((document.get("paths") or {}).get(path) or {}, document)
+    item = follow_refs(document, (document.get("paths") or {}).get(path) or {})
     operation = item.get(method.lower())
     return operation if isinstance(operation, dict) else {}
 
@@ -105,25 +105,14 @@ def _operation(document: dict[str, Any], path: str, method: str) -> dict[str, An
 def _nullable(schema: dict[str, Any], document: dict[str, Any]) -> bool:
     kinds = schema.get("type")
     return (schema.get("nullable") is True or kinds == "null" or isinstance(kinds, list) and "null" in kinds
-            or any(_resolved(o, document).get("type") == "null" for k in ("oneOf", "anyOf") for o in schema.get(k) or []))
-
-
-def _resolved(schema: Any, document: dict[str, Any]) -> Any:
-    seen = set()
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"] not in seen:
-        seen.add(schema["$ref"])
-        node: Any = document
-        for token in split_pointer(schema["$ref"]):
-            node = node.get(token) if isinstance(node, dict) else None
-        schema = node
-    return schema if isinstance(schema, dict) else {}
+            or any(follow_refs(document, o).get("type") == "null" for k in ("oneOf", "anyOf") for o in schema.get(k) or []))
 
 
 def _object(schema: dict[str, Any], document: dict[str, Any], depth: int, examples: bool = True) -> dict[str, Any]:
     required = set(schema.get("required") or [])
     value = {}
     for name, prop in (schema.get("properties") or {}).items():
-        resolved = _resolved(prop, document)
+        resolved = follow_refs(document, prop)
         if resolved.get("writeOnly") or (depth >= DEPTH and name not in required):
             continue
         value[name] = synthesize(prop, document, depth + 1, examples)
@@ -204,7 +193,7 @@ def _spelled(parsed: Any) -> str:
 
 def response_example(document: dict[str, Any], path: str, method: str, status: str) -> tuple[Any, str] | None:
     """The documented example of one response (its media type's, else its schema's), or a synthesised value."""
-    response = _resolved((_operation(document, path, method).get("responses") or {}).get(status) or {}, document)
+    response = follow_refs(document, (_operation(document, path, method).get("responses") or {}).get(status) or {})
     content = response.get("content") or {}
     media = next((m for m in content if "json" in m), next(iter(content), None))
     if media is None:
@@ -213,11 +202,11 @@ def response_example(document: dict[str, Any], path: str, method: str, status: s
     if "example" in entry:
         return entry["example"], "example"
     for example in (entry.get("examples") or {}).values():
-        example = _resolved(example, document)
+        example = follow_refs(document, example)
         if "value" in example:
             return example["value"], "example"
     schema = entry.get("schema") or {}
-    resolved = _resolved(schema, document)
+    resolved = follow_refs(document, schema)
     if "example" in resolved or resolved.get("examples"):
         return synthesize(schema, document), "example"
     return synthesize(schema, document), "schema"
@@ -353,7 +342,7 @@ def _answer(result: type | None, server: ModuleType, module: ModuleType, documen
 
 
 def _media_schema(document: dict[str, Any], path: str, method: str, status: str) -> Any:
-    response = _resolved((_operation(document, path, method).get("responses") or {}).get(status) or {}, document)
+    response = follow_refs(document, (_operation(document, path, method).get("responses") or {}).get(status) or {})
     content = response.get("content") or {}
     media = next((m for m in content if "json" in m), next(iter(content), None))
     return (content.get(media) or {}).get("schema") or {} if media else {}

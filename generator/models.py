@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import cache_dir, store
-from .diagnostics import Diagnostic, Finding, SpecError, join_pointer, pointer_of, split_pointer, walk
+from .diagnostics import Diagnostic, Finding, SpecError, follow_refs, join_pointer, pointer_of, walk
 from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 @dataclass(frozen=True)
@@ -46,14 +46,14 @@ def inline_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     names: dict[int, str] = {}
     found: dict[str, dict[str, Any]] = {}
     for path, path_item in (document.get("paths") or {}).items():
-        path_item = _resolve(document, path_item)
+        path_item = follow_refs(document, path_item)
         for method in HTTP_METHODS:
             operation = path_item.get(method)
             if not isinstance(operation, dict):
                 continue
             prefix = class_name(operation.get("operationId") or f"{method}_{path}")
-            sites = [("Body", _resolve(document, operation.get("requestBody")))]
-            sites += [(f"{status_suffix(status)}Response", _resolve(document, response))
+            sites = [("Body", follow_refs(document, operation.get("requestBody")))]
+            sites += [(f"{status_suffix(status)}Response", follow_refs(document, response))
                       for status, response in (operation.get("responses") or {}).items()]
             for suffix, site in sites:
                 for media in (site.get("content") or {}).values():
@@ -78,18 +78,6 @@ def _needs_model(schema: Any) -> bool:
         if isinstance(parts, list) and (key != "allOf" and len(parts) > 1 or any(_needs_model(p) for p in parts)):
             return True
     return _needs_model(schema.get("items")) if schema.get("type") == "array" else False
-
-
-def _resolve(document: dict[str, Any], node: Any) -> dict[str, Any]:
-    """Follow internal `$ref`s to an object (path items, request bodies, responses)."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
-        seen.add(node["$ref"])
-        target: Any = document
-        for token in split_pointer(node["$ref"]):
-            target = target.get(token) if isinstance(target, dict) else None
-        node = target
-    return node if isinstance(node, dict) else {}
 
 
 def emit_models(document: dict[str, Any], source_file: str,
