@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     conf.add_argument("--examples", type=int, default=10, help="generated requests per operation (default 10)")
     conf.add_argument("--stateful", type=int, default=10, help="chains along links (0: none; default 10)")
     conf.add_argument("--paths", help="only the operations whose path this regex finds")
+    conf.add_argument("--no-negative", action="store_true",
+                      help="valid cases only (invalid ones must get a documented 4xx: a spec may document none)")
     conf.add_argument("--junit", help="write a JUnit XML report here")
     return parser
 
@@ -115,7 +117,8 @@ def _conformance(args: argparse.Namespace) -> int:
         headers[name.strip()] = value.strip()
     app = conformance.load_app(args.app) if args.app else None
     report = conformance.run(document, base_url=args.base_url, app=app, headers=headers, key=args.key,
-                             examples=args.examples, stateful=args.stateful, paths=args.paths)
+                             examples=args.examples, stateful=args.stateful, paths=args.paths,
+                             negative=not args.no_negative)
     for line in report.lines():
         print(line)
     if args.junit:

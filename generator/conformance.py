@@ -241,13 +241,15 @@ def run(
     stateful: int = 10,
     reset: Callable[[], None] | None = None,
     paths: str | None = None,
+    negative: bool = True,
     config: dict[str, Any] | None = None,
     derandomize: bool = True,
 ) -> Report:
     """Every operation of `document` against the server; `headers` (or `headers_for(case)`) carry the
     credentials, or `key` fills every security scheme of the document (header, query or cookie); `before_call(case)`
     may adjust a generated case (a tenant id in its path) before it is sent; `reset()` runs after each stateful
-    chain, so that each starts from the same state; `paths` (a regex) limits the run to the paths it finds.
+    chain, so that each starts from the same state; `paths` (a regex) limits the run to the paths it finds;
+    `negative` adds invalid cases, which must get a documented 4xx (a spec documenting no 400 fails them).
     `config` is schemathesis' (expected statuses and the like)."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
@@ -298,7 +300,7 @@ def run(
         outcome = Outcome(f"{operation.method.upper()} {operation.path}")
         outcomes.append(outcome)
 
-        strategy = operation.as_strategy()
+        strategy = _strategy(operation, negative)
         exercise = _exercise(operation, outcome, lambda test: hypothesis_settings(given(case=strategy)(test)),
                              base_url, shown_url, credentials, before_call, judged,
                              _documents_success(document, operation))
@@ -313,6 +315,20 @@ def run(
         outcomes.append(_stateful(schema, base_url, shown_url, credentials, before_call, judged, stateful,
                                   derandomize, run_state_machine_as_test, settings, HealthCheck, reset))
     return Report(outcomes)
+
+
+def _strategy(operation: Any, negative: bool) -> Any:
+    """Valid cases (schema-valid data must be accepted) and, with `negative`, invalid ones (refused with a 4xx)."""
+    from hypothesis import strategies as st
+    from schemathesis.generation.modes import GenerationMode
+
+    positive = operation.as_strategy(GenerationMode.POSITIVE)
+    if not negative:
+        return positive
+    try:
+        return st.one_of(positive, operation.as_strategy(GenerationMode.NEGATIVE))
+    except Exception:  # noqa: BLE001 - nothing to make invalid (no parameters, no body): valid cases only
+        return positive
 
 
 def _exercise(operation: Any, outcome: Outcome, hypothesis: Callable[[Callable[..., None]], Callable[[], None]],

@@ -43,7 +43,11 @@ def tenant_key(case: object) -> dict[str, str]:
 
 
 def in_own_tenant(case: object) -> None:
-    """Point tenant parameters at the key's tenant so requests reach real data, not only 404s."""
+    """Point tenant parameters at the key's tenant so requests reach real data, not only 404s (an invalid case is
+    left as generated: it must be refused as it is)."""
+    meta = getattr(case, "_meta", None)
+    if meta is not None and str(meta.generation.mode) == "negative":
+        return
     parameters = case.path_parameters  # type: ignore[attr-defined]
     for name, value in TENANT_PARAMETERS.items():
         if parameters and name in parameters:

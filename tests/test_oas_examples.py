@@ -83,11 +83,11 @@ MOCK_KNOWN_FAILURES: dict[str, str] = {
     "3.0/response-http-behavior.json": "operations documenting only 5xx: the mock answers one, a server error to conformance",
     "3.0/response-schemas.json": "oneOf members overlap: the value the mock makes matches more than one",
     "3.0/schema-deprecated.json": "oneOf members overlap: the value the mock makes matches more than one",
-    "3.0/schema-types.json": "POST /anything/quirks: a schema-valid body refused with 400",
-    "3.0/security-multiple.json": "answers 403 (a scope missing) where the spec documents only 401",
+    "3.0/schema-types.json": "properties without a type accept any JSON value; the model takes only an object",
+    "3.0/security-multiple.json": "basic AND oauth2 on one operation: no request can carry both in Authorization",
     "3.1/petstore.json": "a second request media type (XML) refused with 415: the generated server reads one",
     "3.1/readme.json": "POST /branches/{branch}/guides: the mock's answer fails openapi-core's validation",
-    "3.1/security.json": "a mutualTLS scheme: the generated server answers 500",
+    "3.1/security.json": "mutualTLS: the server sees no client certificate, so it refuses (401), failing closed",
     "3.1/train-travel.json": "a second request media type refused with 415: the generated server reads one",
 }
 
@@ -109,7 +109,8 @@ def test_mock_passes_conformance_and_the_client_calls_it(document: Path, tmp_pat
         request.applymarker(pytest.mark.xfail(strict=True, reason=MOCK_KNOWN_FAILURES[name]))
     mock = build(document, keys=[MOCK_KEY], out=tmp_path)
     spec = load_spec(document).document
-    report = conformance.run(spec, app=mock.app, key=MOCK_KEY, examples=3, stateful=2)
+    # valid cases: these documents rarely document the 400 and 401 invalid ones get
+    report = conformance.run(spec, app=mock.app, key=MOCK_KEY, examples=3, stateful=2, negative=False)
     MOCKED[name] = (sum(o.cases for o in report.outcomes), not report.failed)
     assert not report.failed, "\n".join(report.lines())
     schemes = (spec.get("components") or {}).get("securitySchemes") or {}

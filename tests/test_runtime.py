@@ -216,3 +216,46 @@ def test_a_path_value_of_the_wrong_type_is_a_400_naming_it() -> None:
     with pytest.raises(Problem) as caught:
         path_value(".a.b", list[int], "ids", "label", True, "array")
     assert caught.value.status == 400 and caught.value.errors[0][0] == "#path/ids"
+
+
+def test_a_missing_credential_is_401_and_only_a_missing_scope_is_403(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An AND of schemes with one credential absent is not authenticated (401), even when the other one is
+    valid; 403 is for a caller whose credentials all pass but lack a scope."""
+    import asyncio
+
+    from starlette.requests import Request
+
+    from generator.runtime.server import security
+
+    monkeypatch.setitem(security.SCHEMES, "key", ("apiKey", "header", "X-Key", ""))
+    monkeypatch.setitem(security.SCHEMES, "token", ("http", "header", "Authorization", "bearer"))
+
+    class Keys:
+        async def authenticate(self, scheme: str, credential: str) -> security.Principal | None:
+            return security.Principal("t", frozenset({"read"})) if credential == "good" else None
+
+    def answer(requirements: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...], headers: dict[str, str]) -> int:
+        scope = {"type": "http", "query_string": b"", "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+        try:
+            asyncio.run(security.requires(requirements, Keys())(Request(scope)))
+        except Problem as problem:
+            return problem.status
+        return 200
+
+    both = ((("key", ()), ("token", ())),)
+    assert answer(both, {"X-Key": "good"}) == 401  # the token is missing
+    assert answer(both, {"X-Key": "good", "Authorization": "Bearer good"}) == 200
+    assert answer(((("key", ("write",)),),), {"X-Key": "good"}) == 403
+    assert answer(((("key", ()),),), {"X-Key": "bad"}) == 401
+
+
+def test_a_form_string_that_starts_like_json_stays_a_string() -> None:
+    from pydantic import BaseModel
+
+    class Search(BaseModel):
+        serial: str
+        tags: list[int] = []
+        meta: dict[str, int] = {}
+
+    found = _routing.validate_form({"serial": "[", "tags": ["1", "2"], "meta": '{"a": 1}'}, Search)
+    assert found.serial == "[" and found.tags == [1, 2] and found.meta == {"a": 1}

@@ -446,8 +446,11 @@ def form_value(value: Any, annotation: Any, item: bool) -> Any:
     if item:  # the field is `list[X]` (or `list[X] | None`): read one X
         lists = [a for a in (annotation, *get_args(annotation)) if get_origin(a) is list]
         annotation = (get_args(lists[0]) or (Any,))[0]
-    if value[:1] in ("{", "["):  # an object or array field sent as JSON text
-        return adapter(annotation).validate_json(value)
+    if value[:1] in ("{", "["):  # an object or array field sent as JSON text, or a string that starts so
+        try:
+            return adapter(annotation).validate_json(value)
+        except ValidationError:
+            pass
     return adapter(annotation).validate_strings(value)
 
 

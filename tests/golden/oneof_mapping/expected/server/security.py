@@ -52,7 +52,7 @@ def requires(
     async def authorize(request: Request) -> Principal | None:
         if not requirements or any(not requirement for requirement in requirements):
             return None
-        authenticated = False
+        lacks_scope = False  # a requirement whose credentials all passed, short of a scope
         for requirement in requirements:
             principal: Principal | None = None
             for scheme, scopes in requirement:
@@ -61,14 +61,13 @@ def requires(
                 if found is None:
                     principal = None
                     break
-                authenticated = True
                 if not set(scopes) <= found.scopes:
-                    principal = None
+                    lacks_scope, principal = True, None
                     break
                 principal = found
             if principal is not None:
                 return principal
-        if authenticated:
+        if lacks_scope:
             raise Problem(403, "Your credential lacks a scope or role this operation needs.")
         raise Problem(401, "Missing or invalid credentials.")
 
