@@ -253,7 +253,6 @@ def run(
     `config` is schemathesis' (expected statuses and the like)."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
-    from hypothesis.stateful import run_state_machine_as_test
     from schemathesis.config import SchemathesisConfig
     from schemathesis.core.result import Ok
 
@@ -313,7 +312,7 @@ def run(
             outcomes.append(_unauthenticated(operation, base_url, shown_url, before_call))
     if stateful and not paths and any(link for link in _links(document)):
         outcomes.append(_stateful(schema, base_url, shown_url, credentials, before_call, judged, stateful,
-                                  derandomize, run_state_machine_as_test, settings, HealthCheck, reset))
+                                  derandomize, reset))
     return Report(outcomes)
 
 
@@ -462,9 +461,11 @@ def _links(document: dict[str, Any]) -> Iterator[Any]:
 
 def _stateful(schema: Any, base_url: str | None, shown_url: str, credentials: Callable[[Any], dict[str, str]],
               before_call: Callable[[Any], None] | None, judged: Callable[..., Any], examples: int,
-              derandomize: bool, run_machine: Any, settings: Any, health: Any,
-              reset: Callable[[], None] | None) -> Outcome:
+              derandomize: bool, reset: Callable[[], None] | None) -> Outcome:
     """Chains of operations along the spec's links (create → read → update → delete)."""
+    from hypothesis import HealthCheck, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
     outcome = Outcome("stateful: operations chained along links")
     last: dict[str, str] = {}
 
@@ -486,9 +487,9 @@ def _stateful(schema: Any, base_url: str | None, shown_url: str, credentials: Ca
                 reset()
 
     try:
-        run_machine(Workflows, settings=settings(max_examples=examples, stateful_step_count=6, deadline=None,
-                                                 suppress_health_check=list(health), derandomize=derandomize,
-                                                 database=None))
+        run_state_machine_as_test(Workflows, settings=settings(
+            max_examples=examples, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck),
+            derandomize=derandomize, database=None))
     except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - the failing chain, with its last request
         _record(outcome, exc, last.get("curl", "(no request)"))
     return outcome
