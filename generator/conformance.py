@@ -302,13 +302,13 @@ def run(
         strategy = _strategy(operation, negative)
         exercise = _exercise(operation, outcome, lambda test: hypothesis_settings(given(case=strategy)(test)),
                              base_url, shown_url, credentials, before_call, judged,
-                             _documents_success(document, operation))
+                             _documents_success(operation))
         try:
             exercise()
         except Exception as exc:  # noqa: BLE001 - a schema no value satisfies: the operation cannot be tested
             outcome.skipped = " ".join(str(exc).split())[:300]
         outcome.failures = _distinct(outcome.failures)
-        if _secured(document, operation.path, operation.method):
+        if _secured(document, operation):
             outcomes.append(_unauthenticated(operation, base_url, shown_url, before_call))
     if stateful and not paths and any(link for link in _links(document)):
         outcomes.append(_stateful(schema, base_url, shown_url, credentials, before_call, judged, stateful,
@@ -364,9 +364,14 @@ def _exercise(operation: Any, outcome: Outcome, hypothesis: Callable[[Callable[.
     return hypothesis(exercise)
 
 
+def _requirements(document: dict[str, Any], operation: Any) -> list[dict[str, Any]]:
+    """The operation's security alternatives: its own, else the document's."""
+    raw = operation.definition.raw
+    return [r for r in raw.get("security", document.get("security")) or [] if isinstance(r, dict)]
+
+
 def _first_requirement(document: dict[str, Any], operation: Any) -> list[str]:
-    raw = ((document.get("paths") or {}).get(operation.path) or {}).get(operation.method.lower()) or {}
-    requirements = [r for r in raw.get("security", document.get("security")) or [] if isinstance(r, dict)]
+    requirements = _requirements(document, operation)
     return list(requirements[0]) if requirements else []
 
 
@@ -417,14 +422,12 @@ def _documents_responses(operation: Any) -> bool:
     return bool(operation.definition.raw.get("responses"))
 
 
-def _documents_success(document: dict[str, Any], operation: Any) -> bool:
-    raw = ((document.get("paths") or {}).get(operation.path) or {}).get(operation.method.lower()) or {}
-    return any(str(status)[0] == "2" or str(status) == "default" for status in raw.get("responses") or {})
+def _documents_success(operation: Any) -> bool:
+    return any(str(s)[0] == "2" or str(s) == "default" for s in operation.definition.raw.get("responses") or {})
 
 
-def _secured(document: dict[str, Any], path: str, method: str) -> bool:
-    operation = ((document.get("paths") or {}).get(path) or {}).get(method.lower()) or {}
-    requirements = operation.get("security", document.get("security")) or []
+def _secured(document: dict[str, Any], operation: Any) -> bool:
+    requirements = _requirements(document, operation)
     return bool(requirements) and all(requirement for requirement in requirements)
 
 

@@ -193,12 +193,9 @@ def _spelled(parsed: Any) -> str:
 
 def response_example(document: dict[str, Any], path: str, method: str, status: str) -> tuple[Any, str] | None:
     """The documented example of one response (its media type's, else its schema's), or a synthesised value."""
-    response = follow_refs(document, (_operation(document, path, method).get("responses") or {}).get(status) or {})
-    content = response.get("content") or {}
-    media = next((m for m in content if "json" in m), next(iter(content), None))
-    if media is None:
+    entry = _media_entry(document, path, method, status)
+    if entry is None:
         return None
-    entry = content[media] or {}
     if "example" in entry:
         return entry["example"], "example"
     for example in (entry.get("examples") or {}).values():
@@ -327,7 +324,8 @@ def _answer(result: type | None, server: ModuleType, module: ModuleType, documen
             value, source = adapter.validate_python(found[0]), found[1]
         except ValueError:  # the example does not match its own schema: a value made from the schema instead
             try:
-                made = synthesize(_media_schema(document, path, method, key), document, examples=False)
+                schema = (_media_entry(document, path, method, key) or {}).get("schema") or {}
+                made = synthesize(schema, document, examples=False)
                 value = adapter.validate_python(made)
             except ValueError as exc:
                 first = " ".join(str(exc).split())[:160]
@@ -341,8 +339,9 @@ def _answer(result: type | None, server: ModuleType, module: ModuleType, documen
     return respond, status, source
 
 
-def _media_schema(document: dict[str, Any], path: str, method: str, status: str) -> Any:
+def _media_entry(document: dict[str, Any], path: str, method: str, status: str) -> dict[str, Any] | None:
+    """The media type entry a response is answered in (a JSON one first), or None when it has no content."""
     response = follow_refs(document, (_operation(document, path, method).get("responses") or {}).get(status) or {})
     content = response.get("content") or {}
     media = next((m for m in content if "json" in m), next(iter(content), None))
-    return (content.get(media) or {}).get("schema") or {} if media else {}
+    return (content[media] or {}) if media is not None else None

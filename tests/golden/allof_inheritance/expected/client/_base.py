@@ -274,7 +274,6 @@ class BaseClient:
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.headers = {"User-Agent": USER_AGENT, **dict(headers or {})}
-        self.cookies: dict[str, str] = {}
         chosen = dict(credentials or {})
         for name, (kind, _where, _wire, http_scheme) in SCHEMES.items():
             if name in chosen:
@@ -319,12 +318,12 @@ class BaseClient:
     def arguments(
         self, body: Mapping[str, Any] | None, headers: Mapping[str, str], cookies: Mapping[str, str]
     ) -> dict[str, Any]:
-        """httpx arguments for one call: the body's, its headers with the operation's header parameters, and
-        cookie parameters beside the client's own cookies (httpx sends no jar cookies once a Cookie header is set)."""
+        """httpx arguments for one call: the body's, its headers with the operation's header parameters, and its
+        cookie parameters and credentials as one Cookie header."""
         arguments = dict(body or {})
         merged = {**arguments.get("headers", {}), **headers}
         if cookies:
-            merged["Cookie"] = "; ".join(f"{name}={value}" for name, value in {**self.cookies, **cookies}.items())
+            merged["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
         if merged:
             arguments["headers"] = merged
         return arguments
@@ -392,7 +391,6 @@ class SyncBase(BaseClient):
         self.http = httpx.Client(
             base_url=self.base_url,
             headers=self.headers,
-            cookies=self.cookies,
             timeout=self.timeout,
             transport=transport,
         )
@@ -452,7 +450,6 @@ class AsyncBase(BaseClient):
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=self.headers,
-            cookies=self.cookies,
             timeout=self.timeout,
             transport=transport,
         )
