@@ -217,7 +217,7 @@ class _Builder:
             found.append(ir.Constraint(keyword, py_literal(value)))
         return tuple(found)
 
-    def request_body(self, operation: dict[str, Any], prefix: str) -> ir.RequestBody | None:
+    def request_body(self, operation: dict[str, Any], prefix: str, pointer: str) -> ir.RequestBody | None:
         body = self.deref(operation.get("requestBody"))
         content = body.get("content") or {}
         content_type = _pick_media_type(content) or _pick_other_media_type(content)
@@ -234,7 +234,32 @@ class _Builder:
             content_type=_concrete(content_type),
             encoding=encoding,
             description=_one_line(body.get("description", "")),
+            media=self.body_media(content, content_type, join_pointer(pointer, "requestBody")),
         )
+
+    def body_media(self, content: dict[str, Any], first: str, pointer: str) -> tuple[ir.BodyMedia, ...]:
+        """The media types the server reads a body in: the client's, then each other one with the same schema
+        that can carry it (XML, a form, JSON of another name; text or bytes only for a string); a warning names
+        each other one, which is answered 415."""
+        schema = (content[first] or {}).get("schema")
+        resolved = self.deref(schema)
+        is_object = resolved.get("type") == "object" or "properties" in resolved
+        is_string = schema is None or resolved.get("type") == "string"
+        media = [ir.BodyMedia(_concrete(first), _encoding(first), "")]
+        for content_type, entry in content.items():
+            if content_type == first:
+                continue
+            encoding = "xml" if _is_xml(content_type) else _encoding(content_type)
+            readable = {"json": True, "xml": True, "form": is_object, "multipart": is_object}.get(encoding, is_string)
+            where = join_pointer(join_pointer(pointer, "content"), content_type)
+            if (entry or {}).get("schema") == schema and readable and "*" not in content_type:
+                media.append(ir.BodyMedia(content_type, encoding, join_pointer(where, "schema")))
+                continue
+            why = f"its schema is not {first}'s" if (entry or {}).get("schema") != schema else "it cannot carry the schema"
+            self.warnings.append(Finding(where, "request-media-unread",
+                                         f"request body in {content_type}: {why}, so the server answers it with 415 "
+                                         f"(it reads {first}, which the client sends)"))
+        return tuple(media)
 
     def responses(self, operation: dict[str, Any], prefix: str, pointer: str) -> tuple[ir.Response, ...]:
         """The documented responses. `default` is a success where no 2xx is documented; where neither is, the
@@ -367,7 +392,7 @@ class _Builder:
             description=_one_line(operation.get("description", "")),
             deprecated=bool(operation.get("deprecated")),
             parameters=params,
-            request_body=self.request_body(operation, prefix),
+            request_body=self.request_body(operation, prefix, pointer),
             responses=responses,
             security=security,
             security_set=self.security_sets.setdefault(security, len(self.security_sets)),
@@ -593,6 +618,10 @@ def _encoding(content_type: str) -> str:
     if content_type.startswith("text/"):
         return "text"
     return "json" if content_type.endswith("json") else "binary"
+
+
+def _is_xml(content_type: str) -> bool:
+    return content_type in ("application/xml", "text/xml") or content_type.endswith("+xml")
 
 
 def _one_line(text: Any) -> str:

@@ -39,13 +39,23 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class BodyMedia:
+    """One media type the server reads a request body in."""
+
+    content_type: str
+    encoding: str  # json | form | multipart | text | binary | xml
+    schema_pointer: str  # where its schema is in the bundled document: an XML reader follows its `xml` names
+
+
+@dataclass(frozen=True)
 class RequestBody:
     annotation: str  # the request model
     py_annotation: str  # in signatures: `| None` added when the body is optional
     required: bool
-    content_type: str
+    content_type: str  # what the client sends
     encoding: str  # how it travels: json | form (urlencoded) | multipart | text | binary
     description: str
+    media: tuple[BodyMedia, ...]  # what the server reads: the client's first, then others of the same schema
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from . import ir
@@ -40,7 +40,10 @@ def runtime_files() -> dict[str, str]:
 
 
 def _py_tuple(value: object) -> str:
-    """A Python literal of nested tuples for requirement lists, so routes hold immutable data."""
+    """A Python literal of nested tuples for requirement lists and IR records (their fields in order), so routes
+    hold immutable data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.astuple(value)
     if isinstance(value, (list, tuple)):
         inner = ", ".join(_py_tuple(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"

@@ -65,6 +65,9 @@ def app(bodies: Any) -> Any:
         async def put_blob(self, request: Any, principal: Any) -> Any:
             return h.PutBlob200(received(f"{request.id_}|{request.body!r}"))
 
+        async def add_pet(self, request: Any, principal: Any) -> Any:
+            return h.AddPet200(received(request.body.model_dump_json(exclude_unset=True)))
+
     return server.create_app(server.Handlers(bodies=Handlers()), Keys())
 
 
@@ -140,3 +143,54 @@ def test_text_and_bytes_responses(app: Any, bodies: Any) -> None:
     note = raw(app, "GET", "/notes/n1")
     assert note.headers["content-type"].startswith("text/plain") and note.text == "note n1: é"
     assert raw(app, "GET", "/blobs/b1").headers["content-type"] == "application/octet-stream"
+
+
+PET = {"id": 7, "name": "Rex", "vaccinated": True, "weight": 4.5, "photoUrls": ["a.png", "b.png"],
+       "tags": [{"id": 1, "name": "good"}, {"name": "dog"}]}
+PET_XML = (b'<pet id="7"><petName>Rex</petName><vaccinated>true</vaccinated><weight>4.5</weight>'
+           b"<photos><photo>a.png</photo><photo>b.png</photo></photos>"
+           b"<tag><id>1</id><name>good</name></tag><tag><name>dog</name></tag></pet>")  # the items' own name
+
+
+def test_a_body_in_several_media_types_is_read_as_the_one_sent(app: Any, bodies: Any) -> None:
+    """JSON (what the client sends), XML by its schema's `xml` names (attribute, renamed element, wrapped and
+    repeated arrays, typed scalars) and a form all give the handler the same typed body."""
+    import json
+
+    assert json.loads(call(app, bodies, "add_pet", body=bodies[2].Pet(**PET)).summary) == PET
+    as_xml = raw(app, "POST", "/pets", content=PET_XML, headers={"Content-Type": "application/xml"})
+    assert as_xml.status_code == 200, as_xml.text
+    assert json.loads(as_xml.json()["summary"]) == PET
+    as_form = raw(app, "POST", "/pets", data={"name": "Rex", "id": "7", "vaccinated": "false"})
+    assert json.loads(as_form.json()["summary"]) == {"id": 7, "name": "Rex", "vaccinated": False}
+    nothing_null = raw(app, "POST", "/pets", content=b"<pet><petName>null</petName><weight>null</weight></pet>",
+                       headers={"Content-Type": "text/xml; charset=utf-8"})
+    assert nothing_null.status_code == 415  # text/xml is not one the operation takes
+    nulls = raw(app, "POST", "/pets", content=b"<pet><petName>null</petName><weight>null</weight></pet>",
+                headers={"Content-Type": "application/xml"})
+    assert json.loads(nulls.json()["summary"]) == {"name": "null", "weight": None}  # a string stays a string
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "pointer"),
+    [
+        (b"<pet><vaccinated>yes</vaccinated><petName>R</petName></pet>", "application/xml", 400, "/vaccinated"),
+        (b'<pet id="x"><petName>R</petName></pet>', "application/xml", 400, "/id"),
+        (b"<pet><photos/></pet>", "application/xml", 400, "/name"),  # as in JSON: a pointer into the value
+        (b"<pet><petName>R</pet>", "application/xml", 400, "#body"),
+        (b'<!DOCTYPE pet [<!ENTITY a "aaaa">]><pet><petName>&a;</petName></pet>', "application/xml", 400, "#body"),
+        (b"Rex", "text/plain", 415, "#header/content-type"),
+    ],
+)
+def test_a_bad_body_in_another_media_type_gets_a_problem(app: Any, content: bytes, content_type: str, status: int,
+                                                         pointer: str) -> None:
+    response = raw(app, "POST", "/pets", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == status, response.text
+    assert pointer in [error["pointer"] for error in response.json()["errors"]], response.json()
+
+
+def test_a_media_type_the_server_cannot_read_is_a_warning_at_its_pointer(tmp_path: Path) -> None:
+    outcome = pipeline.generate(SPEC, tmp_path, "bodies_warned", force=True)
+    unread = [w for w in outcome.warnings if w.rule == "request-media-unread"]
+    assert [w.pointer for w in unread] == ["/paths/~1pets/post/requestBody/content/text~1plain"]
+    assert "answers it with 415" in unread[0].message

@@ -408,6 +408,168 @@ async def read_body(request: Request, encoding: str, content_type: str, annotati
     return validate_form(fields, annotation)
 
 
+async def read_media(request: Request, annotation: Any, required: bool, media: tuple[tuple[str, str, str], ...]) -> Any:
+    """A body the operation takes in more than one media type (`(content type, encoding, schema pointer)`, the
+    client's first): read as the one the request's Content-Type names, the first when it names none; 415 lists
+    them all for any other."""
+    sent = media_type(request)
+    chosen = next((m for m in media if _names(sent, m[0], m[1])), None if sent else media[0])
+    if chosen is None:
+        raise Problem(
+            415,
+            "send the body as one of " + ", ".join(m[0] for m in media),
+            errors=[("#header/content-type", f"got {sent}")],
+        )
+    content_type, encoding, schema_pointer = chosen
+    if encoding == "json":
+        return await read_json(request, annotation, required)
+    if encoding == "xml":
+        return await read_xml(request, annotation, required, schema_pointer)
+    return await read_body(request, encoding, content_type, annotation, required)
+
+
+def _names(sent: str, content_type: str, encoding: str) -> bool:
+    if encoding == "json":
+        return sent == content_type or sent == "application/json" or sent.endswith("+json")
+    if encoding == "text":
+        return sent.startswith("text/")
+    return sent == content_type
+
+
+async def read_xml(request: Request, annotation: Any, required: bool, schema_pointer: str) -> Any:
+    """An XML body, read by its schema's `xml` names (elements, attributes, wrapped arrays) into the value its JSON
+    spelling would be, then validated as the declared type. No DTD is accepted: entities could expand it past
+    every limit."""
+    from xml.etree import ElementTree
+
+    raw = await raw_body(request)
+    if not raw.strip():
+        if required:
+            raise Problem(400, "request body is required", errors=[("#body", "missing")])
+        return None
+    invalid = Problem(400, "the body is not valid XML", errors=[("#body", "invalid XML")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid from None
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+        raise Problem(400, "the body declares a DTD, which is not accepted", errors=[("#body", "DTD")])
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        raise invalid from None
+    document = request.app.openapi()
+    value = xml_value(root, schema_at(document, schema_pointer), document, limits_of(request.scope).max_json_depth)
+    problem = unstorable(value, limits_of(request.scope))
+    if problem is not None:
+        raise Problem(400, "The request could not be completed.", errors=[problem])
+    try:
+        return adapter(annotation).validate_python(value)
+    except ValidationError as exc:
+        errors = [(pointer_of(("body", *in_value(value, error["loc"]))), str(error["msg"])) for error in exc.errors()]
+        raise Problem(400, "The request could not be completed.", errors=errors) from None
+
+
+def schema_at(document: dict[str, Any], pointer: str) -> dict[str, Any]:
+    """The node at a JSON pointer, following each `$ref` on the way and at the end."""
+    node: Any = document
+    for token in pointer.split("/")[1:]:
+        key = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            node = node[int(key)] if key.isdigit() and int(key) < len(node) else {}
+        else:
+            node = resolved(document, node).get(key, {})
+    return resolved(document, node)
+
+
+def resolved(document: dict[str, Any], node: Any) -> dict[str, Any]:
+    """A schema with its `$ref`s followed; {} (any value) for one into another file or in a cycle."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
+        seen.add(node["$ref"])
+        node = schema_at(document, node["$ref"].partition("#")[2]) if node["$ref"].startswith("#") else {}
+    found: dict[str, Any] = node if isinstance(node, dict) else {}
+    return found
+
+
+def xml_value(element: Any, schema: dict[str, Any], document: dict[str, Any], depth: int) -> Any:
+    """An element as the JSON its schema describes (a scalar's text read as its type, where it is one): an object's properties by their `xml` names, as child elements or attributes; an array's items in their
+    wrapper or repeated. Namespaces are not compared. Past `depth` levels, a 400."""
+    if depth <= 0:
+        raise Problem(400, "The request could not be completed.", errors=[("#body", "nested too deep")])
+    if _kind(schema) == "array":  # the element wraps the items
+        items = resolved(document, schema.get("items"))
+        return [xml_value(member, items, document, depth - 1) for member in element]
+    properties = _xml_properties(schema, document)
+    if properties is None:
+        if len(element):
+            return {_local(child.tag): xml_value(child, {}, document, depth - 1) for child in element}
+        return xml_scalar(element.text or "", schema)
+    value: dict[str, Any] = {}
+    for name, raw in properties.items():
+        child_schema = resolved(document, raw)
+        options = child_schema.get("xml") or {}
+        tag = options.get("name", name)
+        if options.get("attribute"):
+            found = next((v for k, v in element.attrib.items() if _local(k) == tag), None)
+            if found is not None:
+                value[name] = xml_scalar(found, child_schema)
+        elif _kind(child_schema) == "array":
+            items = resolved(document, child_schema.get("items"))
+            if options.get("wrapped"):
+                wrapper = next((c for c in element if _local(c.tag) == tag), None)
+                members = list(wrapper) if wrapper is not None else None
+            else:
+                item_tag = (items.get("xml") or {}).get("name", tag)
+                members = [c for c in element if _local(c.tag) == item_tag] or None
+            if members is not None:
+                value[name] = [xml_value(member, items, document, depth - 1) for member in members]
+        else:
+            child = next((c for c in element if _local(c.tag) == tag), None)
+            if child is not None:
+                value[name] = xml_value(child, child_schema, document, depth - 1)
+    return value
+
+
+def xml_scalar(text: str, schema: dict[str, Any]) -> Any:
+    """Text as the scalar its schema's type says (`3` an integer, `true` a boolean, `null` where null is allowed);
+    text that is none of them stays text, for the model to refuse."""
+    declared = schema.get("type")
+    types = set(declared) if isinstance(declared, list) else {declared}
+    if text == "null" and ("null" in types or schema.get("nullable") is True) and "string" not in types:
+        return None
+    if types & {"integer", "number"} and re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?", text):
+        return json_number(text)
+    if "boolean" in types and text in ("true", "false"):
+        return text == "true"
+    return text
+
+
+def _xml_properties(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any] | None:
+    """An object schema's properties, its allOf members' merged in; None for a schema of no object."""
+    if _kind(schema) != "object":
+        return None
+    properties = dict(schema.get("properties") or {})
+    for member in schema.get("allOf") or ():
+        properties.update(_xml_properties(resolved(document, member), document) or {})
+    return properties
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    declared = schema.get("type")
+    types = declared if isinstance(declared, list) else [declared]
+    if "array" in types or "items" in schema:
+        return "array"
+    if "object" in types or "properties" in schema or "allOf" in schema:
+        return "object"
+    return "scalar"
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace (`{urn:x}pet` → `pet`)."""
+    return tag.rpartition("}")[2]
+
+
 def validate_form(fields: dict[str, Any], annotation: Any, where: str = "#body", what: str = "form body") -> Any:
     """Form values are strings: each is read as its field's type (`"3"` as 3), one field at a time."""
     if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):

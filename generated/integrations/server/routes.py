@@ -25,6 +25,7 @@ from ._routing import (
     path_value,
     read_body,
     read_json,
+    read_media,
     reject_unknown_query,
     respond,
 )
