@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import itertools
 import re
 from collections.abc import Callable, Iterable
@@ -26,6 +28,8 @@ CONSTRAINTS = {
     "pattern": "pattern",
 }
 RETRY_SAFE_METHODS = {"get", "head", "options", "put", "delete"}
+LIST_READERS = {"spaceDelimited": "space_list", "pipeDelimited": "pipe_list"}  # else comma_list
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})  # OpenAPI: such header parameters are ignored
 ITEM_FIELDS = ("results", "data", "items", "records")  # preferred homes of a page's items
 TOTAL_FIELDS = ("count", "total", "totalSize", "total_count", "totalCount", "total_size", "totalResults")
 # Names the generated functions use besides their parameters and underscored locals: `body` (the request body's
@@ -33,7 +37,8 @@ TOTAL_FIELDS = ("count", "total", "totalSize", "total_count", "totalCount", "tot
 # templates/client/resources.py.jinja). A parameter never takes one of them.
 GENERATED_LOCALS = frozenset({
     "self", "body", "models", "h", "handlers", "authenticator", "router", "respond", "comma_list", "read_body",
-    "reject_unknown_query", "object_query", "json_items", "read_json", "call_handler", "json_value",
+    "reject_unknown_query", "object_query", "json_items", "read_json", "call_handler", "json_value", "space_list",
+    "pipe_list", "read_media", "path_value",
 })
 # Attributes of the generated client besides its resources (templates/client/_base.py.jinja): no tag takes one.
 CLIENT_ATTRIBUTES = frozenset({
@@ -144,11 +149,17 @@ class _Builder:
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in list(path_item.get("parameters") or []) + list(operation.get("parameters") or []):
             param = self.deref(raw)
+            if param.get("in") == "header" and str(param.get("name")).lower() in IGNORED_HEADERS:
+                self.warnings.append(Finding(join_pointer(pointer, "parameters"), "header-parameter-ignored",
+                                             f"header parameter {param['name']!r} is ignored, as OpenAPI says: "
+                                             "media types and security schemes decide that header"))
+                continue
             if param.get("name") and param.get("in") in ("path", "query", "header", "cookie"):
                 merged[(param["name"], param["in"])] = param
         ordered = sorted(merged.values(), key=lambda p: (0 if p["in"] == "path" else 1 if p.get("required") else 2))
         names = unique([avoiding(snake_name(p["name"]), GENERATED_LOCALS) for p in ordered])
-        result = []
+        result: list[ir.Parameter] = []
+        free_form: set[int] = set()
         for param, py_name in zip(ordered, names):
             schema = param.get("schema") if isinstance(param.get("schema"), dict) else {}
             resolved = self.deref(schema)
@@ -167,7 +178,8 @@ class _Builder:
             # arrays) is read by a route helper: deepObject pairs, one JSON text per item, or one JSON text
             plain = _fastapi_reads(self, resolved)
             deep = not plain and style == "deepObject" and param["in"] == "query"
-            comma_list = is_array and not explode and plain
+            # a cookie or header cannot repeat its name: its array is one comma list, exploded or not
+            comma_list = is_array and plain and (not explode or param["in"] in ("cookie", "header"))
             json_items = is_array and explode and (_is_object(self.deref(resolved.get("items"))) or not plain)
             json_value = not plain and not deep and not json_items and not _is_object(resolved)
             # a path parameter that is no plain scalar, or is written with a prefix (label, matrix), is read from
@@ -185,8 +197,8 @@ class _Builder:
                     py_annotation=py_annotation,
                     wire_annotation="str" if in_text else ("str" if required else "str | None") if comma_list or json_value else
                     ("list[str]" if required else "list[str] | None") if json_items else py_annotation,
-                    wire_reader="path_value" if in_text else "comma_list" if comma_list else "json_items" if json_items else
-                    "json_value" if json_value else "",
+                    wire_reader="path_value" if in_text else LIST_READERS.get(style, "comma_list") if comma_list else
+                    "json_items" if json_items else "json_value" if json_value else "",
                     default=py_literal(default) if default is not None and not is_array else None,
                     constraints=self.constraints(resolved, pointer, param["name"]) if primitive and not in_text else (),
                     explode=explode,
@@ -197,8 +209,17 @@ class _Builder:
                           for name in _object_properties(self, self.deref(part))) if deep else None,
                     description=_one_line(param.get("description", "")),
                     shape="array" if is_array else "object" if _is_object(resolved) else "scalar",
+                    takes_other_keys=None,
                 )
             )
+            if _is_object(resolved) and explode and style == "form" and param["in"] == "query" and \
+                    resolved.get("additionalProperties") is not False:
+                free_form.add(len(result) - 1)
+        # an exploded object that admits more properties than it names takes every key no other parameter does
+        for index in free_form:
+            others = [name for other in result if other is not result[index] and other.location == "query"
+                      for name in (other.name, *(other.object_fields or ()))]
+            result[index] = dataclasses.replace(result[index], takes_other_keys=tuple(dict.fromkeys(others)))
         return tuple(result)
 
     def constraints(self, schema: dict[str, Any], pointer: str, name: str) -> tuple[ir.Constraint, ...]:
@@ -373,6 +394,7 @@ class _Builder:
         if routed != path:
             self.warnings.append(Finding(pointer, "path-query", f"path {path!r} carries a query string; it is "
                                          f"routed as {routed!r}, its parameters read as they are declared"))
+        redirects = tuple(r.status_code or r.status.upper() for r in responses if r.status.upper().startswith("3"))
         py_path = routed
         for param in params:
             if param.location == "path":
@@ -398,7 +420,11 @@ class _Builder:
             security_set=self.security_sets.setdefault(security, len(self.security_sets)),
             pagination=self.pagination(method, params, responses, operation, prefix),
             idempotent=method in RETRY_SAFE_METHODS or operation.get("x-retry-safe") is True,
-            rejects_unknown_query=self.unknown_query(path_item, operation) == "reject",
+            rejects_unknown_query=self.unknown_query(path_item, operation) == "reject"
+            and all(p.takes_other_keys is None for p in params),
+            client_returns=_client_returns(responses, redirects),
+            empty_success=any(not r.is_error and r.annotation is None for r in responses),
+            redirects=redirects,
         )
 
     def api(self) -> ir.Api:
@@ -618,6 +644,14 @@ def _encoding(content_type: str) -> str:
     if content_type.startswith("text/"):
         return "text"
     return "json" if content_type.endswith("json") else "binary"
+
+
+def _client_returns(responses: tuple[ir.Response, ...], redirects: tuple[int | str, ...]) -> str:
+    """The first success's body type; None may come instead where a documented redirect is answered."""
+    ok = next((r for r in responses if not r.is_error), None)
+    if ok is None or ok.annotation is None:
+        return "None"
+    return _optional(ok.annotation) if redirects and not ok.status.startswith("3") else ok.annotation
 
 
 def _is_xml(content_type: str) -> bool:

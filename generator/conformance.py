@@ -298,6 +298,9 @@ def run(
             continue
         outcome = Outcome(f"{operation.method.upper()} {operation.path}")
         outcomes.append(outcome)
+        if _documents_only_informational(operation):
+            outcome.skipped = "documents only 1xx responses, and a 1xx is never a final answer: nothing can conform"
+            continue
 
         strategy = _strategy(operation, negative)
         exercise = _exercise(operation, outcome, lambda test: hypothesis_settings(given(case=strategy)(test)),
@@ -416,6 +419,11 @@ def _distinct(failures: list[Failure]) -> list[Failure]:
 def _documents_only_server_errors(operation: Any) -> bool:
     statuses = [str(s) for s in operation.definition.raw.get("responses") or {}]
     return bool(statuses) and all(s[0] == "5" for s in statuses)
+
+
+def _documents_only_informational(operation: Any) -> bool:
+    statuses = [str(s) for s in operation.definition.raw.get("responses") or {}]
+    return bool(statuses) and all(s[0] == "1" for s in statuses)
 
 
 def _documents_responses(operation: Any) -> bool:

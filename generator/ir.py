@@ -36,6 +36,8 @@ class Parameter:
     object_fields: tuple[str, ...] | None  # an object's properties (wire names), None when the value is no object
     description: str
     shape: str = "scalar"  # scalar | array | object: what the value is, for a reader that splits its text
+    takes_other_keys: tuple[str, ...] | None = None  # an exploded object free to have more properties than it
+    # names: every query key but these (the other parameters') is one of them
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,10 @@ class Operation:
     pagination: Pagination | None
     idempotent: bool  # safe for the client to retry
     rejects_unknown_query: bool  # a query parameter it does not declare is a 400 (`x-unknown-query-parameters`)
+    client_returns: str  # what the client's method returns: the first success's model, `| None` when a documented
+    # redirect may come instead; "None" when no success has a body
+    empty_success: bool  # a success documented without a body: the client returns None for it
+    redirects: tuple[int | str, ...]  # documented 3xx statuses (302, "3XX"): for one, the client returns None
 
 
 @dataclass(frozen=True)

@@ -357,6 +357,21 @@ def _rule_write_only_required(spec: LoadedSpec) -> Iterator[Diagnostic]:
                 )
 
 
+def _rule_nullable_31(spec: LoadedSpec) -> Iterator[Diagnostic]:
+    """`nullable` left over from 3.0: in 3.1 it is no keyword, so validators (and conformance) refuse the null that
+    generated models, which read it as 3.0 did, accept."""
+    if spec_version(spec.document) != "3.1":
+        return
+    for pointer, schema in _schema_nodes(spec.document):
+        if schema.get("nullable") is True:
+            yield spec.diagnostic(
+                join_pointer(pointer, "nullable"),
+                "nullable-31",
+                "`nullable` is no keyword in OpenAPI 3.1: validators ignore it, so null is invalid here, while the "
+                "generated models accept it; write the type as [<type>, 'null']",
+            )
+
+
 def _example_validator(spec: LoadedSpec) -> Callable[[str, Any, str | None], list[str]]:
     """Validate a value against the schema at a pointer, with refs resolved against the whole document, as a request
     (a required readOnly property may be absent) or a response (a required writeOnly one may), or as either when the
@@ -479,6 +494,7 @@ HOUSE_RULES: tuple[Callable[[LoadedSpec], Iterator[Diagnostic]], ...] = (
     _rule_links,
     _rule_secrets,
     _rule_write_only_required,
+    _rule_nullable_31,
     _rule_examples,
     _rule_refs_and_unused,
 )

@@ -54,8 +54,8 @@ def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: 
     schema = follow_refs(document, schema)
     if not isinstance(schema, dict) or depth > 4 * DEPTH:  # a cycle through required properties: cut
         return {}
-    for keyword in ("const", "default"):
-        if keyword in schema:
+    for keyword in ("const", "default"):  # a null default of a type without null is no value
+        if keyword in schema and (schema[keyword] is not None or _nullable(schema, document)):
             return schema[keyword]
     if depth >= DEPTH and _nullable(schema, document):  # a recursive structure ends where it may
         return None
@@ -74,10 +74,11 @@ def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: 
                 return value
             merged |= value
         return merged | (_object(schema, document, depth, examples) if "properties" in schema else {})
-    for keyword in ("oneOf", "anyOf"):
-        options = [o for o in schema.get(keyword) or [] if follow_refs(document, o).get("type") != "null"]
-        if options:
-            return synthesize(options[0], document, depth + 1, examples)
+    if isinstance(schema.get("oneOf"), list) and schema["oneOf"]:
+        return _one_of(schema["oneOf"], document, depth, examples)
+    options = [o for o in schema.get("anyOf") or [] if follow_refs(document, o).get("type") != "null"]
+    if options:
+        return synthesize(options[0], document, depth + 1, examples)
     kinds = schema.get("type")
     kind = next((k for k in kinds if k != "null"), "null") if isinstance(kinds, list) else kinds
     if kind is None:
@@ -85,8 +86,14 @@ def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: 
     if kind == "object":
         return _object(schema, document, depth, examples)
     if kind == "array":
-        count = max(1, int(schema.get("minItems") or 0)) if depth < DEPTH else int(schema.get("minItems") or 0)
-        return [synthesize(schema.get("items") or {}, document, depth + 1, examples) for _ in range(count)]
+        least = int(schema.get("minItems") or 0)
+        try:
+            return [synthesize(schema.get("items") or {}, document, depth + 1, examples)
+                    for _ in range(max(1, least) if depth < DEPTH else least)]
+        except NoValue:
+            if least:
+                raise
+            return []
     if kind in ("integer", "number"):
         return _number(schema, kind)
     if kind == "boolean":
@@ -96,6 +103,44 @@ def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: 
     return _string(schema)
 
 
+def _one_of(options: list[Any], document: dict[str, Any], depth: int, examples: bool) -> Any:
+    """A value valid against exactly one option, as oneOf asks: each option's value (not-null options first), then
+    each one's smallest (only what it requires), until one matches no other option."""
+    ordered = sorted(options, key=lambda o: follow_refs(document, o).get("type") == "null")
+    for level in (depth + 1, max(depth + 1, DEPTH)):  # made one at a time: most often the first will do
+        for option in ordered:
+            try:
+                value = synthesize(option, document, level, examples)
+            except NoValue:
+                continue
+            try:
+                unique = sum(_matches(document, each, value) for each in options) == 1
+            except Exception:  # noqa: BLE001 - a schema the validator cannot read (a ref it cannot resolve): unjudged
+                return value
+            if unique:
+                return value
+    raise NoValue("no value matches exactly one of its oneOf options")
+
+
+class NoValue(ValueError):
+    """No value is valid against the schema (a oneOf whose options all overlap): an optional property or array
+    item is left out; a required one makes its whole answer unanswerable."""
+
+
+_VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
+
+
+def _matches(document: dict[str, Any], schema: Any, value: Any) -> bool:
+    """Whether `value` is valid against `schema`, its refs resolved in `document`, as the spec's version reads it."""
+    known = _VALIDATORS.get(id(document))
+    if known is None or known[0] is not document:
+        from openapi_schema_validator import OAS30Validator, OAS31Validator
+
+        cls = OAS30Validator if str(document.get("openapi", "")).startswith("3.0") else OAS31Validator
+        known = _VALIDATORS[id(document)] = (document, cls(document))  # the document is where `#/...` resolves
+    return bool(known[1].evolve(schema=schema).is_valid(value))
+
+
 def _operation(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
     item = follow_refs(document, (document.get("paths") or {}).get(path) or {})
     operation = item.get(method.lower())
@@ -103,8 +148,10 @@ def _operation(document: dict[str, Any], path: str, method: str) -> dict[str, An
 
 
 def _nullable(schema: dict[str, Any], document: dict[str, Any]) -> bool:
+    """Whether null is a valid value (`nullable` counts in 3.0 only: 3.1 validators ignore it)."""
     kinds = schema.get("type")
-    return (schema.get("nullable") is True or kinds == "null" or isinstance(kinds, list) and "null" in kinds
+    nullable = schema.get("nullable") is True and not str(document.get("openapi", "")).startswith("3.1")
+    return (nullable or kinds == "null" or isinstance(kinds, list) and "null" in kinds
             or any(follow_refs(document, o).get("type") == "null" for k in ("oneOf", "anyOf") for o in schema.get(k) or []))
 
 
@@ -115,7 +162,11 @@ def _object(schema: dict[str, Any], document: dict[str, Any], depth: int, exampl
         resolved = follow_refs(document, prop)
         if resolved.get("writeOnly") or (depth >= DEPTH and name not in required):
             continue
-        value[name] = synthesize(prop, document, depth + 1, examples)
+        try:
+            value[name] = synthesize(prop, document, depth + 1, examples)
+        except NoValue:
+            if name in required:
+                raise
     return value
 
 
@@ -318,9 +369,9 @@ def _answer(result: type | None, server: ModuleType, module: ModuleType, documen
     else:
         from pydantic import TypeAdapter
 
-        found = response_example(document, path, method, key) or (None, "schema")
         adapter = TypeAdapter(body_type)
         try:
+            found = response_example(document, path, method, key) or (None, "schema")
             value, source = adapter.validate_python(found[0]), found[1]
         except ValueError:  # the example does not match its own schema: a value made from the schema instead
             try:

@@ -73,3 +73,17 @@ def test_an_operation_named_like_a_request_does_not_stutter() -> None:
     (tag,) = api_of(paths).tags
     assert (tag.operations[0].request_class, tag.operations[0].result_class) == (
         "InvokeServiceRequestInput", "InvokeServiceRequestResult")
+
+
+def test_accept_content_type_and_authorization_header_parameters_are_ignored_with_a_warning() -> None:
+    """OpenAPI: such header parameters "SHALL be ignored" (media types and security schemes own those headers)."""
+    document = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {
+        "operationId": "get_a",
+        "parameters": [{"name": name, "in": "header", "schema": {"type": "string", "enum": ["x"]}}
+                       for name in ("Accept", "content-type", "Authorization", "X-Trace")],
+        "responses": {"200": {"description": "ok"}}}}}}
+    inline = inline_schemas(document)
+    api, warnings = build_api(document, emit_models(document, "t.yaml", inline), "t", inline)
+    (operation,) = api.tags[0].operations
+    assert [p.name for p in operation.parameters] == ["X-Trace"]
+    assert [w.rule for w in warnings].count("header-parameter-ignored") == 3

@@ -34,6 +34,7 @@ def test_every_house_rule_fires_on_the_broken_spec() -> None:
         "link-operation",
         "secret-write-only",
         "write-only-required",
+        "nullable-31",
         "example-valid",
         "no-unused-component",
     }
@@ -46,8 +47,9 @@ def test_every_house_rule_fires_on_the_broken_spec() -> None:
     assert ("operation-tag", 28, "/paths/~1other/get/tags") in messages  # undeclared tag
     assert ("secret-write-only", 45, "/components/schemas/Thing/properties/password") in messages
     assert ("write-only-required", 41, "/components/schemas/Thing/required") in messages
-    assert ("example-valid", 49, "/components/schemas/Thing/examples/0") in messages
-    assert ("no-unused-component", 50, "/components/schemas/Unused") in messages
+    assert ("nullable-31", 48, "/components/schemas/Thing/properties/nickname/nullable") in messages
+    assert ("example-valid", 50, "/components/schemas/Thing/examples/0") in messages
+    assert ("no-unused-component", 51, "/components/schemas/Unused") in messages
     # tokenEndpoint and a boolean `secret` flag are not secrets
     assert not any("tokenEndpoint" in p or p.endswith("/secret") for _, _, p, _ in found)
 

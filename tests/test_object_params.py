@@ -32,7 +32,7 @@ def test_object_parameters_round_trip_in_every_style(package: Package) -> None:
             seen.append(request)
             return server.handlers.ListThings200({"ok": True})
 
-    app = server.create_app(server.Handlers(default=Handlers()), NoCredentials())
+    app = server.create_app(server.Handlers(default=Handlers()), NoCredentials(), allow_unimplemented=True)
 
     async def calls() -> None:
         async with client_module.AsyncClient("http://t", transport=httpx.ASGITransport(app=app)) as client:
@@ -60,5 +60,40 @@ def test_object_parameters_round_trip_in_every_style(package: Package) -> None:
         async with client_module.AsyncClient("http://t", transport=httpx.ASGITransport(app=app)) as client:
             await client.default.list_things(created=11, ranges=[[5, 6]])
             assert (seen[-1].created, seen[-1].ranges) == (11, [[5, 6]])
+
+    asyncio.run(calls())
+
+
+def test_a_free_form_exploded_object_takes_the_other_keys_and_delimited_objects_split(package: Package) -> None:
+    server, client_module = package.module("server"), package.module("client")
+    seen: list[Any] = []
+
+    class Handlers:
+        async def list_things(self, request: Any, principal: Any) -> Any:
+            raise AssertionError("not called")
+
+        async def list_labels(self, request: Any, principal: Any) -> Any:
+            seen.append(request)
+            return server.handlers.ListLabels200({"ok": True})
+
+    app = server.create_app(server.Handlers(default=Handlers()), NoCredentials())
+
+    async def calls() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as raw:
+            sent = await raw.get("/labels", params={"team": "a", "env": "b", "limit": "3", "size": "w 2 h 5",
+                                                    "span": "from|mon|to"}, headers={"Cookie": "seen=1,2,3"})
+            assert sent.status_code == 200, sent.text
+            inputs = seen[-1]
+            assert inputs.labels == {"team": "a", "env": "b"} and inputs.limit == 3  # limit is no label
+            assert inputs.size == {"w": "2", "h": "5"} and inputs.span == {"from": "mon", "to": ""}
+            assert inputs.seen == [1, 2, 3]
+        async with client_module.AsyncClient("http://t", transport=httpx.ASGITransport(app=app)) as client:
+            await client.default.list_labels(labels={"team": "x"}, size={"w": 1, "h": 2}, seen=[4, 5])
+            assert (seen[-1].labels, seen[-1].size, seen[-1].seen) == ({"team": "x"}, {"w": "1", "h": "2"}, [4, 5])
+            await client.default.list_labels(ids=[1, 2], tags=["a b", "c"])
+            assert (seen[-1].ids, seen[-1].tags, seen[-1].labels) == ([1, 2], ["a b", "c"], None)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as raw:
+            delimited = await raw.get("/labels", params={"ids": "3 4", "tags": "x|y"})
+            assert delimited.status_code == 200 and (seen[-1].ids, seen[-1].tags) == ([3, 4], ["x", "y"])
 
     asyncio.run(calls())

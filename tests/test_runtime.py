@@ -140,6 +140,11 @@ def test_answers_the_operation_does_not_document_are_typed_errors() -> None:
             _base.parse(Thing, response)
         assert isinstance(raised.value, ApiError) and raised.value.status_code == response.status_code
     assert _base.parse(Thing, httpx.Response(204, request=request), empty=True) is None
+    moved = httpx.Response(302, headers={"Location": "/elsewhere"}, request=request)
+    assert _base.parse(Thing, moved, redirects=(302,)) is None  # documented: its Location is the answer
+    assert _base.parse(Thing, moved, redirects=("3XX",)) is None
+    with pytest.raises(UnexpectedResponse, match="302 is not documented"):
+        _base.parse(Thing, moved, redirects=(301,))
     problem = {"status": 400, "detail": "invalid", "errors": [{"pointer": "/name", "detail": "too long"}]}
     with pytest.raises(ApiError, match="/name: too long"):
         _base.parse(Thing, httpx.Response(400, json=problem, request=request))

@@ -23,11 +23,13 @@ from ._routing import (
     json_value,
     object_query,
     path_value,
+    pipe_list,
     read_body,
     read_json,
     read_media,
     reject_unknown_query,
     respond,
+    space_list,
 )
 from .security import Authenticator, Principal, Requirement, requires
 

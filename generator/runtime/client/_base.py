@@ -37,6 +37,7 @@ __all__ = [
 T = TypeVar("T")
 P = ParamSpec("P")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}  # else a comma
 Query = list[tuple[str, str]]
 Security = tuple[tuple[str, ...], ...]  # an operation's alternatives, each the schemes it needs; () in it: none
 
@@ -46,11 +47,16 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def parse(annotation: Any, response: httpx.Response, empty: bool = False) -> Any:
-    """The response body as its documented type (None where `empty`, a documented answer without a body, came);
-    the typed error for an error status, UnexpectedResponse for anything the operation does not document."""
+def parse(annotation: Any, response: httpx.Response, empty: bool = False, redirects: tuple[int | str, ...] = ()) -> Any:
+    """The response body as its documented type (None where `empty`, a documented answer without a body, came;
+    None for a documented redirect, whose Location `with_raw_response` shows); the typed error for an error
+    status, UnexpectedResponse for anything the operation does not document."""
     if response.is_error:
         raise error_for(response)
+    if 300 <= response.status_code < 400:
+        if response.status_code in redirects or "3XX" in redirects:
+            return None
+        raise UnexpectedResponse(response, None, f"status {response.status_code} is not documented")
     if not response.is_success:
         raise UnexpectedResponse(response, None, f"status {response.status_code} is not documented")
     if annotation is None:
@@ -108,13 +114,14 @@ def _form_text(value: Any) -> str:
 
 
 def query(*params: tuple[str, Any, bool, str]) -> Query:
-    """(name, value, explode, style) → query pairs: arrays repeat the name when exploded, else join with commas;
-    objects as their style writes them (`deepObject`: `name[key]`; `form`: keys as parameters, or `key,value`
-    pairs joined when not exploded)."""
+    """(name, value, explode, style) → query pairs: arrays repeat the name when exploded, else join with commas
+    (spaces, pipes in the delimited styles); objects as their style writes them (`deepObject`: `name[key]`;
+    `form`: keys as parameters, or `key,value` pairs joined so when not exploded)."""
     pairs: Query = []
     for name, value, explode, style in params:
         if value is None:
             continue
+        delimiter = DELIMITERS.get(style, ",")
         if isinstance(value, (BaseModel, dict)):
             fields = {key: item for key, item in dump(value).items() if item is not None}
             if style == "deepObject":
@@ -122,10 +129,10 @@ def query(*params: tuple[str, Any, bool, str]) -> Query:
             elif explode:
                 pairs.extend((key, _text(item)) for key, item in fields.items())
             else:
-                pairs.append((name, ",".join(_text(part) for pair in fields.items() for part in pair)))
+                pairs.append((name, delimiter.join(_text(part) for pair in fields.items() for part in pair)))
         elif isinstance(value, (list, tuple)):
             items = [_text(v) for v in value]
-            pairs.extend((name, item) for item in items) if explode else pairs.append((name, ",".join(items)))
+            pairs.extend((name, item) for item in items) if explode else pairs.append((name, delimiter.join(items)))
         else:
             pairs.append((name, _text(value)))
     return pairs

@@ -163,11 +163,18 @@ def reject_unknown_query(request: Request, known: frozenset[str], deep_objects: 
 
 
 def object_query(
-    request: Request, name: str, style: str, explode: bool, fields: tuple[str, ...], annotation: Any
+    request: Request,
+    name: str,
+    style: str,
+    explode: bool,
+    fields: tuple[str, ...],
+    annotation: Any,
+    rest_except: tuple[str, ...] | None = None,
 ) -> Any:
     """An object-valued query parameter, read as its style writes it (`deepObject`: `name[key]=value`; `form`
-    exploded: the object's `fields` as parameters of their own; `form` not exploded: `name=key,value,...`) and
-    validated as its type, each value as its field's type; None when absent."""
+    exploded: the object's `fields` as parameters of their own, and, given `rest_except`, every key but those;
+    `form` not exploded: `name=key,value,...`) and validated as its type, each value as its field's type; None
+    when absent."""
     params = request.query_params
     if style == "deepObject":
         prefix = f"{name}["
@@ -177,10 +184,16 @@ def object_query(
             if key.startswith(prefix) and key.endswith("]")
         }
     elif explode:
-        values = {key: value for key, value in params.multi_items() if key in fields}
-    else:
-        parts = (params.get(name) or "").split(",")
-        values = dict(zip(parts[::2], parts[1::2]))
+        others = () if rest_except is None else (*rest_except, *KEYS_IN_QUERY)
+        values = {
+            key: value
+            for key, value in params.multi_items()
+            if key in fields or rest_except is not None and key not in others and key.partition("[")[0] not in others
+        }
+    else:  # key,value pairs, or key value / key|value in the delimited styles; a last key's empty value may be cut
+        text = params.get(name)
+        parts = text.split({"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")) if text else []
+        values = dict(zip(parts[::2], [*parts[1::2], ""]))
     if not values:  # a union's scalar member (`created=5` beside `created[gt]=5`), or nothing
         return json_value(params.get(name), annotation, name)
     where = f"#query/{name}" if style == "deepObject" or not explode else "#query"
@@ -200,14 +213,25 @@ def invalid_query(name: str, exc: ValidationError) -> Problem:
     return Problem(400, f"invalid value for {name}", errors=errors)
 
 
-def comma_list(value: str | None, annotation: Any, name: str) -> Any:
-    """A `style: form, explode: false` array (`include=a,b`) parsed and validated as its declared type."""
+def comma_list(value: str | None, annotation: Any, name: str, delimiter: str = ",") -> Any:
+    """A `style: form, explode: false` array (`include=a,b`), or one in a cookie or header, parsed and validated
+    as its declared type."""
     if value is None:
         return None
     try:
-        return adapter(annotation).validate_python([item for item in value.split(",") if item])
+        return adapter(annotation).validate_python([item for item in value.split(delimiter) if item])
     except ValidationError as exc:
         raise invalid_query(name, exc) from None
+
+
+def space_list(value: str | None, annotation: Any, name: str) -> Any:
+    """A `spaceDelimited` array: `ids=1%202`."""
+    return comma_list(value, annotation, name, " ")
+
+
+def pipe_list(value: str | None, annotation: Any, name: str) -> Any:
+    """A `pipeDelimited` array: `ids=1|2`."""
+    return comma_list(value, annotation, name, "|")
 
 
 def json_value(value: str | None, annotation: Any, name: str) -> Any:
@@ -215,6 +239,8 @@ def json_value(value: str | None, annotation: Any, name: str) -> Any:
     else as plain text, validated as the declared type; None when absent."""
     if value is None:
         return None
+    if not value.strip() and any(get_origin(a) is list for a in (annotation, *get_args(annotation))):
+        return adapter(annotation).validate_python([])  # an empty array, as RFC 6570 writes one
     try:
         return adapter(annotation).validate_json(value)
     except ValidationError:
