@@ -264,3 +264,16 @@ def test_a_form_string_that_starts_like_json_stays_a_string() -> None:
 
     found = _routing.validate_form({"serial": "[", "tags": ["1", "2"], "meta": '{"a": 1}'}, Search)
     assert found.serial == "[" and found.tags == [1, 2] and found.meta == {"a": 1}
+
+
+def test_the_lifespan_freezes_what_was_built_to_serve_and_hands_it_back_at_shutdown() -> None:
+    import asyncio
+    import gc
+
+    async def serve() -> tuple[int, int]:
+        async with _routing.frozen_heap(None):
+            during = gc.get_freeze_count()
+        return during, gc.get_freeze_count()
+
+    during, after = asyncio.run(serve())
+    assert during > 1000 and after == 0  # a full collection skips them while serving

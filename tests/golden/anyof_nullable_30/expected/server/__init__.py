@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from . import handlers, routes
-from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, implemented
+from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, frozen_heap, implemented
 from .docs import docs_assets, install_docs
 from .problems import FaultsAnswered, Problem, install
 from .security import Authenticator, Principal
@@ -61,7 +61,10 @@ def create_app(
     handlers = implemented(handlers, allow_unimplemented)
     assets = docs_assets()  # offline /docs when swagger-ui-bundle-v2 is installed, else FastAPI's (CDN)
     app = FastAPI(
-        title="anyOf, nullable and arrays of unions in 3.0", version="1", docs_url=None if assets else "/docs"
+        title="anyOf, nullable and arrays of unions in 3.0",
+        version="1",
+        docs_url=None if assets else "/docs",
+        lifespan=frozen_heap,
     )
     app.state.limits = limits
     install(app, routes.allowed_methods)

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from . import handlers, routes
-from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, implemented
+from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, frozen_heap, implemented
 from .docs import docs_assets, install_docs
 from .problems import FaultsAnswered, Problem, install
 from .security import Authenticator, Principal
@@ -60,7 +60,12 @@ def create_app(
     an `unavailable` type (your database driver's "locked" or "down") answers 503 with `Retry-After: retry_after`."""
     handlers = implemented(handlers, allow_unimplemented)
     assets = docs_assets()  # offline /docs when swagger-ui-bundle-v2 is installed, else FastAPI's (CDN)
-    app = FastAPI(title="oneOf with a discriminator and no mapping", version="1", docs_url=None if assets else "/docs")
+    app = FastAPI(
+        title="oneOf with a discriminator and no mapping",
+        version="1",
+        docs_url=None if assets else "/docs",
+        lifespan=frozen_heap,
+    )
     app.state.limits = limits
     install(app, routes.allowed_methods)
     app.add_middleware(FaultsAnswered, unavailable=unavailable, retry_after=retry_after)

@@ -2,11 +2,13 @@
 """What every generated route uses: OpenAPI path matching, query and body reading, rendering handler results."""
 
 import dataclasses
+import gc
 import inspect
 import json
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
@@ -40,6 +42,20 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+@asynccontextmanager
+async def frozen_heap(app: Any) -> AsyncIterator[None]:
+    """The app's lifespan: once it is built, everything made to serve (models, routes, handlers, caches) is moved
+    where the garbage collector does not scan it (`gc.freeze`), so a full collection walks only what requests
+    made: a pause of milliseconds instead of the tens that made an unrelated request's p99. At shutdown they are
+    handed back, for a process that goes on (tests) to collect."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def limits_of(scope: Scope) -> Limits:
