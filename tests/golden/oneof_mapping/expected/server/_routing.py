@@ -389,7 +389,13 @@ async def read_json(request: Request, annotation: Any, required: bool) -> Any:
         value = json.loads(raw, parse_float=json_number)
     except (ValueError, RecursionError):  # undecodable bytes are a ValueError too
         raise Problem(400, "the body is not valid JSON", errors=[("#body", "invalid JSON")]) from None
-    problem = unstorable(value, limits_of(request.scope))
+    return validated_body(value, annotation, limits_of(request.scope))
+
+
+def validated_body(value: Any, annotation: Any, limits: Limits) -> Any:
+    """A parsed body (JSON, or XML read as its JSON) checked for what cannot be stored and validated as its declared
+    type; each error a 400 with a pointer into the body."""
+    problem = unstorable(value, limits)
     if problem is not None:
         raise Problem(400, "The request could not be completed.", errors=[problem])
     try:
@@ -502,14 +508,7 @@ async def read_xml(request: Request, annotation: Any, required: bool, schema_poi
         raise invalid from None
     document = request.app.openapi()
     value = xml_value(root, schema_at(document, schema_pointer), document, limits_of(request.scope).max_json_depth)
-    problem = unstorable(value, limits_of(request.scope))
-    if problem is not None:
-        raise Problem(400, "The request could not be completed.", errors=[problem])
-    try:
-        return adapter(annotation).validate_python(value)
-    except ValidationError as exc:
-        errors = [(pointer_of(("body", *in_value(value, error["loc"]))), str(error["msg"])) for error in exc.errors()]
-        raise Problem(400, "The request could not be completed.", errors=errors) from None
+    return validated_body(value, annotation, limits_of(request.scope))
 
 
 def schema_at(document: dict[str, Any], pointer: str) -> dict[str, Any]:
