@@ -218,8 +218,14 @@ class _Builder:
         # an exploded object that admits more properties than it names takes every key no other parameter does
         for index in free_form:
             others = [name for other in result if other is not result[index] and other.location == "query"
-                      for name in (other.name, *(other.object_fields or ()))]
+                      for name in (other.name, *(other.object_fields or () if other.explode and other.style == "form"
+                                                 else ()))]
             result[index] = dataclasses.replace(result[index], takes_other_keys=tuple(dict.fromkeys(others)))
+            self.warnings.append(Finding(join_pointer(pointer, "parameters"), "query-object-open",
+                                         f"query parameter {result[index].name!r} is an exploded object that admits "
+                                         "properties it does not name, so every query key no parameter names is one "
+                                         "of them: unknown query parameters are not refused (additionalProperties: "
+                                         "false keeps them refused)"))
         return tuple(result)
 
     def constraints(self, schema: dict[str, Any], pointer: str, name: str) -> tuple[ir.Constraint, ...]:
@@ -264,14 +270,16 @@ class _Builder:
         each other one, which is answered 415."""
         schema = (content[first] or {}).get("schema")
         resolved = self.deref(schema)
-        is_object = resolved.get("type") == "object" or "properties" in resolved
+        is_object = resolved.get("type") == "object" or "properties" in resolved or "allOf" in resolved
         is_string = schema is None or resolved.get("type") == "string"
+        structured = _encoding(first) in ("json", "form", "multipart")  # the handler takes a value, not str or bytes
         media = [ir.BodyMedia(_concrete(first), _encoding(first), "")]
         for content_type, entry in content.items():
             if content_type == first:
                 continue
             encoding = "xml" if _is_xml(content_type) else _encoding(content_type)
-            readable = {"json": True, "xml": True, "form": is_object, "multipart": is_object}.get(encoding, is_string)
+            readable = structured and {"json": True, "xml": True, "form": is_object, "multipart": is_object}.get(
+                encoding, is_string)
             where = join_pointer(join_pointer(pointer, "content"), content_type)
             if (entry or {}).get("schema") == schema and readable and "*" not in content_type:
                 media.append(ir.BodyMedia(content_type, encoding, join_pointer(where, "schema")))
@@ -651,7 +659,7 @@ def _client_returns(responses: tuple[ir.Response, ...], redirects: tuple[int | s
     ok = next((r for r in responses if not r.is_error), None)
     if ok is None or ok.annotation is None:
         return "None"
-    return _optional(ok.annotation) if redirects and not ok.status.startswith("3") else ok.annotation
+    return _optional(ok.annotation) if redirects else ok.annotation
 
 
 def _is_xml(content_type: str) -> bool:

@@ -50,13 +50,24 @@ class Mock:
 def synthesize(schema: Any, document: dict[str, Any], depth: int = 0, examples: bool = True) -> Any:
     """A value valid against `schema` (refs resolved in `document`): its own example or default where it has
     one (unless `examples` is off: some are written for requests), else the smallest value its keywords allow;
-    every property while shallow, required ones deeper."""
+    every property while shallow, required ones deeper. Where no value can be valid (a oneOf whose options all
+    overlap), the closest one."""
+    if depth:
+        return _made(schema, document, depth, examples)
+    try:
+        return _made(schema, document, 0, examples)
+    except NoValue as none:
+        return none.closest
+
+
+def _made(schema: Any, document: dict[str, Any], depth: int, examples: bool) -> Any:
     schema = follow_refs(document, schema)
     if not isinstance(schema, dict) or depth > 4 * DEPTH:  # a cycle through required properties: cut
         return {}
-    for keyword in ("const", "default"):  # a null default of a type without null is no value
-        if keyword in schema and (schema[keyword] is not None or _nullable(schema, document)):
-            return schema[keyword]
+    if "const" in schema:
+        return schema["const"]
+    if "default" in schema and (schema["default"] is not None or _nullable(schema, document)):
+        return schema["default"]  # a null default of a type without null is no value
     if depth >= DEPTH and _nullable(schema, document):  # a recursive structure ends where it may
         return None
     listed = schema["examples"][:1] if isinstance(schema.get("examples"), list) else []
@@ -107,24 +118,31 @@ def _one_of(options: list[Any], document: dict[str, Any], depth: int, examples: 
     """A value valid against exactly one option, as oneOf asks: each option's value (not-null options first), then
     each one's smallest (only what it requires), until one matches no other option."""
     ordered = sorted(options, key=lambda o: follow_refs(document, o).get("type") == "null")
+    closest: list[Any] = []
     for level in (depth + 1, max(depth + 1, DEPTH)):  # made one at a time: most often the first will do
         for option in ordered:
             try:
                 value = synthesize(option, document, level, examples)
-            except NoValue:
+            except NoValue as none:
+                closest.append(none.closest)
                 continue
+            closest.append(value)
             try:
                 unique = sum(_matches(document, each, value) for each in options) == 1
             except Exception:  # noqa: BLE001 - a schema the validator cannot read (a ref it cannot resolve): unjudged
                 return value
             if unique:
                 return value
-    raise NoValue("no value matches exactly one of its oneOf options")
+    raise NoValue(closest[0])
 
 
 class NoValue(ValueError):
     """No value is valid against the schema (a oneOf whose options all overlap): an optional property or array
-    item is left out; a required one makes its whole answer unanswerable."""
+    item is left out, a required one passes it up; `closest` is what to use where nothing can be left out."""
+
+    def __init__(self, closest: Any):
+        super().__init__("no value matches exactly one of its oneOf options")
+        self.closest = closest
 
 
 _VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
@@ -137,7 +155,9 @@ def _matches(document: dict[str, Any], schema: Any, value: Any) -> bool:
         from openapi_schema_validator import OAS30Validator, OAS31Validator
 
         cls = OAS30Validator if str(document.get("openapi", "")).startswith("3.0") else OAS31Validator
-        known = _VALIDATORS[id(document)] = (document, cls(document))  # the document is where `#/...` resolves
+        # the document is where `#/...` resolves; formats are checked, as the judges of conformance check them
+        _VALIDATORS.clear()  # the last document's only: a long-lived process does not keep every one
+        known = _VALIDATORS[id(document)] = (document, cls(document, format_checker=cls.FORMAT_CHECKER))
     return bool(known[1].evolve(schema=schema).is_valid(value))
 
 

@@ -87,3 +87,32 @@ def test_accept_content_type_and_authorization_header_parameters_are_ignored_wit
     (operation,) = api.tags[0].operations
     assert [p.name for p in operation.parameters] == ["X-Trace"]
     assert [w.rule for w in warnings].count("header-parameter-ignored") == 3
+
+
+def test_only_a_structured_body_is_read_in_other_media_types_and_a_redirect_makes_the_result_optional() -> None:
+    pet = {"$ref": "#/components/schemas/Pet"}
+    document = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"post": {
+        "operationId": "post_a",
+        "requestBody": {"content": {"text/xml": {"schema": pet}, "application/xml": {"schema": pet}}},
+        "responses": {"303": {"description": "see", "content": {"application/json": {"schema": pet}}}}}}},
+        "components": {"schemas": {"Pet": {"type": "object", "properties": {"name": {"type": "string"}}}}}}
+    inline = inline_schemas(document)
+    api, warnings = build_api(document, emit_models(document, "t.yaml", inline), "t", inline)
+    (operation,) = api.tags[0].operations
+    assert operation.request_body is not None and operation.request_body.annotation == "str"  # text/xml, as text
+    assert [m.content_type for m in operation.request_body.media] == ["text/xml"]  # XML cannot become a str
+    assert "request-media-unread" in [w.rule for w in warnings]
+    assert operation.client_returns == "models.Pet | None" and operation.redirects == (303,)
+
+
+def test_an_open_exploded_query_object_takes_the_other_keys_and_says_unknown_ones_are_not_refused() -> None:
+    document = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {
+        "operationId": "get_a", "parameters": [
+            {"name": "labels", "in": "query", "schema": {"type": "object", "additionalProperties": {"type": "string"}}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "ok"}}}}}}
+    api, warnings = build_api(document, emit_models(document, "t.yaml", {}), "t", {})
+    (operation,) = api.tags[0].operations
+    labels = next(p for p in operation.parameters if p.name == "labels")
+    assert labels.takes_other_keys == ("limit",) and not operation.rejects_unknown_query
+    assert [w.pointer for w in warnings if w.rule == "query-object-open"] == ["/paths/~1a/get/parameters"]

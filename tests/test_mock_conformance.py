@@ -220,6 +220,9 @@ def test_made_up_values_are_valid_as_the_spec_version_reads_them() -> None:
         "either": {"oneOf": [{"$ref": "#/components/schemas/Tag"}, {"$ref": "#/components/schemas/Tag"}]},
         "id": {"type": "integer"}}}
     assert synthesize(same_twice, document) == {"id": 1}
+    formats = {"oneOf": [{"type": "string", "format": "uuid"}, {"type": "string", "format": "email"}]}
+    assert synthesize(formats, document) == "3fa85f64-5717-4562-b3fc-2c963f66afa6"  # formats tell them apart
+    assert synthesize({"const": None}, {"openapi": "3.1.0"}) is None
     nullable = {"type": "string", "nullable": True, "default": None}
     assert synthesize(nullable, document) is None
     assert isinstance(synthesize(nullable, {"openapi": "3.1.0"}), str)

@@ -93,7 +93,8 @@ def test_a_free_form_exploded_object_takes_the_other_keys_and_delimited_objects_
             await client.default.list_labels(ids=[1, 2], tags=["a b", "c"])
             assert (seen[-1].ids, seen[-1].tags, seen[-1].labels) == ([1, 2], ["a b", "c"], None)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as raw:
-            delimited = await raw.get("/labels", params={"ids": "3 4", "tags": "x|y"})
+            delimited = await raw.get("/labels", params={"ids": "3 4", "tags": "x|y", "from": "mon"})
             assert delimited.status_code == 200 and (seen[-1].ids, seen[-1].tags) == ([3, 4], ["x", "y"])
+            assert seen[-1].labels == {"from": "mon"}  # `span`'s field only inside span=from|...: here a label
 
     asyncio.run(calls())

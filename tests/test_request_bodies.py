@@ -169,6 +169,12 @@ def test_a_body_in_several_media_types_is_read_as_the_one_sent(app: Any, bodies:
     nulls = raw(app, "POST", "/pets", content=b"<pet><petName>null</petName><weight>null</weight></pet>",
                 headers={"Content-Type": "application/xml"})
     assert json.loads(nulls.json()["summary"]) == {"name": "null", "weight": None}  # a string stays a string
+    more = raw(app, "POST", "/pets", headers={"Content-Type": "application/xml"},
+               content=b"<pet><petName>R</petName><chip>9007199254740993</chip><status>sold</status>"
+                       b"<meta><age>3</age><legs>4</legs></meta></pet>")
+    assert more.status_code == 200, more.text
+    assert json.loads(more.json()["summary"]) == {  # an int64 exactly, a map's entries, an allOf's scalar
+        "name": "R", "chip": 9007199254740993, "status": "sold", "meta": {"age": 3, "legs": 4}}
 
 
 @pytest.mark.parametrize(

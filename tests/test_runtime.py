@@ -266,14 +266,36 @@ def test_a_form_string_that_starts_like_json_stays_a_string() -> None:
     assert found.serial == "[" and found.tags == [1, 2] and found.meta == {"a": 1}
 
 
-def test_the_lifespan_freezes_what_was_built_to_serve_and_hands_it_back_at_shutdown() -> None:
+def test_the_heap_is_frozen_after_the_apps_own_startup_and_handed_back_at_shutdown() -> None:
     import asyncio
     import gc
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
 
-    async def serve() -> tuple[int, int]:
-        async with _routing.frozen_heap(None):
-            during = gc.get_freeze_count()
-        return during, gc.get_freeze_count()
+    from fastapi import FastAPI
 
-    during, after = asyncio.run(serve())
-    assert during > 1000 and after == 0  # a full collection skips them while serving
+    seen: list[int] = []
+
+    @asynccontextmanager
+    async def own(app: FastAPI) -> AsyncIterator[None]:  # the user's lifespan runs first, unfrozen
+        seen.append(gc.get_freeze_count())
+        yield
+
+    app = FastAPI(lifespan=own)
+    _routing.freeze_after_startup(app)
+
+    async def serve() -> int:
+        async with app.router.lifespan_context(app):
+            return gc.get_freeze_count()
+
+    before = gc.get_freeze_count()
+    assert asyncio.run(serve()) > before
+    assert seen == [before] and gc.get_freeze_count() == 0
+
+
+def test_schemas_are_resolved_through_ref_cycles_without_recursing_forever() -> None:
+    document = {"components": {"schemas": {"A": {"$ref": "#/components/schemas/B"},
+                                           "B": {"$ref": "#/components/schemas/A"},
+                                           "C": {"allOf": [{"$ref": "#/components/schemas/C"}, {"type": "object"}]}}}}
+    assert _routing.schema_at(document, "/components/schemas/A") == {}  # a cycle is any value
+    assert _routing.merged(document, {"$ref": "#/components/schemas/C"})["type"] == "object"

@@ -44,18 +44,25 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-@asynccontextmanager
-async def frozen_heap(app: Any) -> AsyncIterator[None]:
-    """The app's lifespan: once it is built, everything made to serve (models, routes, handlers, caches) is moved
-    where the garbage collector does not scan it (`gc.freeze`), so a full collection walks only what requests
-    made: a pause of milliseconds instead of the tens that made an unrelated request's p99. At shutdown they are
-    handed back, for a process that goes on (tests) to collect."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+def freeze_after_startup(app: Any) -> None:
+    """Once the app has started (its own lifespan, or FastAPI's startup handlers, run first), everything made to
+    serve (models, routes, handlers, caches) is moved where the garbage collector does not scan it
+    (`gc.freeze`), so a full collection walks only what requests made: a pause of milliseconds instead of the
+    tens that made an unrelated request's p99. At shutdown the process's frozen objects (all of them: the freeze
+    is process-wide) are handed back, for a process that goes on (tests) to collect."""
+    started = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(target: Any) -> AsyncIterator[Any]:
+        async with started(target) as state:
+            gc.collect()
+            gc.freeze()
+            try:
+                yield state
+            finally:
+                gc.unfreeze()
+
+    app.router.lifespan_context = lifespan
 
 
 def limits_of(scope: Scope) -> Limits:
@@ -461,7 +468,8 @@ async def read_media(request: Request, annotation: Any, required: bool, media: t
     client's first): read as the one the request's Content-Type names, the first when it names none; 415 lists
     them all for any other."""
     sent = media_type(request)
-    chosen = next((m for m in media if _names(sent, m[0], m[1])), None if sent else media[0])
+    exact = next((m for m in media if m[0] == sent), None)
+    chosen = exact or next((m for m in media if _names(sent, m[0], m[1])), None if sent else media[0])
     if chosen is None:
         raise Problem(
             415,
@@ -511,7 +519,7 @@ async def read_xml(request: Request, annotation: Any, required: bool, schema_poi
     return validated_body(value, annotation, limits_of(request.scope))
 
 
-def schema_at(document: dict[str, Any], pointer: str) -> dict[str, Any]:
+def schema_at(document: dict[str, Any], pointer: str, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The node at a JSON pointer, following each `$ref` on the way and at the end."""
     node: Any = document
     for token in pointer.split("/")[1:]:
@@ -519,36 +527,58 @@ def schema_at(document: dict[str, Any], pointer: str) -> dict[str, Any]:
         if isinstance(node, list):
             node = node[int(key)] if key.isdigit() and int(key) < len(node) else {}
         else:
-            node = resolved(document, node).get(key, {})
-    return resolved(document, node)
+            node = resolved(document, node, seen).get(key, {})
+    return resolved(document, node, seen)
 
 
-def resolved(document: dict[str, Any], node: Any) -> dict[str, Any]:
+def resolved(document: dict[str, Any], node: Any, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
     """A schema with its `$ref`s followed; {} (any value) for one into another file or in a cycle."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
-        seen.add(node["$ref"])
-        node = schema_at(document, node["$ref"].partition("#")[2]) if node["$ref"].startswith("#") else {}
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen or not ref.startswith("#"):
+            return {}
+        seen = seen | {ref}
+        node = schema_at(document, ref.partition("#")[2], seen)
     found: dict[str, Any] = node if isinstance(node, dict) else {}
     return found
 
 
-def xml_value(element: Any, schema: dict[str, Any], document: dict[str, Any], depth: int) -> Any:
-    """An element as the JSON its schema describes (a scalar's text read as its type, where it is one): an object's properties by their `xml` names, as child elements or attributes; an array's items in their
-    wrapper or repeated. Namespaces are not compared. Past `depth` levels, a 400."""
+def merged(document: dict[str, Any], node: Any, seen: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """A schema resolved, with what its allOf members say merged in (its own keywords first): the one schema an
+    XML element is read by."""
+    schema = resolved(document, node)
+    if not isinstance(schema.get("allOf"), list) or id(schema) in seen:
+        return schema
+    result = {key: value for key, value in schema.items() if key != "allOf"}
+    properties = dict(schema.get("properties") or {})
+    for member in schema["allOf"]:
+        part = merged(document, member, seen | {id(schema)})
+        properties = {**(part.get("properties") or {}), **properties}
+        for key, value in part.items():
+            result.setdefault(key, value)
+    if properties:
+        result["properties"] = properties
+    return result
+
+
+def xml_value(element: Any, schema: Any, document: dict[str, Any], depth: int) -> Any:
+    """An element as the JSON its schema describes (a scalar's text read as its type, where it is one): an
+    object's properties by their `xml` names, as child elements or attributes, and other children as further
+    properties where the schema admits them; an array's items in their wrapper or repeated. Namespaces are not
+    compared. Past `depth` levels, a 400."""
     if depth <= 0:
         raise Problem(400, "The request could not be completed.", errors=[("#body", "nested too deep")])
-    if _kind(schema) == "array":  # the element wraps the items
-        items = resolved(document, schema.get("items"))
-        return [xml_value(member, items, document, depth - 1) for member in element]
-    properties = _xml_properties(schema, document)
-    if properties is None:
-        if len(element):
-            return {_local(child.tag): xml_value(child, {}, document, depth - 1) for child in element}
+    schema = merged(document, schema)
+    kind = _kind(schema)
+    if kind == "array":  # the element wraps the items
+        return [xml_value(member, schema.get("items") or {}, document, depth - 1) for member in element]
+    if kind == "scalar" and not len(element):
         return xml_scalar(element.text or "", schema)
+    properties = schema.get("properties") or {}
     value: dict[str, Any] = {}
+    claimed: set[str] = set()
     for name, raw in properties.items():
-        child_schema = resolved(document, raw)
+        child_schema = merged(document, raw)
         options = child_schema.get("xml") or {}
         tag = options.get("name", name)
         if options.get("attribute"):
@@ -556,19 +586,29 @@ def xml_value(element: Any, schema: dict[str, Any], document: dict[str, Any], de
             if found is not None:
                 value[name] = xml_scalar(found, child_schema)
         elif _kind(child_schema) == "array":
-            items = resolved(document, child_schema.get("items"))
+            items = merged(document, child_schema.get("items"))
             if options.get("wrapped"):
                 wrapper = next((c for c in element if _local(c.tag) == tag), None)
                 members = list(wrapper) if wrapper is not None else None
+                claimed.add(tag)
             else:
                 item_tag = (items.get("xml") or {}).get("name", tag)
                 members = [c for c in element if _local(c.tag) == item_tag] or None
+                claimed.add(item_tag)
             if members is not None:
                 value[name] = [xml_value(member, items, document, depth - 1) for member in members]
         else:
+            claimed.add(tag)
             child = next((c for c in element if _local(c.tag) == tag), None)
             if child is not None:
                 value[name] = xml_value(child, child_schema, document, depth - 1)
+    extra = schema.get("additionalProperties", True)
+    if extra is not False:  # children no property names are properties of their own, read by its schema
+        for child in element:
+            if _local(child.tag) not in claimed and _local(child.tag) not in value:
+                value[_local(child.tag)] = xml_value(
+                    child, extra if isinstance(extra, dict) else {}, document, depth - 1
+                )
     return value
 
 
@@ -579,6 +619,8 @@ def xml_scalar(text: str, schema: dict[str, Any]) -> Any:
     types = set(declared) if isinstance(declared, list) else {declared}
     if text == "null" and ("null" in types or schema.get("nullable") is True) and "string" not in types:
         return None
+    if types & {"integer", "number"} and re.fullmatch(r"-?(0|[1-9][0-9]*)", text):
+        return int(text)  # exactly: through a float, an int64 would lose its last digits
     if types & {"integer", "number"} and re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?", text):
         return json_number(text)
     if "boolean" in types and text in ("true", "false"):
@@ -586,22 +628,13 @@ def xml_scalar(text: str, schema: dict[str, Any]) -> Any:
     return text
 
 
-def _xml_properties(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any] | None:
-    """An object schema's properties, its allOf members' merged in; None for a schema of no object."""
-    if _kind(schema) != "object":
-        return None
-    properties = dict(schema.get("properties") or {})
-    for member in schema.get("allOf") or ():
-        properties.update(_xml_properties(resolved(document, member), document) or {})
-    return properties
-
-
 def _kind(schema: dict[str, Any]) -> str:
+    """array | object | scalar, for a merged schema."""
     declared = schema.get("type")
     types = declared if isinstance(declared, list) else [declared]
     if "array" in types or "items" in schema:
         return "array"
-    if "object" in types or "properties" in schema or "allOf" in schema:
+    if "object" in types or "properties" in schema or "additionalProperties" in schema:
         return "object"
     return "scalar"
 

@@ -13,9 +13,10 @@ from pathlib import Path as _Path
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import Lifespan
 
 from . import handlers, routes
-from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, frozen_heap, implemented
+from ._routing import DEFAULT_LIMITS, Limits, OpenAPIPathMatching, freeze_after_startup, implemented
 from .docs import docs_assets, install_docs
 from .problems import FaultsAnswered, Problem, install
 from .security import Authenticator, Principal
@@ -54,18 +55,21 @@ def create_app(
     limits: Limits = DEFAULT_LIMITS,
     unavailable: tuple[type[BaseException], ...] = (),
     retry_after: int = 5,
+    lifespan: Lifespan[FastAPI] | None = None,
 ) -> FastAPI:
     """The app; it refuses to start while a handler lacks an operation's method (they are listed), unless
     `allow_unimplemented`, when those operations answer 501. `limits` bound each request's body; an exception of
-    an `unavailable` type (your database driver's "locked" or "down") answers 503 with `Retry-After: retry_after`."""
+    an `unavailable` type (your database driver's "locked" or "down") answers 503 with `Retry-After: retry_after`.
+    `lifespan` is yours to start and stop what the handlers use; after it starts, the heap is frozen."""
     handlers = implemented(handlers, allow_unimplemented)
     assets = docs_assets()  # offline /docs when swagger-ui-bundle-v2 is installed, else FastAPI's (CDN)
     app = FastAPI(
         title="oneOf with a discriminator and no mapping",
         version="1",
         docs_url=None if assets else "/docs",
-        lifespan=frozen_heap,
+        lifespan=lifespan,
     )
+    freeze_after_startup(app)
     app.state.limits = limits
     install(app, routes.allowed_methods)
     app.add_middleware(FaultsAnswered, unavailable=unavailable, retry_after=retry_after)
