@@ -92,3 +92,33 @@ def follow_refs(document: dict[str, Any], node: Any) -> dict[str, Any]:
             target = target.get(token) if isinstance(target, dict) else None
         node = target
     return node if isinstance(node, dict) else {}
+
+
+def schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema object: under components/schemas and every `schema` key, and their subschemas."""
+    subschema_maps = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+    subschema_lists = ("allOf", "anyOf", "oneOf", "prefixItems")
+    subschema_single = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames")
+
+    def visit(pointer: str, schema: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        if not isinstance(schema, dict) or "$ref" in schema and len(schema) == 1:
+            return
+        yield pointer, schema
+        for key in subschema_maps:
+            for name, sub in (schema.get(key) or {}).items() if isinstance(schema.get(key), dict) else ():
+                yield from visit(join_pointer(join_pointer(pointer, key), name), sub)
+        for key in subschema_lists:
+            for index, sub in enumerate(schema.get(key) or []) if isinstance(schema.get(key), list) else ():
+                yield from visit(join_pointer(join_pointer(pointer, key), index), sub)
+        for key in subschema_single:
+            yield from visit(join_pointer(pointer, key), schema.get(key))
+
+    for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
+        yield from visit(join_pointer("/components/schemas", name), schema)
+    for pointer, node in walk(document.get("paths") or {}, "/paths"):
+        if isinstance(node, dict) and isinstance(node.get("schema"), dict):
+            yield from visit(join_pointer(pointer, "schema"), node["schema"])
+    for kind in ("parameters", "responses", "requestBodies", "headers"):
+        for pointer, node in walk((document.get("components") or {}).get(kind) or {}, f"/components/{kind}"):
+            if isinstance(node, dict) and isinstance(node.get("schema"), dict):
+                yield from visit(join_pointer(pointer, "schema"), node["schema"])

@@ -12,7 +12,7 @@ from typing import Any
 
 from .cache import cache_dir, store
 from .config import Settings
-from .diagnostics import Diagnostic, Level, join_pointer, pointer_of, split_pointer, walk
+from .diagnostics import Diagnostic, Level, join_pointer, pointer_of, schema_nodes, split_pointer, walk
 from .load import COMPONENT_KINDS, LoadedSpec
 
 VALIDATOR_RULES = frozenset({"openapi-version", "openapi-schema", "validator-failed"})  # the rest are house rules
@@ -277,36 +277,6 @@ def _rule_links(spec: LoadedSpec) -> Iterator[Diagnostic]:
                                       f"link's operationRef {reference!r} names no operation")
 
 
-def _schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every schema object: under components/schemas and every `schema` key, and their subschemas."""
-    subschema_maps = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-    subschema_lists = ("allOf", "anyOf", "oneOf", "prefixItems")
-    subschema_single = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames")
-
-    def visit(pointer: str, schema: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-        if not isinstance(schema, dict) or "$ref" in schema and len(schema) == 1:
-            return
-        yield pointer, schema
-        for key in subschema_maps:
-            for name, sub in (schema.get(key) or {}).items() if isinstance(schema.get(key), dict) else ():
-                yield from visit(join_pointer(join_pointer(pointer, key), name), sub)
-        for key in subschema_lists:
-            for index, sub in enumerate(schema.get(key) or []) if isinstance(schema.get(key), list) else ():
-                yield from visit(join_pointer(join_pointer(pointer, key), index), sub)
-        for key in subschema_single:
-            yield from visit(join_pointer(pointer, key), schema.get(key))
-
-    for name, schema in ((document.get("components") or {}).get("schemas") or {}).items():
-        yield from visit(join_pointer("/components/schemas", name), schema)
-    for pointer, node in walk(document.get("paths") or {}, "/paths"):
-        if isinstance(node, dict) and isinstance(node.get("schema"), dict):
-            yield from visit(join_pointer(pointer, "schema"), node["schema"])
-    for kind in ("parameters", "responses", "requestBodies", "headers"):
-        for pointer, node in walk((document.get("components") or {}).get(kind) or {}, f"/components/{kind}"):
-            if isinstance(node, dict) and isinstance(node.get("schema"), dict):
-                yield from visit(join_pointer(pointer, "schema"), node["schema"])
-
-
 def _words(name: str) -> list[str]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
     return [w.lower() for w in re.split(r"[\s_\-.]+", spaced) if w]
@@ -319,7 +289,7 @@ def is_secret_name(name: str) -> bool:
 
 
 def _rule_secrets(spec: LoadedSpec) -> Iterator[Diagnostic]:
-    for pointer, schema in _schema_nodes(spec.document):
+    for pointer, schema in schema_nodes(spec.document):
         properties = schema.get("properties")
         if not isinstance(properties, dict):
             continue
@@ -361,7 +331,7 @@ def _rule_write_only_required(spec: LoadedSpec) -> Iterator[Diagnostic]:
     if spec_version(spec.document) != "3.1":
         return
     in_responses = _response_components(spec.document)
-    for pointer, schema in _schema_nodes(spec.document):
+    for pointer, schema in schema_nodes(spec.document):
         tokens = split_pointer(pointer)
         if tokens[:2] == ["components", "schemas"] and tokens[2] not in in_responses:
             continue  # never part of a response: writeOnly + required is harmless there
@@ -383,7 +353,7 @@ def _rule_nullable_31(spec: LoadedSpec) -> Iterator[Diagnostic]:
     generated models, which read it as 3.0 did, accept."""
     if spec_version(spec.document) != "3.1":
         return
-    for pointer, schema in _schema_nodes(spec.document):
+    for pointer, schema in schema_nodes(spec.document):
         if schema.get("nullable") is True:
             yield spec.diagnostic(
                 join_pointer(pointer, "nullable"),
@@ -454,7 +424,7 @@ def ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> It
 
 def _rule_examples(spec: LoadedSpec) -> Iterator[Diagnostic]:
     check = _example_validator(spec)
-    for pointer, schema in _schema_nodes(spec.document):
+    for pointer, schema in schema_nodes(spec.document):
         candidates = [(join_pointer(join_pointer(pointer, "examples"), i), v) for i, v in enumerate(schema.get("examples") or [])]
         if "example" in schema:
             candidates.append((join_pointer(pointer, "example"), schema["example"]))

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from .cache import cache_dir, store
-from .diagnostics import Diagnostic, Finding, SpecError, follow_refs, join_pointer, pointer_of, walk
+from .diagnostics import (Diagnostic, Finding, SpecError, follow_refs, join_pointer, pointer_of, schema_nodes,
+                          split_pointer, walk)
 from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 @dataclass(frozen=True)
@@ -96,12 +97,16 @@ def emit_models(document: dict[str, Any], source_file: str,
         rest["components"]["schemas"] = {dotless.get(n, n): v for n, v in rest["components"]["schemas"].items()}
     original = {modelled_name: name for name, modelled_name in dotless.items()}
     unsupported = _unsupported_patterns(rest)
-    if unsupported:
-        rest = _without(rest, unsupported)
+    untyped = _invalid_types(rest)
+    if unsupported or untyped:
+        rest = _without(rest, [(tokens, "pattern") for tokens, _, _ in unsupported] + [(t, "type") for t in untyped])
     unchecked = [Finding(pointer_of([original.get(t, t) if i == 2 else t for i, t in enumerate(tokens)] + ["pattern"]),
                          "pattern-unsupported",
                          f"pattern {pattern!r} cannot be compiled by pydantic ({why}); values are not checked against it")
                  for tokens, pattern, why in unsupported]
+    unchecked += [Finding(pointer_of([original.get(t, t) if i == 2 else t for i, t in enumerate(tokens)] + ["type"]),
+                          "type-invalid", "`type` is no type name (nor a list of them): the schema is modelled as if "
+                          "it had none") for tokens in untyped]
     modelled = json.dumps(rest)
     cached = cache_dir("models") / f"{_digest(modelled)}.json"
     try:
@@ -109,11 +114,23 @@ def emit_models(document: dict[str, Any], source_file: str,
         return ModelsModule(**{**fields, "warnings": [Finding(**w) for w in fields["warnings"]]})
     except (OSError, ValueError, TypeError, KeyError):
         pass
+    unsplit: list[Finding] = []
     try:
         with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp, warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
             metadata = Path(tmp) / "models.json"
-            source = _generate(modelled, metadata)
+            try:
+                source = _generate(modelled, metadata)
+            except Exception as exc:
+                if "can not resolve classes" not in str(exc) or '"writeOnly": true' in modelled:
+                    raise
+                # its split of readOnly models into Request/Response variants loses a class; one model per schema
+                # instead, which is safe only where no writeOnly value could reach a response
+                source = _generate(modelled, metadata, split=False)
+                unsplit.append(Finding("/components/schemas", "models-unsplit",
+                                       "datamodel-code-generator could not split the models with readOnly properties "
+                                       f"into request and response variants ({str(exc).splitlines()[0][:120]}…): "
+                                       "one model per schema, so requests may carry readOnly properties"))
             emitted = json.loads(metadata.read_text(encoding="utf-8"))["models"]
     except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -129,7 +146,7 @@ def emit_models(document: dict[str, Any], source_file: str,
         if len(path) == 3 and path[2] in original:
             model["source_path"] = [*path[:2], original[path[2]]]
     models = _module(source, emitted)
-    models.warnings.extend(unchecked + _unknown_formats(rest, [str(w.message) for w in said]))
+    models.warnings.extend(unsplit + unchecked + _unknown_formats(rest, [str(w.message) for w in said]))
     store(cached, json.dumps(asdict(models)))
     return models
 
@@ -207,14 +224,22 @@ def _unsupported_patterns(document: dict[str, Any]) -> list[tuple[list[str], str
     return found
 
 
-def _without(document: dict[str, Any], patterns: list[tuple[list[str], str, str]]) -> dict[str, Any]:
-    """A copy of `document` without those patterns."""
+def _invalid_types(document: dict[str, Any]) -> list[list[str]]:
+    """The path of tokens of each schema whose `type` is neither a type name nor a list of them (an object written
+    where its parent was meant): datamodel-code-generator cannot read the schema at all."""
+    return [split_pointer(pointer) for pointer, schema in schema_nodes(document)
+            if "type" in schema and not isinstance(schema["type"], str)
+            and not (isinstance(schema["type"], list) and all(isinstance(t, str) for t in schema["type"]))]
+
+
+def _without(document: dict[str, Any], keywords: list[tuple[list[str], str]]) -> dict[str, Any]:
+    """A copy of `document` without those keywords (a path of tokens to a schema, and the keyword)."""
     document = copy.deepcopy(document)
-    for tokens, _, _ in patterns:
+    for tokens, keyword in keywords:
         node: Any = document
         for token in tokens:
             node = node[int(token)] if isinstance(node, list) else node[token]
-        node.pop("pattern")
+        node.pop(keyword)
     return document
 
 
@@ -232,16 +257,19 @@ def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]
             for name in formats]
 
 
-def _generate(modelled: str, metadata: Path) -> Any:
-    """datamodel-code-generator's module for the document, and its metadata (which class came from which schema)."""
+def _generate(modelled: str, metadata: Path, split: bool = True) -> Any:
+    """datamodel-code-generator's module for the document, and its metadata (which class came from which schema);
+    with `split`, a schema with readOnly or writeOnly properties is a Request and a Response model."""
     from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+
+    _variant_paths_name_no_file()
 
     return generate(
         modelled,
         input_file_type=InputFileType.OpenAPI,
         output_model_type=DataModelType.PydanticV2BaseModel,
         target_python_version=PythonVersion.PY_311,
-        read_only_write_only_model_type="request-response",
+        read_only_write_only_model_type="request-response" if split else None,
         use_annotated=True,
         field_constraints=True,
         use_standard_collections=True,
@@ -261,6 +289,29 @@ def _generate(modelled: str, metadata: Path) -> Any:
         emit_model_metadata=metadata,
         aliases={"Config": "Config_"},  # a field named Config is pydantic's old config class (AWS names fields so)
     )
+
+
+def _variant_paths_name_no_file() -> None:
+    """datamodel-code-generator 0.89 asks whether a readOnly/writeOnly variant of a model made from an inline
+    property (`links`) exists as a schema of its own at a path it reads as a file (`links#/...`): the answer is
+    no, where it raised "$ref file not found" (influxdata's and twinehealth's specs)."""
+    from datamodel_code_generator import Error
+    from datamodel_code_generator.parser.jsonschema import JsonSchemaParser
+
+    exists = JsonSchemaParser._ref_schema_exists
+    if getattr(exists, "names_no_file", False):
+        return
+
+    def variant_exists(self: Any, resolved_ref: str) -> bool:
+        try:
+            return bool(exists(self, resolved_ref))
+        except Error:
+            if not resolved_ref.partition("#")[0]:  # in the document itself: a real error
+                raise
+            return False  # in a file: the document is bundled, so no such file is meant
+
+    variant_exists.names_no_file = True  # type: ignore[attr-defined]
+    JsonSchemaParser._ref_schema_exists = variant_exists  # type: ignore[method-assign]
 
 
 def _digest(modelled: str) -> str:

@@ -179,3 +179,38 @@ def test_a_field_named_config_is_aliased(tmp_path: Path) -> None:
     pipeline.generate(spec, tmp_path / "out", "cfg", force=True)
     code = "from cfg import models; c = models.Channel.model_validate({'Config': {'Sns': 'x'}}); print(c.Config_.Sns)"
     assert run(tmp_path / "out", code) == "x"
+
+
+def test_models_datamodel_code_generator_cannot_split_are_one_per_schema_with_a_warning(tmp_path: Path) -> None:
+    """Its Request/Response split of readOnly models loses a class on this shape (a oneOf member with readOnly
+    properties deep inside): one model per schema then, which is safe as the spec has no writeOnly property."""
+    outcome = pipeline.generate(HERE / "fixtures" / "unsplit" / "openapi.yaml", tmp_path, "uns", force=True)
+    assert [w.rule for w in outcome.warnings if w.rule == "models-unsplit"] == ["models-unsplit"]
+    code = ("import uns.server as s\nfrom uns import models\n"
+            "class Stub:\n    async def update_affinity(self, request, principal): ...\n"
+            "s.create_app(s.Handlers(default=Stub()), None)\n"
+            "print(models.MediaItem.model_validate({'type': 't', 'identifier': 'i', 'artist': 'a'}).artist)")
+    assert run(tmp_path, code) == "a"
+
+
+def test_a_type_that_is_no_type_name_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    """codat's accounting spec writes a schema where its `type` should be: datamodel-code-generator cannot read
+    it at all, so the rest of the spec would not generate."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+                    "    Item:\n      type: object\n      properties: {name: {type: string}}\n"
+                    "      definitions:\n        itemType:\n          type: {type: string, enum: [a, b]}\n")
+    outcome = pipeline.generate(spec, tmp_path / "out", "typ", force=True)
+    assert [(w.rule, w.pointer) for w in outcome.warnings if w.rule == "type-invalid"] == [
+        ("type-invalid", "/components/schemas/Item/definitions/itemType/type")]
+    assert run(tmp_path / "out", "from typ import models; print(models.Item(name='n').name)") == "n"
+
+
+def test_readonly_variants_of_inline_objects_are_not_looked_for_as_files(tmp_path: Path) -> None:
+    """datamodel-code-generator took an inline readOnly object's variant path (`links`) for a file and stopped
+    with "$ref file not found" (influxdata, twinehealth): the variants generate, readOnly fields out of requests."""
+    pipeline.generate(HERE / "fixtures" / "variants" / "openapi.yaml", tmp_path, "var", force=True)
+    code = ("from var import models\n"
+            "print(sorted(models.OrganizationRequest.model_fields), sorted(models.OrganizationResponse.model_fields))")
+    request, response = run(tmp_path, code).split("] [")
+    assert "'id'" not in request and "'id'" in response and "'links'" in response
