@@ -333,6 +333,13 @@ class _Builder:
             self.warnings.append(Finding(join_pointer(pointer, "security"), "security-scheme-undefined",
                                          f"security names the scheme {name!r}, which components.securitySchemes "
                                          "does not define: no request can meet that requirement (401)"))
+        for requirement in (r for r in requirements if isinstance(r, dict)):
+            in_authorization = sorted(name for name in requirement if _in_authorization(self.deref(defined.get(name))))
+            if len(in_authorization) > 1:
+                self.warnings.append(Finding(join_pointer(pointer, "security"), "security-unmeetable",
+                                             f"one requirement asks for {', '.join(in_authorization)} together, and "
+                                             "each is sent in the Authorization header, which carries one "
+                                             "credential: no request can meet it (401)"))
         return tuple(
             ir.SecurityRequirement(tuple((name, tuple(scopes or ())) for name, scopes in requirement.items()))
             for requirement in requirements
@@ -652,6 +659,13 @@ def _encoding(content_type: str) -> str:
     if content_type.startswith("text/"):
         return "text"
     return "json" if content_type.endswith("json") else "binary"
+
+
+def _in_authorization(scheme: dict[str, Any]) -> bool:
+    """Whether a security scheme's credential travels in the Authorization header."""
+    kind = scheme.get("type")
+    return kind in ("http", "oauth2", "openIdConnect") or kind == "apiKey" and scheme.get("in") == "header" and \
+        str(scheme.get("name", "")).lower() == "authorization"
 
 
 def _client_returns(responses: tuple[ir.Response, ...], redirects: tuple[int | str, ...]) -> str:

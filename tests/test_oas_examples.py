@@ -76,7 +76,7 @@ MOCK_KNOWN_FAILURES: dict[str, str] = {
     "3.0/discriminators.json": "a tag outside the mapping, or absent, is valid JSON Schema; a discriminated union refuses it",
     "3.0/parameters-common.json": "a path repeating {id}: schemathesis cannot send it",
     "3.0/schema-types.json": "properties without a type accept any JSON value; the model takes only an object",
-    "3.0/security-multiple.json": "basic AND oauth2 on one operation: no request can carry both in Authorization",
+    "3.0/security-multiple.json": "basic AND oauth2 on one operation: both in Authorization (security-unmeetable)",
     "3.1/security.json": "mutualTLS: the server sees no client certificate, so it refuses (401), failing closed",
     "3.1/train-travel.json": "Card requires its writeOnly cvc, which under 3.1 binds responses too: no answer is valid",
 }
