@@ -348,6 +348,43 @@ def _rule_write_only_required(spec: LoadedSpec) -> Iterator[Diagnostic]:
                 )
 
 
+def _rule_required_cycles(spec: LoadedSpec) -> Iterator[Diagnostic]:
+    """A component that requires itself, through required properties that are references all the way round (a
+    TreeNode whose `parent` is required): no finite value is valid, so no request or response can be either."""
+    schemas = (spec.document.get("components") or {}).get("schemas") or {}
+    prefix = "#/components/schemas/"
+
+    def required_refs(name: str) -> list[str]:
+        schema = schemas.get(name)
+        if not isinstance(schema, dict):
+            return []
+        parts = [schema, *(p for p in schema.get("allOf") or [] if isinstance(p, dict))]
+        found = []
+        for part in parts:
+            if isinstance(part.get("$ref"), str) and part is not schema and part["$ref"].startswith(prefix):
+                found.append(part["$ref"][len(prefix):])
+            properties = part.get("properties") if isinstance(part.get("properties"), dict) else {}
+            for key in part.get("required") or []:
+                target = properties.get(key)
+                if isinstance(target, dict) and set(target) == {"$ref"} and str(target["$ref"]).startswith(prefix):
+                    found.append(target["$ref"][len(prefix):])
+        return found
+
+    for name in schemas:
+        pending = list(required_refs(name))
+        seen: set[str] = set()
+        while pending:  # does `name` reach itself?
+            current = pending.pop()
+            if current == name:
+                yield spec.diagnostic(join_pointer("/components/schemas", name), "required-cycle",
+                                      f"schema {name!r} requires itself through required references: no finite "
+                                      "value is valid (make one of them optional or nullable)")
+                break
+            if current not in seen:
+                seen.add(current)
+                pending.extend(required_refs(current))
+
+
 def _rule_nullable_31(spec: LoadedSpec) -> Iterator[Diagnostic]:
     """`nullable` left over from 3.0: in 3.1 it is no keyword, so validators (and conformance) refuse the null that
     generated models, which read it as 3.0 did, accept."""
@@ -486,6 +523,7 @@ HOUSE_RULES: tuple[Callable[[LoadedSpec], Iterator[Diagnostic]], ...] = (
     _rule_secrets,
     _rule_write_only_required,
     _rule_nullable_31,
+    _rule_required_cycles,
     _rule_examples,
     _rule_refs_and_unused,
 )

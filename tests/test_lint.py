@@ -35,6 +35,7 @@ def test_every_house_rule_fires_on_the_broken_spec() -> None:
         "secret-write-only",
         "write-only-required",
         "nullable-31",
+        "required-cycle",
         "example-valid",
         "no-unused-component",
     }
@@ -49,6 +50,7 @@ def test_every_house_rule_fires_on_the_broken_spec() -> None:
     assert ("write-only-required", 41, "/components/schemas/Thing/required") in messages
     assert ("nullable-31", 48, "/components/schemas/Thing/properties/nickname/nullable") in messages
     assert ("example-valid", 50, "/components/schemas/Thing/examples/0") in messages
+    assert ("required-cycle", 53, "/components/schemas/Loop") in messages
     assert ("no-unused-component", 51, "/components/schemas/Unused") in messages
     # tokenEndpoint and a boolean `secret` flag are not secrets
     assert not any("tokenEndpoint" in p or p.endswith("/secret") for _, _, p, _ in found)
