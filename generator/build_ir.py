@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import itertools
 import re
 from collections.abc import Callable, Iterable
@@ -209,7 +208,6 @@ class _Builder:
                           for name in _object_properties(self, self.deref(part))) if deep else None,
                     description=_one_line(param.get("description", "")),
                     shape="array" if is_array else "object" if _is_object(resolved) else "scalar",
-                    takes_other_keys=None,
                 )
             )
             if _is_object(resolved) and explode and style == "form" and param["in"] == "query" and \

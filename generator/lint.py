@@ -356,8 +356,10 @@ def _rule_required_cycles(spec: LoadedSpec) -> Iterator[Diagnostic]:
 
     def required_refs(name: str) -> list[str]:
         schema = schemas.get(name)
-        if not isinstance(schema, dict):
-            return []
+        types = schema.get("type") if isinstance(schema, dict) else None
+        if not isinstance(schema, dict) or schema.get("nullable") is True or isinstance(types, list) and "null" in types \
+                or any(key in schema for key in ("oneOf", "anyOf")):
+            return []  # null, or another alternative, ends it
         parts = [schema, *(p for p in schema.get("allOf") or [] if isinstance(p, dict))]
         found = []
         for part in parts:
