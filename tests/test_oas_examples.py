@@ -101,13 +101,14 @@ def test_mock_passes_conformance_and_the_client_calls_it(document: Path, tmp_pat
     spec = load_spec(document).document
     # valid cases: these documents rarely document the 400 and 401 invalid ones get
     report = conformance.run(spec, app=mock.app, key=MOCK_KEY, examples=3, stateful=2, negative=False)
-    MOCKED[name] = (sum(o.cases for o in report.outcomes), not report.failed)
+    MOCKED[name] = (sum(o.cases for o in report.outcomes), False)
     assert not report.failed, "\n".join(report.lines())
     schemes = (spec.get("components") or {}).get("securitySchemes") or {}
     calls, problems = client_calls_every_operation(mock, {"credentials": {scheme: MOCK_KEY for scheme in schemes}},
                                                    spec)
     assert problems == [], problems
     assert calls >= len([o for o in mock.operations if o.status != 501])
+    MOCKED[name] = (MOCKED[name][0], True)  # conformance and the client both passed
 
 
 MOCKED: dict[str, tuple[int, bool]] = {}
