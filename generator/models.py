@@ -114,31 +114,9 @@ def emit_models(document: dict[str, Any], source_file: str,
         return ModelsModule(**{**fields, "warnings": [Finding(**w) for w in fields["warnings"]]})
     except (OSError, ValueError, TypeError, KeyError):
         pass
-    unsplit: list[Finding] = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp, warnings.catch_warnings(record=True) as said:
-            warnings.simplefilter("always")
-            metadata = Path(tmp) / "models.json"
-            try:
-                source = _generate(modelled, metadata)
-            except Exception as exc:
-                if "can not resolve classes" not in str(exc) or '"writeOnly": true' in modelled:
-                    raise
-                # its split of readOnly models into Request/Response variants loses a class; one model per schema
-                # instead, which is safe only where no writeOnly value could reach a response
-                source = _generate(modelled, metadata, split=False)
-                unsplit.append(Finding("/components/schemas", "models-unsplit",
-                                       "datamodel-code-generator could not split the models with readOnly properties "
-                                       f"into request and response variants ({str(exc).splitlines()[0][:120]}…): "
-                                       "one model per schema, so requests may carry readOnly properties"))
-            emitted = json.loads(metadata.read_text(encoding="utf-8"))["models"]
-    except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        named = re.search(r"#(/components/schemas/[^'\s#]+)", message)  # the first schema it names, if any
-        if len(message) > MESSAGE_LENGTH:  # some list every class they could not resolve: the start says enough
-            message = message[:MESSAGE_LENGTH] + "… (-v shows all of it)"
-        pointer = named.group(1) if named else "/components/schemas"
-        raise SpecError([Diagnostic(source_file, 0, pointer, "models", message)]) from exc
+    with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp, warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        source, emitted, fallbacks = _modelled(rest, Path(tmp) / "models.json", source_file, original)
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
     for model in emitted:  # bound under the names the document uses
@@ -146,12 +124,63 @@ def emit_models(document: dict[str, Any], source_file: str,
         if len(path) == 3 and path[2] in original:
             model["source_path"] = [*path[:2], original[path[2]]]
     models = _module(source, emitted)
-    models.warnings.extend(unsplit + unchecked + _unknown_formats(rest, [str(w.message) for w in said]))
+    models.warnings.extend(fallbacks + unchecked + _unknown_formats(rest, [str(w.message) for w in said]))
     store(cached, json.dumps(asdict(models)))
     return models
 
 
 MESSAGE_LENGTH = 300
+FALLBACKS = 3  # schemas datamodel-code-generator cannot model that are typed as any value before generation stops
+
+
+def _modelled(rest: dict[str, Any], metadata: Path, source_file: str,
+              original: dict[str, str]) -> tuple[Any, list[dict[str, Any]], list[Finding]]:
+    """datamodel-code-generator's module and metadata for `rest`, and the fallbacks it took, each a warning:
+    where it cannot split readOnly models into request and response variants (and no writeOnly value could reach
+    a response), one model per schema; where it fails on a schema it names, that schema is any value, and it is
+    tried again. Any other failure is the error of the schema it names."""
+    fallbacks: list[Finding] = []
+    split = True
+    while True:
+        modelled = json.dumps(rest)
+        try:
+            source = _generate(modelled, metadata, split)
+            return source, json.loads(metadata.read_text(encoding="utf-8"))["models"], fallbacks
+        except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
+            error = exc
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if len(message) > MESSAGE_LENGTH:  # some list every class they could not resolve: the start says enough
+            message = message[:MESSAGE_LENGTH] + "… (-v shows all of it)"
+        named = re.search(r"#(/components/schemas/[^'\s#]+)", message)  # the first schema it names, if any
+        tokens = split_pointer(named.group(1)) if named else []
+        shown = pointer_of([original.get(t, t) if i == 2 else t for i, t in enumerate(tokens)]) if tokens else ""
+        if split and "can not resolve classes" in message and '"writeOnly": true' not in modelled:
+            split = False
+            fallbacks.append(Finding("/components/schemas", "models-unsplit",
+                                     "datamodel-code-generator could not split the models with readOnly properties "
+                                     f"into request and response variants ({message[:120]}…): one model per "
+                                     "schema, so requests may carry readOnly properties"))
+        elif tokens and len(fallbacks) < FALLBACKS and (lighter := _replaced(rest, tokens)) is not None:
+            rest = lighter
+            fallbacks.append(Finding(shown, "model-failed", f"datamodel-code-generator cannot model this schema "
+                                                            f"({message}): it is typed as any value"))
+        else:
+            raise SpecError([Diagnostic(source_file, 0, shown or "/components/schemas", "models", message)]) from error
+
+
+def _replaced(document: dict[str, Any], tokens: list[str]) -> dict[str, Any] | None:
+    """A copy of `document` with the schema at `tokens` made any value ({}), or None where there is none."""
+    node: Any = document
+    for token in tokens[:-1]:
+        node = node.get(token) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or not isinstance(node.get(tokens[-1]), dict) or node[tokens[-1]] == {}:
+        return None
+    copied = copy.deepcopy(document)
+    parent: Any = copied
+    for token in tokens[:-1]:
+        parent = parent[token]
+    parent[tokens[-1]] = {}
+    return copied
 
 
 def _dotless_names(schemas: dict[str, Any]) -> dict[str, str]:

@@ -214,3 +214,18 @@ def test_readonly_variants_of_inline_objects_are_not_looked_for_as_files(tmp_pat
             "print(sorted(models.OrganizationRequest.model_fields), sorted(models.OrganizationResponse.model_fields))")
     request, response = run(tmp_path, code).split("] [")
     assert "'id'" not in request and "'id'" in response and "'links'" in response
+
+
+def test_a_schema_datamodel_code_generator_cannot_model_is_any_value_with_a_warning(tmp_path: Path) -> None:
+    """`required: name` (a string, not a list) stops datamodel-code-generator on that schema: the rest of the
+    spec still generates, and the warning names the schema it gave up on."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+                    "    Good:\n      type: object\n      properties:\n        name: {type: string}\n"
+                    "        odd: {$ref: '#/components/schemas/Odd'}\n"
+                    "    Odd:\n      type: object\n      properties:\n        broken: {type: object, required: name}\n")
+    outcome = pipeline.generate(spec, tmp_path / "out", "mf", force=True)
+    assert [(w.rule, w.pointer) for w in outcome.warnings if w.rule == "model-failed"] == [
+        ("model-failed", "/components/schemas/Odd")]
+    code = "from mf import models; print(models.Good(name='n', odd=[1, 'any']).odd)"
+    assert run(tmp_path / "out", code) == "[1, 'any']"
