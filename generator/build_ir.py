@@ -327,17 +327,21 @@ class _Builder:
     def security(self, operation: dict[str, Any], pointer: str) -> tuple[ir.SecurityRequirement, ...]:
         requirements = operation.get("security", self.document.get("security")) or []
         defined = (self.document.get("components") or {}).get("securitySchemes") or {}
+        where = join_pointer(pointer, "security") if "security" in operation else "/security"  # inherited: once
+        found = []
         for name in sorted({n for r in requirements if isinstance(r, dict) for n in r} - set(defined)):
-            self.warnings.append(Finding(join_pointer(pointer, "security"), "security-scheme-undefined",
-                                         f"security names the scheme {name!r}, which components.securitySchemes "
-                                         "does not define: no request can meet that requirement (401)"))
-        for requirement in (r for r in requirements if isinstance(r, dict)):
-            in_authorization = sorted(name for name in requirement if _in_authorization(self.deref(defined.get(name))))
+            found.append(Finding(where, "security-scheme-undefined",
+                                 f"security names the scheme {name!r}, which components.securitySchemes does not "
+                                 "define: no request can meet that requirement (401)"))
+        for index, requirement in enumerate(requirements):
+            in_authorization = sorted(name for name in requirement if _in_authorization(self.deref(defined.get(name)))) \
+                if isinstance(requirement, dict) else []
             if len(in_authorization) > 1:
-                self.warnings.append(Finding(join_pointer(pointer, "security"), "security-unmeetable",
-                                             f"one requirement asks for {', '.join(in_authorization)} together, and "
-                                             "each is sent in the Authorization header, which carries one "
-                                             "credential: no request can meet it (401)"))
+                found.append(Finding(join_pointer(where, index), "security-unmeetable",
+                                     f"one requirement asks for {', '.join(in_authorization)} together, and each is "
+                                     "sent in the Authorization header, which carries one credential: no request "
+                                     "can meet it (401)"))
+        self.warnings.extend(f for f in found if f not in self.warnings)
         return tuple(
             ir.SecurityRequirement(tuple((name, tuple(scopes or ())) for name, scopes in requirement.items()))
             for requirement in requirements
@@ -662,8 +666,8 @@ def _encoding(content_type: str) -> str:
 def _in_authorization(scheme: dict[str, Any]) -> bool:
     """Whether a security scheme's credential travels in the Authorization header."""
     kind = scheme.get("type")
-    return kind in ("http", "oauth2", "openIdConnect") or kind == "apiKey" and scheme.get("in") == "header" and \
-        str(scheme.get("name", "")).lower() == "authorization"
+    return kind in ("http", "oauth2", "openIdConnect") or kind == "apiKey" and scheme.get("in", "header") == "header" \
+        and str(scheme.get("name", "")).lower() == "authorization"
 
 
 def _client_returns(responses: tuple[ir.Response, ...], redirects: tuple[int | str, ...]) -> str:

@@ -349,42 +349,47 @@ def _rule_write_only_required(spec: LoadedSpec) -> Iterator[Diagnostic]:
 
 
 def _rule_required_cycles(spec: LoadedSpec) -> Iterator[Diagnostic]:
-    """A component that requires itself, through required properties that are references all the way round (a
-    TreeNode whose `parent` is required): no finite value is valid, so no request or response can be either."""
+    """A component that requires itself through required properties that are references all the way round (a
+    TreeNode whose `parent` is required): no finite value is valid, so no request or response can be either. Only
+    objects count (a value of another type ends the chain), and null or an alternative (oneOf, anyOf) ends it."""
     schemas = (spec.document.get("components") or {}).get("schemas") or {}
     prefix = "#/components/schemas/"
 
-    def required_refs(name: str) -> list[str]:
+    def edges(name: str) -> list[tuple[str, bool]]:
+        """The components a value of `name` must also be, each with whether a required property leads there (the
+        others: allOf, or a 3.1 `$ref` beside other keywords)."""
         schema = schemas.get(name)
-        types = schema.get("type") if isinstance(schema, dict) else None
-        if not isinstance(schema, dict) or schema.get("nullable") is True or isinstance(types, list) and "null" in types \
-                or any(key in schema for key in ("oneOf", "anyOf")):
-            return []  # null, or another alternative, ends it
+        if not isinstance(schema, dict) or schema.get("nullable") is True or "oneOf" in schema or "anyOf" in schema:
+            return []
+        types = schema.get("type")
+        if types != "object" and not (isinstance(types, list) and types == ["object"]) and "allOf" not in schema:
+            return []
         parts = [schema, *(p for p in schema.get("allOf") or [] if isinstance(p, dict))]
         found = []
         for part in parts:
-            if isinstance(part.get("$ref"), str) and part is not schema and part["$ref"].startswith(prefix):
-                found.append(part["$ref"][len(prefix):])
-            properties = part.get("properties") if isinstance(part.get("properties"), dict) else {}
+            if isinstance(part.get("$ref"), str) and part["$ref"].startswith(prefix):
+                found.append((part["$ref"][len(prefix):], False))
+            properties = {key: value for p in parts if isinstance(p.get("properties"), dict)
+                          for key, value in p["properties"].items()}  # required names may be another part's
             for key in part.get("required") or []:
                 target = properties.get(key)
                 if isinstance(target, dict) and set(target) == {"$ref"} and str(target["$ref"]).startswith(prefix):
-                    found.append(target["$ref"][len(prefix):])
+                    found.append((target["$ref"][len(prefix):], True))
         return found
 
     for name in schemas:
-        pending = list(required_refs(name))
-        seen: set[str] = set()
-        while pending:  # does `name` reach itself?
-            current = pending.pop()
-            if current == name:
+        pending = [(target, by_property) for target, by_property in edges(name)]
+        seen: set[tuple[str, bool]] = set()
+        while pending:  # does `name` reach itself, through at least one required property?
+            current, by_property = pending.pop()
+            if current == name and by_property:
                 yield spec.diagnostic(join_pointer("/components/schemas", name), "required-cycle",
                                       f"schema {name!r} requires itself through required references: no finite "
                                       "value is valid (make one of them optional or nullable)")
                 break
-            if current not in seen:
-                seen.add(current)
-                pending.extend(required_refs(current))
+            if (current, by_property) not in seen:
+                seen.add((current, by_property))
+                pending.extend((target, by_property or step) for target, step in edges(current))
 
 
 def _rule_nullable_31(spec: LoadedSpec) -> Iterator[Diagnostic]:

@@ -12,12 +12,13 @@ readOnly/writeOnly make the two differ, datamodel-code-generator emits `FooReque
 from __future__ import annotations
 
 import ast
-import hashlib
 import copy
+import hashlib
 import json
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -100,13 +101,25 @@ def emit_models(document: dict[str, Any], source_file: str,
     untyped = _invalid_types(rest)
     if unsupported or untyped:
         rest = _without(rest, [(tokens, "pattern") for tokens, _, _ in unsupported] + [(t, "type") for t in untyped])
-    unchecked = [Finding(pointer_of([original.get(t, t) if i == 2 else t for i, t in enumerate(tokens)] + ["pattern"]),
-                         "pattern-unsupported",
+    located: dict[str, str] = {}  # hoisted name → where its operation writes it, found when first needed
+
+    def shown(tokens: list[str]) -> str:
+        """The pointer in the document of a modelled schema's tokens: a dotted name as written, a hoisted inline
+        schema where its operation writes it."""
+        if len(tokens) < 3:
+            return pointer_of(tokens)
+        name = original.get(tokens[2], tokens[2])
+        if name in hoisted:
+            located.update(located or _hoisted_pointers(document, hoisted))
+            if name in located:
+                return located[name] + pointer_of(tokens[3:])
+        return pointer_of([*tokens[:2], name, *tokens[3:]])
+
+    unchecked = [Finding(shown([*tokens, "pattern"]), "pattern-unsupported",
                          f"pattern {pattern!r} cannot be compiled by pydantic ({why}); values are not checked against it")
                  for tokens, pattern, why in unsupported]
-    unchecked += [Finding(pointer_of([original.get(t, t) if i == 2 else t for i, t in enumerate(tokens)] + ["type"]),
-                          "type-invalid", "`type` is no type name (nor a list of them): the schema is modelled as if "
-                          "it had none") for tokens in untyped]
+    unchecked += [Finding(shown([*tokens, "type"]), "type-invalid", "`type` is neither a type name nor a list of "
+                          "them: the schema is modelled as if it had none") for tokens in untyped]
     modelled = json.dumps(rest)
     cached = cache_dir("models") / f"{_digest(modelled)}.json"
     try:
@@ -116,7 +129,7 @@ def emit_models(document: dict[str, Any], source_file: str,
         pass
     with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp, warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
-        source, emitted, fallbacks = _modelled(rest, Path(tmp) / "models.json", source_file, original)
+        source, emitted, fallbacks = _modelled(rest, Path(tmp) / "models.json", source_file, shown)
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
     for model in emitted:  # bound under the names the document uses
@@ -134,13 +147,14 @@ FALLBACKS = 3  # schemas datamodel-code-generator cannot model that are typed as
 
 
 def _modelled(rest: dict[str, Any], metadata: Path, source_file: str,
-              original: dict[str, str]) -> tuple[Any, list[dict[str, Any]], list[Finding]]:
+              shown: Callable[[list[str]], str]) -> tuple[Any, list[dict[str, Any]], list[Finding]]:
     """datamodel-code-generator's module and metadata for `rest`, and the fallbacks it took, each a warning:
-    where it cannot split readOnly models into request and response variants (and no writeOnly value could reach
-    a response), one model per schema; where it fails on a schema it names, that schema is any value, and it is
-    tried again. Any other failure is the error of the schema it names."""
+    where it cannot split readOnly models into request and response variants (and the spec has no writeOnly
+    property), one model per schema; where it fails on a schema it names that holds no writeOnly property, that
+    schema is any value, and it is tried again. Any other failure is the error of the schema it names. `shown`
+    turns the tokens of a modelled schema into its pointer in the document."""
     fallbacks: list[Finding] = []
-    split = True
+    split, failed = True, 0
     while True:
         modelled = json.dumps(rest)
         try:
@@ -148,32 +162,40 @@ def _modelled(rest: dict[str, Any], metadata: Path, source_file: str,
             return source, json.loads(metadata.read_text(encoding="utf-8"))["models"], fallbacks
         except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
             error = exc
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        if len(message) > MESSAGE_LENGTH:  # some list every class they could not resolve: the start says enough
-            message = message[:MESSAGE_LENGTH] + "… (-v shows all of it)"
+        message = _said(error)
         named = re.search(r"#(/components/schemas/[^'\s#]+)", message)  # the first schema it names, if any
         tokens = split_pointer(named.group(1)) if named else []
-        shown = pointer_of([original.get(t, t) if i == 2 else t for i, t in enumerate(tokens)]) if tokens else ""
         if split and "can not resolve classes" in message and '"writeOnly": true' not in modelled:
-            split = False
+            split, rest = False, _read_only_not_required(rest)
             fallbacks.append(Finding("/components/schemas", "models-unsplit",
                                      "datamodel-code-generator could not split the models with readOnly properties "
                                      f"into request and response variants ({message[:120]}…): one model per "
-                                     "schema, so requests may carry readOnly properties"))
-        elif tokens and len(fallbacks) < FALLBACKS and (lighter := _replaced(rest, tokens)) is not None:
-            rest = lighter
-            fallbacks.append(Finding(shown, "model-failed", f"datamodel-code-generator cannot model this schema "
-                                                            f"({message}): it is typed as any value"))
+                                     "schema, in which readOnly properties are optional, so requests may carry them "
+                                     "and responses may lack them"))
+        elif tokens and failed < FALLBACKS and (lighter := _replaced(rest, tokens)) is not None:
+            rest, failed = lighter, failed + 1
+            fallbacks.append(Finding(shown(tokens), "model-failed", f"datamodel-code-generator cannot model this "
+                                                                    f"schema ({message}): it is typed as any value"))
         else:
-            raise SpecError([Diagnostic(source_file, 0, shown or "/components/schemas", "models", message)]) from error
+            raise SpecError([Diagnostic(source_file, 0, shown(tokens) if tokens else "/components/schemas", "models",
+                                        message)]) from error
+
+
+def _said(error: Exception) -> str:
+    """The first line of a datamodel-code-generator error, without the set of classes it could not resolve (its
+    order changes from run to run), and not too long to read."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    message = re.sub(r" references: frozenset\(.*", " references: … (-v shows them)", message)
+    return message[:MESSAGE_LENGTH] + "… (-v shows all of it)" if len(message) > MESSAGE_LENGTH else message
 
 
 def _replaced(document: dict[str, Any], tokens: list[str]) -> dict[str, Any] | None:
-    """A copy of `document` with the schema at `tokens` made any value ({}), or None where there is none."""
+    """A copy of `document` with the schema at `tokens` made any value ({}), or None where there is none, or where
+    it holds a writeOnly property (any value would let one reach a response)."""
     node: Any = document
-    for token in tokens[:-1]:
+    for token in tokens:
         node = node.get(token) if isinstance(node, dict) else None
-    if not isinstance(node, dict) or not isinstance(node.get(tokens[-1]), dict) or node[tokens[-1]] == {}:
+    if not isinstance(node, dict) or node == {} or _holds_write_only(document, node):
         return None
     copied = copy.deepcopy(document)
     parent: Any = copied
@@ -181,6 +203,43 @@ def _replaced(document: dict[str, Any], tokens: list[str]) -> dict[str, Any] | N
         parent = parent[token]
     parent[tokens[-1]] = {}
     return copied
+
+
+def _holds_write_only(document: dict[str, Any], schema: Any) -> bool:
+    """Whether a schema, or one it refers to, has a writeOnly property."""
+    pending, seen = [schema], set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if node.get("writeOnly") is True:
+                return True
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#") and ref not in seen:
+                seen.add(ref)
+                pending.append(follow_refs(document, {"$ref": ref}))
+            pending.extend(value for key, value in node.items() if key not in VALUE_KEYWORDS)
+        elif isinstance(node, list):
+            pending.extend(node)
+    return False
+
+
+def _read_only_not_required(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `document` whose schemas do not require their readOnly properties: one model serves requests,
+    which leave them out, as well as responses (OpenAPI 3.0's reading of `required` on a readOnly property)."""
+    copied = copy.deepcopy(document)
+    for _, schema in schema_nodes(copied):
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        if isinstance(schema.get("required"), list):
+            schema["required"] = [name for name in schema["required"]
+                                  if not (isinstance(properties.get(name), dict) and properties[name].get("readOnly"))]
+    return copied
+
+
+def _hoisted_pointers(document: dict[str, Any], hoisted: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Where each inline schema `inline_schemas` named is written (`/paths/~1a/get/responses/200/content/...`)."""
+    names = {id(schema): name for name, schema in hoisted.items()}
+    return {names[id(node)]: pointer for pointer, node in walk(document.get("paths") or {}, "/paths")
+            if isinstance(node, dict) and id(node) in names}
 
 
 def _dotless_names(schemas: dict[str, Any]) -> dict[str, str]:
@@ -256,9 +315,10 @@ def _unsupported_patterns(document: dict[str, Any]) -> list[tuple[list[str], str
 def _invalid_types(document: dict[str, Any]) -> list[list[str]]:
     """The path of tokens of each schema whose `type` is neither a type name nor a list of them (an object written
     where its parent was meant): datamodel-code-generator cannot read the schema at all."""
-    return [split_pointer(pointer) for pointer, schema in schema_nodes(document)
-            if "type" in schema and not isinstance(schema["type"], str)
-            and not (isinstance(schema["type"], list) and all(isinstance(t, str) for t in schema["type"]))]
+    return [split_pointer(pointer) for pointer in dict.fromkeys(  # a node reached twice is one
+        pointer for pointer, schema in schema_nodes(document)
+        if "type" in schema and not isinstance(schema["type"], str)
+        and not (isinstance(schema["type"], list) and all(isinstance(t, str) for t in schema["type"])))]
 
 
 def _without(document: dict[str, Any], keywords: list[tuple[list[str], str]]) -> dict[str, Any]:

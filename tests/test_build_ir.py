@@ -127,5 +127,5 @@ def test_a_requirement_of_two_schemes_that_both_need_the_authorization_header_is
             "oauth": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://t", "scopes": {}}}},
             "key": {"type": "apiKey", "in": "header", "name": "X-Key"}}}}
     _, warnings = build_api(document, emit_models(document, "t.yaml", {}), "t", {})
-    assert [w.message.split(" together")[0] for w in warnings if w.rule == "security-unmeetable"] == [
-        "one requirement asks for basic, oauth"]  # basic with X-Key can be met
+    assert [(w.pointer, w.message.split(" together")[0]) for w in warnings if w.rule == "security-unmeetable"] == [
+        ("/paths/~1a/get/security/0", "one requirement asks for basic, oauth")]  # basic with X-Key can be met

@@ -320,3 +320,21 @@ def test_a_validator_that_fails_is_a_finding_not_a_crash(tmp_path: Path, monkeyp
     (diagnostic,) = lint_module.validate(load_spec(ROOT / "tests" / "fixtures" / "small" / "openapi.yaml"))
     assert (diagnostic.rule, diagnostic.message) == (
         "validator-failed", "openapi-spec-validator could not check the whole document (KeyError: 'x-codegen-contextRoot')")
+
+
+def test_required_cycle_fires_only_where_no_finite_value_exists(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    ref = "{$ref: '#/components/schemas/%s'}"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+                    f"    Loop: {{type: object, required: [next], properties: {{next: {ref % 'Loop'}}}}}\n"
+                    f"    A: {{type: object, required: [b], properties: {{b: {ref % 'B'}}}}}\n"
+                    f"    B: {{allOf: [{ref % 'A'}]}}\n"
+                    f"    Untyped: {{required: [next], properties: {{next: {ref % 'Untyped'}}}}}\n"
+                    f"    Nullable: {{type: object, nullable: true, required: [n], properties: {{n: {ref % 'Nullable'}}}}}\n"
+                    f"    Either: {{type: object, required: [e], properties: {{e: {ref % 'Choice'}}}}}\n"
+                    f"    Choice: {{oneOf: [{ref % 'Either'}, {{type: string}}]}}\n"
+                    f"    Listed: {{type: object, required: [kids], properties: {{kids: {{type: array, items: {ref % 'Listed'}}}}}}}\n"
+                    f"    Inherits: {{allOf: [{ref % 'Base'}]}}\n"
+                    f"    Base: {{type: object, properties: {{x: {{type: string}}}}}}\n")
+    cycles = sorted(d.pointer for d in lint(load_spec(spec)) if d.rule == "required-cycle")
+    assert cycles == ["/components/schemas/A", "/components/schemas/B", "/components/schemas/Loop"]

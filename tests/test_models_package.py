@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from generator import pipeline
+from generator.diagnostics import SpecError
 from generator.models import _cycles, _module
 
 HERE = Path(__file__).parent
@@ -189,11 +190,25 @@ def test_models_datamodel_code_generator_cannot_split_are_one_per_schema_with_a_
     code = ("import uns.server as s\nfrom uns import models\n"
             "class Stub:\n    async def update_affinity(self, request, principal): ...\n"
             "s.create_app(s.Handlers(default=Stub()), None)\n"
-            "print(models.MediaItem.model_validate({'type': 't', 'identifier': 'i', 'artist': 'a'}).artist)")
-    assert run(tmp_path, code) == "a"
+            "print(models.MediaItem.model_validate({'type': 't', 'identifier': 'i', 'artist': 'a'}).artist)\n"
+            "print(models.MediaItem.model_validate({'type': 't', 'identifier': 'i'}).identifier)")
+    assert run(tmp_path, code) == "a\ni"  # a required readOnly property is optional: requests leave it out
 
 
-def test_a_type_that_is_no_type_name_is_dropped_with_a_warning(tmp_path: Path) -> None:
+def test_no_fallback_lets_a_write_only_property_reach_a_response(tmp_path: Path) -> None:
+    """With a writeOnly property under the schemas it cannot split, neither one model per schema nor any value
+    is safe: generation stops, naming the schema."""
+    spec = tmp_path / "openapi.yaml"
+    text = (HERE / "fixtures" / "unsplit" / "openapi.yaml").read_text()
+    spec.write_text(text.replace("        identifier:\n", "        secret: {type: string, writeOnly: true}\n"
+                                                         "        identifier:\n", 1))
+    with pytest.raises(SpecError) as failed:
+        pipeline.generate(spec, tmp_path / "out", "wo", force=True)
+    assert [d.rule for d in failed.value.diagnostics] == ["models"]
+    assert "can not resolve classes" in failed.value.diagnostics[0].message
+
+
+def test_a_type_that_is_neither_a_type_name_nor_a_list_of_them_is_dropped_with_a_warning(tmp_path: Path) -> None:
     """codat's accounting spec writes a schema where its `type` should be: datamodel-code-generator cannot read
     it at all, so the rest of the spec would not generate."""
     spec = tmp_path / "openapi.yaml"
@@ -229,3 +244,14 @@ def test_a_schema_datamodel_code_generator_cannot_model_is_any_value_with_a_warn
         ("model-failed", "/components/schemas/Odd")]
     code = "from mf import models; print(models.Good(name='n', odd=[1, 'any']).odd)"
     assert run(tmp_path / "out", code) == "[1, 'any']"
+
+
+def test_a_fallback_in_an_inline_schema_is_reported_where_its_operation_writes_it(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: get_a\n"
+                    "      responses:\n        '200':\n          description: ok\n          content:\n"
+                    "            application/json:\n              schema:\n                type: object\n"
+                    "                properties:\n                  kind: {type: {type: string}}\n")
+    outcome = pipeline.generate(spec, tmp_path / "out", "inl", force=True)
+    assert [(w.pointer, w.line) for w in outcome.warnings if w.rule == "type-invalid"] == [
+        ("/paths/~1a/get/responses/200/content/application~1json/schema/properties/kind/type", 15)]
