@@ -19,7 +19,7 @@ import re
 import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +137,9 @@ def emit_models(document: dict[str, Any], source_file: str,
         if len(path) == 3 and path[2] in original:
             model["source_path"] = [*path[:2], original[path[2]]]
     models = _module(source, emitted)
-    models.warnings.extend(fallbacks + unchecked + _unknown_formats(rest, [str(w.message) for w in said]))
+    formats = [replace(f, pointer=shown(split_pointer(f.pointer)))  # where the spec writes it, as it names it
+               for f in _unknown_formats(rest, [str(w.message) for w in said])]
+    models.warnings.extend(fallbacks + unchecked + formats)
     store(cached, json.dumps(asdict(models)))
     return models
 

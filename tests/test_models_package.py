@@ -255,3 +255,13 @@ def test_a_fallback_in_an_inline_schema_is_reported_where_its_operation_writes_i
     outcome = pipeline.generate(spec, tmp_path / "out", "inl", force=True)
     assert [(w.pointer, w.line) for w in outcome.warnings if w.rule == "type-invalid"] == [
         ("/paths/~1a/get/responses/200/content/application~1json/schema/properties/kind/type", 15)]
+
+
+def test_an_unknown_format_in_a_dotted_schema_is_reported_under_the_name_the_spec_writes(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+                    "    microsoft.graph.rgb:\n      type: object\n      properties:\n"
+                    "        b: {type: integer, format: uint8}\n")
+    outcome = pipeline.generate(spec, tmp_path / "out", "fmt", force=True)
+    assert [(w.pointer, w.line) for w in outcome.warnings if w.rule == "unknown-format"] == [
+        ("/components/schemas/microsoft.graph.rgb/properties/b", 9)]
