@@ -20,6 +20,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,9 @@ def emit_models(document: dict[str, Any], source_file: str,
     untyped = _invalid_types(rest)
     if unsupported or untyped:
         rest = _without(rest, [(tokens, "pattern") for tokens, _, _ in unsupported] + [(t, "type") for t in untyped])
-    located: dict[str, str] = {}  # hoisted name → where its operation writes it, found when first needed
+    @cache
+    def located() -> dict[str, str]:  # hoisted name → where its operation writes it, found when first needed
+        return _hoisted_pointers(document, hoisted)
 
     def shown(tokens: list[str]) -> str:
         """The pointer in the document of a modelled schema's tokens: a dotted name as written, a hoisted inline
@@ -109,10 +112,8 @@ def emit_models(document: dict[str, Any], source_file: str,
         if len(tokens) < 3:
             return pointer_of(tokens)
         name = original.get(tokens[2], tokens[2])
-        if name in hoisted:
-            located.update(located or _hoisted_pointers(document, hoisted))
-            if name in located:
-                return located[name] + pointer_of(tokens[3:])
+        if name in hoisted and name in located():
+            return located()[name] + pointer_of(tokens[3:])
         return pointer_of([*tokens[:2], name, *tokens[3:]])
 
     unchecked = [Finding(shown([*tokens, "pattern"]), "pattern-unsupported",

@@ -215,7 +215,7 @@ def object_query(
         }
     else:  # key,value pairs, or key value / key|value in the delimited styles; a last key's empty value may be cut
         text = params.get(name)
-        parts = text.split({"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")) if text else []
+        parts = text.split(DELIMITERS.get(style, ",")) if text else []
         values = dict(zip(parts[::2], [*parts[1::2], ""]))
     if not values:  # a union's scalar member (`created=5` beside `created[gt]=5`), or nothing
         return json_value(params.get(name), annotation, name)
@@ -247,14 +247,17 @@ def comma_list(value: str | None, annotation: Any, name: str, delimiter: str = "
         raise invalid_query(name, exc) from None
 
 
+DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}  # how the delimited styles join items; else a comma
+
+
 def space_list(value: str | None, annotation: Any, name: str) -> Any:
     """A `spaceDelimited` array: `ids=1%202`."""
-    return comma_list(value, annotation, name, " ")
+    return comma_list(value, annotation, name, DELIMITERS["spaceDelimited"])
 
 
 def pipe_list(value: str | None, annotation: Any, name: str) -> Any:
     """A `pipeDelimited` array: `ids=1|2`."""
-    return comma_list(value, annotation, name, "|")
+    return comma_list(value, annotation, name, DELIMITERS["pipeDelimited"])
 
 
 def json_value(value: str | None, annotation: Any, name: str) -> Any:
