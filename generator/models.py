@@ -98,6 +98,7 @@ def emit_models(document: dict[str, Any], source_file: str,
         rest = _renamed_refs(rest, dotless)
         rest["components"]["schemas"] = {dotless.get(n, n): v for n, v in rest["components"]["schemas"].items()}
     original = {modelled_name: name for name, modelled_name in dotless.items()}
+    rest, discriminators = _untied_discriminators(rest)
     unsupported = _unsupported_patterns(rest)
     untyped = _invalid_types(rest)
     if unsupported or untyped:
@@ -137,7 +138,12 @@ def emit_models(document: dict[str, Any], source_file: str,
         path = model.get("source_path") or []
         if len(path) == 3 and path[2] in original:
             model["source_path"] = [*path[:2], original[path[2]]]
-    models = _module(source, emitted)
+    retagged = _discriminated(source, discriminators, emitted)
+    if left := TAG_FIELD.search(retagged):  # a shape of output not read above: never models that need the tag
+        raise SpecError([Diagnostic(source_file, 0, shown(list(discriminators[int(left.group(1))].owner)), "models",
+                                    "datamodel-code-generator wrote this discriminator in a form specgen does not "
+                                    "read")])
+    models = _module(retagged, emitted)
     formats = [replace(f, pointer=shown(split_pointer(f.pointer)))  # where the spec writes it, as it names it
                for f in _unknown_formats(rest, [str(w.message) for w in said])]
     models.warnings.extend(fallbacks + unchecked + formats)
@@ -349,6 +355,180 @@ def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]
             for name in formats]
 
 
+RUNTIME_MODULE = "_discriminated"  # generator/runtime/models/_discriminated.py, in every models package
+TAG_PROPERTY = "specgen_tag_{}"  # the property datamodel-code-generator is told each discriminator names
+
+
+@dataclass(frozen=True)
+class _Discriminator:
+    property: str  # the property the document names
+    owner: tuple[str, ...]  # the tokens of the schema that holds it
+    of_union: bool  # it sits beside oneOf/anyOf (else on the parent of allOf subtypes)
+
+
+def _untied_discriminators(document: dict[str, Any]) -> tuple[dict[str, Any], list[_Discriminator]]:
+    """`document` with each discriminator naming a property of its own that no schema has (`specgen_tag_<n>`),
+    and what each named. datamodel-code-generator narrows the tag property of every option of a discriminated
+    union to that union's tags, in the option's own model: an option in two unions, or used alone, then refuses
+    what the document admits. Told of a property nobody has, it narrows that, and `_discriminated` takes it out
+    again, reading the tags it chose."""
+    found: list[_Discriminator] = []
+    for pointer, schema in list(schema_nodes(document)):
+        discriminator = schema.get("discriminator")
+        if isinstance(discriminator, dict) and isinstance(discriminator.get("propertyName"), str):
+            tokens = split_pointer(pointer)
+            of_union = any(isinstance(schema.get(key), list) for key in ("oneOf", "anyOf"))
+            found.append(_Discriminator(discriminator["propertyName"], tuple(tokens), of_union))
+            document = _set(document, [*tokens, "discriminator"],
+                            {**discriminator, "propertyName": TAG_PROPERTY.format(len(found) - 1)})
+    return document, found
+
+
+def _set(node: Any, tokens: list[str], value: Any) -> Any:
+    """A copy of `node` with `value` at `tokens`, sharing every part it does not change."""
+    if not tokens:
+        return value
+    if isinstance(node, list):
+        index = int(tokens[0])
+        return [*node[:index], _set(node[index], tokens[1:], value), *node[index + 1:]]
+    return {**node, tokens[0]: _set(node[tokens[0]], tokens[1:], value)}
+
+
+TAG_FIELD = re.compile(r"specgen_tag_(\d+)")
+
+
+def _discriminated(source: str, discriminators: list[_Discriminator], emitted: list[dict[str, Any]]) -> str:
+    """datamodel-code-generator's module with each union it tagged by a `specgen_tag_<n>` property validated by
+    `Discriminated` on the property the document names, the tags it chose for each option kept there, and the
+    `specgen_tag_<n>` fields it added to the options taken out. A union of allOf subtypes also admits their
+    parent, as the document does (a value whose tag names no subtype)."""
+    if not discriminators:
+        return source
+    tree = ast.parse(source)
+    tags: dict[int, dict[str, list[str]]] = {}  # discriminator → option class → its tags
+    bases = {node.name: [b.id for b in node.bases if isinstance(b, ast.Name)]
+             for node in tree.body if isinstance(node, ast.ClassDef)}
+    edits: list[tuple[ast.AST, str]] = []
+    for node in tree.body:
+        removed: list[ast.stmt] = []
+        for index, statement in enumerate(node.body if isinstance(node, ast.ClassDef) else []):
+            target = statement.target if isinstance(statement, ast.AnnAssign) else None
+            if isinstance(target, ast.Name) and (match := TAG_FIELD.fullmatch(target.id)):
+                tags.setdefault(int(match.group(1)), {})[node.name] = _literals(statement)
+                removed.append(statement)
+                following = node.body[index + 1] if index + 1 < len(node.body) else None
+                if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+                    removed.append(following)  # its docstring
+        every = removed and len(removed) == len(node.body)  # a class of nothing else keeps a `pass`
+        edits += [(statement, "pass" if every and i == 0 else "") for i, statement in enumerate(removed)]
+    classes: dict[tuple[str, ...], list[str]] = {}
+    for model in emitted:
+        classes.setdefault(tuple(model.get("source_path") or ()), []).append(model["class_name"])
+
+    def ancestors(name: str) -> set[str]:
+        found, work = set(), [name]
+        while work:
+            for base in bases.get(work.pop(), []):
+                if base not in found:
+                    found.add(base)
+                    work.append(base)
+        return found
+
+    def rewritten(annotated: ast.Subscript, discriminator: int, field: ast.Call) -> ast.expr:
+        """`Annotated[A | B | MISSING, Field(discriminator=...)]` → `Annotated[A | B, _Discriminated(...)] | MISSING`."""
+        assert isinstance(annotated.slice, ast.Tuple)
+        union, *metadata = annotated.slice.elts
+        members = _union_members(union)
+        absent = [m for m in members if isinstance(m, ast.Name) and m.id == "MISSING"
+                  or isinstance(m, ast.Constant) and m.value is None]
+        options = [m for m in members if m not in absent]
+        names = [m.id for m in options if isinstance(m, ast.Name)]
+        told = discriminators[discriminator]
+        if not told.of_union:  # the parent of allOf subtypes: a value may be just that
+            parents = [c for c in classes.get(told.owner, []) if all(c in ancestors(n) for n in names)]
+            if parents and parents[0] not in names:
+                options.insert(0, ast.Name(parents[0]))
+        mapping = ast.Dict([ast.Constant(tag) for name in names for tag in tags.get(discriminator, {}).get(name, [])],
+                           [ast.Name(name) for name in names for _ in tags.get(discriminator, {}).get(name, [])])
+        by_tag = ast.Call(ast.Name("_Discriminated"), [ast.Constant(told.property), mapping], [])
+        kept = [k for k in field.keywords if k.arg != "discriminator"]
+        metadata = [m for m in metadata if m is not field] + ([ast.Call(field.func, field.args, kept)]
+                                                              if field.args or kept else [])
+        if not absent:
+            return ast.Subscript(ast.Name("Annotated"), ast.Tuple([_union(options), by_tag, *metadata]))
+        whole = _union([ast.Subscript(ast.Name("Annotated"), ast.Tuple([_union(options), by_tag])), *absent])
+        return ast.Subscript(ast.Name("Annotated"), ast.Tuple([whole, *metadata])) if metadata else whole
+
+    class Retag(ast.NodeTransformer):
+        """Each `Annotated[..., Field(discriminator="specgen_tag_<n>")]` rewritten; `changed` once one is."""
+
+        def __init__(self) -> None:
+            self.changed = False
+
+        def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+            self.generic_visit(node)
+            if isinstance(node.value, ast.Name) and node.value.id == "Annotated" and isinstance(node.slice, ast.Tuple):
+                for part in node.slice.elts[1:]:
+                    if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id == "Field":
+                        for keyword in part.keywords:
+                            if (keyword.arg == "discriminator" and isinstance(keyword.value, ast.Constant)
+                                    and (match := TAG_FIELD.fullmatch(str(keyword.value.value)))):
+                                self.changed = True
+                                return rewritten(node, int(match.group(1)), part)
+            return node
+
+    marked = {number for number, line in enumerate(source.splitlines(), 1) if "specgen_tag_" in line}
+    for node in tree.body:
+        statements = [s for s in node.body if isinstance(s, ast.AnnAssign)] if isinstance(node, ast.ClassDef) else [node]
+        for statement in statements:
+            expression = statement.annotation if isinstance(statement, ast.AnnAssign) else getattr(statement, "value", None)
+            if expression is None or marked.isdisjoint(range(expression.lineno, (expression.end_lineno or 0) + 1)):
+                continue
+            retag = Retag()
+            changed = retag.visit(copy.deepcopy(expression))
+            if retag.changed:
+                edits.append((expression, ast.unparse(changed)))
+    text = _edited(source, edits)
+    if edits:
+        text = text.replace("from __future__ import annotations\n", "from __future__ import annotations\n\n"
+                            f"from .{RUNTIME_MODULE} import Discriminated as _Discriminated\n", 1)
+    return text
+
+
+def _literals(field: ast.AnnAssign) -> list[str]:
+    """The strings of the `Literal[...]` in a field's annotation."""
+    return [value.value for sub in ast.walk(field.annotation) if isinstance(sub, ast.Subscript)
+            and isinstance(sub.value, ast.Name) and sub.value.id == "Literal"
+            for value in ast.walk(sub.slice) if isinstance(value, ast.Constant) and isinstance(value.value, str)]
+
+
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [*_union_members(node.left), *_union_members(node.right)]
+    return [node]
+
+
+def _union(members: list[ast.expr]) -> ast.expr:
+    union = members[0]
+    for member in members[1:]:
+        union = ast.BinOp(union, ast.BitOr(), member)
+    return union
+
+
+def _edited(source: str, edits: list[tuple[ast.AST, str]]) -> str:
+    """`source` with the text of each node replaced (an empty replacement takes its lines out). AST offsets count
+    UTF-8 bytes, so the edit is made on bytes."""
+    lines = [line.encode() for line in source.splitlines(keepends=True)]
+    for node, text in sorted(edits, key=lambda edit: (edit[0].lineno, edit[0].col_offset), reverse=True):
+        first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+        start, end = node.col_offset, node.end_col_offset or 0
+        if not text:
+            del lines[first:last + 1]
+            continue
+        lines[first:last + 1] = [lines[first][:start] + text.encode() + lines[last][end:]]
+    return b"".join(lines).decode()
+
+
 def _generate(modelled: str, metadata: Path, split: bool = True) -> Any:
     """datamodel-code-generator's module for the document, and its metadata (which class came from which schema);
     with `split`, a schema with readOnly or writeOnly properties is a Request and a Response model."""
@@ -464,7 +644,7 @@ def _units(source: str) -> tuple[list[_Unit], dict[str, tuple[str, str]]]:
         names = _names_used(node)
         if isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
             for alias in node.names:
-                imports[alias.asname or alias.name] = (node.module, alias.name + (f" as {alias.asname}" if alias.asname else ""))
+                imports[alias.asname or alias.name] = ("." * node.level + node.module, alias.name + (f" as {alias.asname}" if alias.asname else ""))
         elif isinstance(node, ast.ClassDef):
             units.append(by_name.setdefault(node.name, _Unit(node.name, text, names - {node.name})))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -483,18 +663,38 @@ TYPE_TEXT = re.compile(r"[A-Za-z_][\w.]*(\[[\w\[\]., |]*\])?( \| [\w\[\]., |]+)*
 
 
 def _names_used(node: ast.stmt) -> set[str]:
-    """The names a statement uses, forward references written as strings included (`list["Predicate"]` in a
-    type alias, a quoted annotation); other strings that merely look like one only add an import."""
-    names = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name):
-            names.add(child.id)
-        elif isinstance(child, ast.Constant) and isinstance(child.value, str) and TYPE_TEXT.fullmatch(child.value):
-            try:
-                names |= {n.id for n in ast.walk(ast.parse(child.value, mode="eval")) if isinstance(n, ast.Name)}
-            except SyntaxError:
-                pass
+    """The names a statement uses, forward references written as strings in its types included (`list["Predicate"]`
+    in a type alias, a quoted annotation); a string elsewhere (an enum's value, a tag, a Field argument) is data."""
+    names = {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+    for text in _type_strings(node):
+        try:
+            names |= {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+        except SyntaxError:
+            pass
     return names
+
+
+def _type_strings(node: ast.stmt) -> list[str]:
+    """The strings written where a type goes: in field annotations and in the value of a type alias, outside calls
+    (`Field(...)`) and `Literal[...]`."""
+    if isinstance(node, ast.ClassDef):
+        types = [s.annotation for s in node.body if isinstance(s, ast.AnnAssign)]
+    elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and len(node.value.args) == 2:
+        types = [node.value.args[1]]  # X = TypeAliasType("X", <type>)
+    elif isinstance(node, ast.Assign):
+        types = [node.value]
+    else:
+        types = []
+    found, work = [], types
+    while work:
+        child = work.pop()
+        if isinstance(child, ast.Call) or isinstance(child, ast.Subscript) and isinstance(
+                child.value, ast.Name) and child.value.id == "Literal":
+            continue
+        if isinstance(child, ast.Constant) and isinstance(child.value, str) and TYPE_TEXT.fullmatch(child.value):
+            found.append(child.value)
+        work.extend(ast.iter_child_nodes(child))
+    return found
 
 
 def _rebuilt(node: ast.stmt) -> str | None:
@@ -509,7 +709,7 @@ def _package(units: list[_Unit], imports: dict[str, tuple[str, str]]) -> tuple[d
     """One module per group of models that refer to each other in a cycle, named after its first model."""
     index = {unit.name: i for i, unit in enumerate(units)}
     groups = _cycles([sorted(index[n] for n in unit.uses if n in index) for unit in units])
-    modules = unique([f"_{snake_name(units[group[0]].name).rstrip('_')}" for group in groups])
+    modules = unique([RUNTIME_MODULE] + [f"_{snake_name(units[group[0]].name).rstrip('_')}" for group in groups])[1:]
     module_of = {units[i].name: module for group, module in zip(groups, modules) for i in group}
     files = {}
     for group, module in zip(groups, modules):

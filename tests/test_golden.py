@@ -92,3 +92,32 @@ def test_anyof_and_30_nullable(models: ModuleType) -> None:
     with pytest.raises(ValidationError):  # neither a ≤10-character string nor an object with text
         models.NoteResponse.model_validate({"body": "far too long a string"})
     assert "secret" in models.NoteRequest.model_fields and "secret" not in models.NoteResponse.model_fields
+
+
+@pytest.mark.parametrize("models", ["discriminator_shared"], indirect=True)
+def test_a_discriminator_picks_by_tag_but_never_narrows_its_options(models: ModuleType) -> None:
+    """Created and Deleted are options of Event (mapped tags) and of Notice (schema names): each union dispatches on
+    its own tags, and the options stay as written (`kind` is any string), alone or in either union."""
+    events, notices = TypeAdapter(models.Event), TypeAdapter(models.Notice)
+    assert models.Created.model_validate({"kind": "anything"}).kind == "anything"
+    assert type(events.validate_python({"kind": "deleted", "reason": "spam"})).__name__ == "Deleted"
+    assert type(notices.validate_python({"kind": "Deleted", "reason": "spam"})).__name__ == "Deleted"
+    # the tag decides where several options admit the value (a smart union would take Deleted: more fields set)
+    assert type(events.validate_python({"kind": "created", "reason": "spam"})).__name__ == "Created"
+    # the discriminator does not change what is valid: Deleted refuses this, Created admits it
+    assert type(events.validate_python({"kind": "deleted"})).__name__ == "Created"
+    assert type(notices.validate_python({"kind": "created", "id": "e1"})).__name__ == "Created"  # untagged: any
+    with pytest.raises(ValidationError, match="does not match any of the expected tags"):
+        events.validate_python({"kind": 5})
+    assert events.dump_python(models.Deleted(kind="deleted", reason="r")) == {"kind": "deleted", "reason": "r"}
+
+
+@pytest.mark.parametrize("models", ["discriminator_shared"], indirect=True)
+def test_a_discriminator_on_an_allof_parent_admits_the_parent(models: ModuleType) -> None:
+    owners = models.Owner
+    assert type(owners.model_validate({"pet": {"petType": "cat", "lives": 9}}).pet).__name__ == "Cat"
+    assert type(owners.model_validate({"pet": {"petType": "dog", "name": "Rex"}}).pet).__name__ == "Pet"
+    assert type(owners.model_validate({"pet": {"petType": "cat"}}).pet).__name__ == "Pet"  # Cat needs lives
+    with pytest.raises(ValidationError):
+        owners.model_validate({"pet": {"name": "Rex"}})  # Pet requires petType
+    assert owners(pet=models.Cat(petType="cat", lives=3)).model_dump() == {"pet": {"petType": "cat", "lives": 3}}

@@ -6,14 +6,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import httpx
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from generator.render import runtime_files
 from generator.runtime.client import _base
+from generator.runtime.models._discriminated import Discriminated
 from generator.runtime.server import _routing
 from generator.runtime.server.problems import Problem
 
@@ -30,8 +31,8 @@ def test_runtime_passes_mypy_strict() -> None:
 
 
 def test_every_runtime_module_is_copied_and_the_stand_ins_are_not() -> None:
-    assert sorted(runtime_files()) == ["client/_base.py", "client/errors.py", "server/_routing.py", "server/docs.py",
-                                       "server/problems.py", "server/security.py"]
+    assert sorted(runtime_files()) == ["client/_base.py", "client/errors.py", "models/_discriminated.py",
+                                       "server/_routing.py", "server/docs.py", "server/problems.py", "server/security.py"]
 
 
 def test_query_and_header_values_as_sent() -> None:
@@ -299,3 +300,33 @@ def test_schemas_are_resolved_through_ref_cycles_without_recursing_forever() -> 
                                            "C": {"allOf": [{"$ref": "#/components/schemas/C"}, {"type": "object"}]}}}}
     assert _routing.schema_at(document, "/components/schemas/A") == {}  # a cycle is any value
     assert _routing.merged(document, {"$ref": "#/components/schemas/C"})["type"] == "object"
+
+
+class Leaf(BaseModel):
+    kind: str
+    value: int
+
+
+class Branch(BaseModel):
+    kind: str
+    children: list[Annotated[Leaf | Branch, Discriminated("kind", {"leaf": Leaf, "branch": Branch})]]
+
+
+def test_a_discriminated_union_tries_the_tagged_option_then_any_and_says_why_none_fits() -> None:
+    tree = TypeAdapter(Annotated[Leaf | Branch, Discriminated("kind", {"leaf": Leaf, "branch": Branch})])
+    value = tree.validate_python({"kind": "branch", "children": [{"kind": "leaf", "value": 1},
+                                                                 {"kind": "branch", "children": []}]})
+    assert isinstance(value, Branch) and [type(c) for c in value.children] == [Leaf, Branch]
+    assert isinstance(tree.validate_python({"kind": "branch", "value": 2}), Leaf)  # Branch refuses; Leaf admits it
+    with pytest.raises(ValidationError) as refused:  # neither admits it: the tagged option's own errors
+        tree.validate_python({"kind": "branch", "children": [{"kind": "leaf"}]})
+    assert [e["loc"] for e in refused.value.errors()] == [("branch", "children", 0, "leaf", "value")]
+    with pytest.raises(ValidationError, match="Input tag 'tree' found using 'kind' does not match any of the "
+                                              "expected tags: 'leaf', 'branch'"):
+        tree.validate_python({"kind": "tree"})
+    with pytest.raises(ValidationError, match="Unable to extract tag using discriminator 'kind'"):
+        tree.validate_python({"value": 1})
+    assert tree.dump_python(Branch(kind="b", children=[Leaf(kind="l", value=3)])) == {
+        "kind": "b", "children": [{"kind": "l", "value": 3}]}
+    assert tree.json_schema()["discriminator"] == {"propertyName": "kind", "mapping": {
+        "leaf": "#/$defs/Leaf", "branch": "#/$defs/Branch"}}

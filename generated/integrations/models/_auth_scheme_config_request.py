@@ -11,6 +11,7 @@ from ._auth_scheme_config_certificate_request import AuthSchemeConfigCertificate
 from ._auth_scheme_config_hmac_request import AuthSchemeConfigHMACRequest
 from ._auth_scheme_config_none_request import AuthSchemeConfigNoneRequest
 from ._auth_scheme_config_o_auth_2_request import AuthSchemeConfigOAuth2Request
+from ._discriminated import Discriminated as _Discriminated
 
 AuthSchemeConfigRequest = TypeAliasType(
     "AuthSchemeConfigRequest",
@@ -21,10 +22,18 @@ AuthSchemeConfigRequest = TypeAliasType(
         | AuthSchemeConfigOAuth2Request
         | AuthSchemeConfigHMACRequest
         | AuthSchemeConfigCertificateRequest,
-        Field(
-            discriminator="schemeType",
-            examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}],
+        _Discriminated(
+            "schemeType",
+            {
+                "none": AuthSchemeConfigNoneRequest,
+                "api-key": AuthSchemeConfigAPIKeyRequest,
+                "basic-auth": AuthSchemeConfigBasicAuthRequest,
+                "oauth2": AuthSchemeConfigOAuth2Request,
+                "hmac": AuthSchemeConfigHMACRequest,
+                "certificate": AuthSchemeConfigCertificateRequest,
+            },
         ),
+        Field(examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}]),
     ],
 )
 """

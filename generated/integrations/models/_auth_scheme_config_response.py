@@ -11,6 +11,7 @@ from ._auth_scheme_config_certificate_response import AuthSchemeConfigCertificat
 from ._auth_scheme_config_hmac_response import AuthSchemeConfigHMACResponse
 from ._auth_scheme_config_none_response import AuthSchemeConfigNoneResponse
 from ._auth_scheme_config_o_auth_2_response import AuthSchemeConfigOAuth2Response
+from ._discriminated import Discriminated as _Discriminated
 
 AuthSchemeConfigResponse = TypeAliasType(
     "AuthSchemeConfigResponse",
@@ -21,10 +22,18 @@ AuthSchemeConfigResponse = TypeAliasType(
         | AuthSchemeConfigOAuth2Response
         | AuthSchemeConfigHMACResponse
         | AuthSchemeConfigCertificateResponse,
-        Field(
-            discriminator="schemeType",
-            examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}],
+        _Discriminated(
+            "schemeType",
+            {
+                "none": AuthSchemeConfigNoneResponse,
+                "api-key": AuthSchemeConfigAPIKeyResponse,
+                "basic-auth": AuthSchemeConfigBasicAuthResponse,
+                "oauth2": AuthSchemeConfigOAuth2Response,
+                "hmac": AuthSchemeConfigHMACResponse,
+                "certificate": AuthSchemeConfigCertificateResponse,
+            },
         ),
+        Field(examples=[{"id": "key-1", "schemeType": "api-key", "name": "X-API-Key", "in": "header"}]),
     ],
 )
 """

@@ -8,13 +8,23 @@ from typing_extensions import TypeAliasType
 from ._api_key_auth_scheme_request import ApiKeyAuthSchemeRequest
 from ._basic_auth_scheme_request import BasicAuthSchemeRequest
 from ._bearer_auth_scheme_request import BearerAuthSchemeRequest
+from ._discriminated import Discriminated as _Discriminated
 from ._o_auth_2_auth_scheme_request import OAuth2AuthSchemeRequest
 
 AuthSchemeRequest = TypeAliasType(
     "AuthSchemeRequest",
     Annotated[
         ApiKeyAuthSchemeRequest | BearerAuthSchemeRequest | BasicAuthSchemeRequest | OAuth2AuthSchemeRequest,
-        Field(discriminator="type", examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
+        _Discriminated(
+            "type",
+            {
+                "API_KEY": ApiKeyAuthSchemeRequest,
+                "BEARER": BearerAuthSchemeRequest,
+                "BASIC": BasicAuthSchemeRequest,
+                "OAUTH_2": OAuth2AuthSchemeRequest,
+            },
+        ),
+        Field(examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
     ],
 )
 """

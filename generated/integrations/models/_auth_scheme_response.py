@@ -8,13 +8,23 @@ from typing_extensions import TypeAliasType
 from ._api_key_auth_scheme_response import ApiKeyAuthSchemeResponse
 from ._basic_auth_scheme_response import BasicAuthSchemeResponse
 from ._bearer_auth_scheme_response import BearerAuthSchemeResponse
+from ._discriminated import Discriminated as _Discriminated
 from ._o_auth_2_auth_scheme_response import OAuth2AuthSchemeResponse
 
 AuthSchemeResponse = TypeAliasType(
     "AuthSchemeResponse",
     Annotated[
         ApiKeyAuthSchemeResponse | BearerAuthSchemeResponse | BasicAuthSchemeResponse | OAuth2AuthSchemeResponse,
-        Field(discriminator="type", examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
+        _Discriminated(
+            "type",
+            {
+                "API_KEY": ApiKeyAuthSchemeResponse,
+                "BEARER": BearerAuthSchemeResponse,
+                "BASIC": BasicAuthSchemeResponse,
+                "OAUTH_2": OAuth2AuthSchemeResponse,
+            },
+        ),
+        Field(examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),
     ],
 )
 """

@@ -6,15 +6,15 @@ from typing import Annotated
 from typing_extensions import TypeAliasType
 
 from ._big_query_connector_request import BigQueryConnectorRequest
+from ._discriminated import Discriminated as _Discriminated
 from ._http_connector_request import HTTPConnectorRequest
 
 ConnectorRequest = TypeAliasType(
     "ConnectorRequest",
     Annotated[
         HTTPConnectorRequest | BigQueryConnectorRequest,
-        Field(
-            discriminator="protocol", examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]
-        ),
+        _Discriminated("protocol", {"http": HTTPConnectorRequest, "bigquery": BigQueryConnectorRequest}),
+        Field(examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]),
     ],
 )
 """

@@ -6,15 +6,15 @@ from typing import Annotated
 from typing_extensions import TypeAliasType
 
 from ._big_query_connector_response import BigQueryConnectorResponse
+from ._discriminated import Discriminated as _Discriminated
 from ._http_connector_response import HTTPConnectorResponse
 
 ConnectorResponse = TypeAliasType(
     "ConnectorResponse",
     Annotated[
         HTTPConnectorResponse | BigQueryConnectorResponse,
-        Field(
-            discriminator="protocol", examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]
-        ),
+        _Discriminated("protocol", {"http": HTTPConnectorResponse, "bigquery": BigQueryConnectorResponse}),
+        Field(examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]),
     ],
 )
 """

@@ -5,6 +5,7 @@ from pydantic import Field
 from typing import Annotated
 from typing_extensions import TypeAliasType
 
+from ._discriminated import Discriminated as _Discriminated
 from ._o_auth_2_grant_authorization_code_request import OAuth2GrantAuthorizationCodeRequest
 from ._o_auth_2_grant_client_credentials_request import OAuth2GrantClientCredentialsRequest
 from ._o_auth_2_grant_password_request import OAuth2GrantPasswordRequest
@@ -13,6 +14,14 @@ OAuth2GrantRequest = TypeAliasType(
     "OAuth2GrantRequest",
     Annotated[
         OAuth2GrantAuthorizationCodeRequest | OAuth2GrantClientCredentialsRequest | OAuth2GrantPasswordRequest,
-        Field(discriminator="grantType", examples=[{"grantType": "client_credentials"}]),
+        _Discriminated(
+            "grantType",
+            {
+                "authorization_code": OAuth2GrantAuthorizationCodeRequest,
+                "client_credentials": OAuth2GrantClientCredentialsRequest,
+                "password": OAuth2GrantPasswordRequest,
+            },
+        ),
+        Field(examples=[{"grantType": "client_credentials"}]),
     ],
 )

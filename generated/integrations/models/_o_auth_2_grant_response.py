@@ -5,6 +5,7 @@ from pydantic import Field
 from typing import Annotated
 from typing_extensions import TypeAliasType
 
+from ._discriminated import Discriminated as _Discriminated
 from ._o_auth_2_grant_authorization_code_response import OAuth2GrantAuthorizationCodeResponse
 from ._o_auth_2_grant_client_credentials_response import OAuth2GrantClientCredentialsResponse
 from ._o_auth_2_grant_password_response import OAuth2GrantPasswordResponse
@@ -13,6 +14,14 @@ OAuth2GrantResponse = TypeAliasType(
     "OAuth2GrantResponse",
     Annotated[
         OAuth2GrantAuthorizationCodeResponse | OAuth2GrantClientCredentialsResponse | OAuth2GrantPasswordResponse,
-        Field(discriminator="grantType", examples=[{"grantType": "client_credentials"}]),
+        _Discriminated(
+            "grantType",
+            {
+                "authorization_code": OAuth2GrantAuthorizationCodeResponse,
+                "client_credentials": OAuth2GrantClientCredentialsResponse,
+                "password": OAuth2GrantPasswordResponse,
+            },
+        ),
+        Field(examples=[{"grantType": "client_credentials"}]),
     ],
 )

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
-from typing import Annotated, Literal
+from typing import Annotated
+
+from ._vehicle_type import VehicleType
 
 
 class CarRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    vehicleType: Literal["car"]
+    vehicleType: VehicleType
     wheels: StrictInt
     seats: Annotated[StrictInt, Field(ge=1)]

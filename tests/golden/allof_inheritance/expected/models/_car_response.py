@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, MISSING, StrictInt
-from typing import Annotated, Literal
+from typing import Annotated
+
+from ._vehicle_type import VehicleType
 
 
 class CarResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    vehicleType: Literal["car"]
+    vehicleType: VehicleType
     wheels: StrictInt
     id: str | MISSING = MISSING
     seats: Annotated[StrictInt, Field(ge=1)]

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt
-from typing import Literal
+
+from ._vehicle_type_1 import VehicleType1
 
 
 class TruckRequest(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    vehicleType: Literal["truck"]
+    vehicleType: VehicleType1
     wheels: StrictInt
     payload: StrictFloat

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, MISSING, StrictFloat, StrictInt
-from typing import Literal
+
+from ._vehicle_type_1 import VehicleType1
 
 
 class TruckResponse(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    vehicleType: Literal["truck"]
+    vehicleType: VehicleType1
     wheels: StrictInt
     id: str | MISSING = MISSING
     payload: StrictFloat

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
-from typing import Annotated, Literal
+from typing import Annotated
+
+from ._kind import Kind
 
 
 class Circle(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    kind: Literal["Circle"]
+    kind: Kind
     radius: Annotated[StrictFloat, Field(gt=0.0)]

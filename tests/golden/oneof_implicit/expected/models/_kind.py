@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ._circle import Circle
-
 
 class Kind(StrEnum):
     CIRCLE = "Circle"

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ._square import Square
-
 
 class Kind1(StrEnum):
     SQUARE = "Square"

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
-from typing import Annotated, Literal
+from typing import Annotated
+
+from ._kind_1 import Kind1
 
 
 class Square(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    kind: Literal["Square"]
+    kind: Kind1
     side: Annotated[StrictFloat, Field(gt=0.0)]

@@ -1,0 +1,1 @@
+"""The models runtime: copied into `<package>/models/` (this file excepted)."""
