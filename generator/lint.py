@@ -407,6 +407,17 @@ def _rule_nullable_31(spec: LoadedSpec) -> Iterator[Diagnostic]:
             )
 
 
+def _rule_object_type_implied(spec: LoadedSpec) -> Iterator[Diagnostic]:
+    """`properties` with no `type` (nor a composition or `$ref` to give one): JSON Schema admits any value that is
+    not an object there, as conformance shows, while the generated model, like every peer's, takes only an object."""
+    for pointer, schema in schema_nodes(spec.document):
+        if isinstance(schema.get("properties"), dict) and schema["properties"] and "type" not in schema and not any(
+                key in schema for key in ("allOf", "oneOf", "anyOf", "$ref", "not", "enum", "const")):
+            yield spec.diagnostic(pointer, "object-type-implied",
+                                  "`properties` without `type: object`: any value that is not an object is valid here "
+                                  "too, but the generated model takes only an object; write `type: object`")
+
+
 def _example_validator(spec: LoadedSpec) -> Callable[[str, Any, str | None], list[str]]:
     """Validate a value against the schema at a pointer, with refs resolved against the whole document, as a request
     (a required readOnly property may be absent) or a response (a required writeOnly one may), or as either when the
@@ -531,6 +542,7 @@ HOUSE_RULES: tuple[Callable[[LoadedSpec], Iterator[Diagnostic]], ...] = (
     _rule_write_only_required,
     _rule_nullable_31,
     _rule_required_cycles,
+    _rule_object_type_implied,
     _rule_examples,
     _rule_refs_and_unused,
 )

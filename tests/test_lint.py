@@ -36,6 +36,7 @@ def test_every_house_rule_fires_on_the_broken_spec() -> None:
         "write-only-required",
         "nullable-31",
         "required-cycle",
+        "object-type-implied",
         "example-valid",
         "no-unused-component",
     }
@@ -51,6 +52,7 @@ def test_every_house_rule_fires_on_the_broken_spec() -> None:
     assert ("nullable-31", 48, "/components/schemas/Thing/properties/nickname/nullable") in messages
     assert ("example-valid", 50, "/components/schemas/Thing/examples/0") in messages
     assert ("required-cycle", 53, "/components/schemas/Loop") in messages
+    assert ("object-type-implied", 58, "/components/schemas/Untyped") in messages
     assert ("no-unused-component", 51, "/components/schemas/Unused") in messages
     # tokenEndpoint and a boolean `secret` flag are not secrets
     assert not any("tokenEndpoint" in p or p.endswith("/secret") for _, _, p, _ in found)
