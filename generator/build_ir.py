@@ -671,11 +671,14 @@ def _in_authorization(scheme: dict[str, Any]) -> bool:
 
 
 def _client_returns(responses: tuple[ir.Response, ...], redirects: tuple[int | str, ...]) -> str:
-    """The first success's body type; None may come instead where a documented redirect is answered."""
-    ok = next((r for r in responses if not r.is_error), None)
-    if ok is None or ok.annotation is None:
+    """Any success's body type; None where a success is documented without a body or a redirect is answered (the
+    client reads no redirect's body)."""
+    successes = [r for r in responses if not r.is_error and not r.status.upper().startswith("3")]
+    bodies = [r.annotation for r in successes if r.annotation is not None]
+    if not bodies:
         return "None"
-    return _optional(ok.annotation) if redirects else ok.annotation
+    returns = _union(bodies)
+    return _optional(returns) if redirects or len(bodies) < len(successes) else returns
 
 
 def _is_xml(content_type: str) -> bool:

@@ -94,7 +94,8 @@ def test_only_a_structured_body_is_read_in_other_media_types_and_a_redirect_make
     document = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"post": {
         "operationId": "post_a",
         "requestBody": {"content": {"text/xml": {"schema": pet}, "application/xml": {"schema": pet}}},
-        "responses": {"303": {"description": "see", "content": {"application/json": {"schema": pet}}}}}}},
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": pet}}},
+                      "303": {"description": "see", "content": {"text/plain": {"schema": {"type": "string"}}}}}}}},
         "components": {"schemas": {"Pet": {"type": "object", "properties": {"name": {"type": "string"}}}}}}
     inline = inline_schemas(document)
     api, warnings = build_api(document, emit_models(document, "t.yaml", inline), "t", inline)

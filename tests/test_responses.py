@@ -1,5 +1,6 @@
 """Responses beyond one explicit 2xx (tests/fixtures/responses): `default` as the success, a `2XX` range, an
-operation that documents no success at all, and `default` beside a 200, through server and client."""
+operation that documents no success at all, `default` beside a 200, and successes of different bodies (one
+without), through server and client."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
 
 
 def test_an_operation_without_a_success_is_reported_and_the_package_passes_mypy_strict(package: Package) -> None:
-    assert package.warnings == ("openapi.yaml:21:7: warning: operation 'addPet' documents no 2xx or default response: "
+    assert package.warnings == ("openapi.yaml:22:7: warning: operation 'addPet' documents no 2xx or default response: "
                                 "its handler may answer any status with any JSON body [no-success-response] at "
                                 "/paths/~1pets/post/responses",)
     assert mypy_strict(package.folder, package.name) == ""
@@ -46,6 +47,12 @@ def test_handlers_answer_default_and_range_statuses_and_the_client_reads_them(pa
         async def get_thing(self, request: Any, principal: Any) -> Any:
             return h.StartJob2XX(404, models.User(id=7))  # outside every documented status: a server bug
 
+        async def place_order(self, request: Any, principal: Any) -> Any:
+            answers.append(answer := answers.pop(0))
+            return answer
+
+    answers = [h.PlaceOrder200(models.User(id=3)), h.PlaceOrder201(models.Ticket(ticket="t-1")), h.PlaceOrder204()]
+
     app = server.create_app(server.Handlers(default=Handlers()), NoCredentials())
 
     async def calls() -> None:
@@ -55,6 +62,10 @@ def test_handlers_answer_default_and_range_statuses_and_the_client_reads_them(pa
             assert (user.id, user.username) == (1, "ann")
             assert await client.default.add_pet(body=models.User(username="rex")) == {"stored": "rex"}
             assert (await client.default.start_job()).id == 7
+            # three successes, two bodies and none: the client returns whichever came (typed User | Ticket | None)
+            placed = [await client.default.place_order() for _ in range(3)]
+            assert [type(p).__name__ for p in placed] == ["User", "Ticket", "NoneType"]
+            assert (placed[0].id, placed[1].ticket) == (3, "t-1")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as raw:
             assert (await raw.post("/jobs")).status_code == 202
             assert (await raw.post("/pets", json={"username": "rex"})).status_code == 201
@@ -72,6 +83,7 @@ def test_a_method_left_behind_by_a_renamed_operation_is_named(package: Package) 
         def add_pet(self, request: Any, principal: Any) -> Any: ...
         def start_job(self, request: Any, principal: Any) -> Any: ...
         def fetch_thing(self, request: Any, principal: Any) -> Any: ...  # the spec now says get_thing
+        def place_order(self, request: Any, principal: Any) -> Any: ...
 
     with pytest.raises(TypeError, match=r"do not implement: default\.get_thing; methods no operation uses "
                                         r"\(renamed\?\): default\.fetch_thing"):
