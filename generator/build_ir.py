@@ -334,11 +334,9 @@ class _Builder:
                                  f"security names the scheme {name!r}, which components.securitySchemes does not "
                                  "define: no request can meet that requirement (401)"))
         for index, requirement in enumerate(requirements):
-            in_authorization = sorted(name for name in requirement if _in_authorization(self.deref(defined.get(name)))) \
-                if isinstance(requirement, dict) else []
-            if len(in_authorization) > 1:
+            if clash := authorization_clash(requirement, lambda name: self.deref(defined.get(name))):
                 found.append(Finding(join_pointer(where, index), "security-unmeetable",
-                                     f"one requirement asks for {', '.join(in_authorization)} together, and each is "
+                                     f"one requirement asks for {', '.join(clash)} together, and each is "
                                      "sent in the Authorization header, which carries one credential: no request "
                                      "can meet it (401)"))
         self.warnings.extend(f for f in found if f not in self.warnings)
@@ -545,6 +543,11 @@ class _Builder:
             elif kind in ("oauth2", "openIdConnect"):
                 result.append(ir.SecurityScheme(name, kind, "header", "Authorization", "bearer",
                                                 _one_line(scheme.get("description", ""))))
+            else:  # mutualTLS: the certificate is the TLS layer's, which the application does not see
+                self.warnings.append(Finding(join_pointer("/components/securitySchemes", name), "security-unsupported",
+                                             f"security scheme {name!r} of type {kind!r} is not checked by the "
+                                             "generated server or sent by the client: a requirement that needs it "
+                                             "is never met (401)"))
         return tuple(result)
 
 
@@ -661,6 +664,13 @@ def _encoding(content_type: str) -> str:
     if content_type.startswith("text/"):
         return "text"
     return "json" if content_type.endswith("json") else "binary"
+
+
+def authorization_clash(requirement: Any, scheme: Callable[[str], dict[str, Any]]) -> list[str]:
+    """The schemes of a security requirement (`scheme` finds each) that send their credentials in the Authorization
+    header, where there are two or more: one header carries one credential, so no request meets it."""
+    found = sorted(name for name in requirement if _in_authorization(scheme(name))) if isinstance(requirement, dict) else []
+    return found if len(found) > 1 else []
 
 
 def _in_authorization(scheme: dict[str, Any]) -> bool:

@@ -119,14 +119,18 @@ def test_an_open_exploded_query_object_takes_the_other_keys_and_says_unknown_one
     assert [w.pointer for w in warnings if w.rule == "query-object-open"] == ["/paths/~1a/get/parameters"]
 
 
-def test_a_requirement_of_two_schemes_that_both_need_the_authorization_header_is_a_warning() -> None:
+def test_a_requirement_no_request_can_meet_is_a_warning() -> None:
     document = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {
         "operationId": "get_a", "security": [{"basic": [], "oauth": ["read"]}, {"basic": [], "key": []}],
         "responses": {"200": {"description": "ok"}}}}},
         "components": {"securitySchemes": {
             "basic": {"type": "http", "scheme": "basic"},
             "oauth": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://t", "scopes": {}}}},
-            "key": {"type": "apiKey", "in": "header", "name": "X-Key"}}}}
-    _, warnings = build_api(document, emit_models(document, "t.yaml", {}), "t", {})
+            "key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+            "cert": {"type": "mutualTLS"}}}}
+    api, warnings = build_api(document, emit_models(document, "t.yaml", {}), "t", {})
     assert [(w.pointer, w.message.split(" together")[0]) for w in warnings if w.rule == "security-unmeetable"] == [
         ("/paths/~1a/get/security/0", "one requirement asks for basic, oauth")]  # basic with X-Key can be met
+    # a client certificate is the TLS layer's: not checked or sent, so said
+    assert [w.pointer for w in warnings if w.rule == "security-unsupported"] == ["/components/securitySchemes/cert"]
+    assert [s.name for s in api.security_schemes] == ["basic", "oauth", "key"]

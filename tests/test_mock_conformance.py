@@ -91,6 +91,8 @@ def client_calls_every_operation(mock: Any, credentials: dict[str, Any],
     problem."""
     from pydantic import TypeAdapter, ValidationError
 
+    from generator.build_ir import authorization_clash
+    from generator.diagnostics import follow_refs
     from generator.naming import snake_name
 
     client_module = importlib.import_module(f"{mock.package}.client")
@@ -105,8 +107,9 @@ def client_calls_every_operation(mock: Any, credentials: dict[str, Any],
         spelled = item.get(operation.method.lower()) or {}
         requirements = spelled.get("security", document.get("security")) or []
         defined = (document.get("components") or {}).get("securitySchemes") or {}
-        if requirements and all(set(r) - set(defined) for r in requirements):
-            expected[operation.handler] = "AuthenticationError"  # no credential can meet an undefined scheme
+        if requirements and all(set(r) - set(defined) or authorization_clash(r, lambda n: follow_refs(document, defined[n]))
+                                for r in requirements):  # an undefined scheme, or two in one Authorization header
+            expected[operation.handler] = "AuthenticationError"  # no request can meet the operation's security
         if all(str(status).startswith("1") for status in spelled.get("responses") or {"200": None}):
             expected[operation.handler] = "UnexpectedResponse"  # a 1xx is never a final answer
     problems: list[str] = []

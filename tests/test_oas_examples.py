@@ -75,8 +75,7 @@ MOCK_KNOWN_FAILURES: dict[str, str] = {
     "3.0/circular-request-bodies.json": "TreeNode requires its parent (lint: required-cycle): no finite value, a 501",
     "3.0/parameters-common.json": "a path repeating {id}: schemathesis cannot send it",
     "3.0/schema-types.json": "properties without a type admit any value (lint: object-type-implied); models: objects",
-    "3.0/security-multiple.json": "basic AND oauth2 on one operation: both in Authorization (security-unmeetable)",
-    "3.1/security.json": "mutualTLS: the server sees no client certificate, so it refuses (401), failing closed",
+    "3.1/security.json": "mutualTLS: the server sees no client certificate (security-unsupported), so it answers 401",
     "3.1/train-travel.json": "Card requires its writeOnly cvc, which under 3.1 binds responses too: no answer is valid",
 }
 
