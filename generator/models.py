@@ -15,6 +15,7 @@ import ast
 import copy
 import hashlib
 import json
+import keyword
 import re
 import tempfile
 import warnings
@@ -26,7 +27,7 @@ from typing import Any
 
 from .cache import cache_dir, store
 from .diagnostics import (Diagnostic, Finding, SpecError, follow_refs, join_pointer, pointer_of, schema_nodes,
-                          split_pointer, walk)
+                          split_pointer, unescape_pointer_token, walk)
 from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 @dataclass(frozen=True)
@@ -134,15 +135,14 @@ def emit_models(document: dict[str, Any], source_file: str,
         source, emitted, fallbacks = _modelled(rest, Path(tmp) / "models.json", source_file, shown)
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
+    retagged = _discriminated(source, discriminators, emitted, rest, original)
+    if left := [d for d in discriminators if re.search(rf"\b{d.field}\b", retagged)]:  # a shape not read there
+        raise SpecError([Diagnostic(source_file, 0, shown(list(left[0].owner)), "models", "datamodel-code-generator "
+                                    "wrote this discriminator in a form specgen does not read")])
     for model in emitted:  # bound under the names the document uses
         path = model.get("source_path") or []
         if len(path) == 3 and path[2] in original:
             model["source_path"] = [*path[:2], original[path[2]]]
-    retagged = _discriminated(source, discriminators, emitted)
-    if left := TAG_FIELD.search(retagged):  # a shape of output not read above: never models that need the tag
-        raise SpecError([Diagnostic(source_file, 0, shown(list(discriminators[int(left.group(1))].owner)), "models",
-                                    "datamodel-code-generator wrote this discriminator in a form specgen does not "
-                                    "read")])
     models = _module(retagged, emitted)
     formats = [replace(f, pointer=shown(split_pointer(f.pointer)))  # where the spec writes it, as it names it
                for f in _unknown_formats(rest, [str(w.message) for w in said])]
@@ -356,12 +356,13 @@ def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]
 
 
 RUNTIME_MODULE = "_discriminated"  # generator/runtime/models/_discriminated.py, in every models package
-TAG_PROPERTY = "specgen_tag_{}"  # the property datamodel-code-generator is told each discriminator names
+SCHEMAS = "#/components/schemas/"
 
 
 @dataclass(frozen=True)
 class _Discriminator:
     property: str  # the property the document names
+    field: str  # the property datamodel-code-generator is told of instead, which no schema has
     owner: tuple[str, ...]  # the tokens of the schema that holds it
     of_union: bool  # it sits beside oneOf/anyOf (else on the parent of allOf subtypes)
 
@@ -371,17 +372,20 @@ def _untied_discriminators(document: dict[str, Any]) -> tuple[dict[str, Any], li
     and what each named. datamodel-code-generator narrows the tag property of every option of a discriminated
     union to that union's tags, in the option's own model: an option in two unions, or used alone, then refuses
     what the document admits. Told of a property nobody has, it narrows that, and `_discriminated` takes it out
-    again, reading the tags it chose."""
-    found: list[_Discriminator] = []
-    for pointer, schema in list(schema_nodes(document)):
-        discriminator = schema.get("discriminator")
-        if isinstance(discriminator, dict) and isinstance(discriminator.get("propertyName"), str):
-            tokens = split_pointer(pointer)
-            of_union = any(isinstance(schema.get(key), list) for key in ("oneOf", "anyOf"))
-            found.append(_Discriminator(discriminator["propertyName"], tuple(tokens), of_union))
-            document = _set(document, [*tokens, "discriminator"],
-                            {**discriminator, "propertyName": TAG_PROPERTY.format(len(found) - 1)})
-    return document, found
+    again."""
+    found = [(pointer, schema) for pointer, schema in schema_nodes(document) if isinstance(
+        schema.get("discriminator"), dict) and isinstance(schema["discriminator"].get("propertyName"), str)]
+    if not found:
+        return document, []
+    written = json.dumps(document)
+    prefix = next(p for p in (f"specgen_tag{'_' * n}" for n in range(1, 99)) if p not in written)
+    told = []
+    for index, (pointer, schema) in enumerate(found):
+        tokens, field = split_pointer(pointer), f"{prefix}{index}"
+        told.append(_Discriminator(schema["discriminator"]["propertyName"], field, tuple(tokens),
+                                   any(isinstance(schema.get(key), list) for key in ("oneOf", "anyOf"))))
+        document = _set(document, [*tokens, "discriminator"], {**schema["discriminator"], "propertyName": field})
+    return document, told
 
 
 def _set(node: Any, tokens: list[str], value: Any) -> Any:
@@ -394,36 +398,29 @@ def _set(node: Any, tokens: list[str], value: Any) -> Any:
     return {**node, tokens[0]: _set(node[tokens[0]], tokens[1:], value)}
 
 
-TAG_FIELD = re.compile(r"specgen_tag_(\d+)")
-
-
-def _discriminated(source: str, discriminators: list[_Discriminator], emitted: list[dict[str, Any]]) -> str:
+def _discriminated(source: str, discriminators: list[_Discriminator], emitted: list[dict[str, Any]],
+                   document: dict[str, Any], original: dict[str, str]) -> str:
     """datamodel-code-generator's module with each union it tagged by a `specgen_tag_<n>` property validated by
-    `Discriminated` on the property the document names, the tags it chose for each option kept there, and the
-    `specgen_tag_<n>` fields it added to the options taken out. A union of allOf subtypes also admits their
-    parent, as the document does (a value whose tag names no subtype)."""
+    `Discriminated` on the property the document names, and the `specgen_tag_<n>` fields it added to the options
+    taken out. Each option's tags are the document's: its mapping, and the schema names of the options (as the
+    document writes them); where an option is no schema of its own, the tags datamodel-code-generator gave it. A
+    union of allOf subtypes also admits their parent, as the document does (a value whose tag names no subtype).
+    `document` is the one modelled (dotless names), `original` its dotless names → the document's."""
     if not discriminators:
         return source
+    by_field = {d.field: i for i, d in enumerate(discriminators)}
     tree = ast.parse(source)
-    tags: dict[int, dict[str, list[str]]] = {}  # discriminator → option class → its tags
+    given: dict[int, dict[str, list[str]]] = {}  # discriminator → option class → the tags it was given
     bases = {node.name: [b.id for b in node.bases if isinstance(b, ast.Name)]
              for node in tree.body if isinstance(node, ast.ClassDef)}
-    edits: list[tuple[ast.AST, str]] = []
-    for node in tree.body:
-        removed: list[ast.stmt] = []
-        for index, statement in enumerate(node.body if isinstance(node, ast.ClassDef) else []):
-            target = statement.target if isinstance(statement, ast.AnnAssign) else None
-            if isinstance(target, ast.Name) and (match := TAG_FIELD.fullmatch(target.id)):
-                tags.setdefault(int(match.group(1)), {})[node.name] = _literals(statement)
-                removed.append(statement)
-                following = node.body[index + 1] if index + 1 < len(node.body) else None
-                if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
-                    removed.append(following)  # its docstring
-        every = removed and len(removed) == len(node.body)  # a class of nothing else keeps a `pass`
-        edits += [(statement, "pass" if every and i == 0 else "") for i, statement in enumerate(removed)]
     classes: dict[tuple[str, ...], list[str]] = {}
     for model in emitted:
         classes.setdefault(tuple(model.get("source_path") or ()), []).append(model["class_name"])
+    schema_of = {model["class_name"]: name for model in emitted
+                 if (name := _option_schema(document, model.get("source_path") or []))}
+    fields = {model["class_name"]: {(f.get("name"), f.get("original_name")) for f in model.get("fields") or []}
+              for model in emitted}
+    document_tags = [_document_tags(document, told, original) for told in discriminators]
 
     def ancestors(name: str) -> set[str]:
         found, work = set(), [name]
@@ -434,7 +431,50 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
                     work.append(base)
         return found
 
-    def rewritten(annotated: ast.Subscript, discriminator: int, field: ast.Call) -> ast.expr:
+    def tags_of(number: int, name: str) -> list[str]:
+        """The tags that name option class `name` in a discriminator's union."""
+        schema = schema_of.get(name)
+        return [t for t, s in document_tags[number].items() if s == schema] or given.get(number, {}).get(name, [])
+
+    def tag_field(number: int, name: str, statement: ast.AnnAssign) -> str:
+        """For an option that does not declare the tag property: a field that keeps it (its tag by default, where
+        it has one), so that the option, written out, still says which it is. Else nothing."""
+        own = set().union(*(fields.get(c, set()) for c in (name, *ancestors(name))))
+        prop = discriminators[number].property
+        if any(original_name == prop for _, original_name in own):
+            return ""
+        taken = {field_name for field_name, _ in own}
+        python = prop if prop.isidentifier() and not keyword.iskeyword(prop) and not prop.startswith(
+            ("_", "model_")) else snake_name(prop).removeprefix("model_")
+        while python in taken:
+            python += "_tag"
+        tags = tags_of(number, name) or _literals(statement)
+        default = repr(tags[0]) if len(tags) == 1 else "MISSING"
+        kind = "str" if len(tags) == 1 else "str | MISSING"
+        return f"{python}: {kind} = {default}" if python == prop else \
+            f"{python}: Annotated[{kind}, Field(alias={prop!r})] = {default}"
+
+    edits: list[tuple[ast.AST, str]] = []
+    kept_tags: set[tuple[str, str]] = set()  # (class, property) given a field for a tag
+    for node in tree.body:
+        removed: list[tuple[ast.stmt, str]] = []
+        for index, statement in enumerate(node.body if isinstance(node, ast.ClassDef) else []):
+            target = statement.target if isinstance(statement, ast.AnnAssign) else None
+            if isinstance(target, ast.Name) and target.id in by_field:
+                assert isinstance(statement, ast.AnnAssign)
+                number = by_field[target.id]
+                given.setdefault(number, {})[node.name] = _literals(statement)
+                key = (node.name, discriminators[number].property)
+                kept = tag_field(number, node.name, statement) if key not in kept_tags else ""
+                kept_tags |= {key} if kept else set()
+                removed.append((statement, kept))
+                following = node.body[index + 1] if index + 1 < len(node.body) else None
+                if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+                    removed.append((following, ""))  # its docstring
+        every = removed and len(removed) == len(node.body) and not any(text for _, text in removed)
+        edits += [(statement, "pass" if every and i == 0 else text) for i, (statement, text) in enumerate(removed)]
+
+    def rewritten(annotated: ast.Subscript, number: int, field: ast.Call) -> ast.expr:
         """`Annotated[A | B | MISSING, Field(discriminator=...)]` → `Annotated[A | B, _Discriminated(...)] | MISSING`."""
         assert isinstance(annotated.slice, ast.Tuple)
         union, *metadata = annotated.slice.elts
@@ -442,21 +482,28 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
         absent = [m for m in members if isinstance(m, ast.Name) and m.id == "MISSING"
                   or isinstance(m, ast.Constant) and m.value is None]
         options = [m for m in members if m not in absent]
-        names = [m.id for m in options if isinstance(m, ast.Name)]
-        told = discriminators[discriminator]
+        names = [_option_name(m) for m in options]
+        told = discriminators[number]
         if not told.of_union:  # the parent of allOf subtypes: a value may be just that
-            parents = [c for c in classes.get(told.owner, []) if all(c in ancestors(n) for n in names)]
-            if parents and parents[0] not in names:
-                options.insert(0, ast.Name(parents[0]))
-        mapping = ast.Dict([ast.Constant(tag) for name in names for tag in tags.get(discriminator, {}).get(name, [])],
-                           [ast.Name(name) for name in names for _ in tags.get(discriminator, {}).get(name, [])])
-        by_tag = ast.Call(ast.Name("_Discriminated"), [ast.Constant(told.property), mapping], [])
+            parents = classes.get(told.owner, [])  # one class, or its Request and Response variants
+            parent = next((c for c in parents if all(c in ancestors(n) for n in names)), None) or next(
+                (c for c in parents if names and _variant(c) == _variant(names[0])), None)
+            if parent and parent not in names:
+                options.insert(0, ast.Name(parent))
+        mapping: dict[str, ast.expr] = {}
+        for option in options:
+            name = _option_name(option)
+            for tag in tags_of(number, name):
+                mapping.setdefault(tag, ast.Constant(name) if isinstance(option, ast.Constant) else ast.Name(name))
+        by_tag = ast.Call(ast.Name("_Discriminated"), [ast.Constant(told.property), ast.Dict(
+            [ast.Constant(tag) for tag in mapping], list(mapping.values()))], [])
         kept = [k for k in field.keywords if k.arg != "discriminator"]
         metadata = [m for m in metadata if m is not field] + ([ast.Call(field.func, field.args, kept)]
                                                               if field.args or kept else [])
         if not absent:
-            return ast.Subscript(ast.Name("Annotated"), ast.Tuple([_union(options), by_tag, *metadata]))
-        whole = _union([ast.Subscript(ast.Name("Annotated"), ast.Tuple([_union(options), by_tag])), *absent])
+            return ast.Subscript(ast.Name("Annotated"), ast.Tuple([_union(options, union), by_tag, *metadata]))
+        validated = ast.Subscript(ast.Name("Annotated"), ast.Tuple([_union(options, union), by_tag]))
+        whole = _union([validated, *absent], union)
         return ast.Subscript(ast.Name("Annotated"), ast.Tuple([whole, *metadata])) if metadata else whole
 
     class Retag(ast.NodeTransformer):
@@ -471,13 +518,13 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
                 for part in node.slice.elts[1:]:
                     if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id == "Field":
                         for keyword in part.keywords:
-                            if (keyword.arg == "discriminator" and isinstance(keyword.value, ast.Constant)
-                                    and (match := TAG_FIELD.fullmatch(str(keyword.value.value)))):
+                            if keyword.arg == "discriminator" and isinstance(keyword.value, ast.Constant) \
+                                    and keyword.value.value in by_field:
                                 self.changed = True
-                                return rewritten(node, int(match.group(1)), part)
+                                return rewritten(node, by_field[keyword.value.value], part)
             return node
 
-    marked = {number for number, line in enumerate(source.splitlines(), 1) if "specgen_tag_" in line}
+    marked = {number for number, line in enumerate(source.splitlines(), 1) if any(f in line for f in by_field)}
     for node in tree.body:
         statements = [s for s in node.body if isinstance(s, ast.AnnAssign)] if isinstance(node, ast.ClassDef) else [node]
         for statement in statements:
@@ -489,10 +536,64 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
             if retag.changed:
                 edits.append((expression, ast.unparse(changed)))
     text = _edited(source, edits)
-    if edits:
-        text = text.replace("from __future__ import annotations\n", "from __future__ import annotations\n\n"
-                            f"from .{RUNTIME_MODULE} import Discriminated as _Discriminated\n", 1)
+    kept = " ".join(text for _, text in edits)
+    imports = [f"from .{RUNTIME_MODULE} import Discriminated as _Discriminated"] if edits else []
+    imports += [f"from pydantic import {name}" for name in ("Field", "MISSING") if name in kept]
+    imports += ["from typing import Annotated"] if "Annotated[" in kept else []
+    if imports:  # the names the rewritten lines use (`_package` imports in each module only those it uses)
+        text = text.replace("from __future__ import annotations\n",
+                            "from __future__ import annotations\n\n" + "\n".join(imports) + "\n", 1)
     return text
+
+
+def _document_tags(document: dict[str, Any], told: _Discriminator, original: dict[str, str]) -> dict[str, str]:
+    """Each tag the document gives a discriminator → the (modelled) name of the schema it names: the explicit
+    mapping, and the schema name (as the document writes it) of each option the mapping does not name."""
+    owner: Any = document
+    for token in told.owner:
+        owner = owner[int(token)] if isinstance(owner, list) else owner[token]
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    if told.of_union:
+        options = [o.get("$ref") for key in ("oneOf", "anyOf") for o in owner.get(key) or [] if isinstance(o, dict)]
+        implicit = [_schema_name(ref) for ref in options if isinstance(ref, str)]
+    else:  # the parent, and the schemas that extend it
+        parent = told.owner[2] if told.owner[:2] == ("components", "schemas") and len(told.owner) == 3 else None
+        implicit = [parent] + [name for name, schema in schemas.items() if isinstance(schema, dict) and any(
+            isinstance(part, dict) and _schema_name(part.get("$ref")) == parent for part in schema.get("allOf") or [])]
+    explicit = {}
+    for tag, target in (owner["discriminator"].get("mapping") or {}).items():
+        name = _schema_name(target) if isinstance(target, str) and target.startswith("#") else target
+        if isinstance(name, str):
+            explicit[str(tag)] = next((m for m, o in original.items() if o == name), name)  # a bare name as written
+    mapped = set(explicit.values())  # a schema the mapping names is reached by its tags there, not by its name
+    return {**{original.get(name, name): name for name in implicit if name and name not in mapped}, **explicit}
+
+
+def _option_schema(document: dict[str, Any], path: list[str]) -> str | None:
+    """The (modelled) name of the component schema a class was made from: the schema itself, or the `$ref` that is
+    the option of a oneOf/anyOf it was made for."""
+    if len(path) == 3 and path[:2] == ["components", "schemas"]:
+        return path[2]
+    if len(path) > 3 and path[-2] in ("oneOf", "anyOf"):
+        node: Any = document
+        for token in path:
+            node = (node[int(token)] if int(token) < len(node) else None) if isinstance(node, list) else (
+                node.get(token) if isinstance(node, dict) else None)
+        return _schema_name(node.get("$ref")) if isinstance(node, dict) else None
+    return None
+
+
+def _schema_name(ref: Any) -> str | None:
+    return unescape_pointer_token(ref[len(SCHEMAS):]) if isinstance(ref, str) and ref.startswith(SCHEMAS) else None
+
+
+def _variant(name: str) -> str:
+    return next((suffix for suffix in ("Request", "Response") if name.endswith(suffix)), "")
+
+
+def _option_name(option: ast.expr) -> str:
+    """A union member's class name: `Leaf`, or a forward reference `"Branch"`."""
+    return option.id if isinstance(option, ast.Name) else str(option.value) if isinstance(option, ast.Constant) else ""
 
 
 def _literals(field: ast.AnnAssign) -> list[str]:
@@ -503,12 +604,22 @@ def _literals(field: ast.AnnAssign) -> list[str]:
 
 
 def _union_members(node: ast.expr) -> list[ast.expr]:
+    """`A | B | None`, or `Union[A, "B"]`, as its members."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return [*_union_members(node.left), *_union_members(node.right)]
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Union":
+        return [m for part in (node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice])
+                for m in _union_members(part)]
     return [node]
 
 
-def _union(members: list[ast.expr]) -> ast.expr:
+def _union(members: list[ast.expr], like: ast.expr) -> ast.expr:
+    """A union of `members`, written as `like` is: `Union[...]` (it may hold forward references, which `|` cannot
+    join), else `A | B`."""
+    if len(members) == 1:
+        return members[0]
+    if isinstance(like, ast.Subscript):
+        return ast.Subscript(ast.Name("Union"), ast.Tuple(members))
     union = members[0]
     for member in members[1:]:
         union = ast.BinOp(union, ast.BitOr(), member)
@@ -675,10 +786,10 @@ def _names_used(node: ast.stmt) -> set[str]:
 
 
 def _type_strings(node: ast.stmt) -> list[str]:
-    """The strings written where a type goes: in field annotations and in the value of a type alias, outside calls
-    (`Field(...)`) and `Literal[...]`."""
+    """The strings written where a type goes (base classes, field annotations, the value of a type alias), outside
+    calls (`Field(...)`) and `Literal[...]`."""
     if isinstance(node, ast.ClassDef):
-        types = [s.annotation for s in node.body if isinstance(s, ast.AnnAssign)]
+        types = [*node.bases, *(s.annotation for s in node.body if isinstance(s, ast.AnnAssign))]
     elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and len(node.value.args) == 2:
         types = [node.value.args[1]]  # X = TypeAliasType("X", <type>)
     elif isinstance(node, ast.Assign):

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ._notice import Notice as Notice
     from ._owner import Owner as Owner
     from ._pet import Pet as Pet
+    from ._pinged import Pinged as Pinged
 
 _MODULES = {
     "Cat": "_cat",
@@ -22,6 +23,7 @@ _MODULES = {
     "Notice": "_notice",
     "Owner": "_owner",
     "Pet": "_pet",
+    "Pinged": "_pinged",
 }
 __all__ = sorted(_MODULES)
 

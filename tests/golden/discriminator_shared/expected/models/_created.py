@@ -10,3 +10,7 @@ class Created(BaseModel):
     )
     kind: str
     id: str | MISSING = MISSING
+    specgen_tag_0: str | MISSING = MISSING
+    """
+    named as the generator once named its tags
+    """

@@ -7,7 +7,11 @@ from typing_extensions import TypeAliasType
 from ._created import Created
 from ._deleted import Deleted
 from ._discriminated import Discriminated as _Discriminated
+from ._pinged import Pinged
 
 Notice = TypeAliasType(
-    "Notice", Annotated[Created | Deleted, _Discriminated("kind", {"Created": Created, "Deleted": Deleted})]
+    "Notice",
+    Annotated[
+        Created | Deleted | Pinged, _Discriminated("kind", {"Created": Created, "Deleted": Deleted, "Pinged": Pinged})
+    ],
 )

@@ -13,4 +13,4 @@ class Owner(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    pet: Annotated[Pet | Cat, _Discriminated("petType", {"cat": Cat})] | MISSING = MISSING
+    pet: Annotated[Pet | Cat, _Discriminated("petType", {"Pet": Pet, "cat": Cat})] | MISSING = MISSING
