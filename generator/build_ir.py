@@ -438,7 +438,7 @@ class _Builder:
             rejects_unknown_query=self.unknown_query(path_item, operation) == "reject"
             and all(p.takes_other_keys is None for p in params),
             client_returns=_client_returns(responses, redirects),
-            empty_success=any(not r.is_error and r.annotation is None for r in responses),
+            client_reads=_client_reads(responses),
             redirects=redirects,
         )
 
@@ -680,15 +680,30 @@ def _in_authorization(scheme: dict[str, Any]) -> bool:
         and str(scheme.get("name", "")).lower() == "authorization"
 
 
+def _successes(responses: tuple[ir.Response, ...]) -> list[ir.Response]:
+    """The successes whose body the client reads (it reads no redirect's)."""
+    return [r for r in responses if not r.is_error and not r.status.upper().startswith("3")]
+
+
 def _client_returns(responses: tuple[ir.Response, ...], redirects: tuple[int | str, ...]) -> str:
-    """Any success's body type; None where a success is documented without a body or a redirect is answered (the
-    client reads no redirect's body)."""
-    successes = [r for r in responses if not r.is_error and not r.status.upper().startswith("3")]
+    """Any success's body type; None where a success is documented without a body or a redirect is answered."""
+    successes = _successes(responses)
     bodies = [r.annotation for r in successes if r.annotation is not None]
     if not bodies:
         return "None"
     returns = _union(bodies)
     return _optional(returns) if redirects or len(bodies) < len(successes) else returns
+
+
+def _client_reads(responses: tuple[ir.Response, ...]) -> str:
+    """The body type `_base.parse` reads: the successes' one type, or a dict of status → type where they differ
+    (`{"200": models.User, "202": bytes, "204": None}`), so that each status is read as its own."""
+    successes = _successes(responses)
+    kinds = {r.annotation for r in successes}
+    if len(kinds) <= 1:
+        return next(iter(kinds)) or "None" if kinds else "None"
+    keys = ["default" if r.status.lower() == "default" else r.status.upper() for r in successes]
+    return "{" + ", ".join(f"{py_literal(key)}: {r.annotation or 'None'}" for key, r in zip(keys, successes)) + "}"
 
 
 def _is_xml(content_type: str) -> bool:

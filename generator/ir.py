@@ -127,9 +127,10 @@ class Operation:
     pagination: Pagination | None
     idempotent: bool  # safe for the client to retry
     rejects_unknown_query: bool  # a query parameter it does not declare is a 400 (`x-unknown-query-parameters`)
-    client_returns: str  # what the client's method returns: the first success's model, `| None` when a documented
-    # redirect may come instead; "None" when no success has a body
-    empty_success: bool  # a success documented without a body: the client returns None for it
+    client_returns: str  # what the client's method returns: any success's body type, `| None` where a success has
+    # no body or a documented redirect may come instead; "None" when no success has a body
+    client_reads: str  # what the client reads the body as (`_base.parse`'s first argument): one type, or where the
+    # successes differ, a dict of each success's status → its body type (None for none)
     redirects: tuple[int | str, ...]  # documented 3xx statuses (302, "3XX"): for one, the client returns None
 
 

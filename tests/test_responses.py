@@ -51,7 +51,12 @@ def test_handlers_answer_default_and_range_statuses_and_the_client_reads_them(pa
             answers.append(answer := answers.pop(0))
             return answer
 
+        async def get_note(self, request: Any, principal: Any) -> Any:
+            notes.append(note := notes.pop(0))
+            return note
+
     answers = [h.PlaceOrder200(models.User(id=3)), h.PlaceOrder201(models.Ticket(ticket="t-1")), h.PlaceOrder204()]
+    notes = [h.GetNote200("hello"), h.GetNote204()]
 
     app = server.create_app(server.Handlers(default=Handlers()), NoCredentials())
 
@@ -66,6 +71,7 @@ def test_handlers_answer_default_and_range_statuses_and_the_client_reads_them(pa
             placed = [await client.default.place_order() for _ in range(3)]
             assert [type(p).__name__ for p in placed] == ["User", "Ticket", "NoneType"]
             assert (placed[0].id, placed[1].ticket) == (3, "t-1")
+            assert [await client.default.get_note() for _ in range(2)] == ["hello", None]  # text, or nothing
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as raw:
             assert (await raw.post("/jobs")).status_code == 202
             assert (await raw.post("/pets", json={"username": "rex"})).status_code == 201
@@ -84,6 +90,7 @@ def test_a_method_left_behind_by_a_renamed_operation_is_named(package: Package) 
         def start_job(self, request: Any, principal: Any) -> Any: ...
         def fetch_thing(self, request: Any, principal: Any) -> Any: ...  # the spec now says get_thing
         def place_order(self, request: Any, principal: Any) -> Any: ...
+        def get_note(self, request: Any, principal: Any) -> Any: ...
 
     with pytest.raises(TypeError, match=r"do not implement: default\.get_thing; methods no operation uses "
                                         r"\(renamed\?\): default\.fetch_thing"):

@@ -140,7 +140,15 @@ def test_answers_the_operation_does_not_document_are_typed_errors() -> None:
         with pytest.raises(UnexpectedResponse) as raised:
             _base.parse(Thing, response)
         assert isinstance(raised.value, ApiError) and raised.value.status_code == response.status_code
-    assert _base.parse(Thing, httpx.Response(204, request=request), empty=True) is None
+    by_status = {"200": Thing, "202": str, "2XX": bytes, "204": None}  # successes that differ: each status its own
+    assert _base.parse(by_status, httpx.Response(200, json={"id": 1}, request=request)) == Thing(id=1)
+    assert _base.parse(by_status, httpx.Response(202, text="queued", request=request)) == "queued"
+    assert _base.parse(by_status, httpx.Response(206, content=b"\x00", request=request)) == b"\x00"
+    assert _base.parse(by_status, httpx.Response(204, request=request)) is None
+    with pytest.raises(UnexpectedResponse, match="no body where the operation documents one"):
+        _base.parse(by_status, httpx.Response(200, request=request))
+    with pytest.raises(UnexpectedResponse, match="status 201 is not documented"):
+        _base.parse({"200": Thing, "204": None}, httpx.Response(201, json={"id": 1}, request=request))
     moved = httpx.Response(302, headers={"Location": "/elsewhere"}, request=request)
     assert _base.parse(Thing, moved, redirects=(302,)) is None  # documented: its Location is the answer
     assert _base.parse(Thing, moved, redirects=("3XX",)) is None

@@ -47,10 +47,11 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def parse(annotation: Any, response: httpx.Response, empty: bool = False, redirects: tuple[int | str, ...] = ()) -> Any:
-    """The response body as its documented type (None where `empty`, a documented answer without a body, came;
-    None for a documented redirect, whose Location `with_raw_response` shows); the typed error for an error
-    status, UnexpectedResponse for anything the operation does not document."""
+def parse(annotation: Any, response: httpx.Response, redirects: tuple[int | str, ...] = ()) -> Any:
+    """The response body as its documented type (`annotation`, or where successes differ, the one a dict of status
+    → type gives the status that came, None for a success without a body); None for a documented redirect, whose
+    Location `with_raw_response` shows; the typed error for an error status, UnexpectedResponse for anything the
+    operation does not document."""
     if response.is_error:
         raise error_for(response)
     if 300 <= response.status_code < 400:
@@ -59,11 +60,15 @@ def parse(annotation: Any, response: httpx.Response, empty: bool = False, redire
         raise UnexpectedResponse(response, None, f"status {response.status_code} is not documented")
     if not response.is_success:
         raise UnexpectedResponse(response, None, f"status {response.status_code} is not documented")
+    if isinstance(annotation, dict):
+        code = str(response.status_code)
+        key = next((k for k in (code, f"{code[0]}XX", "default") if k in annotation), None)
+        if key is None:
+            raise UnexpectedResponse(response, None, f"status {code} is not documented")
+        annotation = annotation[key]
     if annotation is None:
         return None
     if not response.content:
-        if empty:
-            return None
         raise UnexpectedResponse(response, None, "no body where the operation documents one")
     if annotation is bytes:
         return response.content
