@@ -409,10 +409,12 @@ def _rule_nullable_31(spec: LoadedSpec) -> Iterator[Diagnostic]:
 
 def _rule_object_type_implied(spec: LoadedSpec) -> Iterator[Diagnostic]:
     """`properties` with no `type` (nor a composition or `$ref` to give one): JSON Schema admits any value that is
-    not an object there, as conformance shows, while the generated model, like every peer's, takes only an object."""
+    not an object there, as conformance shows, while the generated model, like every peer's, takes only an object.
+    A part of allOf/oneOf/anyOf is left alone: its siblings or its parent usually say it is an object."""
     for pointer, schema in schema_nodes(spec.document):
-        if isinstance(schema.get("properties"), dict) and schema["properties"] and "type" not in schema and not any(
-                key in schema for key in ("allOf", "oneOf", "anyOf", "$ref", "not", "enum", "const")):
+        part = split_pointer(pointer)[-2:-1] in (["allOf"], ["oneOf"], ["anyOf"])
+        if isinstance(schema.get("properties"), dict) and schema["properties"] and "type" not in schema and not part \
+                and not any(key in schema for key in ("allOf", "oneOf", "anyOf", "$ref", "not", "enum", "const")):
             yield spec.diagnostic(pointer, "object-type-implied",
                                   "`properties` without `type: object`: any value that is not an object is valid here "
                                   "too, but the generated model takes only an object; write `type: object`")
