@@ -701,7 +701,7 @@ def _client_reads(responses: tuple[ir.Response, ...]) -> str:
     successes = _successes(responses)
     kinds = {r.annotation for r in successes}
     if len(kinds) <= 1:
-        return next(iter(kinds)) or "None" if kinds else "None"
+        return next(iter(kinds), None) or "None"
     keys = ["default" if r.status.lower() == "default" else r.status.upper() for r in successes]
     return "{" + ", ".join(f"{py_literal(key)}: {r.annotation or 'None'}" for key, r in zip(keys, successes)) + "}"
 

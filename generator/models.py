@@ -206,12 +206,7 @@ def _replaced(document: dict[str, Any], tokens: list[str]) -> dict[str, Any] | N
         node = node.get(token) if isinstance(node, dict) else None
     if not isinstance(node, dict) or node == {} or _holds_write_only(document, node):
         return None
-    copied = copy.deepcopy(document)
-    parent: Any = copied
-    for token in tokens[:-1]:
-        parent = parent[token]
-    parent[tokens[-1]] = {}
-    return copied
+    return _set(document, tokens, {})
 
 
 def _holds_write_only(document: dict[str, Any], schema: Any) -> bool:
