@@ -94,6 +94,9 @@ def follow_refs(document: dict[str, Any], node: Any) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
+DATA_KEYWORDS = ("default", "example", "examples", "enum", "const")  # values, not schemas: never rewritten
+
+
 def schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every schema object: under components/schemas and every `schema` key, and their subschemas."""
     subschema_maps = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")

@@ -12,7 +12,7 @@ from typing import Any
 
 from .cache import cache_dir, store
 from .config import Settings
-from .diagnostics import Diagnostic, Level, join_pointer, pointer_of, schema_nodes, split_pointer, walk
+from .diagnostics import DATA_KEYWORDS, Diagnostic, Level, join_pointer, pointer_of, schema_nodes, split_pointer, walk
 from .load import COMPONENT_KINDS, LoadedSpec
 
 VALIDATOR_RULES = frozenset({"openapi-version", "openapi-schema", "validator-failed"})  # the rest are house rules
@@ -59,7 +59,6 @@ def validate(spec: LoadedSpec) -> list[Diagnostic]:
 
 
 PROSE = ("summary", "description")  # free text: any string is valid there
-DATA = ("default", "example", "examples", "enum", "const")  # values checked against schemas: kept as written
 
 
 def _without_prose(node: Any) -> Any:
@@ -69,7 +68,7 @@ def _without_prose(node: Any) -> Any:
         return [_without_prose(item) for item in node]
     if not isinstance(node, dict):
         return node
-    return {key: "" if key in PROSE and isinstance(value, str) else value if key in DATA else _without_prose(value)
+    return {key: "" if key in PROSE and isinstance(value, str) else value if key in DATA_KEYWORDS else _without_prose(value)
             for key, value in node.items()}
 
 
@@ -410,14 +409,22 @@ def _rule_nullable_31(spec: LoadedSpec) -> Iterator[Diagnostic]:
 def _rule_object_type_implied(spec: LoadedSpec) -> Iterator[Diagnostic]:
     """`properties` with no `type` (nor a composition or `$ref` to give one): JSON Schema admits any value that is
     not an object there, as conformance shows, while the generated model, like every peer's, takes only an object.
-    A part of allOf/oneOf/anyOf is left alone: its siblings or its parent usually say it is an object."""
-    for pointer, schema in schema_nodes(spec.document):
-        part = split_pointer(pointer)[-2:-1] in (["allOf"], ["oneOf"], ["anyOf"])
-        if isinstance(schema.get("properties"), dict) and schema["properties"] and "type" not in schema and not part \
-                and not any(key in schema for key in ("allOf", "oneOf", "anyOf", "$ref", "not", "enum", "const")):
-            yield spec.diagnostic(pointer, "object-type-implied",
-                                  "`properties` without `type: object`: any value that is not an object is valid here "
-                                  "too, but the generated model takes only an object; write `type: object`")
+    A part of a composition is an object where the schema holding it says `type: object`, or, in allOf, where
+    another part says so or is a `$ref`."""
+    nodes = dict(schema_nodes(spec.document))
+    for pointer, schema in nodes.items():
+        if not isinstance(schema.get("properties"), dict) or not schema["properties"] or "type" in schema or any(
+                key in schema for key in ("allOf", "oneOf", "anyOf", "$ref", "not", "enum", "const")):
+            continue
+        *holder, keyword, _ = split_pointer(pointer)
+        parent = nodes.get(pointer_of(holder), {}) if keyword in ("allOf", "oneOf", "anyOf") else {}
+        siblings = parent.get(keyword) if keyword == "allOf" else []
+        if parent.get("type") == "object" or any(isinstance(part, dict) and (
+                part.get("type") == "object" or "$ref" in part) for part in siblings or []):
+            continue
+        yield spec.diagnostic(pointer, "object-type-implied",
+                              "`properties` without `type: object`: any value that is not an object is valid here "
+                              "too, but the generated model takes only an object; write `type: object`")
 
 
 def _example_validator(spec: LoadedSpec) -> Callable[[str, Any, str | None], list[str]]:

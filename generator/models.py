@@ -15,7 +15,6 @@ import ast
 import copy
 import hashlib
 import json
-import keyword
 import re
 import tempfile
 import warnings
@@ -26,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from .cache import cache_dir, store
-from .diagnostics import (Diagnostic, Finding, SpecError, follow_refs, join_pointer, pointer_of, schema_nodes,
-                          split_pointer, unescape_pointer_token, walk)
+from .diagnostics import (DATA_KEYWORDS, Diagnostic, Finding, SpecError, escape_pointer_token, follow_refs,
+                          join_pointer, pointer_of, schema_nodes, split_pointer, unescape_pointer_token, walk)
 from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 @dataclass(frozen=True)
@@ -99,7 +98,8 @@ def emit_models(document: dict[str, Any], source_file: str,
         rest = _renamed_refs(rest, dotless)
         rest["components"]["schemas"] = {dotless.get(n, n): v for n, v in rest["components"]["schemas"].items()}
     original = {modelled_name: name for name, modelled_name in dotless.items()}
-    rest, discriminators = _untied_discriminators(rest)
+    rest, unions = _subtype_unions(rest)
+    rest, discriminators = _untied_discriminators(rest, unions)
     unsupported = _unsupported_patterns(rest)
     untyped = _invalid_types(rest)
     if unsupported or untyped:
@@ -135,7 +135,7 @@ def emit_models(document: dict[str, Any], source_file: str,
         source, emitted, fallbacks = _modelled(rest, Path(tmp) / "models.json", source_file, shown)
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
-    retagged = _discriminated(source, discriminators, emitted, rest, original)
+    retagged, read = _discriminated(source, discriminators, emitted, rest, original)
     if left := [d for d in discriminators if re.search(rf"\b{d.field}\b", retagged)]:  # a shape not read there
         raise SpecError([Diagnostic(source_file, 0, shown(list(left[0].owner)), "models", "datamodel-code-generator "
                                     "wrote this discriminator in a form specgen does not read")])
@@ -144,9 +144,17 @@ def emit_models(document: dict[str, Any], source_file: str,
         if len(path) == 3 and path[2] in original:
             model["source_path"] = [*path[:2], original[path[2]]]
     models = _module(retagged, emitted)
+    for union, parent in unions.items():  # a body that is the parent may be any of its subtypes
+        for bound in (models.request_class, models.response_class):
+            if union in bound:
+                bound[parent] = bound.pop(union)
+    ignored = [Finding(shown([*told.owner[:2], told.parent] if told.parent else list(told.owner)) + "/discriminator",
+                       "discriminator-ignored", f"datamodel-code-generator wrote this union in a form specgen does "
+                       f"not tag: a value is whichever option admits it, whatever its {told.property!r} says")
+               for number, told in enumerate(discriminators) if number not in read]
     formats = [replace(f, pointer=shown(split_pointer(f.pointer)))  # where the spec writes it, as it names it
                for f in _unknown_formats(rest, [str(w.message) for w in said])]
-    models.warnings.extend(fallbacks + unchecked + formats)
+    models.warnings.extend(fallbacks + unchecked + ignored + formats)
     store(cached, json.dumps(asdict(models)))
     return models
 
@@ -350,6 +358,7 @@ def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]
             for name in formats]
 
 
+INTERNAL_TAG = "#-datamodel-code-generator-#"  # in the tags it gives an inline option: no tag of the document
 RUNTIME_MODULE = "_discriminated"  # generator/runtime/models/_discriminated.py, in every models package
 SCHEMAS = "#/components/schemas/"
 
@@ -358,11 +367,67 @@ SCHEMAS = "#/components/schemas/"
 class _Discriminator:
     property: str  # the property the document names
     field: str  # the property datamodel-code-generator is told of instead, which no schema has
-    owner: tuple[str, ...]  # the tokens of the schema that holds it
-    of_union: bool  # it sits beside oneOf/anyOf (else on the parent of allOf subtypes)
+    owner: tuple[str, ...]  # the tokens of the schema that holds it, beside its oneOf/anyOf
+    parent: str | None  # for the union `_subtype_unions` made of an allOf parent and its subtypes, the parent
 
 
-def _untied_discriminators(document: dict[str, Any]) -> tuple[dict[str, Any], list[_Discriminator]]:
+def _subtype_unions(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """`document` with each allOf parent that has a discriminator used through a oneOf of it and its subtypes
+    (`AnyPet`, a component of its own that holds the discriminator), and each such union → its parent.
+    datamodel-code-generator writes the parent's uses as a discriminated union only in properties: in array items,
+    additionalProperties and a body alone it wrote the parent, or one subtype (every pet in a list a Cat). Every
+    `$ref` to the parent but those its subtypes extend with `allOf` now names the union; a discriminator that is
+    beside no oneOf/anyOf then dispatches nothing and is taken out."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
+
+    def discriminated(schema: Any) -> bool:
+        return isinstance(schema, dict) and isinstance(schema.get("discriminator"), dict) and not any(
+            isinstance(schema.get(key), list) for key in ("oneOf", "anyOf"))
+
+    options: dict[str, list[str]] = {name: [name] for name, schema in schemas.items() if discriminated(schema)}
+    for name, schema in schemas.items():  # the subtypes of each parent, in the document's order
+        for part in schema.get("allOf") or [] if isinstance(schema, dict) else []:
+            parent = _schema_name(part.get("$ref")) if isinstance(part, dict) else None
+            if parent in options and name not in options[parent]:
+                options[parent].append(name)
+    for parent, found in options.items():  # and the schemas the mapping names (a grandchild, say)
+        for target in (schemas[parent]["discriminator"].get("mapping") or {}).values():
+            name = _schema_name(target) if isinstance(target, str) and target.startswith("#") else target
+            if isinstance(name, str) and name in schemas and name not in found:
+                found.append(name)
+    taken, unions = {*schemas, *map(class_name, schemas)}, {}
+    for parent, found in options.items():
+        if len(found) > 1:
+            unions[parent] = next(n for n in numbered(f"Any{parent[:1].upper()}{parent[1:]}") if n not in taken)
+            taken |= {unions[parent], class_name(unions[parent])}
+
+    def redirected(node: Any) -> Any:
+        if isinstance(node, list):
+            return [redirected(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        target = _schema_name(node.get("$ref"))
+        if target in unions:
+            return {**node, "$ref": SCHEMAS + escape_pointer_token(unions[target])}
+        return {key: value if key in DATA_KEYWORDS else [part if isinstance(part, dict) and "$ref" in part
+                                                         else redirected(part) for part in value]
+                if key == "allOf" and isinstance(value, list) else redirected(value) for key, value in node.items()}
+
+    for pointer, schema in list(schema_nodes(document)):
+        if discriminated(schema):
+            document = _set(document, split_pointer(pointer), {k: v for k, v in schema.items() if k != "discriminator"})
+    if not unions:
+        return document, {}
+    document = redirected(document)
+    for parent, union in unions.items():
+        document["components"]["schemas"][union] = {
+            "oneOf": [{"$ref": SCHEMAS + escape_pointer_token(name)} for name in options[parent]],
+            "discriminator": schemas[parent]["discriminator"]}
+    return document, {union: parent for parent, union in unions.items()}
+
+
+def _untied_discriminators(document: dict[str, Any],
+                           unions: dict[str, str]) -> tuple[dict[str, Any], list[_Discriminator]]:
     """`document` with each discriminator naming a property of its own that no schema has (`specgen_tag_<n>`),
     and what each named. datamodel-code-generator narrows the tag property of every option of a discriminated
     union to that union's tags, in the option's own model: an option in two unions, or used alone, then refuses
@@ -377,8 +442,8 @@ def _untied_discriminators(document: dict[str, Any]) -> tuple[dict[str, Any], li
     told = []
     for index, (pointer, schema) in enumerate(found):
         tokens, field = split_pointer(pointer), f"{prefix}{index}"
-        told.append(_Discriminator(schema["discriminator"]["propertyName"], field, tuple(tokens),
-                                   any(isinstance(schema.get(key), list) for key in ("oneOf", "anyOf"))))
+        parent = unions.get(tokens[2]) if len(tokens) == 3 and tokens[:2] == ["components", "schemas"] else None
+        told.append(_Discriminator(schema["discriminator"]["propertyName"], field, tuple(tokens), parent))
         document = _set(document, [*tokens, "discriminator"], {**schema["discriminator"], "propertyName": field})
     return document, told
 
@@ -394,15 +459,17 @@ def _set(node: Any, tokens: list[str], value: Any) -> Any:
 
 
 def _discriminated(source: str, discriminators: list[_Discriminator], emitted: list[dict[str, Any]],
-                   document: dict[str, Any], original: dict[str, str]) -> str:
+                   document: dict[str, Any], original: dict[str, str]) -> tuple[str, set[int]]:
     """datamodel-code-generator's module with each union it tagged by a `specgen_tag_<n>` property validated by
     `Discriminated` on the property the document names, and the `specgen_tag_<n>` fields it added to the options
     taken out. Each option's tags are the document's: its mapping, and the schema names of the options (as the
     document writes them); where an option is no schema of its own, the tags datamodel-code-generator gave it. A
     union of allOf subtypes also admits their parent, as the document does (a value whose tag names no subtype).
-    `document` is the one modelled (dotless names), `original` its dotless names → the document's."""
+    `document` is the one modelled (dotless names), `original` its dotless names → the document's. Also returns
+    the discriminators read: those of a union datamodel-code-generator wrote as one."""
     if not discriminators:
-        return source
+        return source, set()
+    read: set[int] = set()
     by_field = {d.field: i for i, d in enumerate(discriminators)}
     tree = ast.parse(source)
     given: dict[int, dict[str, list[str]]] = {}  # discriminator → option class → the tags it was given
@@ -413,8 +480,8 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
         classes.setdefault(tuple(model.get("source_path") or ()), []).append(model["class_name"])
     schema_of = {model["class_name"]: name for model in emitted
                  if (name := _option_schema(document, model.get("source_path") or []))}
-    fields = {model["class_name"]: {(f.get("name"), f.get("original_name")) for f in model.get("fields") or []}
-              for model in emitted}
+    required = {model["class_name"]: {f.get("original_name"): bool(f.get("required")) for f in model.get("fields") or []}
+                for model in emitted}
     document_tags = [_document_tags(document, told, original) for told in discriminators]
 
     def ancestors(name: str) -> set[str]:
@@ -431,43 +498,21 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
         schema = schema_of.get(name)
         return [t for t, s in document_tags[number].items() if s == schema] or given.get(number, {}).get(name, [])
 
-    def tag_field(number: int, name: str, statement: ast.AnnAssign) -> str:
-        """For an option that does not declare the tag property: a field that keeps it (its tag by default, where
-        it has one), so that the option, written out, still says which it is. Else nothing."""
-        own = set().union(*(fields.get(c, set()) for c in (name, *ancestors(name))))
-        prop = discriminators[number].property
-        if any(original_name == prop for _, original_name in own):
-            return ""
-        taken = {field_name for field_name, _ in own}
-        python = prop if prop.isidentifier() and not keyword.iskeyword(prop) and not prop.startswith(
-            ("_", "model_")) else snake_name(prop).removeprefix("model_")
-        while python in taken:
-            python += "_tag"
-        tags = tags_of(number, name) or _literals(statement)
-        default = repr(tags[0]) if len(tags) == 1 else "MISSING"
-        kind = "str" if len(tags) == 1 else "str | MISSING"
-        return f"{python}: {kind} = {default}" if python == prop else \
-            f"{python}: Annotated[{kind}, Field(alias={prop!r})] = {default}"
-
     edits: list[tuple[ast.AST, str]] = []
-    kept_tags: set[tuple[str, str]] = set()  # (class, property) given a field for a tag
     for node in tree.body:
-        removed: list[tuple[ast.stmt, str]] = []
+        removed: list[ast.stmt] = []
         for index, statement in enumerate(node.body if isinstance(node, ast.ClassDef) else []):
             target = statement.target if isinstance(statement, ast.AnnAssign) else None
             if isinstance(target, ast.Name) and target.id in by_field:
                 assert isinstance(statement, ast.AnnAssign)
                 number = by_field[target.id]
-                given.setdefault(number, {})[node.name] = _literals(statement)
-                key = (node.name, discriminators[number].property)
-                kept = tag_field(number, node.name, statement) if key not in kept_tags else ""
-                kept_tags |= {key} if kept else set()
-                removed.append((statement, kept))
+                given.setdefault(number, {})[node.name] = [t for t in _literals(statement) if INTERNAL_TAG not in t]
+                removed.append(statement)
                 following = node.body[index + 1] if index + 1 < len(node.body) else None
                 if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
-                    removed.append((following, ""))  # its docstring
-        every = removed and len(removed) == len(node.body) and not any(text for _, text in removed)
-        edits += [(statement, "pass" if every and i == 0 else text) for i, (statement, text) in enumerate(removed)]
+                    removed.append(following)  # its docstring
+        every = removed and len(removed) == len(node.body)
+        edits += [(statement, "pass" if every and i == 0 else "") for i, statement in enumerate(removed)]
 
     def rewritten(annotated: ast.Subscript, number: int, field: ast.Call) -> ast.expr:
         """`Annotated[A | B | MISSING, Field(discriminator=...)]` → `Annotated[A | B, _Discriminated(...)] | MISSING`."""
@@ -479,19 +524,25 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
         options = [m for m in members if m not in absent]
         names = [_option_name(m) for m in options]
         told = discriminators[number]
-        if not told.of_union:  # the parent of allOf subtypes: a value may be just that
-            parents = classes.get(told.owner, [])  # one class, or its Request and Response variants
-            parent = next((c for c in parents if all(c in ancestors(n) for n in names)), None) or next(
-                (c for c in parents if names and _variant(c) == _variant(names[0])), None)
-            if parent and parent not in names:
-                options.insert(0, ast.Name(parent))
+        read.add(number)
+        parents = classes.get(("components", "schemas", told.parent), []) if told.parent else []
+        parent = next((n for n in names if n in parents), None)  # of allOf subtypes: a value may be just that
+
+        def named(option: ast.expr) -> ast.expr:
+            name = _option_name(option)
+            return ast.Constant(name) if isinstance(option, ast.Constant) else ast.Name(name)
+
         mapping: dict[str, ast.expr] = {}
         for option in options:
-            name = _option_name(option)
-            for tag in tags_of(number, name):
-                mapping.setdefault(tag, ast.Constant(name) if isinstance(option, ast.Constant) else ast.Name(name))
+            for tag in tags_of(number, _option_name(option)):
+                mapping.setdefault(tag, named(option))
+        tagless = [named(o) for o in options if not any(
+            required.get(c, {}).get(told.property) for c in (_option_name(o), *ancestors(_option_name(o))))]
+        unnamed = [named(o) for o in options if _option_name(o) == parent or not tags_of(number, _option_name(o))]
         by_tag = ast.Call(ast.Name("_Discriminated"), [ast.Constant(told.property), ast.Dict(
-            [ast.Constant(tag) for tag in mapping], list(mapping.values()))], [])
+            [ast.Constant(tag) for tag in mapping], list(mapping.values()))],
+            [ast.keyword(word, ast.Tuple(chosen)) for word, chosen in (("tagless", tagless), ("unnamed", unnamed))
+             if chosen])
         kept = [k for k in field.keywords if k.arg != "discriminator"]
         metadata = [m for m in metadata if m is not field] + ([ast.Call(field.func, field.args, kept)]
                                                               if field.args or kept else [])
@@ -538,30 +589,24 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
     if imports:  # the names the rewritten lines use (`_package` imports in each module only those it uses)
         text = text.replace("from __future__ import annotations\n",
                             "from __future__ import annotations\n\n" + "\n".join(imports) + "\n", 1)
-    return text
+    return text, read
 
 
 def _document_tags(document: dict[str, Any], told: _Discriminator, original: dict[str, str]) -> dict[str, str]:
     """Each tag the document gives a discriminator → the (modelled) name of the schema it names: the explicit
-    mapping, and the schema name (as the document writes it) of each option the mapping does not name."""
+    mapping, then the schema name (as the document writes it) of each option."""
     owner: Any = document
     for token in told.owner:
         owner = owner[int(token)] if isinstance(owner, list) else owner[token]
-    schemas = (document.get("components") or {}).get("schemas") or {}
-    if told.of_union:
-        options = [o.get("$ref") for key in ("oneOf", "anyOf") for o in owner.get(key) or [] if isinstance(o, dict)]
-        implicit = [_schema_name(ref) for ref in options if isinstance(ref, str)]
-    else:  # the parent, and the schemas that extend it
-        parent = told.owner[2] if told.owner[:2] == ("components", "schemas") and len(told.owner) == 3 else None
-        implicit = [parent] + [name for name, schema in schemas.items() if isinstance(schema, dict) and any(
-            isinstance(part, dict) and _schema_name(part.get("$ref")) == parent for part in schema.get("allOf") or [])]
+    options = [o.get("$ref") for key in ("oneOf", "anyOf") for o in owner.get(key) or [] if isinstance(o, dict)]
+    implicit = [_schema_name(ref) for ref in options if isinstance(ref, str)]
     explicit = {}
     for tag, target in (owner["discriminator"].get("mapping") or {}).items():
         name = _schema_name(target) if isinstance(target, str) and target.startswith("#") else target
         if isinstance(name, str):
             explicit[str(tag)] = next((m for m, o in original.items() if o == name), name)  # a bare name as written
-    mapped = set(explicit.values())  # a schema the mapping names is reached by its tags there, not by its name
-    return {**{original.get(name, name): name for name in implicit if name and name not in mapped}, **explicit}
+    # a mapped schema's name is a tag of it too (schemathesis sends it; OpenAPI 3.0 is unclear): the mapping's first
+    return {**explicit, **{tag: name for name in implicit if name and (tag := original.get(name, name)) not in explicit}}
 
 
 def _option_schema(document: dict[str, Any], path: list[str]) -> str | None:

@@ -265,3 +265,23 @@ def test_an_unknown_format_in_a_dotted_schema_is_reported_under_the_name_the_spe
     outcome = pipeline.generate(spec, tmp_path / "out", "fmt", force=True)
     assert [(w.pointer, w.line) for w in outcome.warnings if w.rule == "unknown-format"] == [
         ("/components/schemas/microsoft.graph.rgb/properties/b", 9)]
+
+
+def test_a_discriminator_datamodel_code_generator_wrote_no_tagged_union_for_is_reported(tmp_path: Path) -> None:
+    """A oneOf that is a part of allOf: datamodel-code-generator writes a plain union of the combined models, which
+    specgen cannot tag, so a value is any option that admits it: said, where the discriminator is written."""
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+                    "    A: {type: object, required: [kind], properties: {kind: {type: string}, a: {type: integer}}}\n"
+                    "    B: {type: object, required: [kind], properties: {kind: {type: string}, b: {type: integer}}}\n"
+                    "    X:\n      allOf:\n"
+                    "        - oneOf: [{$ref: '#/components/schemas/A'}, {$ref: '#/components/schemas/B'}]\n"
+                    "          discriminator: {propertyName: kind}\n"
+                    "        - {type: object, properties: {extra: {type: string}}}\n"
+                    "    AB:\n      oneOf: [{$ref: '#/components/schemas/A'}, {$ref: '#/components/schemas/B'}]\n"
+                    "      discriminator: {propertyName: kind}\n")
+    outcome = pipeline.generate(spec, tmp_path / "out", "ign", force=True)
+    assert [(w.pointer, w.line) for w in outcome.warnings if w.rule == "discriminator-ignored"] == [
+        ("/components/schemas/X/allOf/0/discriminator", 11)]  # AB is tagged
+    assert run(tmp_path / "out", "from ign import models; print(models.AB.__value__.__metadata__[0].tags)") == \
+        "{'A': <class 'ign.models._a.A'>, 'B': <class 'ign.models._b.B'>}"

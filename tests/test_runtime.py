@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import httpx
 import pytest
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from generator.render import runtime_files
 from generator.runtime.client import _base
@@ -320,21 +320,61 @@ class Branch(BaseModel):
     children: list[Annotated[Leaf | Branch, Discriminated("kind", {"leaf": Leaf, "branch": Branch})]]
 
 
-def test_a_discriminated_union_validates_the_option_its_tag_names_or_else_any() -> None:
+class Note(BaseModel):
+    """An option without the tag property."""
+
+    text: str
+
+
+class Sealed(BaseModel):
+    """An option without the tag property that refuses any other."""
+
+    model_config = ConfigDict(extra="forbid")
+    size: int
+
+
+def test_a_discriminated_union_validates_the_option_its_tag_names_and_refuses_other_tags_at_once() -> None:
     tree = TypeAdapter(Annotated[Leaf | Branch, Discriminated("kind", {"leaf": Leaf, "branch": Branch})])
     value = tree.validate_python({"kind": "branch", "children": [{"kind": "leaf", "value": 1},
                                                                  {"kind": "branch", "children": []}]})
     assert isinstance(value, Branch) and [type(c) for c in value.children] == [Leaf, Branch]
-    assert isinstance(tree.validate_python({"kind": "oak", "value": 2}), Leaf)  # untagged: the option that admits it
     with pytest.raises(ValidationError) as refused:  # the option the tag names refuses it: its errors alone
         tree.validate_python({"kind": "branch", "value": 2, "children": [{"kind": "leaf"}]})
     assert [e["loc"] for e in refused.value.errors()] == [("branch", "children", 0, "leaf", "value")]
-    with pytest.raises(ValidationError, match="Input tag 'tree' found using 'kind' does not match any of the "
+    with pytest.raises(ValidationError, match="Input tag 'oak' found using 'kind' does not match any of the "
                                               "expected tags: 'leaf', 'branch'"):
-        tree.validate_python({"kind": "tree"})  # no option admits it either
+        tree.validate_python({"kind": "oak", "value": 2})  # Leaf would admit it, but its tag names no option
     with pytest.raises(ValidationError, match="Unable to extract tag using discriminator 'kind'"):
-        tree.validate_python({"value": 1})
+        tree.validate_python({"value": 1})  # both options require the tag
+    with pytest.raises(ValidationError, match="Input should be an object"):
+        tree.validate_python([{"kind": "leaf", "value": 1}])
+    assert tree.validate_python(Leaf(kind="l", value=3)) == Leaf(kind="l", value=3)  # an instance is any option's
     assert tree.dump_python(Branch(kind="b", children=[Leaf(kind="l", value=3)])) == {
         "kind": "b", "children": [{"kind": "l", "value": 3}]}
     assert tree.json_schema()["discriminator"] == {"propertyName": "kind", "mapping": {
         "leaf": "#/$defs/Leaf", "branch": "#/$defs/Branch"}}
+
+
+def test_a_wrong_tag_deep_in_a_recursive_union_is_refused_where_it_stands_not_tried_against_every_option() -> None:
+    tree = TypeAdapter(Annotated[Leaf | Branch, Discriminated("kind", {"leaf": Leaf, "branch": Branch})])
+    deep: dict[str, Any] = {"kind": "oak"}
+    for _ in range(40):  # a wrong tag on every level: tried option by option, Branch would go down each
+        deep = {"kind": "bush", "children": [deep]}
+    with pytest.raises(ValidationError) as refused:
+        tree.validate_python(deep)
+    assert {e["type"] for e in refused.value.errors()} == {"union_tag_invalid"}
+
+
+def test_a_value_without_its_tag_is_an_option_that_does_not_require_one_and_is_written_with_its_tag() -> None:
+    notes = TypeAdapter(Annotated[Leaf | Note | Sealed, Discriminated(
+        "kind", {"leaf": Leaf, "note": Note, "sealed": Sealed}, tagless=(Note, Sealed), unnamed=(Note,))])
+    assert notes.validate_python({"text": "hi"}) == Note(text="hi")
+    assert notes.validate_python({"kind": "note", "text": "hi"}) == Note(text="hi")
+    assert notes.validate_python({"kind": "memo", "text": "hi"}) == Note(text="hi")  # an unnamed tag: Note's
+    with pytest.raises(ValidationError) as refused:  # without a tag: the errors of the options that admit none
+        notes.validate_python({"value": 1})
+    assert {e["loc"][-1] for e in refused.value.errors()} == {"text", "size", "value"}
+    assert notes.dump_python(Note(text="hi")) == {"text": "hi", "kind": "note"}  # it says which option it is
+    assert notes.dump_json(Note(text="hi")) == b'{"text":"hi","kind":"note"}'
+    assert notes.dump_python(Sealed(size=1)) == {"size": 1}  # the option refuses a `kind`: written as it is
+    assert notes.dump_python(Leaf(kind="mine", value=1)) == {"kind": "mine", "value": 1}  # its own tag kept

@@ -19,9 +19,13 @@ AuthSchemeRequest = TypeAliasType(
             "type",
             {
                 "API_KEY": ApiKeyAuthSchemeRequest,
+                "ApiKeyAuthScheme": ApiKeyAuthSchemeRequest,
                 "BEARER": BearerAuthSchemeRequest,
+                "BearerAuthScheme": BearerAuthSchemeRequest,
                 "BASIC": BasicAuthSchemeRequest,
+                "BasicAuthScheme": BasicAuthSchemeRequest,
                 "OAUTH_2": OAuth2AuthSchemeRequest,
+                "OAuth2AuthScheme": OAuth2AuthSchemeRequest,
             },
         ),
         Field(examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),

@@ -19,9 +19,13 @@ AuthSchemeResponse = TypeAliasType(
             "type",
             {
                 "API_KEY": ApiKeyAuthSchemeResponse,
+                "ApiKeyAuthScheme": ApiKeyAuthSchemeResponse,
                 "BEARER": BearerAuthSchemeResponse,
+                "BearerAuthScheme": BearerAuthSchemeResponse,
                 "BASIC": BasicAuthSchemeResponse,
+                "BasicAuthScheme": BasicAuthSchemeResponse,
                 "OAUTH_2": OAuth2AuthSchemeResponse,
+                "OAuth2AuthScheme": OAuth2AuthSchemeResponse,
             },
         ),
         Field(examples=[{"name": "primary key", "type": "API_KEY", "key": "sk_live_123"}]),

@@ -13,7 +13,15 @@ ConnectorRequest = TypeAliasType(
     "ConnectorRequest",
     Annotated[
         HTTPConnectorRequest | BigQueryConnectorRequest,
-        _Discriminated("protocol", {"http": HTTPConnectorRequest, "bigquery": BigQueryConnectorRequest}),
+        _Discriminated(
+            "protocol",
+            {
+                "http": HTTPConnectorRequest,
+                "HTTPConnector": HTTPConnectorRequest,
+                "bigquery": BigQueryConnectorRequest,
+                "BigQueryConnector": BigQueryConnectorRequest,
+            },
+        ),
         Field(examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]),
     ],
 )

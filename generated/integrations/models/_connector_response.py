@@ -13,7 +13,15 @@ ConnectorResponse = TypeAliasType(
     "ConnectorResponse",
     Annotated[
         HTTPConnectorResponse | BigQueryConnectorResponse,
-        _Discriminated("protocol", {"http": HTTPConnectorResponse, "bigquery": BigQueryConnectorResponse}),
+        _Discriminated(
+            "protocol",
+            {
+                "http": HTTPConnectorResponse,
+                "HTTPConnector": HTTPConnectorResponse,
+                "bigquery": BigQueryConnectorResponse,
+                "BigQueryConnector": BigQueryConnectorResponse,
+            },
+        ),
         Field(examples=[{"name": "Warehouse", "protocol": "bigquery", "datasetId": "analytics"}]),
     ],
 )

@@ -18,8 +18,11 @@ OAuth2GrantRequest = TypeAliasType(
             "grantType",
             {
                 "authorization_code": OAuth2GrantAuthorizationCodeRequest,
+                "OAuth2GrantAuthorizationCode": OAuth2GrantAuthorizationCodeRequest,
                 "client_credentials": OAuth2GrantClientCredentialsRequest,
+                "OAuth2GrantClientCredentials": OAuth2GrantClientCredentialsRequest,
                 "password": OAuth2GrantPasswordRequest,
+                "OAuth2GrantPassword": OAuth2GrantPasswordRequest,
             },
         ),
         Field(examples=[{"grantType": "client_credentials"}]),

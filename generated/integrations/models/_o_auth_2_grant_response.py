@@ -18,8 +18,11 @@ OAuth2GrantResponse = TypeAliasType(
             "grantType",
             {
                 "authorization_code": OAuth2GrantAuthorizationCodeResponse,
+                "OAuth2GrantAuthorizationCode": OAuth2GrantAuthorizationCodeResponse,
                 "client_credentials": OAuth2GrantClientCredentialsResponse,
+                "OAuth2GrantClientCredentials": OAuth2GrantClientCredentialsResponse,
                 "password": OAuth2GrantPasswordResponse,
+                "OAuth2GrantPassword": OAuth2GrantPasswordResponse,
             },
         ),
         Field(examples=[{"grantType": "client_credentials"}]),

@@ -10,5 +10,10 @@ from ._truck_request import TruckRequest
 
 GetVehicle200ResponseRequest = TypeAliasType(
     "GetVehicle200ResponseRequest",
-    Annotated[CarRequest | TruckRequest, _Discriminated("vehicleType", {"car": CarRequest, "truck": TruckRequest})],
+    Annotated[
+        CarRequest | TruckRequest,
+        _Discriminated(
+            "vehicleType", {"car": CarRequest, "Car": CarRequest, "truck": TruckRequest, "Truck": TruckRequest}
+        ),
+    ],
 )

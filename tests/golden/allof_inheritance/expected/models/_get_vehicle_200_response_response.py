@@ -10,5 +10,10 @@ from ._truck_response import TruckResponse
 
 GetVehicle200ResponseResponse = TypeAliasType(
     "GetVehicle200ResponseResponse",
-    Annotated[CarResponse | TruckResponse, _Discriminated("vehicleType", {"car": CarResponse, "truck": TruckResponse})],
+    Annotated[
+        CarResponse | TruckResponse,
+        _Discriminated(
+            "vehicleType", {"car": CarResponse, "Car": CarResponse, "truck": TruckResponse, "Truck": TruckResponse}
+        ),
+    ],
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._any_pet import AnyPet as AnyPet
     from ._cat import Cat as Cat
     from ._created import Created as Created
     from ._deleted import Deleted as Deleted
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from ._pinged import Pinged as Pinged
 
 _MODULES = {
+    "AnyPet": "_any_pet",
     "Cat": "_cat",
     "Created": "_created",
     "Deleted": "_deleted",

@@ -9,5 +9,9 @@ from ._deleted import Deleted
 from ._discriminated import Discriminated as _Discriminated
 
 Event = TypeAliasType(
-    "Event", Annotated[Created | Deleted, _Discriminated("kind", {"created": Created, "deleted": Deleted})]
+    "Event",
+    Annotated[
+        Created | Deleted,
+        _Discriminated("kind", {"created": Created, "Created": Created, "deleted": Deleted, "Deleted": Deleted}),
+    ],
 )

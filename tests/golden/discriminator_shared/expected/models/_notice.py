@@ -12,6 +12,7 @@ from ._pinged import Pinged
 Notice = TypeAliasType(
     "Notice",
     Annotated[
-        Created | Deleted | Pinged, _Discriminated("kind", {"Created": Created, "Deleted": Deleted, "Pinged": Pinged})
+        Created | Deleted | Pinged,
+        _Discriminated("kind", {"Created": Created, "Deleted": Deleted, "Pinged": Pinged}, tagless=(Pinged,)),
     ],
 )

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, MISSING
-from typing import Annotated
 
-from ._cat import Cat
-from ._discriminated import Discriminated as _Discriminated
-from ._pet import Pet
+from ._any_pet import AnyPet
 
 
 class Owner(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
     )
-    pet: Annotated[Pet | Cat, _Discriminated("petType", {"Pet": Pet, "cat": Cat})] | MISSING = MISSING
+    pet: AnyPet | MISSING = MISSING
+    pets: list[AnyPet] | MISSING = MISSING

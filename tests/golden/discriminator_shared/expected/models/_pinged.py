@@ -13,4 +13,3 @@ class Pinged(BaseModel):
         validate_by_name=True,
     )
     at: str | MISSING = MISSING
-    kind: str = "Pinged"

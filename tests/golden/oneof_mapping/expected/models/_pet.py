@@ -8,4 +8,6 @@ from ._cat import Cat
 from ._discriminated import Discriminated as _Discriminated
 from ._dog import Dog
 
-Pet = TypeAliasType("Pet", Annotated[Cat | Dog, _Discriminated("petType", {"cat": Cat, "dog": Dog})])
+Pet = TypeAliasType(
+    "Pet", Annotated[Cat | Dog, _Discriminated("petType", {"cat": Cat, "Cat": Cat, "dog": Dog, "Dog": Dog})]
+)
