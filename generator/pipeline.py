@@ -11,8 +11,6 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from multiprocessing import get_context
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +20,8 @@ from .render import TEMPLATES, template_files
 from .write import LastRun, Package, finish, is_up_to_date, write_package
 
 if TYPE_CHECKING:  # the stages are imported once a run has work to do: a no-op run stays fast
+    from multiprocessing.connection import Connection
+
     from .load import LoadedSpec
 
 Progress = Callable[[str], None]
@@ -44,15 +44,24 @@ class Outcome:
 
 def toolchain_digest() -> str:
     """Generator code, templates and the versions of the tools whose output we commit."""
-    from importlib.metadata import version
-
     h = hashlib.sha256()
     for path in sorted(GENERATOR_DIR.rglob("*.py")) + template_files(TEMPLATES):
         h.update(str(path.relative_to(GENERATOR_DIR.parent)).encode())
         h.update(path.read_bytes())
-    for dist in ("datamodel-code-generator", "ruff", "jinja2"):
-        h.update(f"{dist}=={version(dist)}".encode())
+    for dist in ("datamodel_code_generator", "ruff", "jinja2"):
+        h.update(f"{dist}=={installed_version(dist)}".encode())
     return h.hexdigest()
+
+
+def installed_version(dist: str) -> str:
+    """The version of an installed distribution (its name with `_` for `-`), read off the name of its
+    `.dist-info` directory: importlib.metadata would import the email package, a tenth of a no-op run."""
+    for entry in sys.path:
+        for found in Path(entry or ".").glob(f"{dist}-*.dist-info"):
+            return found.name[len(dist) + 1:-len(".dist-info")]
+    from importlib.metadata import version  # not where a wheel puts it: ask properly
+
+    return version(dist)
 
 
 def inputs_digest(root: Path, relative_files: list[str], package: str) -> str:
@@ -125,6 +134,8 @@ class InChild:
     Leaving the `with` block ends the process if nobody asked for its result."""
 
     def __init__(self, work: Callable[[], object]):
+        from multiprocessing import get_context  # not imported by a no-op run
+
         context = get_context("fork")
         self._results, sender = context.Pipe(duplex=False)
         self._process = context.Process(target=_run_and_send, args=(work, sender), daemon=True)

@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import ir
 from .cache import cache_dir
 from .naming import py_literal
 
-if TYPE_CHECKING:  # jinja is imported when a template is rendered: a no-op run only lists the templates
+if TYPE_CHECKING:  # jinja (and the IR) are imported when a template is rendered: a no-op run only lists templates
     from jinja2 import Environment, FileSystemBytecodeCache
+
+    from . import ir
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
