@@ -98,10 +98,11 @@ def emit_models(document: dict[str, Any], source_file: str,
         rest = _renamed_refs(rest, dotless)
         rest["components"]["schemas"] = {dotless.get(n, n): v for n, v in rest["components"]["schemas"].items()}
     original = {modelled_name: name for name, modelled_name in dotless.items()}
-    rest, unions = _subtype_unions(rest)
-    rest, discriminators = _untied_discriminators(rest, unions)
+    nodes = list(schema_nodes(rest))  # walked once: the rewrites below keep every schema where it was
+    rest, unions, tagging = _subtype_unions(rest, nodes)
+    rest, discriminators = _untied_discriminators(rest, unions, tagging)
     unsupported = _unsupported_patterns(rest)
-    untyped = _invalid_types(rest)
+    untyped = _invalid_types(nodes)
     if unsupported or untyped:
         rest = _without(rest, [(tokens, "pattern") for tokens, _, _ in unsupported] + [(t, "type") for t in untyped])
     @cache
@@ -324,11 +325,11 @@ def _unsupported_patterns(document: dict[str, Any]) -> list[tuple[list[str], str
     return found
 
 
-def _invalid_types(document: dict[str, Any]) -> list[list[str]]:
-    """The path of tokens of each schema whose `type` is neither a type name nor a list of them (an object written
-    where its parent was meant): datamodel-code-generator cannot read the schema at all."""
+def _invalid_types(nodes: list[tuple[str, dict[str, Any]]]) -> list[list[str]]:
+    """The path of tokens of each schema (of `schema_nodes`) whose `type` is neither a type name nor a list of them
+    (an object written where its parent was meant): datamodel-code-generator cannot read the schema at all."""
     return [split_pointer(pointer) for pointer in dict.fromkeys(  # a node reached twice is one
-        pointer for pointer, schema in schema_nodes(document)
+        pointer for pointer, schema in nodes
         if "type" in schema and not isinstance(schema["type"], str)
         and not (isinstance(schema["type"], list) and all(isinstance(t, str) for t in schema["type"])))]
 
@@ -371,13 +372,15 @@ class _Discriminator:
     parent: str | None  # for the union `_subtype_unions` made of an allOf parent and its subtypes, the parent
 
 
-def _subtype_unions(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _subtype_unions(document: dict[str, Any], nodes: list[tuple[str, dict[str, Any]]]) -> tuple[
+        dict[str, Any], dict[str, str], list[tuple[str, dict[str, Any]]]]:
     """`document` with each allOf parent that has a discriminator used through a oneOf of it and its subtypes
     (`AnyPet`, a component of its own that holds the discriminator), and each such union → its parent.
     datamodel-code-generator writes the parent's uses as a discriminated union only in properties: in array items,
     additionalProperties and a body alone it wrote the parent, or one subtype (every pet in a list a Cat). Every
     `$ref` to the parent but those its subtypes extend with `allOf` now names the union; a discriminator that is
-    beside no oneOf/anyOf then dispatches nothing and is taken out."""
+    beside no oneOf/anyOf then dispatches nothing and is taken out. Also returns each discriminator left, where it
+    is (`nodes` are the document's schemas)."""
     schemas = (document.get("components") or {}).get("schemas") or {}
 
     def discriminated(schema: Any) -> bool:
@@ -413,38 +416,40 @@ def _subtype_unions(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
                                                          else redirected(part) for part in value]
                 if key == "allOf" and isinstance(value, list) else redirected(value) for key, value in node.items()}
 
-    for pointer, schema in list(schema_nodes(document)):
+    tagging = list({pointer: schema["discriminator"] for pointer, schema in nodes if isinstance(  # once each
+        schema.get("discriminator"), dict) and not discriminated(schema)}.items())
+    for pointer, schema in nodes:  # parents before their subschemas
         if discriminated(schema):
             document = _set(document, split_pointer(pointer), {k: v for k, v in schema.items() if k != "discriminator"})
     if not unions:
-        return document, {}
+        return document, {}, tagging
     document = redirected(document)
     for parent, union in unions.items():
         document["components"]["schemas"][union] = {
             "oneOf": [{"$ref": SCHEMAS + escape_pointer_token(name)} for name in options[parent]],
             "discriminator": schemas[parent]["discriminator"]}
-    return document, {union: parent for parent, union in unions.items()}
+        tagging.append((join_pointer("/components/schemas", union), schemas[parent]["discriminator"]))
+    return document, {union: parent for parent, union in unions.items()}, tagging
 
 
-def _untied_discriminators(document: dict[str, Any],
-                           unions: dict[str, str]) -> tuple[dict[str, Any], list[_Discriminator]]:
+def _untied_discriminators(document: dict[str, Any], unions: dict[str, str],
+                           tagging: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], list[_Discriminator]]:
     """`document` with each discriminator naming a property of its own that no schema has (`specgen_tag_<n>`),
     and what each named. datamodel-code-generator narrows the tag property of every option of a discriminated
     union to that union's tags, in the option's own model: an option in two unions, or used alone, then refuses
     what the document admits. Told of a property nobody has, it narrows that, and `_discriminated` takes it out
-    again."""
-    found = [(pointer, schema) for pointer, schema in schema_nodes(document) if isinstance(
-        schema.get("discriminator"), dict) and isinstance(schema["discriminator"].get("propertyName"), str)]
+    again. `tagging`: each discriminator, and where it is."""
+    found = [(pointer, told) for pointer, told in tagging if isinstance(told.get("propertyName"), str)]
     if not found:
         return document, []
     written = json.dumps(document)
     prefix = next(p for p in (f"specgen_tag{'_' * n}" for n in range(1, 99)) if p not in written)
     told = []
-    for index, (pointer, schema) in enumerate(found):
+    for index, (pointer, discriminator) in enumerate(found):
         tokens, field = split_pointer(pointer), f"{prefix}{index}"
         parent = unions.get(tokens[2]) if len(tokens) == 3 and tokens[:2] == ["components", "schemas"] else None
-        told.append(_Discriminator(schema["discriminator"]["propertyName"], field, tuple(tokens), parent))
-        document = _set(document, [*tokens, "discriminator"], {**schema["discriminator"], "propertyName": field})
+        told.append(_Discriminator(discriminator["propertyName"], field, tuple(tokens), parent))
+        document = _set(document, [*tokens, "discriminator"], {**discriminator, "propertyName": field})
     return document, told
 
 
