@@ -110,11 +110,9 @@ class Judge:
         return self._specs[host_url]
 
     def response_schema(self, method: str, path: str, status: int) -> Any:
-        from starlette.routing import compile_path
-
         paths = self.document.get("paths") or {}
         for template in sorted(paths, key=lambda p: ([s.startswith("{") for s in p.split("/")], p)):
-            if compile_path(template)[0].match(path):
+            if _path_pattern(template).fullmatch(path):
                 operation = (paths[template] or {}).get(method.lower()) or {}
                 responses = operation.get("responses") or {}
                 response = self.resolve(responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
@@ -517,3 +515,9 @@ def load_app(target: str) -> Any:
     name = attribute or "app"
     found = getattr(importlib.import_module(module_name), name.removesuffix("()"))
     return found() if name.endswith("()") else found
+
+
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """The paths a template matches, each `{parameter}` one segment (a name may repeat: `/a/{id}/b/{id}`)."""
+    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part)
+                              for part in re.split(r"(\{[^}/]*\})", template)))

@@ -96,5 +96,7 @@ def test_a_free_form_exploded_object_takes_the_other_keys_and_delimited_objects_
             delimited = await raw.get("/labels", params={"ids": "3 4", "tags": "x|y", "from": "mon"})
             assert delimited.status_code == 200 and (seen[-1].ids, seen[-1].tags) == ([3, 4], ["x", "y"])
             assert seen[-1].labels == {"from": "mon"}  # `span`'s field only inside span=from|...: here a label
+            bad = await raw.get("/labels", headers={"Cookie": "seen=1,x"})  # the problem says where the value is
+            assert bad.status_code == 400 and bad.json()["errors"][0]["pointer"] == "#cookie/seen", bad.text
 
     asyncio.run(calls())

@@ -230,13 +230,14 @@ def object_query(
     return validate_form(values, annotation, where=where, what=f"query parameter {name}")
 
 
-def invalid_query(name: str, exc: ValidationError) -> Problem:
-    """The 400 for a query parameter whose value is not its declared type, one error per pydantic error."""
-    errors = [(f"#query/{name}", str(error["msg"])) for error in exc.errors()]
+def invalid_query(name: str, exc: ValidationError, location: str = "query") -> Problem:
+    """The 400 for a parameter (in the query, a header or a cookie) whose value is not its declared type, one
+    error per pydantic error."""
+    errors = [(f"#{location}/{name}", str(error["msg"])) for error in exc.errors()]
     return Problem(400, f"invalid value for {name}", errors=errors)
 
 
-def comma_list(value: str | None, annotation: Any, name: str, delimiter: str = ",") -> Any:
+def comma_list(value: str | None, annotation: Any, name: str, location: str = "query", *, delimiter: str = ",") -> Any:
     """A `style: form, explode: false` array (`include=a,b`), or one in a cookie or header, parsed and validated
     as its declared type."""
     if value is None:
@@ -244,23 +245,23 @@ def comma_list(value: str | None, annotation: Any, name: str, delimiter: str = "
     try:
         return adapter(annotation).validate_python([item for item in value.split(delimiter) if item])
     except ValidationError as exc:
-        raise invalid_query(name, exc) from None
+        raise invalid_query(name, exc, location) from None
 
 
 DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}  # how the delimited styles join items; else a comma
 
 
-def space_list(value: str | None, annotation: Any, name: str) -> Any:
+def space_list(value: str | None, annotation: Any, name: str, location: str = "query") -> Any:
     """A `spaceDelimited` array: `ids=1%202`."""
-    return comma_list(value, annotation, name, DELIMITERS["spaceDelimited"])
+    return comma_list(value, annotation, name, location, delimiter=DELIMITERS["spaceDelimited"])
 
 
-def pipe_list(value: str | None, annotation: Any, name: str) -> Any:
+def pipe_list(value: str | None, annotation: Any, name: str, location: str = "query") -> Any:
     """A `pipeDelimited` array: `ids=1|2`."""
-    return comma_list(value, annotation, name, DELIMITERS["pipeDelimited"])
+    return comma_list(value, annotation, name, location, delimiter=DELIMITERS["pipeDelimited"])
 
 
-def json_value(value: str | None, annotation: Any, name: str) -> Any:
+def json_value(value: str | None, annotation: Any, name: str, location: str = "query") -> Any:
     """A parameter FastAPI cannot read itself (a union with an object, an array of arrays): its text as JSON, or
     else as plain text, validated as the declared type; None when absent."""
     if value is None:
@@ -273,7 +274,7 @@ def json_value(value: str | None, annotation: Any, name: str) -> Any:
         try:
             return adapter(annotation).validate_strings(value)
         except ValidationError as exc:
-            raise invalid_query(name, exc) from None
+            raise invalid_query(name, exc, location) from None
 
 
 def path_value(raw: str, annotation: Any, name: str, style: str, explode: bool, shape: str) -> Any:
@@ -308,7 +309,7 @@ def path_value(raw: str, annotation: Any, name: str, style: str, explode: bool, 
         raise Problem(400, f"invalid value for {name}", errors=[(f"#path/{name}", message)]) from None
 
 
-def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
+def json_items(values: list[str] | None, annotation: Any, name: str, location: str = "query") -> Any:
     """An array of objects in the query (`name={"a":1}&name={"a":2}`): each item one JSON text, validated as
     the declared type."""
     if values is None:
@@ -316,11 +317,11 @@ def json_items(values: list[str] | None, annotation: Any, name: str) -> Any:
     try:
         items = [json.loads(value, parse_float=json_number) for value in values]
     except ValueError as exc:
-        raise Problem(400, f"invalid value for {name}", errors=[(f"#query/{name}", str(exc))]) from None
+        raise Problem(400, f"invalid value for {name}", errors=[(f"#{location}/{name}", str(exc))]) from None
     try:
         return adapter(annotation).validate_python(items)
     except ValidationError as exc:
-        raise invalid_query(name, exc) from None
+        raise invalid_query(name, exc, location) from None
 
 
 async def raw_body(request: Request) -> bytes:
