@@ -14,6 +14,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .diagnostics import follow_refs, join_pointer
+from .lint import required_cycles
 
 
 @dataclass
@@ -285,6 +286,7 @@ def run(
     hypothesis_settings = settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck),
                                    derandomize=derandomize, database=None)
     outcomes = []
+    impossible = set(required_cycles(document))
     for result in schema.get_all_operations():
         if not isinstance(result, Ok):  # an operation schemathesis cannot read: named, not tested
             error = result.err()
@@ -298,6 +300,10 @@ def run(
         outcomes.append(outcome)
         if _documents_only_informational(operation):
             outcome.skipped = "documents only 1xx responses, and a 1xx is never a final answer: nothing can conform"
+            continue
+        if answers_only_impossible_values(document, operation.definition.raw.get("responses"), impossible):
+            outcome.skipped = ("every response it documents is a value no finite JSON is (lint: required-cycle): "
+                               "nothing can conform")
             continue
 
         strategy = _strategy(operation, negative)
@@ -422,6 +428,16 @@ def _documents_only_server_errors(operation: Any) -> bool:
 def _documents_only_informational(operation: Any) -> bool:
     statuses = [str(s) for s in operation.definition.raw.get("responses") or {}]
     return bool(statuses) and all(s[0] == "1" for s in statuses)
+
+
+def answers_only_impossible_values(document: dict[str, Any], responses: dict[str, Any], impossible: set[str]) -> bool:
+    """Every response documented (`responses` of an operation) has a body, and each of its media types is a
+    component no finite value is (`impossible`: `lint.required_cycles`)."""
+    responses = [follow_refs(document, r) for r in (responses or {}).values()]
+    media = [m for r in responses for m in (r.get("content") or {}).values()] if responses else []
+    return bool(responses) and all(r.get("content") for r in responses) and all(
+        isinstance(m, dict) and str((m.get("schema") or {}).get("$ref", "")).removeprefix("#/components/schemas/")
+        in impossible for m in media)
 
 
 def _documents_responses(operation: Any) -> bool:

@@ -349,9 +349,18 @@ def _rule_write_only_required(spec: LoadedSpec) -> Iterator[Diagnostic]:
 
 def _rule_required_cycles(spec: LoadedSpec) -> Iterator[Diagnostic]:
     """A component that requires itself through required properties that are references all the way round (a
-    TreeNode whose `parent` is required): no finite value is valid, so no request or response can be either. Only
-    objects count (a value of another type ends the chain), and null or an alternative (oneOf, anyOf) ends it."""
-    schemas = (spec.document.get("components") or {}).get("schemas") or {}
+    TreeNode whose `parent` is required): no finite value is valid, so no request or response can be either."""
+    for name in required_cycles(spec.document):
+        yield spec.diagnostic(join_pointer("/components/schemas", name), "required-cycle",
+                              f"schema {name!r} requires itself through required references: no finite "
+                              "value is valid (make one of them optional or nullable)")
+
+
+def required_cycles(document: dict[str, Any]) -> list[str]:
+    """The component schemas that require themselves through required properties that are references all the
+    way round: no finite value is valid. Only objects count (a value of another type ends the chain), and null
+    or an alternative (oneOf, anyOf) ends it."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
     prefix = "#/components/schemas/"
 
     def edges(name: str) -> list[tuple[str, bool]]:
@@ -376,19 +385,19 @@ def _rule_required_cycles(spec: LoadedSpec) -> Iterator[Diagnostic]:
                     found.append((target["$ref"][len(prefix):], True))
         return found
 
+    found = []
     for name in schemas:
         pending = [(target, by_property) for target, by_property in edges(name)]
         seen: set[tuple[str, bool]] = set()
         while pending:  # does `name` reach itself, through at least one required property?
             current, by_property = pending.pop()
             if current == name and by_property:
-                yield spec.diagnostic(join_pointer("/components/schemas", name), "required-cycle",
-                                      f"schema {name!r} requires itself through required references: no finite "
-                                      "value is valid (make one of them optional or nullable)")
+                found.append(name)
                 break
             if (current, by_property) not in seen:
                 seen.add((current, by_property))
                 pending.extend((target, by_property or step) for target, step in edges(current))
+    return found
 
 
 def _rule_nullable_31(spec: LoadedSpec) -> Iterator[Diagnostic]:

@@ -92,11 +92,14 @@ def client_calls_every_operation(mock: Any, credentials: dict[str, Any],
     from pydantic import TypeAdapter, ValidationError
 
     from generator.build_ir import authorization_clash
+    from generator.conformance import answers_only_impossible_values
+    from generator.lint import required_cycles
     from generator.diagnostics import follow_refs
     from generator.naming import snake_name
 
     client_module = importlib.import_module(f"{mock.package}.client")
     document = document or {}
+    impossible = set(required_cycles(document))
     expected: dict[str, str] = {}  # `tag.method` → the error its spec makes certain
     schemas: dict[str, dict[str, Any]] = {}  # `tag.method` → parameter python name → its schema in the spec
     for operation in mock.operations:
@@ -112,6 +115,8 @@ def client_calls_every_operation(mock: Any, credentials: dict[str, Any],
             expected[operation.handler] = "AuthenticationError"  # no request can meet the operation's security
         if all(str(status).startswith("1") for status in spelled.get("responses") or {"200": None}):
             expected[operation.handler] = "UnexpectedResponse"  # a 1xx is never a final answer
+        if answers_only_impossible_values(document, spelled.get("responses"), impossible):
+            expected[operation.handler] = "ServerError"  # no answer can be valid: the mock says so with a 501
     problems: list[str] = []
     calls = [0]
 
