@@ -4,18 +4,24 @@ and each pattern's models are also checked for what matters: the payload lands i
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import importlib
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import httpx
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from generator import pipeline
 from generator.write import MANIFEST
+
+from .packages import NoCredentials, generated
 
 ROOT = Path(__file__).parent.parent
 CASES = sorted(p.parent.name for p in (ROOT / "tests" / "golden").glob("*/openapi.yaml"))
@@ -136,3 +142,38 @@ def test_a_discriminator_on_an_allof_parent_admits_the_parent(models: ModuleType
     # in an array too (datamodel-code-generator alone types each item as a Cat), each pet by its own tag
     pets = owners.model_validate({"pets": [{"petType": "cat", "lives": 9}, {"petType": "dog", "name": "Rex"}]}).pets
     assert [type(pet).__name__ for pet in pets] == ["Cat", "Pet"] and pets[1].name == "Rex"
+
+
+def test_an_option_without_the_tag_property_crosses_the_wire_with_its_tag(tmp_path: Path) -> None:
+    """Pinged declares no `kind`: sent by the client as a Notice body, and answered by the server as one, its JSON
+    still says which option it is (a server that dispatches on `kind`, as OpenAPI says it may, needs it)."""
+    with generated(ROOT / "tests" / "golden" / "discriminator_shared" / "openapi.yaml", tmp_path, "tags") as package:
+        server, client_module, models = package.module("server"), package.module("client"), package.module("models")
+        received: list[Any] = []
+
+        class Handlers:
+            async def post_notice(self, request: Any, principal: Any) -> Any:
+                received.append(request.body)
+                return server.handlers.PostNotice204()
+
+            async def latest_notice(self, request: Any, principal: Any) -> Any:
+                return server.handlers.LatestNotice200(models.Pinged(at="noon"))
+
+        app = server.create_app(server.Handlers(default=Handlers()), NoCredentials(), allow_unimplemented=True)
+        wire = httpx.ASGITransport(app=app)
+        sent: list[Any] = []
+
+        class Recording(httpx.AsyncBaseTransport):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                sent.append(json.loads(request.content) if request.content else None)
+                return await wire.handle_async_request(request)
+
+        async def calls() -> None:
+            async with client_module.AsyncClient("http://t", transport=Recording()) as client:
+                await client.default.post_notice(body=models.Pinged(at="dawn"))
+                assert sent[-1] == {"at": "dawn", "kind": "Pinged"} and received == [models.Pinged(at="dawn")]
+                assert await client.default.latest_notice() == models.Pinged(at="noon")
+            async with httpx.AsyncClient(transport=wire, base_url="http://t") as raw:
+                assert (await raw.get("/notices")).json() == {"at": "noon", "kind": "Pinged"}
+
+        asyncio.run(calls())

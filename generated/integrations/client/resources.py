@@ -92,7 +92,7 @@ class ExternalServices:
             "post",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalServiceRequest),
             retryable=False,
             security=SECURITY[0],
         )
@@ -140,7 +140,7 @@ class ExternalServices:
             "put",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalServiceRequest),
             retryable=True,
             security=SECURITY[0],
         )
@@ -189,7 +189,7 @@ class ExternalServices:
             "post",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}/requests/{_base.quote(str(request_name), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.InvokeInput),
             retryable=False,
             security=SECURITY[0],
         )
@@ -256,7 +256,7 @@ class ExternalServiceRegistrations:
             "post",
             f"/externalServiceRegistrations",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalServiceRegistrationRequest),
             retryable=False,
             security=SECURITY[2],
         )
@@ -294,7 +294,7 @@ class ExternalServiceRegistrations:
             "put",
             f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalServiceRegistrationRequest),
             retryable=True,
             security=SECURITY[2],
         )
@@ -399,7 +399,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceCreateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -425,7 +425,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.CheckCdcPrerequisitesInputRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -505,7 +505,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.DatabaseSchemaInput),
             retryable=False,
             security=SECURITY[4],
         )
@@ -528,7 +528,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.SourcePrefixInputRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -622,7 +622,7 @@ class ExternalDataSources:
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -660,7 +660,7 @@ class ExternalDataSources:
                 ("offset", offset, True, "form"),
                 ("search", search, True, "form"),
             ),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.BulkSchemasUpdate),
             retryable=False,
             security=SECURITY[4],
         )
@@ -688,7 +688,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/create_webhook/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -714,7 +714,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/delete_webhook/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -775,7 +775,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/refresh_schemas/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -801,7 +801,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/reload/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -827,7 +827,7 @@ class ExternalDataSources:
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/revenue_analytics_config/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.RevenueAnalyticsConfigUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -854,7 +854,7 @@ class ExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/update_webhook_inputs/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.WebhookInputsUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -1034,7 +1034,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.CredentialRequest),
             retryable=False,
             security=SECURITY[8],
         )
@@ -1057,7 +1057,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/http/connectors",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.HTTPConnectorRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -1080,7 +1080,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.BigQueryConnectorRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -1126,7 +1126,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectorRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -1190,7 +1190,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.CredentialRequest),
             retryable=True,
             security=SECURITY[8],
         )
@@ -1290,7 +1290,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectionRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -1370,7 +1370,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectorVersionCreate),
             retryable=False,
             security=SECURITY[6],
         )
@@ -1395,7 +1395,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.AuthSchemeConfigRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -1462,7 +1462,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectionRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -1540,7 +1540,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectorVersionUpdate),
             retryable=True,
             security=SECURITY[6],
         )
@@ -1720,7 +1720,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ActionRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -1820,7 +1820,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.TriggerRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -1919,7 +1919,7 @@ class VersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.DefinitionListRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -1953,7 +1953,7 @@ class VersoriConnect:
             params=_base.query(
                 ("force", force, True, "form"),
             ),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.DefinitionsDelete),
             retryable=True,
             security=SECURITY[6],
         )
@@ -2038,7 +2038,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ActionRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -2121,7 +2121,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.TriggerRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -2204,7 +2204,7 @@ class VersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.DefinitionRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -2364,7 +2364,7 @@ class PatchworksConnectors:
             "post",
             f"/api/v1/connectors",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.PatchworksConnectorStoreRequest),
             retryable=False,
             security=SECURITY[10],
         )
@@ -2458,7 +2458,7 @@ class PatchworksConnectors:
             "put",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.PatchworksConnectorUpdate),
             retryable=True,
             security=SECURITY[10],
         )
@@ -2612,7 +2612,7 @@ class AsyncExternalServices:
             "post",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalServiceRequest),
             retryable=False,
             security=SECURITY[0],
         )
@@ -2660,7 +2660,7 @@ class AsyncExternalServices:
             "put",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalServiceRequest),
             retryable=True,
             security=SECURITY[0],
         )
@@ -2709,7 +2709,7 @@ class AsyncExternalServices:
             "post",
             f"/environments/{_base.quote(str(environment_id), safe='')}/externalServices/{_base.quote(str(external_service_id), safe='')}/requests/{_base.quote(str(request_name), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.InvokeInput),
             retryable=False,
             security=SECURITY[0],
         )
@@ -2776,7 +2776,7 @@ class AsyncExternalServiceRegistrations:
             "post",
             f"/externalServiceRegistrations",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalServiceRegistrationRequest),
             retryable=False,
             security=SECURITY[2],
         )
@@ -2814,7 +2814,7 @@ class AsyncExternalServiceRegistrations:
             "put",
             f"/externalServiceRegistrations/{_base.quote(str(registration_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalServiceRegistrationRequest),
             retryable=True,
             security=SECURITY[2],
         )
@@ -2919,7 +2919,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceCreateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -2945,7 +2945,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/check_cdc_prerequisites/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.CheckCdcPrerequisitesInputRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3025,7 +3025,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/database_schema/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.DatabaseSchemaInput),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3048,7 +3048,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/source_prefix/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.SourcePrefixInputRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3142,7 +3142,7 @@ class AsyncExternalDataSources:
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3180,7 +3180,7 @@ class AsyncExternalDataSources:
                 ("offset", offset, True, "form"),
                 ("search", search, True, "form"),
             ),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.BulkSchemasUpdate),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3208,7 +3208,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/create_webhook/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3234,7 +3234,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/delete_webhook/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3295,7 +3295,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/refresh_schemas/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3321,7 +3321,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/reload/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ExternalDataSourceUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3347,7 +3347,7 @@ class AsyncExternalDataSources:
             "patch",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/revenue_analytics_config/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.RevenueAnalyticsConfigUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3374,7 +3374,7 @@ class AsyncExternalDataSources:
             "post",
             f"/api/environments/{_base.quote(str(environment_id), safe='')}/external_data_sources/{_base.quote(str(id_), safe='')}/update_webhook_inputs/",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.WebhookInputsUpdateRequest),
             retryable=False,
             security=SECURITY[4],
         )
@@ -3554,7 +3554,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.CredentialRequest),
             retryable=False,
             security=SECURITY[8],
         )
@@ -3577,7 +3577,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/http/connectors",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.HTTPConnectorRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -3600,7 +3600,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/protocols/bigquery/connectors",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.BigQueryConnectorRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -3646,7 +3646,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectorRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -3710,7 +3710,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/credentials/{_base.quote(str(credential_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.CredentialRequest),
             retryable=True,
             security=SECURITY[8],
         )
@@ -3810,7 +3810,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectionRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -3890,7 +3890,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectorVersionCreate),
             retryable=False,
             security=SECURITY[6],
         )
@@ -3915,7 +3915,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/auth-scheme-configs/{_base.quote(str(auth_scheme_config_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.AuthSchemeConfigRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -3982,7 +3982,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/connections/{_base.quote(str(connection_id), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectionRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -4060,7 +4060,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ConnectorVersionUpdate),
             retryable=True,
             security=SECURITY[6],
         )
@@ -4240,7 +4240,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ActionRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -4340,7 +4340,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.TriggerRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -4439,7 +4439,7 @@ class AsyncVersoriConnect:
             "post",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.DefinitionListRequest),
             retryable=False,
             security=SECURITY[6],
         )
@@ -4473,7 +4473,7 @@ class AsyncVersoriConnect:
             params=_base.query(
                 ("force", force, True, "form"),
             ),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.DefinitionsDelete),
             retryable=True,
             security=SECURITY[6],
         )
@@ -4558,7 +4558,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/actions/{_base.quote(str(action_name), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.ActionRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -4641,7 +4641,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/triggers/{_base.quote(str(trigger_name), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.TriggerRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -4724,7 +4724,7 @@ class AsyncVersoriConnect:
             "put",
             f"/api/connect/v1/o/{_base.quote(str(organisation_id), safe='')}/connectors/{_base.quote(str(connector_id), safe='')}/versions/{_base.quote(str(version), safe='')}/definitions/{_base.quote(str(definition_name), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.DefinitionRequest),
             retryable=True,
             security=SECURITY[6],
         )
@@ -4884,7 +4884,7 @@ class AsyncPatchworksConnectors:
             "post",
             f"/api/v1/connectors",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.PatchworksConnectorStoreRequest),
             retryable=False,
             security=SECURITY[10],
         )
@@ -4978,7 +4978,7 @@ class AsyncPatchworksConnectors:
             "put",
             f"/api/v1/connectors/{_base.quote(str(connector), safe='')}",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.PatchworksConnectorUpdate),
             retryable=True,
             security=SECURITY[10],
         )

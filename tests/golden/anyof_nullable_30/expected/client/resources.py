@@ -34,7 +34,7 @@ class Default:
             "put",
             f"/notes",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.NoteRequest),
             retryable=True,
             security=SECURITY[0],
         )
@@ -79,7 +79,7 @@ class AsyncDefault:
             "put",
             f"/notes",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.NoteRequest),
             retryable=True,
             security=SECURITY[0],
         )

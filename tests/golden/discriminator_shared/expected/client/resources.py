@@ -34,11 +34,24 @@ class Default:
             "post",
             f"/events",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Event),
             retryable=False,
             security=SECURITY[0],
         )
         _base.parse(None, _response)
+
+    def latest_notice(
+        self,
+    ) -> models.Notice:
+        """The latest notice"""
+        _response = self._client.request(
+            "get",
+            f"/notices",
+            params=_base.query(),
+            retryable=True,
+            security=SECURITY[0],
+        )
+        return _base.cast("models.Notice", _base.parse(models.Notice, _response))
 
     def post_notice(
         self,
@@ -50,7 +63,7 @@ class Default:
             "post",
             f"/notices",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Notice),
             retryable=False,
             security=SECURITY[0],
         )
@@ -66,7 +79,7 @@ class Default:
             "post",
             f"/owners",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Owner),
             retryable=False,
             security=SECURITY[0],
         )
@@ -111,11 +124,24 @@ class AsyncDefault:
             "post",
             f"/events",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Event),
             retryable=False,
             security=SECURITY[0],
         )
         _base.parse(None, _response)
+
+    async def latest_notice(
+        self,
+    ) -> models.Notice:
+        """The latest notice"""
+        _response = await self._client.request(
+            "get",
+            f"/notices",
+            params=_base.query(),
+            retryable=True,
+            security=SECURITY[0],
+        )
+        return _base.cast("models.Notice", _base.parse(models.Notice, _response))
 
     async def post_notice(
         self,
@@ -127,7 +153,7 @@ class AsyncDefault:
             "post",
             f"/notices",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Notice),
             retryable=False,
             security=SECURITY[0],
         )
@@ -143,7 +169,7 @@ class AsyncDefault:
             "post",
             f"/owners",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Owner),
             retryable=False,
             security=SECURITY[0],
         )

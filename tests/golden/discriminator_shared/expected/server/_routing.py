@@ -720,11 +720,29 @@ def respond(result: Any, documented: dict[int | str, str | None]) -> Response:
         return Response(status_code=status)
     if not media_type.endswith("json"):  # text or bytes, sent as they are
         return Response(result.body, status_code=status, media_type=media_type)
-    return JSONResponse(dump(result.body), status_code=status, media_type=media_type)
+    return JSONResponse(dump(result.body, body_type(type(result))), status_code=status, media_type=media_type)
 
 
-def dump(value: Any) -> Any:
-    """JSON of a response value: models with only the fields that were set (absent stays absent, not null)."""
+_BODY_TYPES: dict[type, Any] = {}
+
+
+def body_type(result: type) -> Any:
+    """The declared type of a result class's body (read once), or None where it cannot be read."""
+    if result not in _BODY_TYPES:
+        try:
+            _BODY_TYPES[result] = get_type_hints(result).get("body")
+        except Exception:  # noqa: BLE001 - a name the result's module cannot resolve: dumped by value instead
+            _BODY_TYPES[result] = None
+    return _BODY_TYPES[result]
+
+
+def dump(value: Any, annotation: Any = None) -> Any:
+    """JSON of a response value: models with only the fields that were set (absent stays absent, not null); as
+    its declared type (`annotation`) where given, so that an option of a discriminated union carries its tag."""
+    if annotation is not None:
+        return cached_adapter(annotation).dump_python(
+            value, mode="json", by_alias=True, exclude_unset=True, warnings=False
+        )
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
     if isinstance(value, (list, tuple)):

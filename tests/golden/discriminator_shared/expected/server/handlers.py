@@ -41,6 +41,24 @@ PostEventResult = PostEvent204
 
 
 @dataclass(frozen=True, kw_only=True)
+class LatestNoticeRequest:
+    """Inputs of `latest_notice`: The latest notice"""
+
+    pass
+
+
+@dataclass(frozen=True)
+class LatestNotice200:
+    """200: the notice"""
+
+    body: models.Notice
+    status_code: ClassVar[int] = 200
+
+
+LatestNoticeResult = LatestNotice200
+
+
+@dataclass(frozen=True, kw_only=True)
 class PostNoticeRequest:
     """Inputs of `post_notice`: Record a notice (its kind the schema's name)"""
 
@@ -83,6 +101,12 @@ class DefaultHandlers(Protocol):
         self, request: PostEventRequest, principal: Principal | None
     ) -> PostEventResult | Awaitable[PostEventResult]:
         """POST /events: Record an event (its kind mapped)"""
+        ...
+
+    def latest_notice(
+        self, request: LatestNoticeRequest, principal: Principal | None
+    ) -> LatestNoticeResult | Awaitable[LatestNoticeResult]:
+        """GET /notices: The latest notice"""
         ...
 
     def post_notice(

@@ -36,7 +36,7 @@ from .security import Authenticator, Principal, Requirement, requires
 # Every path and the methods it answers, concrete paths first, as OpenAPI matches them.
 PATH_METHODS: tuple[tuple[re.Pattern[str], str], ...] = (
     (compile_path("/events")[0], "POST"),
-    (compile_path("/notices")[0], "POST"),
+    (compile_path("/notices")[0], "GET, POST"),
     (compile_path("/owners")[0], "POST"),
 )
 
@@ -55,6 +55,7 @@ def default_router(handlers: h.DefaultHandlers, authenticator: Authenticator) ->
     """The routes of default, in matching order (concrete paths first)."""
     router = APIRouter(tags=["default"])
     add_post_event(router, handlers, authenticator)
+    add_latest_notice(router, handlers, authenticator)
     add_post_notice(router, handlers, authenticator)
     add_post_owner(router, handlers, authenticator)
     return router
@@ -80,6 +81,25 @@ def add_post_event(router: APIRouter, handlers: h.DefaultHandlers, authenticator
         )
         _result = await call_handler(handlers.post_event, _inputs, _principal)
         return respond(_result, {204: None})
+
+
+def add_latest_notice(router: APIRouter, handlers: h.DefaultHandlers, authenticator: Authenticator) -> None:
+    @router.get(
+        "/notices",
+        operation_id="latest_notice",
+        summary="The latest notice",
+        status_code=200,
+        response_model=None,
+    )
+    async def _latest_notice(
+        _request: Request,
+        _principal: Annotated[Principal | None, Depends(requires(SECURITY[0], authenticator))],
+    ) -> Response:
+        """The latest notice"""
+        reject_unknown_query(_request, frozenset())
+        _inputs = h.LatestNoticeRequest()
+        _result = await call_handler(handlers.latest_notice, _inputs, _principal)
+        return respond(_result, {200: "application/json"})
 
 
 def add_post_notice(router: APIRouter, handlers: h.DefaultHandlers, authenticator: Authenticator) -> None:

@@ -81,18 +81,23 @@ def parse(annotation: Any, response: httpx.Response, redirects: tuple[int | str,
         raise UnexpectedResponse(response, None, f"the body is not the documented type: {exc}") from exc
 
 
-def dump(body: Any) -> Any:
+def dump(body: Any, annotation: Any = None) -> Any:
+    """JSON of a value: a model with only the fields that were set; as its declared type (`annotation`) where
+    given, so that an option of a discriminated union carries its tag."""
+    if annotation is not None:
+        return _adapter(annotation).dump_python(body, mode="json", by_alias=True, exclude_unset=True, warnings=False)
     if isinstance(body, BaseModel):
         return body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return to_jsonable_python(body, by_alias=True)
 
 
-def encode(body: Any, encoding: str, content_type: str) -> dict[str, Any]:
-    """httpx arguments that send `body` as the operation declares it: JSON, a form, multipart, text or bytes."""
+def encode(body: Any, encoding: str, content_type: str, annotation: Any = None) -> dict[str, Any]:
+    """httpx arguments that send `body` as the operation declares it (of type `annotation`): JSON, a form,
+    multipart, text or bytes."""
     if body is None:
         return {}
     if encoding == "json":
-        return {"json": dump(body)}
+        return {"json": dump(body, annotation)}
     if encoding in ("text", "binary"):
         return {"content": body.encode() if isinstance(body, str) else body, "headers": {"Content-Type": content_type}}
     fields = body.model_dump(by_alias=True, exclude_unset=True) if isinstance(body, BaseModel) else dict(body)

@@ -34,7 +34,7 @@ class Default:
             "post",
             f"/shapes",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Shape),
             retryable=False,
             security=SECURITY[0],
         )
@@ -79,7 +79,7 @@ class AsyncDefault:
             "post",
             f"/shapes",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Shape),
             retryable=False,
             security=SECURITY[0],
         )

@@ -34,7 +34,7 @@ class Default:
             "post",
             f"/pets",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Pet),
             retryable=False,
             security=SECURITY[0],
         )
@@ -79,7 +79,7 @@ class AsyncDefault:
             "post",
             f"/pets",
             params=_base.query(),
-            body=_base.encode(body, "json", "application/json"),
+            body=_base.encode(body, "json", "application/json", models.Pet),
             retryable=False,
             security=SECURITY[0],
         )
