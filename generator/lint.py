@@ -428,12 +428,17 @@ def _rule_object_type_implied(spec: LoadedSpec) -> Iterator[Diagnostic]:
         *holder, keyword, _ = split_pointer(pointer)
         parent = nodes.get(pointer_of(holder), {}) if keyword in ("allOf", "oneOf", "anyOf") else {}
         siblings = parent.get(keyword) if keyword == "allOf" else []
-        if parent.get("type") == "object" or any(isinstance(part, dict) and (
-                part.get("type") == "object" or "$ref" in part) for part in siblings or []):
+        if _is_object_type(parent.get("type")) or any(isinstance(part, dict) and (
+                _is_object_type(part.get("type")) or "$ref" in part) for part in siblings or []):
             continue
         yield spec.diagnostic(pointer, "object-type-implied",
                               "`properties` without `type: object`: any value that is not an object is valid here "
                               "too, but the generated model takes only an object; write `type: object`")
+
+
+def _is_object_type(declared: Any) -> bool:
+    """`type: object`, or a 3.1 list of types holding it (`[object, "null"]`)."""
+    return declared == "object" or isinstance(declared, list) and "object" in declared
 
 
 def _example_validator(spec: LoadedSpec) -> Callable[[str, Any, str | None], list[str]]:

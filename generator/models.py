@@ -19,7 +19,7 @@ import re
 import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ class ModelsModule:
     request_class: dict[str, str]  # component schema name → class used in request bodies
     response_class: dict[str, str]  # component schema name → class used in responses
     warnings: list[Finding]  # components datamodel-code-generator had to rename, formats it does not know
+    subtypes: dict[str, str] = field(default_factory=dict)  # an allOf parent with a discriminator → its union
 
 
 def inline_schemas(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -99,7 +100,7 @@ def emit_models(document: dict[str, Any], source_file: str,
         rest["components"]["schemas"] = {dotless.get(n, n): v for n, v in rest["components"]["schemas"].items()}
     original = {modelled_name: name for name, modelled_name in dotless.items()}
     nodes = list(schema_nodes(rest))  # walked once: the rewrites below keep every schema where it was
-    rest, unions, tagging = _subtype_unions(rest, nodes)
+    rest, unions, tagging = _subtype_unions(rest, nodes, set(hoisted))
     rest, discriminators = _untied_discriminators(rest, unions, tagging)
     unsupported = _unsupported_patterns(rest)
     untyped = _invalid_types(nodes)
@@ -145,10 +146,7 @@ def emit_models(document: dict[str, Any], source_file: str,
         if len(path) == 3 and path[2] in original:
             model["source_path"] = [*path[:2], original[path[2]]]
     models = _module(retagged, emitted)
-    for union, parent in unions.items():  # a body that is the parent may be any of its subtypes
-        for bound in (models.request_class, models.response_class):
-            if union in bound:
-                bound[parent] = bound.pop(union)
+    models.subtypes.update({parent: union for union, parent in unions.items()})
     ignored = [Finding(shown([*told.owner[:2], told.parent] if told.parent else list(told.owner)) + "/discriminator",
                        "discriminator-ignored", f"datamodel-code-generator wrote this union in a form specgen does "
                        f"not tag: a value is whichever option admits it, whatever its {told.property!r} says")
@@ -287,7 +285,8 @@ def _renamed_refs(node: Any, renamed: dict[str, str]) -> Any:
     if isinstance(copy.get("$ref"), str):
         copy["$ref"] = rename(copy["$ref"])
     if isinstance(copy.get("mapping"), dict):
-        copy["mapping"] = {key: rename(value) if isinstance(value, str) else value for key, value in copy["mapping"].items()}
+        copy["mapping"] = {key: renamed.get(value, rename(value)) if isinstance(value, str) else value
+                           for key, value in copy["mapping"].items()}  # a bare name too (`x.Kitten`)
     return copy
 
 
@@ -372,39 +371,54 @@ class _Discriminator:
     parent: str | None  # for the union `_subtype_unions` made of an allOf parent and its subtypes, the parent
 
 
-def _subtype_unions(document: dict[str, Any], nodes: list[tuple[str, dict[str, Any]]]) -> tuple[
+def _subtype_unions(document: dict[str, Any], nodes: list[tuple[str, dict[str, Any]]], hoisted: set[str]) -> tuple[
         dict[str, Any], dict[str, str], list[tuple[str, dict[str, Any]]]]:
     """`document` with each allOf parent that has a discriminator used through a oneOf of it and its subtypes
     (`AnyPet`, a component of its own that holds the discriminator), and each such union → its parent.
     datamodel-code-generator writes the parent's uses as a discriminated union only in properties: in array items,
-    additionalProperties and a body alone it wrote the parent, or one subtype (every pet in a list a Cat). Every
-    `$ref` to the parent but those its subtypes extend with `allOf` now names the union; a discriminator that is
-    beside no oneOf/anyOf then dispatches nothing and is taken out. Also returns each discriminator left, where it
-    is (`nodes` are the document's schemas)."""
+    additionalProperties and a body alone it wrote the parent, or one subtype (every pet in a list a Cat). The
+    subtypes are the components that extend the parent with allOf, theirs in turn, and what the mapping names (an
+    operation's inline schema that extends it is no subtype). Every `$ref` to the parent but those a component's
+    allOf extends, and those a discriminated oneOf/anyOf lists, now names the union; a discriminator beside no
+    oneOf/anyOf then dispatches nothing and is taken out. Also returns each discriminator left, where it is
+    (`nodes` are the document's schemas)."""
     schemas = (document.get("components") or {}).get("schemas") or {}
 
     def discriminated(schema: Any) -> bool:
         return isinstance(schema, dict) and isinstance(schema.get("discriminator"), dict) and not any(
             isinstance(schema.get(key), list) for key in ("oneOf", "anyOf"))
 
-    options: dict[str, list[str]] = {name: [name] for name, schema in schemas.items() if discriminated(schema)}
-    for name, schema in schemas.items():  # the subtypes of each parent, in the document's order
-        for part in schema.get("allOf") or [] if isinstance(schema, dict) else []:
+    extended: dict[str, list[str]] = {}  # parent → the components whose allOf extends it, in the document's order
+    for name, schema in schemas.items():
+        for part in schema.get("allOf") or [] if isinstance(schema, dict) and name not in hoisted else []:
             parent = _schema_name(part.get("$ref")) if isinstance(part, dict) else None
-            if parent in options and name not in options[parent]:
-                options[parent].append(name)
-    for parent, found in options.items():  # and the schemas the mapping names (a grandchild, say)
-        for target in (schemas[parent]["discriminator"].get("mapping") or {}).values():
+            if parent is not None and name not in extended.setdefault(parent, []):
+                extended[parent].append(name)
+    options: dict[str, list[str]] = {}
+    for parent, schema in schemas.items():
+        if not discriminated(schema):
+            continue
+        found = [parent]
+        for name in found:  # breadth first: subtypes, then theirs
+            found += [child for child in extended.get(name, []) if child not in found]
+        for target in (schema["discriminator"].get("mapping") or {}).values():
             name = _schema_name(target) if isinstance(target, str) and target.startswith("#") else target
             if isinstance(name, str) and name in schemas and name not in found:
                 found.append(name)
-    taken, unions = {*schemas, *map(class_name, schemas)}, {}
+        options[parent] = found
+    def variants(name: str) -> set[str]:  # the classes a schema may become
+        return {variant for base in (name, class_name(name)) for variant in (base, f"{base}Request", f"{base}Response")}
+
+    taken = set().union(*map(variants, schemas))
+    unions = {}
     for parent, found in options.items():
         if len(found) > 1:
-            unions[parent] = next(n for n in numbered(f"Any{parent[:1].upper()}{parent[1:]}") if n not in taken)
-            taken |= {unions[parent], class_name(unions[parent])}
+            unions[parent] = next(n for n in numbered(f"Any{parent[:1].upper()}{parent[1:]}") if not variants(n) & taken)
+            taken |= variants(unions[parent])
 
-    def redirected(node: Any) -> Any:
+    def redirected(node: Any, kept: tuple[str, ...] = ()) -> Any:
+        """`node` with its `$ref`s to a parent naming its union, except the direct parts of `kept` keywords (and
+        of oneOf/anyOf beside a discriminator)."""
         if isinstance(node, list):
             return [redirected(item) for item in node]
         if not isinstance(node, dict):
@@ -412,9 +426,10 @@ def _subtype_unions(document: dict[str, Any], nodes: list[tuple[str, dict[str, A
         target = _schema_name(node.get("$ref"))
         if target in unions:
             return {**node, "$ref": SCHEMAS + escape_pointer_token(unions[target])}
+        kept = (*kept, "oneOf", "anyOf") if "discriminator" in node else kept
         return {key: value if key in DATA_KEYWORDS else [part if isinstance(part, dict) and "$ref" in part
                                                          else redirected(part) for part in value]
-                if key == "allOf" and isinstance(value, list) else redirected(value) for key, value in node.items()}
+                if key in kept and isinstance(value, list) else redirected(value) for key, value in node.items()}
 
     tagging = list({pointer: schema["discriminator"] for pointer, schema in nodes if isinstance(  # once each
         schema.get("discriminator"), dict) and not discriminated(schema)}.items())
@@ -423,7 +438,10 @@ def _subtype_unions(document: dict[str, Any], nodes: list[tuple[str, dict[str, A
             document = _set(document, split_pointer(pointer), {k: v for k, v in schema.items() if k != "discriminator"})
     if not unions:
         return document, {}, tagging
-    document = redirected(document)
+    document = {key: redirected(value) if key != "components" else {  # a component's own allOf parts kept
+        kind: redirected(found) if kind != "schemas" else {name: redirected(schema, ("allOf",))
+                                                           for name, schema in found.items()}
+        for kind, found in value.items()} for key, value in document.items()}
     for parent, union in unions.items():
         document["components"]["schemas"][union] = {
             "oneOf": [{"$ref": SCHEMAS + escape_pointer_token(name)} for name in options[parent]],
@@ -498,10 +516,32 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
                     work.append(base)
         return found
 
+    python_names = {model["class_name"]: {f.get("original_name"): f.get("name") for f in model.get("fields") or []}
+                    for model in emitted}
+    defined = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+
+    def own_tags(name: str, prop: str) -> list[str]:
+        """The values an option class (or a class it extends) fixes its tag property to (`const: cat`)."""
+        for owner in (name, *sorted(ancestors(name))):
+            field = python_names.get(owner, {}).get(prop)
+            for statement in defined[owner].body if field and owner in defined else []:
+                if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) \
+                        and statement.target.id == field:
+                    enums = [defined[n.id] for n in ast.walk(statement.annotation) if isinstance(n, ast.Name)
+                             and n.id in defined and any(_option_name(b).endswith("Enum") for b in defined[n.id].bases)]
+                    return _literals(statement) + [member.value.value for enum in enums for member in enum.body
+                                                   if isinstance(member, ast.Assign)
+                                                   and isinstance(member.value, ast.Constant)
+                                                   and isinstance(member.value.value, str)]
+        return []
+
     def tags_of(number: int, name: str) -> list[str]:
-        """The tags that name option class `name` in a discriminator's union."""
+        """The tags that name option class `name` in a discriminator's union: the document's, then the values the
+        option fixes its tag property to."""
         schema = schema_of.get(name)
-        return [t for t, s in document_tags[number].items() if s == schema] or given.get(number, {}).get(name, [])
+        documented = [t for t, s in document_tags[number].items() if s == schema]
+        fixed = [t for t in own_tags(name, discriminators[number].property) if t not in documented]
+        return documented + fixed or given.get(number, {}).get(name, [])
 
     edits: list[tuple[ast.AST, str]] = []
     for node in tree.body:
@@ -541,7 +581,7 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
         for option in options:
             for tag in tags_of(number, _option_name(option)):
                 mapping.setdefault(tag, named(option))
-        tagless = [named(o) for o in options if not any(
+        tagless = [named(o) for o in options if (parent is None or _option_name(o) == parent) and not any(
             required.get(c, {}).get(told.property) for c in (_option_name(o), *ancestors(_option_name(o))))]
         unnamed = [named(o) for o in options if _option_name(o) == parent or not tags_of(number, _option_name(o))]
         by_tag = ast.Call(ast.Name("_Discriminated"), [ast.Constant(told.property), ast.Dict(

@@ -342,3 +342,13 @@ def test_required_cycle_fires_only_where_no_finite_value_exists(tmp_path: Path) 
                     f"    Base: {{type: object, properties: {{x: {{type: string}}}}}}\n")
     cycles = sorted(d.pointer for d in lint(load_spec(spec)) if d.rule == "required-cycle")
     assert cycles == ["/components/schemas/A", "/components/schemas/B", "/components/schemas/Loop"]
+
+
+def test_a_composition_part_is_an_object_where_a_31_type_list_beside_it_says_so(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+                    "    A:\n      type: [object, 'null']\n      oneOf:\n        - properties: {a: {type: string}}\n"
+                    "    B:\n      allOf:\n        - type: [object, 'null']\n        - properties: {c: {type: string}}\n"
+                    "    C:\n      anyOf:\n        - {type: [string, 'null']}\n        - properties: {c: {type: string}}\n")
+    implied = [d.pointer for d in lint(load_spec(spec)) if d.rule == "object-type-implied"]
+    assert implied == ["/components/schemas/C/anyOf/1"]

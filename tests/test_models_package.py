@@ -285,3 +285,73 @@ def test_a_discriminator_datamodel_code_generator_wrote_no_tagged_union_for_is_r
         ("/components/schemas/X/allOf/0/discriminator", 11)]  # AB is tagged
     assert run(tmp_path / "out", "from ign import models; print(models.AB.__value__.__metadata__[0].tags)") == \
         "{'A': <class 'ign.models._a.A'>, 'B': <class 'ign.models._b.B'>}"
+
+
+SUBTYPES = """
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths: {}
+components:
+  schemas:
+    Animal:
+      type: object
+      required: [kind]
+      properties: {kind: {type: string}, name: {type: string}}
+      discriminator: {propertyName: kind}
+    Mammal:
+      allOf: [{$ref: '#/components/schemas/Animal'}, {type: object, properties: {fur: {type: string}}}]
+    Dog:
+      allOf: [{$ref: '#/components/schemas/Mammal'}, {type: object, properties: {bark: {type: string}}}]
+    Bird:
+      allOf:
+        - $ref: '#/components/schemas/Animal'
+        - {type: object, properties: {kind: {type: string, enum: [bird]}, wings: {type: integer}}}
+    Node:
+      type: object
+      properties: {type: {type: string}, children: {type: array, items: {$ref: '#/components/schemas/Node'}}}
+      discriminator: {propertyName: type}
+    Leaf:
+      allOf: [{$ref: '#/components/schemas/Node'}, {type: object, properties: {value: {type: integer}}}]
+    Rock:
+      type: object
+      required: [kind]
+      properties: {kind: {type: string}, weight: {type: number}}
+    Thing:
+      oneOf: [{$ref: '#/components/schemas/Animal'}, {$ref: '#/components/schemas/Rock'}]
+      discriminator: {propertyName: kind}
+    AnyAnimalRequest: {type: object, properties: {taken: {type: string}}}
+    Zoo:
+      type: object
+      properties:
+        animals: {type: array, items: {$ref: '#/components/schemas/Animal'}}
+        star: {description: the star, allOf: [{$ref: '#/components/schemas/Animal'}]}
+        tree: {$ref: '#/components/schemas/Node'}
+        thing: {$ref: '#/components/schemas/Thing'}
+"""
+
+
+def test_every_use_of_a_discriminated_parent_is_the_union_of_it_and_all_its_subtypes(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(SUBTYPES)
+    pipeline.generate(spec, tmp_path / "out", "sub", force=True)
+    code = """
+import json
+from sub import models as m
+zoo = m.Zoo.model_validate({
+    "animals": [{"kind": "Dog", "bark": "woof"}, {"kind": "bird", "wings": 2}, {"kind": "Animal", "name": "x"},
+                {"kind": "okapi", "name": "y"}],  # a grandchild; a tag fixed by enum; the parent; a tag naming none
+    "star": {"kind": "Mammal", "fur": "red"},  # a $ref wrapped in allOf with a description
+    "thing": {"kind": "Rock", "weight": 1.5}})
+print([type(a).__name__ for a in zoo.animals], type(zoo.star).__name__, type(zoo.thing).__name__)
+deep = {"children": []}
+for _ in range(30):  # no tags anywhere: the parent, at once (every option at every level: 2**30 tries)
+    deep = {"children": [deep]}
+print(type(m.Zoo.model_validate({"tree": deep}).tree).__name__)
+print(json.dumps(m.Zoo(animals=[m.Dog(kind="Dog", bark="w")]).model_dump(mode="json", exclude_unset=True)))
+print(sorted(n for n in m.__all__ if n.startswith("AnyAnimal")))
+"""
+    assert run(tmp_path / "out", code).splitlines() == [
+        "['Dog', 'Bird', 'Animal', 'Animal'] Mammal Rock",
+        "Node",
+        '{"animals": [{"kind": "Dog", "bark": "w"}]}',
+        "['AnyAnimal2', 'AnyAnimalRequest']"]  # the union's name clear of a schema's Request variant

@@ -3,8 +3,9 @@
 
 A value whose tag the mapping names (or, implicitly, an option's schema name) is that option's, as OpenAPI says: its
 errors are that option's. A value whose tag names no option is refused at once, unless the union is the allOf parent
-of subtypes (a value that is just the parent) or has options no tag can name (inline schemas). A value without the tag is whichever option that does not require it
-admits. Nothing is ever tried against every option in turn, which on a recursive union would take exponential time.
+of subtypes (a value that is just the parent) or has options no tag can name (inline schemas). A value without the tag
+is whichever option that does not require it admits (the parent, where there is one). A value with a tag is never
+tried against every option in turn, which on a recursive union would take exponential time.
 The options' own models stay as the document writes them: a tag property of type string is any string, wherever the
 option is used. Written out, a value carries its option's tag, whether or not its model declares the property.
 """
@@ -30,7 +31,8 @@ _OTHER = ("other",)  # the choice of a model instance
 class Discriminated:
     """`Annotated[A | B, Discriminated("kind", {"a": A, "b": B}, tagless=(B,))]`: the property holding the tag (its
     name in JSON); each tag → the option of the union it names (a class, or its name where it is not defined yet);
-    the options an object without the tag may be (those that do not require it); and the options an object whose
+    the options an object without the tag may be (those that do not require it; of an allOf parent's subtypes, the
+    parent alone); and the options an object whose
     tag names none may be (the allOf parent of subtypes, and options no tag can name: inline schemas)."""
 
     property: str
