@@ -190,3 +190,16 @@ def test_unknown_query_parameters_are_ignored_here_as_posthog_does_and_refused_e
             assert pingone.status_code == 400 and pingone.json()["errors"][0]["pointer"] == "#query/utm_source"
 
     run(scenario())
+
+
+def test_a_schema_named_twice_in_the_payload_is_one_schema(api: Api) -> None:
+    """schemathesis found it: the second `customers` broke the (source, name) constraint, an undocumented 409."""
+    async def scenario() -> None:
+        async with api.client() as client:
+            body = models.ExternalDataSourceCreateRequest.model_validate({
+                "source_type": "Stripe", "prefix": "twice_", "payload": {"stripe_secret_key": "sk", "schemas": [
+                    {"name": "customers", "sync_type": "incremental"}, {"name": "customers"}]}})
+            created = await client.external_data_sources.create_external_data_source(environment_id=ENV, body=body)
+            assert [(s.name, s.sync_type) for s in created.schemas] == [("customers", "incremental")]
+
+    run(scenario())

@@ -118,8 +118,10 @@ class ExternalDataSources:
             source = self.store.create(tenant, SOURCE, stored, schema="#/components/schemas/ExternalDataSourceCreate",
                                        name=self._prefix_key(body["source_type"], body.get("prefix")),
                                        conflict=self._prefix_taken(body["source_type"], body.get("prefix")))
+            seen: set[str] = set()  # a schema named twice is one schema: the first
             for item in payload.get("schemas") or []:
-                if isinstance(item, dict) and item.get("name"):
+                if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"] not in seen | {""}:
+                    seen.add(item["name"])
                     self._add_schema(source, item)
             self._run(source)
         return h.CreateExternalDataSource201(self._response(self.store.get(tenant, SOURCE, source.id)))
