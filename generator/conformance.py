@@ -434,7 +434,7 @@ def answers_only_impossible_values(document: dict[str, Any], responses: dict[str
     """Every response documented (`responses` of an operation) has a body, and each of its media types is a
     component no finite value is (`impossible`: `lint.required_cycles`)."""
     responses = [follow_refs(document, r) for r in (responses or {}).values()]
-    media = [m for r in responses for m in (r.get("content") or {}).values()] if responses else []
+    media = [m for r in responses for m in (r.get("content") or {}).values()]
     return bool(responses) and all(r.get("content") for r in responses) and all(
         isinstance(m, dict) and str((m.get("schema") or {}).get("$ref", "")).removeprefix("#/components/schemas/")
         in impossible for m in media)

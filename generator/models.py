@@ -485,8 +485,8 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
                    document: dict[str, Any], original: dict[str, str]) -> tuple[str, set[int]]:
     """datamodel-code-generator's module with each union it tagged by a `specgen_tag_<n>` property validated by
     `Discriminated` on the property the document names, and the `specgen_tag_<n>` fields it added to the options
-    taken out. Each option's tags are the document's: its mapping, and the schema names of the options (as the
-    document writes them); where an option is no schema of its own, the tags datamodel-code-generator gave it. A
+    taken out. Each option's tags are the document's: its mapping, the schema names of the options (as the document
+    writes them) and the values an option fixes its tag to; where an option is no schema of its own, none. A
     union of allOf subtypes also admits their parent, as the document does (a value whose tag names no subtype).
     `document` is the one modelled (dotless names), `original` its dotless names → the document's. Also returns
     the discriminators read: those of a union datamodel-code-generator wrote as one."""
@@ -670,10 +670,6 @@ def _option_schema(document: dict[str, Any], path: list[str]) -> str | None:
 
 def _schema_name(ref: Any) -> str | None:
     return unescape_pointer_token(ref[len(SCHEMAS):]) if isinstance(ref, str) and ref.startswith(SCHEMAS) else None
-
-
-def _variant(name: str) -> str:
-    return next((suffix for suffix in ("Request", "Response") if name.endswith(suffix)), "")
 
 
 def _option_name(option: ast.expr) -> str:

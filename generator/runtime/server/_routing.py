@@ -224,7 +224,7 @@ def object_query(
     return validate_form(values, annotation, where=where, what=f"query parameter {name}")
 
 
-def invalid_query(name: str, exc: ValidationError, location: str = "query") -> Problem:
+def invalid_parameter(name: str, exc: ValidationError, location: str = "query") -> Problem:
     """The 400 for a parameter (in the query, a header or a cookie) whose value is not its declared type, one
     error per pydantic error."""
     errors = [(f"#{location}/{name}", str(error["msg"])) for error in exc.errors()]
@@ -240,7 +240,7 @@ def comma_list(value: str | None, annotation: Any, name: str, location: str = "q
     try:
         return adapter(annotation).validate_python([item for item in value.split(delimiter) if item])
     except ValidationError as exc:
-        raise invalid_query(name, exc, location) from None
+        raise invalid_parameter(name, exc, location) from None
 
 
 DELIMITERS = {"spaceDelimited": " ", "pipeDelimited": "|"}  # how the delimited styles join items; else a comma
@@ -269,7 +269,7 @@ def json_value(value: str | None, annotation: Any, name: str, location: str = "q
         try:
             return adapter(annotation).validate_strings(value)
         except ValidationError as exc:
-            raise invalid_query(name, exc, location) from None
+            raise invalid_parameter(name, exc, location) from None
 
 
 def path_value(raw: str, annotation: Any, name: str, style: str, explode: bool, shape: str) -> Any:
@@ -316,7 +316,7 @@ def json_items(values: list[str] | None, annotation: Any, name: str, location: s
     try:
         return adapter(annotation).validate_python(items)
     except ValidationError as exc:
-        raise invalid_query(name, exc, location) from None
+        raise invalid_parameter(name, exc, location) from None
 
 
 async def raw_body(request: Request) -> bytes:

@@ -32,8 +32,8 @@ class Discriminated:
     """`Annotated[A | B, Discriminated("kind", {"a": A, "b": B}, tagless=(B,))]`: the property holding the tag (its
     name in JSON); each tag → the option of the union it names (a class, or its name where it is not defined yet);
     the options an object without the tag may be (those that do not require it; of an allOf parent's subtypes, the
-    parent alone); and the options an object whose
-    tag names none may be (the allOf parent of subtypes, and options no tag can name: inline schemas)."""
+    parent alone); and the options an object whose tag names none may be (the allOf parent of subtypes, and options
+    no tag can name: inline schemas)."""
 
     property: str
     tags: Mapping[str, Any]
