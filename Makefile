@@ -8,6 +8,7 @@ OUT    := generated
 PKG    := integrations
 SPECGEN := $(BIN)/specgen
 OAS_EXAMPLES := .cache/oas-examples/node_modules/@readme/oas-examples
+TEST_WORKERS ?= auto  # pytest-xdist processes for make test
 
 .PHONY: venv generate lint check style breaking typecheck test golden conformance-deep reliability serve key bench bench-io clean
 
@@ -53,7 +54,8 @@ $(OAS_EXAMPLES):
 	npm install --silent --no-save --no-audit --no-fund --prefix .cache/oas-examples @readme/oas-examples@8.2.2 >/dev/null
 
 test: lint check style breaking $(OAS_EXAMPLES)
-	OAS_EXAMPLES=$(OAS_EXAMPLES) PYTHONHASHSEED=0 $(BIN)/pytest -q  # the same generated cases every run
+	# the same generated cases every run; a test file's tests on one core, as module fixtures and pass rates need
+	OAS_EXAMPLES=$(OAS_EXAMPLES) PYTHONHASHSEED=0 $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 conformance-deep: $(STAMP)
 	CONFORMANCE_EXAMPLES=$${CONFORMANCE_EXAMPLES:-200} CONFORMANCE_RANDOM=1 $(BIN)/pytest -q tests/test_conformance.py

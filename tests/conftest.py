@@ -107,10 +107,47 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The generality figure belongs in every test run's output, not only with -s."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own: the tests drop and make tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("TEST_DATABASE_URL"):
+        os.environ["TEST_DATABASE_URL"] = _own_database(os.environ["TEST_DATABASE_URL"], f"specgen_{worker}")
+
+
+def _own_database(url: str, name: str) -> str:
+    """`url` with its database replaced by `name`, made on that server when it is missing."""
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+            conn.execute(f'create database "{name}"')
+    return urlparse(url)._replace(path=f"/{name}").geturl()
+
+
+SUMMARY_MODULES = ("tests.test_oas_examples", "tests.test_conformance")
+_WORKER_SUMMARIES: list[str] = []
+
+
+def _summary() -> list[str]:
     import sys
 
-    for name in ("tests.test_oas_examples", "tests.test_conformance"):
-        for line in getattr(sys.modules.get(name), "SUMMARY", []):
-            terminalreporter.write_line(line)
+    return [line for name in SUMMARY_MODULES for line in getattr(sys.modules.get(name), "SUMMARY", [])]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A pytest-xdist worker hands its figures to the controller, which prints them."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["summary"] = _summary()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    _WORKER_SUMMARIES.extend(getattr(node, "workeroutput", {}).get("summary", []))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The generality figure belongs in every test run's output, not only with -s."""
+    for line in _summary() + sorted(_WORKER_SUMMARIES):
+        terminalreporter.write_line(line)
