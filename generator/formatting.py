@@ -1,7 +1,9 @@
 """ruff format, one process over every module of the package; black's style is the contract.
 
 ruff writes what black writes for the code the templates emit (tests run `black --check` over every generated
-tree), at a fraction of the cost, so formatting no longer shapes the generated code.
+tree), at a fraction of the cost, so formatting no longer shapes the generated code. `ruff check` with every rule
+off then reports what only compiling would find (a duplicate argument): a template bug must fail here, not in the
+user's import.
 """
 
 from __future__ import annotations
@@ -18,16 +20,16 @@ class FormattingError(RuntimeError):
     """ruff refused a module: a template emitted invalid Python (a bug of ours, never the spec's)."""
 
 
-def ruff_command() -> list[str]:
+def ruff_command(command: str) -> list[str]:
     from ruff.__main__ import find_ruff_bin
 
     # --isolated: the user's own ruff configuration must not restyle generated code.
-    return [find_ruff_bin(), "format", "--isolated", "--no-cache",
-            "--line-length", str(LINE_LENGTH), "--target-version", TARGET_VERSION]
+    options = {"format": ["--line-length", str(LINE_LENGTH)], "check": ["--ignore", "ALL", "--output-format", "concise"]}
+    return [find_ruff_bin(), command, "--isolated", "--no-cache", "--target-version", TARGET_VERSION, *options[command]]
 
 
 def format_modules(sources: dict[str, str]) -> dict[str, str]:
-    """Each module (path in the package → source) as ruff formats it."""
+    """Each module (path in the package → source) as ruff formats it, once ruff finds no error in any."""
     if not sources:
         return {}
     with tempfile.TemporaryDirectory(prefix="specgen-format-") as tmp:
@@ -36,7 +38,9 @@ def format_modules(sources: dict[str, str]) -> dict[str, str]:
         for name, path in paths.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(sources[name], encoding="utf-8")
-        done = subprocess.run([*ruff_command(), *map(str, paths.values())], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise FormattingError(done.stderr.replace(f"{root}/", "").strip() or f"ruff exited {done.returncode}")
+        for command in ("format", "check"):
+            done = subprocess.run([*ruff_command(command), *map(str, paths.values())], capture_output=True, text=True)
+            if done.returncode != 0:
+                said = (done.stderr + done.stdout).replace(f"{root}/", "").strip()
+                raise FormattingError(said or f"ruff {command} exited {done.returncode}")
         return {name: path.read_text(encoding="utf-8") for name, path in paths.items()}

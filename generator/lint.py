@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .cache import cache_dir, store
+from .cache import cache_dir, installed_version, store
 from .config import Settings
 from .diagnostics import DATA_KEYWORDS, Diagnostic, Level, join_pointer, pointer_of, schema_nodes, split_pointer, walk
 from .load import COMPONENT_KINDS, LoadedSpec
@@ -114,9 +114,7 @@ def _digest(*parts: Any) -> str:
 
 @contextmanager
 def _verdicts(version: str) -> Iterator[_Verdicts]:
-    from importlib.metadata import version as installed
-
-    path = cache_dir("validation") / f"{installed('openapi-spec-validator')}-{version}.json"
+    path = cache_dir("validation") / f"{installed_version('openapi_spec_validator')}-{version}.json"
     try:
         known = set(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):

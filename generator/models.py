@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .cache import cache_dir, store
+from .cache import cache_dir, installed_version, store, toolchain_digest
 from .diagnostics import (DATA_KEYWORDS, Diagnostic, Finding, SpecError, escape_pointer_token, follow_refs,
                           join_pointer, pointer_of, schema_nodes, split_pointer, unescape_pointer_token, walk)
 from .naming import class_name, numbered, snake_name, status_suffix, unique
@@ -94,6 +94,12 @@ def emit_models(document: dict[str, Any], source_file: str,
     # Only components (and inline schemas) are modelled, so an edit to operations alone reuses the last run's models.
     rest = {key: value for key, value in document.items() if key not in ("paths", "webhooks")}
     rest["components"] = {**(rest.get("components") or {}), "schemas": {**components, **hoisted}}
+    cached = cache_dir("models") / f"{_digest(json.dumps(rest))}.json"  # what is modelled, before the rewrites below
+    try:
+        fields = json.loads(cached.read_text(encoding="utf-8"))
+        return ModelsModule(**{**fields, "warnings": [Finding(**w) for w in fields["warnings"]]})
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
     dotless = _dotless_names(rest["components"]["schemas"])
     if dotless:  # datamodel-code-generator makes `media.v1.thing` a module path; we want one package of models
         rest = _renamed_refs(rest, dotless)
@@ -125,13 +131,6 @@ def emit_models(document: dict[str, Any], source_file: str,
                  for tokens, pattern, why in unsupported]
     unchecked += [Finding(shown([*tokens, "type"]), "type-invalid", "`type` is neither a type name nor a list of "
                           "them: the schema is modelled as if it had none") for tokens in untyped]
-    modelled = json.dumps(rest)
-    cached = cache_dir("models") / f"{_digest(modelled)}.json"
-    try:
-        fields = json.loads(cached.read_text(encoding="utf-8"))
-        return ModelsModule(**{**fields, "warnings": [Finding(**w) for w in fields["warnings"]]})
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
     with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp, warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         source, emitted, fallbacks = _modelled(rest, Path(tmp) / "models.json", source_file, shown)
@@ -292,13 +291,33 @@ def _renamed_refs(node: Any, renamed: dict[str, str]) -> Any:
 
 def pattern_problem(pattern: str) -> str | None:
     """Why pydantic (its default regex engine, Rust's) cannot compile `pattern`, or None when it can."""
-    from pydantic_core import SchemaError, SchemaValidator, core_schema
+    return pattern_problems([pattern])[pattern]
 
+
+def pattern_problems(patterns: list[str]) -> dict[str, str | None]:
+    """`pattern_problem` of each, remembered between runs: a warm run need not import pydantic_core."""
+    path, known = _pattern_verdicts()
+    if new := [pattern for pattern in dict.fromkeys(patterns) if pattern not in known]:
+        from pydantic_core import SchemaError, SchemaValidator, core_schema
+
+        for pattern in new:
+            try:
+                SchemaValidator(core_schema.str_schema(pattern=pattern))
+                known[pattern] = None
+            except SchemaError as exc:
+                said = str(exc).strip().splitlines()[-1].strip()
+                known[pattern] = re.sub(r"^(SchemaError: |error: )+", "", said).rstrip(".")
+        store(path, json.dumps(known, sort_keys=True))
+    return {pattern: known[pattern] for pattern in patterns}
+
+
+@cache
+def _pattern_verdicts() -> tuple[Path, dict[str, str | None]]:
+    path = cache_dir("patterns") / f"pydantic_core-{installed_version('pydantic_core')}.json"
     try:
-        SchemaValidator(core_schema.str_schema(pattern=pattern))
-    except SchemaError as exc:
-        return re.sub(r"^(SchemaError: |error: )+", "", str(exc).strip().splitlines()[-1].strip()).rstrip(".")
-    return None
+        return path, json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return path, {}
 
 
 VALUE_KEYWORDS = ("example", "examples", "default", "enum", "const")  # data, not schemas: left as written
@@ -311,8 +330,8 @@ def _unsupported_patterns(document: dict[str, Any]) -> list[tuple[list[str], str
 
     def visit(node: Any, tokens: list[str]) -> None:
         if isinstance(node, dict):
-            if isinstance(node.get("pattern"), str) and (why := pattern_problem(node["pattern"])):
-                found.append((tokens, node["pattern"], why))
+            if isinstance(node.get("pattern"), str):
+                found.append((tokens, node["pattern"]))
             for key, value in node.items():
                 if key not in VALUE_KEYWORDS:
                     visit(value, [*tokens, key])
@@ -321,7 +340,8 @@ def _unsupported_patterns(document: dict[str, Any]) -> list[tuple[list[str], str
                 visit(value, [*tokens, str(index)])
 
     visit(document.get("components") or {}, ["components"])
-    return found
+    problems = pattern_problems([pattern for _, pattern in found])
+    return [(tokens, pattern, why) for tokens, pattern in found if (why := problems[pattern])]
 
 
 def _invalid_types(nodes: list[tuple[str, dict[str, Any]]]) -> list[list[str]]:
@@ -779,10 +799,9 @@ def _variant_paths_name_no_file() -> None:
 
 
 def _digest(modelled: str) -> str:
-    from importlib.metadata import version
-
-    h = hashlib.sha256(f"datamodel-code-generator=={version('datamodel-code-generator')}\n".encode())
-    h.update(Path(__file__).read_bytes())  # the options above
+    """The models of `modelled` depend on it, on the rewrites and options here, and on datamodel-code-generator's
+    version: all in the toolchain's digest."""
+    h = hashlib.sha256(toolchain_digest().encode())
     h.update(modelled.encode())
     return h.hexdigest()
 

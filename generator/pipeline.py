@@ -14,9 +14,9 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cache import toolchain_digest
 from .config import Settings
 from .diagnostics import Diagnostic, Level, SpecError
-from .render import TEMPLATES, template_files
 from .write import LastRun, Package, finish, is_up_to_date, write_package
 
 if TYPE_CHECKING:  # the stages are imported once a run has work to do: a no-op run stays fast
@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # the stages are imported once a run has work to do: a no-op 
     from .load import LoadedSpec
 
 Progress = Callable[[str], None]
-GENERATOR_DIR = Path(__file__).resolve().parent
 
 
 def _quiet(_: str) -> None:
@@ -40,28 +39,6 @@ class Outcome:
     warnings: tuple[Diagnostic, ...] = ()
     added: tuple[tuple[str, str], ...] = ()  # ("METHOD /path", "tag.method") of operations new since the last run
     removed: tuple[tuple[str, str], ...] = ()  # ... and of those gone
-
-
-def toolchain_digest() -> str:
-    """Generator code, templates and the versions of the tools whose output we commit."""
-    h = hashlib.sha256()
-    for path in sorted(GENERATOR_DIR.rglob("*.py")) + template_files(TEMPLATES):
-        h.update(str(path.relative_to(GENERATOR_DIR.parent)).encode())
-        h.update(path.read_bytes())
-    for dist in ("datamodel_code_generator", "ruff", "jinja2"):
-        h.update(f"{dist}=={installed_version(dist)}".encode())
-    return h.hexdigest()
-
-
-def installed_version(dist: str) -> str:
-    """The version of an installed distribution (its name with `_` for `-`), read off the name of its
-    `.dist-info` directory: importlib.metadata would import the email package, a tenth of a no-op run."""
-    for entry in sys.path:
-        for found in Path(entry or ".").glob(f"{dist}-*.dist-info"):
-            return found.name[len(dist) + 1:-len(".dist-info")]
-    from importlib.metadata import version  # not where a wheel puts it: ask properly
-
-    return version(dist)
 
 
 def inputs_digest(root: Path, relative_files: list[str], package: str) -> str:

@@ -35,6 +35,18 @@ def test_invalid_python_names_the_module() -> None:
         formatting.format_modules({"pkg/broken.py": "def f(:\n"})
 
 
+def test_what_only_compiling_finds_is_an_error_too() -> None:
+    """Parsed, these are fine; compiled, they are SyntaxErrors in the user's import."""
+    with pytest.raises(formatting.FormattingError, match=r"pkg/twice\.py:1:10: .*Duplicate parameter \"a\""):
+        formatting.format_modules({"pkg/twice.py": "def f(a, a):\n    return a\n"})
+    with pytest.raises(formatting.FormattingError, match=r"m\.py:.*parameter and a global"):
+        formatting.format_modules({"m.py": "def g(x):\n    global x\n"})
+
+
+def test_unused_imports_and_other_lint_are_not_errors() -> None:
+    assert formatting.format_modules({"m.py": "import os\n"}) == {"m.py": "import os\n"}
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=lambda path: path.parent.name)
 def test_generated_modules_are_what_black_writes(spec: Path, tmp_path: Path) -> None:
     """`make test` also runs `black --check` over generated/ and the golden trees; this covers the fixtures."""

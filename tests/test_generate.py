@@ -196,3 +196,29 @@ def test_a_worker_failure_is_one_line_with_its_traceback_kept_for_verbose() -> N
         worker.result()
     assert str(caught.value) == "in a worker process: ZeroDivisionError: integer division or modulo by zero"
     assert "Traceback" in caught.value.__notes__[0]
+
+
+def test_an_operation_edit_reuses_the_models_without_their_tools(tmp_path: Path, spec_copy: Path) -> None:
+    """Models, and pydantic's verdicts on patterns, are cached by what they are made from: a warm run after an
+    edit to one operation imports neither datamodel-code-generator nor pydantic."""
+    env = {**os.environ, "SPECGEN_CACHE": str(tmp_path / "cache")}
+    run = ("import sys; from generator import pipeline; pipeline.generate(sys.argv[1], sys.argv[2], 'small'); "
+           "print(sorted({m.split('.')[0] for m in sys.modules} & {'datamodel_code_generator', 'pydantic_core'}))")
+    command = [sys.executable, "-c", run, str(spec_copy), str(tmp_path / "out")]
+    first = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert first.stdout.split() == ["['datamodel_code_generator',", "'pydantic_core']"]
+    spec_copy.write_text(spec_copy.read_text().replace("List pets", "List all pets"))
+    second = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert second.stdout.strip() == "[]"
+    assert b"List all pets" in (tmp_path / "out" / "small" / "client" / "resources.py").read_bytes()
+
+
+def test_pattern_verdicts_are_remembered_between_runs(tmp_path: Path) -> None:
+    env = {**os.environ, "SPECGEN_CACHE": str(tmp_path)}
+    ask = "import sys; from generator.models import pattern_problems; print(pattern_problems(['^a+$', '(?=b)b']))"
+    verdicts = "{'^a+$': None, '(?=b)b': 'look-around, including look-ahead and look-behind, is not supported'}"
+    assert subprocess.run([sys.executable, "-c", ask], env=env, cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip() == verdicts
+    without_pydantic = "import sys; sys.modules['pydantic_core'] = None; " + ask.removeprefix("import sys; ")
+    assert subprocess.run([sys.executable, "-c", without_pydantic], env=env, cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip() == verdicts
