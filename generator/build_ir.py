@@ -112,9 +112,9 @@ class _Builder:
 
     def model(self, component: str, direction: str) -> str:
         """The class of a (modelled) component schema as requests or responses use it; for an allOf parent with
-        a discriminator, the union of it and its subtypes, except in a parameter or form ("form": read field by
-        field, as the parent's)."""
-        component = self.models.subtypes.get(component, component) if direction != "form" else component
+        a discriminator, the union of it and its subtypes, except in a parameter (read field by field, from the
+        parent's fields)."""
+        component = self.models.subtypes.get(component, component) if direction != "parameter" else component
         table = self.models.response_class if direction == "response" else self.models.request_class
         if component not in table:
             self.unmapped.add(component)
@@ -169,7 +169,7 @@ class _Builder:
             default = resolved.get("default")
             # A parameter's value is a scalar or a list on the wire: a $ref to a primitive component is inlined,
             # so frameworks see `str`/`Literal[...]`, not a model class.
-            annotation = self.annotation(resolved if _is_scalar_schema(resolved) else schema, "form",
+            annotation = self.annotation(resolved if _is_scalar_schema(resolved) else schema, "parameter",
                                          prefix + class_name(param["name"]))
             primitive = annotation in ("str", "int", "float", "bool")  # constraints only fit these
             style = param.get("style", "form" if param["in"] in ("query", "cookie") else "simple")
@@ -254,7 +254,7 @@ class _Builder:
         encoding = _encoding(content_type)
         schema = (content[content_type] or {}).get("schema")
         annotation = {"binary": "bytes", "text": "str"}.get(encoding) or self.annotation(
-            schema, "form" if encoding in ("form", "multipart") else "request", f"{prefix}Body")
+            schema, "request", f"{prefix}Body")
         required = bool(body.get("required"))
         return ir.RequestBody(
             annotation=annotation,

@@ -68,6 +68,12 @@ def app(bodies: Any) -> Any:
         async def add_pet(self, request: Any, principal: Any) -> Any:
             return h.AddPet200(received(request.body.model_dump_json(exclude_unset=True)))
 
+        async def add_animal(self, request: Any, principal: Any) -> Any:
+            return h.AddAnimal200(received(f"{type(request.body).__name__} {request.body.model_dump_json()}"))
+
+        async def add_shape(self, request: Any, principal: Any) -> Any:
+            return h.AddShape200(received(f"{type(request.body).__name__} {request.body.model_dump_json()}"))
+
     return server.create_app(server.Handlers(bodies=Handlers()), Keys())
 
 
@@ -103,6 +109,28 @@ def test_urlencoded_form_fields_are_read_as_their_types(app: Any, bodies: Any) -
     assert call(app, bodies, "log_in", body=login).summary == "ann|True|0|2024-01-02T03:04:05+00:00"
     response = raw(app, "POST", "/sessions", data={"username": "bob", "remember": "false", "attempts": "2"})
     assert response.json() == {"summary": "bob|False|2|MISSING"}
+
+
+def test_a_discriminated_form_is_read_as_the_option_its_tag_names(app: Any, bodies: Any) -> None:
+    """A form has no nesting: the tag is a field like the others, and picks the model its fields are read as (an
+    allOf parent's subtype with its own fields, a oneOf's option); the client sends an option with its tag."""
+    models = bodies[2]
+    dog = raw(app, "POST", "/animals", data={"kind": "dog", "name": "Rex", "barks": "true"})
+    assert dog.json() == {"summary": 'Dog {"kind":"dog","name":"Rex","barks":true}'}
+    bird = raw(app, "POST", "/animals", data={"kind": "Bird", "name": "Tweety", "wingspan": "0.3"})
+    assert bird.json() == {"summary": 'Bird {"kind":"Bird","name":"Tweety","wingspan":0.3}'}  # its schema's name
+    other = raw(app, "POST", "/animals", data={"kind": "cat", "name": "Tom"})
+    assert other.json() == {"summary": 'Animal {"kind":"cat","name":"Tom"}'}  # a tag naming none: just the parent
+    assert call(app, bodies, "add_animal", body=models.Dog(kind="dog", name="Rex", barks=False)).summary == \
+        'Dog {"kind":"dog","name":"Rex","barks":false}'
+    square = raw(app, "POST", "/shapes", files={"shape": (None, "Square"), "side": (None, "3")})
+    assert square.json() == {"summary": 'Square {"shape":"Square","side":3}'}
+    assert call(app, bodies, "add_shape", body=models.Circle(shape="Circle", radius=1.5)).summary == \
+        'Circle {"shape":"Circle","radius":1.5}'
+    unnamed = raw(app, "POST", "/shapes", files={"shape": (None, "Hexagon"), "side": (None, "3")})
+    assert unnamed.status_code == 400 and unnamed.json()["errors"][0]["pointer"] == "#body/shape", unnamed.text
+    wrong = raw(app, "POST", "/animals", data={"kind": "dog", "name": "Rex"})  # a Dog barks, or not
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["pointer"] == "#body/barks", wrong.text
 
 
 def test_text_and_bytes_bodies(app: Any, bodies: Any) -> None:

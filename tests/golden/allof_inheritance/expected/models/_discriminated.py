@@ -124,6 +124,20 @@ class Discriminated:
             serialization=core_schema.wrap_serializer_function_ser_schema(serialize, info_arg=True, schema=tagged),
         )
 
+    def options_for(self, options: tuple[Any, ...], fields: Mapping[str, Any]) -> list[Any]:
+        """The options a form's fields (strings, or lists of them when repeated) may be read as, in order: the
+        one their tag names; without the tag, those that do not require it; with a tag that names none, those
+        no tag can name."""
+        tag = fields.get(self.property)
+        tag = tag[-1] if isinstance(tag, list) and tag else tag
+        if self.property not in fields:
+            named: tuple[Any, ...] = self.tagless
+        elif isinstance(tag, str) and tag in self.tags:
+            named = (self.tags[tag],)
+        else:
+            named = self.unnamed
+        return [option for option in options if any(_is(option, n) for n in named)]
+
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:

@@ -100,7 +100,10 @@ def encode(body: Any, encoding: str, content_type: str, annotation: Any = None) 
         return {"json": dump(body, annotation)}
     if encoding in ("text", "binary"):
         return {"content": body.encode() if isinstance(body, str) else body, "headers": {"Content-Type": content_type}}
-    fields = body.model_dump(by_alias=True, exclude_unset=True) if isinstance(body, BaseModel) else dict(body)
+    if annotation is not None:  # as its declared type: an option of a discriminated union carries its tag
+        fields = _adapter(annotation).dump_python(body, by_alias=True, exclude_unset=True, warnings=False)
+    else:
+        fields = body.model_dump(by_alias=True, exclude_unset=True) if isinstance(body, BaseModel) else dict(body)
     pairs = [
         (name, item)
         for name, value in fields.items()

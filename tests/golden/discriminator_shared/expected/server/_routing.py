@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import anyio
 from fastapi import Request
@@ -649,9 +650,44 @@ def _local(tag: str) -> str:
 
 
 def validate_form(fields: dict[str, Any], annotation: Any, where: str = "#body", what: str = "form body") -> Any:
-    """Form values are strings: each is read as its field's type (`"3"` as 3), one field at a time."""
-    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+    """Form values are strings: each is read as its field's type (`"3"` as 3), one field at a time. Of a union,
+    the first model that admits them: of a discriminated union, the options its tag allows."""
+    options = form_models(annotation, fields)
+    if options is None:
         return fields
+    if not options:
+        tag = next(m.property for m in _metadata(annotation) if hasattr(m, "options_for"))
+        told = f"{fields[tag]!r} names no option" if tag in fields else "missing"
+        raise Problem(400, f"invalid {what}", errors=[(f"{where}/{tag}", f"discriminator {tag}: {told}")])
+    first: Problem | None = None
+    for option in options:
+        try:
+            return _validate_form_model(fields, option, where, what)
+        except Problem as problem:
+            first = first or problem
+    assert first is not None
+    raise first
+
+
+def form_models(annotation: Any, fields: dict[str, Any]) -> list[type[BaseModel]] | None:
+    """The models a form (or an object query parameter) of type `annotation` may be read as, in order: the model,
+    a union's models, or those a discriminated union's tag in `fields` allows; None when it names no model."""
+    value = getattr(annotation, "__value__", annotation)  # a type alias: what it names
+    union = get_args(value)[0] if get_origin(value) is Annotated else value
+    options = get_args(union) if get_origin(union) in (Union, UnionType) else (union,)
+    chooser = next((m for m in _metadata(annotation) if hasattr(m, "options_for")), None)
+    models = [o for o in options if isinstance(o, type) and issubclass(o, BaseModel)]
+    if not models:
+        return None
+    return [o for o in chooser.options_for(options, fields) if o in models] if chooser else models
+
+
+def _metadata(annotation: Any) -> tuple[Any, ...]:
+    value = getattr(annotation, "__value__", annotation)
+    return tuple(get_args(value)[1:]) if get_origin(value) is Annotated else ()
+
+
+def _validate_form_model(fields: dict[str, Any], annotation: type[BaseModel], where: str, what: str) -> Any:
     known = {field.alias or name for name, field in annotation.model_fields.items()}
     typed: dict[str, Any] = {key: value for key, value in fields.items() if key not in known}  # the model judges extras
     errors: list[tuple[str, str]] = []
