@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from .diagnostics import follow_refs, join_pointer
+from .diagnostics import follow_refs, join_pointer, not_required
 from .lint import required_cycles
 
 
@@ -102,8 +102,13 @@ class Judge:
 
             use_unicode_patterns()
 
-            document = {**self.document, "servers": [{"url": host_url}], "paths": {
-                path: _without_servers(item) for path, item in (self.document.get("paths") or {}).items()}}
+            # Responses are judged by OpenAPI 3.0's reading of `required` beside writeOnly, in 3.1 documents too:
+            # 3.1 dropped the sentence, which leaves a response no valid value where it must hold an object that
+            # requires a writeOnly property (Train Travel's Card and its cvc), and JSON Schema lets the owner of a
+            # writeOnly value leave it out when it is read.
+            responses = not_required(self.document, "writeOnly")
+            document = {**responses, "servers": [{"url": host_url}], "paths": {
+                path: _without_servers(item) for path, item in (responses.get("paths") or {}).items()}}
             # the spec's own validity is lint's business: here its responses are judged as far as they can be
             config = Config(extra_media_type_deserializers={"application/problem+json": json.loads},
                             extra_format_validators={"time": _rfc3339_time}, spec_validator_cls=None)

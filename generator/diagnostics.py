@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -125,3 +126,16 @@ def schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
         for pointer, node in walk((document.get("components") or {}).get(kind) or {}, f"/components/{kind}"):
             if isinstance(node, dict) and isinstance(node.get("schema"), dict):
                 yield from visit(join_pointer(pointer, "schema"), node["schema"])
+
+
+def not_required(document: dict[str, Any], annotation: str) -> dict[str, Any]:
+    """A copy of `document` whose schemas do not require their `annotation` ("readOnly", "writeOnly") properties:
+    OpenAPI 3.0's reading of `required` beside them (a readOnly property is required in responses only, a
+    writeOnly one in requests only)."""
+    copied = copy.deepcopy(document)
+    for _, schema in schema_nodes(copied):
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        if isinstance(schema.get("required"), list):
+            schema["required"] = [name for name in schema["required"]
+                                  if not follow_refs(copied, properties.get(name)).get(annotation)]
+    return copied

@@ -26,7 +26,8 @@ from typing import Any
 
 from .cache import cache_dir, installed_version, store, toolchain_digest
 from .diagnostics import (DATA_KEYWORDS, Diagnostic, Finding, SpecError, escape_pointer_token, follow_refs,
-                          join_pointer, pointer_of, schema_nodes, split_pointer, unescape_pointer_token, walk)
+                          join_pointer, not_required, pointer_of, schema_nodes, split_pointer, unescape_pointer_token,
+                          walk)
 from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def _modelled(rest: dict[str, Any], metadata: Path, source_file: str,
         named = re.search(r"#(/components/schemas/[^'\s#]+)", message)  # the first schema it names, if any
         tokens = split_pointer(named.group(1)) if named else []
         if split and "can not resolve classes" in message and '"writeOnly": true' not in modelled:
-            split, rest = False, _read_only_not_required(rest)
+            split, rest = False, not_required(rest, "readOnly")
             fallbacks.append(Finding("/components/schemas", "models-unsplit",
                                      "datamodel-code-generator could not split the models with readOnly properties "
                                      f"into request and response variants ({message[:120]}…): one model per "
@@ -231,18 +232,6 @@ def _holds_write_only(document: dict[str, Any], schema: Any) -> bool:
         elif isinstance(node, list):
             pending.extend(node)
     return False
-
-
-def _read_only_not_required(document: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `document` whose schemas do not require their readOnly properties: one model serves requests,
-    which leave them out, as well as responses (OpenAPI 3.0's reading of `required` on a readOnly property)."""
-    copied = copy.deepcopy(document)
-    for _, schema in schema_nodes(copied):
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        if isinstance(schema.get("required"), list):
-            schema["required"] = [name for name in schema["required"]
-                                  if not (isinstance(properties.get(name), dict) and properties[name].get("readOnly"))]
-    return copied
 
 
 def _hoisted_pointers(document: dict[str, Any], hoisted: dict[str, dict[str, Any]]) -> dict[str, str]:

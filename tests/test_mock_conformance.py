@@ -234,3 +234,30 @@ def test_made_up_values_are_valid_as_the_spec_version_reads_them() -> None:
     nullable = {"type": "string", "nullable": True, "default": None}
     assert synthesize(nullable, document) is None
     assert isinstance(synthesize(nullable, {"openapi": "3.1.0"}), str)
+
+
+def test_a_response_may_leave_out_a_required_write_only_property_under_3_1_too() -> None:
+    """3.1 dropped 3.0's sentence that `required` binds a writeOnly property in requests only; read strictly, no
+    card could be answered. Answering its cvc is the leak conformance catches."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    card = {"type": "object", "required": ["number", "cvc"], "additionalProperties": False,
+            "properties": {"number": {"type": "string"}, "cvc": {"type": "integer", "writeOnly": True}}}
+    document = {"openapi": "3.1.0", "info": {"title": "cards", "version": "1"}, "paths": {"/card": {"get": {
+        "operationId": "get_card", "responses": {"200": {"description": "the card", "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Card"}}}}}}}},
+        "components": {"schemas": {"Card": card}}}
+
+    def answering(body: dict[str, Any]) -> Any:
+        async def endpoint(request: Any) -> JSONResponse:
+            return JSONResponse(body)
+
+        return Starlette(routes=[Route("/card", endpoint)])
+
+    masked = conformance.run(document, app=answering({"number": "4242"}), examples=2, stateful=0, negative=False)
+    assert not masked.failed, "\n".join(masked.lines())
+    leaked = conformance.run(document, app=answering({"number": "4242", "cvc": 123}), examples=2, stateful=0,
+                             negative=False)
+    assert "writeOnly /cvc in the response" in "\n".join(leaked.lines())
