@@ -5,6 +5,7 @@ must answer 401 to a request without credentials. Each failure carries a curl li
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -13,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from .diagnostics import follow_refs, join_pointer, not_required
-from .lint import required_cycles
+from .diagnostics import follow_refs, join_pointer, not_required, split_pointer
+from .lint import implied_objects, required_cycles
 
 
 @dataclass
@@ -37,12 +38,14 @@ class Outcome:
 @dataclass
 class Report:
     outcomes: list[Outcome]
+    notes: list[str] = field(default_factory=list)  # how the document was read, where it could be read two ways
 
     @property
     def failed(self) -> bool:
         return any(o.failures for o in self.outcomes)
 
     def lines(self) -> Iterator[str]:
+        yield from self.notes
         for outcome in self.outcomes:
             mark = "FAIL" if outcome.failures else "skip" if outcome.skipped and not outcome.cases else "ok  "
             found = f", {len(outcome.failures)} failure(s)" if outcome.failures else ""
@@ -260,6 +263,7 @@ def run(
     from schemathesis.config import SchemathesisConfig
     from schemathesis.core.result import Ok
 
+    document, notes = _objects_as_modelled(document)
     # No NUL in generated strings: generated servers refuse it (Limits.reject_nul), as most storage does.
     settings_of_run = {"generation": {"allow-x00": False}, **(config or {})}
     schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig.from_dict(settings_of_run))
@@ -325,7 +329,23 @@ def run(
     if stateful and not paths and any(link for link in _links(document)):
         outcomes.append(_stateful(schema, base_url, shown_url, credentials, before_call, judged, stateful,
                                   derandomize, reset))
-    return Report(outcomes)
+    return Report(outcomes, notes)
+
+
+def _objects_as_modelled(document: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """`document` with `type: object` where it writes `properties` without a type, as the generated models (and
+    lint's warning) read it, rather than admitting every value that is not an object; and a note naming them."""
+    implied = implied_objects(document)
+    if not implied:
+        return document, []
+    copied = copy.deepcopy(document)
+    for pointer in implied:
+        node: Any = copied
+        for token in split_pointer(pointer):
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        node["type"] = "object"
+    shown = ", ".join(implied[:5]) + (f" and {len(implied) - 5} more" if len(implied) > 5 else "")
+    return copied, [f"read as objects, as the generated models read them (lint: object-type-implied): {shown}"]
 
 
 def _strategy(operation: Any, negative: bool) -> Any:

@@ -414,11 +414,19 @@ def _rule_nullable_31(spec: LoadedSpec) -> Iterator[Diagnostic]:
 
 
 def _rule_object_type_implied(spec: LoadedSpec) -> Iterator[Diagnostic]:
-    """`properties` with no `type` (nor a composition or `$ref` to give one): JSON Schema admits any value that is
-    not an object there, as conformance shows, while the generated model, like every peer's, takes only an object.
-    A part of a composition is an object where the schema holding it says `type: object`, or, in allOf, where
-    another part says so or is a `$ref`."""
-    nodes = dict(schema_nodes(spec.document))
+    for pointer in implied_objects(spec.document):
+        yield spec.diagnostic(pointer, "object-type-implied",
+                              "`properties` without `type: object`: any value that is not an object is valid here "
+                              "too, but the generated model takes only an object; write `type: object`")
+
+
+def implied_objects(document: dict[str, Any]) -> list[str]:
+    """Pointers of the schemas with `properties` but no `type` (nor a composition or `$ref` to give one): JSON
+    Schema admits any value that is not an object there, while the generated model, like every peer's, takes only an
+    object, and so does conformance. A part of a composition is an object where the schema holding it says `type:
+    object`, or, in allOf, where another part says so or is a `$ref`."""
+    nodes = dict(schema_nodes(document))
+    found = []
     for pointer, schema in nodes.items():
         if not isinstance(schema.get("properties"), dict) or not schema["properties"] or "type" in schema or any(
                 key in schema for key in ("allOf", "oneOf", "anyOf", "$ref", "not", "enum", "const")):
@@ -429,9 +437,8 @@ def _rule_object_type_implied(spec: LoadedSpec) -> Iterator[Diagnostic]:
         if _is_object_type(parent.get("type")) or any(isinstance(part, dict) and (
                 _is_object_type(part.get("type")) or "$ref" in part) for part in siblings or []):
             continue
-        yield spec.diagnostic(pointer, "object-type-implied",
-                              "`properties` without `type: object`: any value that is not an object is valid here "
-                              "too, but the generated model takes only an object; write `type: object`")
+        found.append(pointer)
+    return found
 
 
 def _is_object_type(declared: Any) -> bool:

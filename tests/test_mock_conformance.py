@@ -261,3 +261,29 @@ def test_a_response_may_leave_out_a_required_write_only_property_under_3_1_too()
     leaked = conformance.run(document, app=answering({"number": "4242", "cvc": 123}), examples=2, stateful=0,
                              negative=False)
     assert "writeOnly /cvc in the response" in "\n".join(leaked.lines())
+
+
+def test_properties_without_a_type_are_read_as_an_object_and_the_report_says_so() -> None:
+    """As the generated models read them (lint warns): an array sent there would be refused, and that is no failure."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    document = {"openapi": "3.1.0", "info": {"title": "notes", "version": "1"}, "paths": {"/notes": {"post": {
+        "operationId": "add_note", "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "properties": {"text": {"type": "string"}}}}}},
+        "responses": {"204": {"description": "added"}, "400": {"description": "not an object"}}}}}}
+    seen: list[Any] = []
+
+    async def endpoint(request: Request) -> Any:
+        body = await request.json()
+        seen.append(body)
+        return JSONResponse({}, 400) if not isinstance(body, dict) else Response(status_code=204)
+
+    report = conformance.run(document, app=Starlette(routes=[Route("/notes", endpoint, methods=["POST"])]),
+                             examples=10, stateful=0, negative=False)
+    assert not report.failed, "\n".join(report.lines())
+    assert seen and all(isinstance(body, dict) for body in seen)
+    assert next(report.lines()) == ("read as objects, as the generated models read them (lint: object-type-implied): "
+                                    "/paths/~1notes/post/requestBody/content/application~1json/schema")
