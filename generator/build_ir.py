@@ -547,11 +547,17 @@ class _Builder:
             elif kind in ("oauth2", "openIdConnect"):
                 result.append(ir.SecurityScheme(name, kind, "header", "Authorization", "bearer",
                                                 _one_line(scheme.get("description", ""))))
-            else:  # mutualTLS: the certificate is the TLS layer's, which the application does not see
+            elif kind == "mutualTLS":  # the certificate is the TLS layer's: the server reads what its ASGI server says
+                result.append(ir.SecurityScheme(name, kind, "tls", "", "", _one_line(scheme.get("description", ""))))
                 self.warnings.append(Finding(join_pointer("/components/securitySchemes", name), "security-unsupported",
-                                             f"security scheme {name!r} of type {kind!r} is not checked by the "
-                                             "generated server or sent by the client: a requirement that needs it "
-                                             "is never met (401)"))
+                                             f"security scheme {name!r} (mutualTLS) is met only where the ASGI server "
+                                             "hands the application the client's verified certificate (the ASGI TLS "
+                                             "extension; uvicorn does not, so behind it a requirement that needs it is "
+                                             "never met: 401); the client presents its transport's certificate"))
+            else:
+                self.warnings.append(Finding(join_pointer("/components/securitySchemes", name), "security-unsupported",
+                                             f"security scheme {name!r} of type {kind!r} is no type OpenAPI defines: "
+                                             "a requirement that needs it is never met (401)"))
         return tuple(result)
 
 

@@ -324,7 +324,11 @@ def run(
         except Exception as exc:  # noqa: BLE001 - a schema no value satisfies: the operation cannot be tested
             outcome.skipped = " ".join(str(exc).split())[:300]
         outcome.failures = _distinct(outcome.failures)
-        if _secured(document, operation):
+        if _secured(document, operation) and _needs_certificate(document, operation):
+            outcomes.append(Outcome(f"{outcome.label} without credentials", skipped=(
+                "every requirement needs a client certificate (mutualTLS), which is the TLS layer's: an HTTP request "
+                "cannot leave it out")))
+        elif _secured(document, operation):
             outcomes.append(_unauthenticated(operation, base_url, shown_url, before_call))
     if stateful and not paths and any(link for link in _links(document)):
         outcomes.append(_stateful(schema, base_url, shown_url, credentials, before_call, judged, stateful,
@@ -415,7 +419,8 @@ def credentials_for(document: dict[str, Any], key: str,
     query: dict[str, str] = {}
     cookies: dict[str, str] = {}
     for name, scheme in ((document.get("components") or {}).get("securitySchemes") or {}).items():
-        if not isinstance(scheme, dict) or (schemes is not None and name not in schemes):
+        if not isinstance(scheme, dict) or (schemes is not None and name not in schemes) or \
+                scheme.get("type") == "mutualTLS":  # the TLS layer's
             continue
         if scheme.get("type") == "apiKey" and isinstance(scheme.get("name"), str):
             {"query": query, "cookie": cookies}.get(str(scheme.get("in")), headers)[scheme["name"]] = key
@@ -476,6 +481,12 @@ def _documents_success(operation: Any) -> bool:
 def _secured(document: dict[str, Any], operation: Any) -> bool:
     requirements = _requirements(document, operation)
     return bool(requirements) and all(requirement for requirement in requirements)
+
+
+def _needs_certificate(document: dict[str, Any], operation: Any) -> bool:
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    return all(any(follow_refs(document, schemes.get(name)).get("type") == "mutualTLS" for name in requirement)
+               for requirement in _requirements(document, operation))
 
 
 def _unauthenticated(operation: Any, base_url: str | None, shown_url: str,

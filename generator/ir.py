@@ -82,8 +82,8 @@ class SecurityRequirement:
 @dataclass(frozen=True)
 class SecurityScheme:
     name: str
-    kind: str  # apiKey | http
-    location: str  # header | query | cookie (apiKey); header for http
+    kind: str  # apiKey | http | oauth2 | openIdConnect | mutualTLS
+    location: str  # header | query | cookie (apiKey); header for http; tls for mutualTLS
     parameter: str  # header/query/cookie name; `Authorization` for http
     scheme: str  # bearer | basic for http, "" for apiKey
     description: str

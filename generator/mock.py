@@ -281,15 +281,35 @@ def response_example(document: dict[str, Any], path: str, method: str, status: s
 
 
 class _Anyone:
-    """Accepts any non-empty credential, or only `keys`, as a principal with every scope the spec names."""
+    """Accepts any non-empty credential, or only `keys`, as a principal with every scope the spec names; a client
+    certificate (mutualTLS) whatever it is."""
 
     def __init__(self, principal: Any, keys: frozenset[str]):
         self.principal, self.keys = principal, keys
 
     async def authenticate(self, scheme: str, credential: str) -> Any:
+        if credential == MOCK_CERTIFICATE:
+            return self.principal
         if not credential.strip() or (self.keys and credential not in self.keys):
             return None
         return self.principal
+
+
+MOCK_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nspecgen mock\n-----END CERTIFICATE-----\n"
+
+
+def _certified(app: Any) -> Any:
+    """The mock stands in for the TLS layer too: every request presents a client certificate (the ASGI TLS
+    extension), so an operation that requires mutualTLS answers as the others do."""
+
+    async def certified(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and "tls" not in scope.get("extensions", {}):
+            tls = {"server_cert": None, "client_cert_chain": [MOCK_CERTIFICATE], "client_cert_name": "specgen mock",
+                   "client_cert_error": None, "tls_version": None, "cipher_suite": None}
+            scope = {**scope, "extensions": {**scope.get("extensions", {}), "tls": tls}}
+        await app(scope, receive, send)
+
+    return certified
 
 
 def _scopes(document: dict[str, Any]) -> frozenset[str]:
@@ -358,7 +378,7 @@ def build(spec_path: str | Path, *, keys: Iterable[str] = (), out: Path | None =
         operations.append(MockOperation(method, path, handler, status, source))
     handlers = server.Handlers(**{tag: type(f"Mock{tag}", (), methods)() for tag, methods in tags.items()})
     principal = server.Principal("mock", _scopes(document), "mock")
-    app = server.create_app(handlers, _Anyone(principal, frozenset(keys)), allow_unimplemented=True)
+    app = _certified(server.create_app(handlers, _Anyone(principal, frozenset(keys)), allow_unimplemented=True))
     return Mock(app, str((document.get("info") or {}).get("title", "")), tuple(operations), handlers, package)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 import pytest
 
 from generator import conformance
@@ -287,3 +288,75 @@ def test_properties_without_a_type_are_read_as_an_object_and_the_report_says_so(
     assert seen and all(isinstance(body, dict) for body in seen)
     assert next(report.lines()) == ("read as objects, as the generated models read them (lint: object-type-implied): "
                                     "/paths/~1notes/post/requestBody/content/application~1json/schema")
+
+
+CERTIFIED = """openapi: 3.1.0
+info: {title: t, version: '1'}
+components: {securitySchemes: {cert: {type: mutualTLS}, key: {type: apiKey, in: header, name: X-Key}}}
+paths:
+  /a:
+    get:
+      operationId: get_a
+      security: [{cert: []}]
+      responses: {'200': {description: ok}}
+  /b:
+    get:
+      operationId: get_b
+      security: [{key: []}]
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_mutual_tls_is_met_by_the_certificate_the_asgi_server_verified(tmp_path: Path) -> None:
+    """The generated server reads the client certificate from the ASGI TLS extension and hands its PEM to the
+    authenticator; without one (uvicorn never passes it) the requirement is a 401. The mock stands in for the TLS
+    layer, and conformance does not ask it to refuse what an HTTP request cannot leave out."""
+    from generator import pipeline
+
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(CERTIFIED)
+    outcome = pipeline.generate(spec, tmp_path / "out", "certified", force=True)
+    assert [w.pointer for w in outcome.warnings if w.rule == "security-unsupported"] == ["/components/securitySchemes/cert"]
+    sys.path.insert(0, str(tmp_path / "out"))
+    try:
+        server = importlib.import_module("certified.server")
+        client_module = importlib.import_module("certified.client")
+    finally:
+        sys.path.remove(str(tmp_path / "out"))
+    seen: list[tuple[str, str]] = []
+
+    class Certificates:
+        async def authenticate(self, scheme: str, credential: str) -> Any:
+            seen.append((scheme, credential))
+            return server.Principal("t", frozenset()) if credential.startswith("-----BEGIN") else None
+
+    class Answers:
+        async def get_a(self, request: Any, principal: Any) -> Any:
+            return server.handlers.GetA200()
+
+        async def get_b(self, request: Any, principal: Any) -> Any:
+            return server.handlers.GetB200()
+
+    app = server.create_app(server.Handlers(default=Answers()), Certificates())
+    assert call(app, "GET", "/a").status_code == 401
+
+    async def with_certificate(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        tls = {"client_cert_chain": ["-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n"],
+               "client_cert_error": None}
+        await app({**scope, "extensions": {**scope.get("extensions", {}), "tls": tls}}, receive, send)
+
+    assert call(with_certificate, "GET", "/a").status_code == 200
+    assert seen[-1] == ("cert", "-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n")
+
+    async def client_call() -> None:  # the certificate is the transport's: the client sends no header for it
+        transport = httpx.ASGITransport(app=with_certificate)
+        async with client_module.AsyncClient("http://t", transport=transport, api_key="k") as client:
+            await client.default.get_a()
+
+    asyncio.run(client_call())
+    mock = build(spec, out=tmp_path / "mock", keys=["k"])
+    assert call(mock.app, "GET", "/a").status_code == 200 and call(mock.app, "GET", "/b").status_code == 401
+    report = conformance.run(yaml.safe_load(CERTIFIED), app=mock.app, key="k", examples=2, stateful=0, negative=False)
+    assert not report.failed, "\n".join(report.lines())
+    assert "skip GET /a without credentials  (0 request(s)): every requirement needs a client certificate" in \
+        "\n".join(report.lines())

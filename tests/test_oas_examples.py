@@ -72,7 +72,6 @@ MOCK_KEY = "conformance-key"
 # starts passing must leave this list.
 MOCK_KNOWN_FAILURES: dict[str, str] = {
     "3.0/circular-paths.json": "a header array of objects: schemathesis writes each object as a Python repr",
-    "3.1/security.json": "mutualTLS: the server sees no client certificate (security-unsupported), so it answers 401",
     "3.1/train-travel.json": "a payment's source is anyOf Card, BankAccount with unevaluatedProperties: false, so one "
                              "value may be both; each option's model refuses the other's properties",
 }

@@ -300,15 +300,19 @@ class BaseClient:
                 continue
             if kind == "apiKey" and api_key is not None:
                 chosen[name] = api_key
-            elif kind != "apiKey" and http_scheme in ("bearer", "") and bearer_token is not None:
+            elif kind not in ("apiKey", "mutualTLS") and http_scheme in ("bearer", "") and bearer_token is not None:
                 chosen[name] = bearer_token
-        self.credentials = {name: value for name, value in chosen.items() if name in SCHEMES}
+        self.credentials = {
+            name: value for name, value in chosen.items() if name in SCHEMES and SCHEMES[name][0] != "mutualTLS"
+        }
 
     def authorization(self, security: Security | None) -> tuple[dict[str, str], Query, dict[str, str]]:
         """Headers, query and cookies that present the credentials one call needs: those of the first of its
         security alternatives this client holds every credential for (none for an operation anyone may call);
-        `None` (a call made by hand) presents them all. A credential is never sent where it is not asked for."""
-        met = [r for r in security or () if r and all(name in self.credentials for name in r)]
+        `None` (a call made by hand) presents them all. A credential is never sent where it is not asked for. A
+        client certificate (mutualTLS) is the transport's (`httpx.HTTPTransport(cert=...)`): taken as held."""
+        held = {*self.credentials, *(name for name, scheme in SCHEMES.items() if scheme[0] == "mutualTLS")}
+        met = [r for r in security or () if r and all(name in held for name in r)]
         if security is None:
             wanted: tuple[str, ...] = tuple(sorted(self.credentials))
         elif met:
@@ -316,7 +320,7 @@ class BaseClient:
         elif not security or any(not r for r in security):  # anyone may call it
             wanted = ()
         else:  # none can be met: what the client has of the closest, and the server says what is missing
-            wanted = max(security, key=lambda r: sum(name in self.credentials for name in r))
+            wanted = max(security, key=lambda r: sum(name in held for name in r))
         headers: dict[str, str] = {}
         query: Query = []
         cookies: dict[str, str] = {}

@@ -31,11 +31,16 @@ class Authenticator(Protocol):
 
 
 def presented(request: Request, scheme: str) -> str | None:
-    """The credential sent under `scheme`; None when none was, or the spec names a scheme it never defines (a
-    requirement no request can meet: refused, not a 500)."""
+    """The credential sent under `scheme` (for mutualTLS, the client certificate in PEM that the ASGI TLS extension
+    reports); None when none was, or the spec names a scheme it never defines (a requirement no request can meet:
+    refused, not a 500)."""
     if scheme not in SCHEMES:
         return None
     kind, where, name, http_scheme = SCHEMES[scheme]
+    if kind == "mutualTLS":  # the TLS layer's: the client's certificate, where the ASGI server verified one
+        tls = request.scope.get("extensions", {}).get("tls") or {}
+        chain = tls.get("client_cert_chain") or []
+        return str(chain[0]) if chain and tls.get("client_cert_error") is None else None
     if kind == "apiKey":
         source = {"header": request.headers, "query": request.query_params, "cookie": request.cookies}[where]
         return source.get(name) or None
