@@ -24,7 +24,8 @@ def ruff_command(command: str) -> list[str]:
     from ruff.__main__ import find_ruff_bin
 
     # --isolated: the user's own ruff configuration must not restyle generated code.
-    options = {"format": ["--line-length", str(LINE_LENGTH)], "check": ["--ignore", "ALL", "--output-format", "concise"]}
+    options = {"format": ["--line-length", str(LINE_LENGTH)],
+               "check": ["--ignore", "ALL", "--output-format", "concise"]}
     return [find_ruff_bin(), command, "--isolated", "--no-cache", "--target-version", TARGET_VERSION, *options[command]]
 
 

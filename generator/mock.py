@@ -281,14 +281,14 @@ def response_example(document: dict[str, Any], path: str, method: str, status: s
 
 
 class _Anyone:
-    """Accepts any non-empty credential, or only `keys`, as a principal with every scope the spec names; a client
-    certificate (mutualTLS) whatever it is."""
+    """Accepts any non-empty credential, or only `keys`, as a principal with every scope the spec names; under a
+    mutualTLS scheme (`certified`), any certificate: checking it is the TLS layer's, for which the mock stands in."""
 
-    def __init__(self, principal: Any, keys: frozenset[str]):
-        self.principal, self.keys = principal, keys
+    def __init__(self, principal: Any, keys: frozenset[str], certified: frozenset[str]):
+        self.principal, self.keys, self.certified = principal, keys, certified
 
     async def authenticate(self, scheme: str, credential: str) -> Any:
-        if credential == MOCK_CERTIFICATE:
+        if scheme in self.certified:
             return self.principal
         if not credential.strip() or (self.keys and credential not in self.keys):
             return None
@@ -378,7 +378,11 @@ def build(spec_path: str | Path, *, keys: Iterable[str] = (), out: Path | None =
         operations.append(MockOperation(method, path, handler, status, source))
     handlers = server.Handlers(**{tag: type(f"Mock{tag}", (), methods)() for tag, methods in tags.items()})
     principal = server.Principal("mock", _scopes(document), "mock")
-    app = _certified(server.create_app(handlers, _Anyone(principal, frozenset(keys)), allow_unimplemented=True))
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    certified = frozenset(name for name, scheme in schemes.items()
+                          if follow_refs(document, scheme).get("type") == "mutualTLS")
+    anyone = _Anyone(principal, frozenset(keys), certified)
+    app = _certified(server.create_app(handlers, anyone, allow_unimplemented=True))
     return Mock(app, str((document.get("info") or {}).get("title", "")), tuple(operations), handlers, package)
 
 

@@ -316,7 +316,8 @@ def test_mutual_tls_is_met_by_the_certificate_the_asgi_server_verified(tmp_path:
     spec = tmp_path / "openapi.yaml"
     spec.write_text(CERTIFIED)
     outcome = pipeline.generate(spec, tmp_path / "out", "certified", force=True)
-    assert [w.pointer for w in outcome.warnings if w.rule == "security-unsupported"] == ["/components/securitySchemes/cert"]
+    unsupported = [w.pointer for w in outcome.warnings if w.rule == "security-unsupported"]
+    assert unsupported == ["/components/securitySchemes/cert"]
     sys.path.insert(0, str(tmp_path / "out"))
     try:
         server = importlib.import_module("certified.server")
