@@ -176,19 +176,18 @@ class _Builder:
             explode = bool(param.get("explode", style == "form"))
             required = bool(param.get("required")) or param["in"] == "path"
             py_annotation = annotation if required or default is not None else _optional(annotation)
-            # FastAPI reads scalars and arrays of scalars itself; anything else (a union with an object, an array of
-            # arrays) is read by a route helper: deepObject pairs, one JSON text per item, or one JSON text
-            plain = _fastapi_reads(self, resolved)
-            deep = not plain and style == "deepObject" and param["in"] == "query"
-            # a cookie or header cannot repeat its name: its array is one comma list, exploded or not
-            comma_list = is_array and plain and (not explode or param["in"] in ("cookie", "header"))
-            json_items = is_array and explode and (_is_object(self.deref(resolved.get("items"))) or not plain)
-            json_value = not plain and not deep and not json_items and not _is_object(resolved)
-            # a path parameter that is no plain scalar, or is written with a prefix (label, matrix), is read from
-            # its text by a route helper: FastAPI takes only scalars in a path
-            in_text = param["in"] == "path" and (is_array or _is_object(resolved) or style in ("label", "matrix"))
-            if in_text:
-                comma_list = json_items = json_value = False
+            reader = wire_reader(param, self.deref)
+            deep = reader == "object_query" and style == "deepObject"
+            comma_list = reader in ("comma_list", *LIST_READERS.values())
+            json_items, json_value, in_text = reader == "json_items", reader == "json_value", reader == "path_value"
+            if (json_value or json_items) and is_array:
+                self.warnings.append(Finding(join_pointer(pointer, "parameters"), "parameter-serialization-undefined",
+                                             f"{param['in']} parameter {param['name']!r} is an array of objects or "
+                                             "arrays, which no OpenAPI style writes: the generated client sends each "
+                                             "item as JSON text, " + ("the name repeated" if json_items else
+                                                                      "joined with commas") +
+                                             ", and the server reads that" + ("" if json_items else
+                                                                             " or one JSON array")))
             result.append(
                 ir.Parameter(
                     name=param["name"],
@@ -199,8 +198,7 @@ class _Builder:
                     py_annotation=py_annotation,
                     wire_annotation="str" if in_text else ("str" if required else "str | None") if comma_list or json_value else
                     ("list[str]" if required else "list[str] | None") if json_items else py_annotation,
-                    wire_reader="path_value" if in_text else LIST_READERS.get(style, "comma_list") if comma_list else
-                    "json_items" if json_items else "json_value" if json_value else "",
+                    wire_reader=reader if reader != "object_query" else "",
                     default=py_literal(default) if default is not None and not is_array else None,
                     constraints=self.constraints(resolved, pointer, param["name"]) if primitive and not in_text else (),
                     explode=explode,
@@ -599,20 +597,41 @@ def _route_specificity(operation: ir.Operation) -> list[int]:
     return _path_specificity(operation.path)[0]
 
 
-def _fastapi_reads(builder: _Builder, schema: dict[str, Any], depth: int = 0) -> bool:
+def wire_reader(param: dict[str, Any], deref: Callable[[Any], dict[str, Any]]) -> str:
+    """The route helper that reads a parameter from the wire ("" where FastAPI does it). FastAPI reads scalars and
+    arrays of scalars itself; anything else (a union with an object, an array of arrays) is read by a helper:
+    deepObject pairs, one JSON text per item, or one JSON text. A path parameter that is no plain scalar, or is
+    written with a prefix (label, matrix), is read from its text: FastAPI takes only scalars in a path."""
+    resolved = deref(param.get("schema") if isinstance(param.get("schema"), dict) else {})
+    is_array = resolved.get("type") == "array" or "array" in (resolved.get("type") or [])
+    style = param.get("style", "form" if param["in"] in ("query", "cookie") else "simple")
+    explode = bool(param.get("explode", style == "form"))
+    if param["in"] == "path" and (is_array or _is_object(resolved) or style in ("label", "matrix")):
+        return "path_value"
+    plain = _fastapi_reads(deref, resolved)
+    if is_array and plain and (not explode or param["in"] in ("cookie", "header")):  # a header cannot repeat
+        return LIST_READERS.get(style, "comma_list")
+    if is_array and explode and (_is_object(deref(resolved.get("items"))) or not plain):
+        return "json_items"
+    if not plain and not (style == "deepObject" and param["in"] == "query") and not _is_object(resolved):
+        return "json_value"
+    return "object_query" if _is_object(resolved) or not plain else ""
+
+
+def _fastapi_reads(deref: Callable[[Any], dict[str, Any]], schema: dict[str, Any], depth: int = 0) -> bool:
     """Whether FastAPI can read a parameter of this schema on its own: a scalar, a union of scalars, or (at the
     top) an array of those."""
-    schema = builder.deref(schema)
+    schema = deref(schema)
     if "enum" in schema or "const" in schema:
         return True
     parts = schema.get("anyOf") or schema.get("oneOf")
     if parts:
-        return all(_fastapi_reads(builder, part, 1) for part in parts)
+        return all(_fastapi_reads(deref, part, 1) for part in parts)
     if _is_object(schema):
         return False
     types = schema.get("type")
     if "array" in (types if isinstance(types, list) else [types]):
-        return depth == 0 and _fastapi_reads(builder, schema.get("items") or {}, 1)
+        return depth == 0 and _fastapi_reads(deref, schema.get("items") or {}, 1)
     return True
 
 

@@ -36,7 +36,7 @@ def toolchain_digest() -> str:
     for path in sorted(GENERATOR_DIR.rglob("*.py")) + template_files(TEMPLATES):
         h.update(str(path.relative_to(GENERATOR_DIR.parent)).encode())
         h.update(path.read_bytes())
-    for dist in ("datamodel_code_generator", "ruff", "jinja2"):
+    for dist in ("datamodel_code_generator", "ruff", "jinja2", "pydantic", "pydantic_core"):  # patterns pydantic takes
         h.update(f"{dist}=={installed_version(dist)}".encode())
     return h.hexdigest()
 

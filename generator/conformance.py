@@ -264,6 +264,8 @@ def run(
     from schemathesis.core.result import Ok
 
     document, notes = _objects_as_modelled(document)
+    document, more = _arrays_as_json(document)
+    notes += more
     # No NUL in generated strings: generated servers refuse it (Limits.reject_nul), as most storage does.
     settings_of_run = {"generation": {"allow-x00": False}, **(config or {})}
     schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig.from_dict(settings_of_run))
@@ -316,17 +318,18 @@ def run(
             continue
 
         strategy = _strategy(operation, negative)
+        certified = _certificate_suffices(document, operation)
         exercise = _exercise(operation, outcome, lambda test: hypothesis_settings(given(case=strategy)(test)),
                              base_url, shown_url, credentials, before_call, judged,
-                             _documents_success(operation))
+                             _documents_success(operation), certified)
         try:
             exercise()
         except Exception as exc:  # noqa: BLE001 - a schema no value satisfies: the operation cannot be tested
             outcome.skipped = " ".join(str(exc).split())[:300]
         outcome.failures = _distinct(outcome.failures)
-        if _secured(document, operation) and _needs_certificate(document, operation):
+        if _secured(document, operation) and certified:
             outcomes.append(Outcome(f"{outcome.label} without credentials", skipped=(
-                "every requirement needs a client certificate (mutualTLS), which is the TLS layer's: an HTTP request "
+                "a client certificate (mutualTLS) alone may call it, and that is the TLS layer's: an HTTP request "
                 "cannot leave it out")))
         elif _secured(document, operation):
             outcomes.append(_unauthenticated(operation, base_url, shown_url, before_call))
@@ -334,6 +337,29 @@ def run(
         outcomes.append(_stateful(schema, base_url, shown_url, credentials, before_call, judged, stateful,
                                   derandomize, reset))
     return Report(outcomes, notes)
+
+
+def _arrays_as_json(document: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """`document` with each parameter that is an array no OpenAPI style writes (of objects or arrays) given as
+    JSON content, which is how the generated client writes it and its server reads it; and a note naming them."""
+    from .build_ir import wire_reader
+
+    copied, named = copy.deepcopy(document), []
+    for path, item in (copied.get("paths") or {}).items():
+        holders = [item, *(op for key, op in (item or {}).items() if key != "parameters" and isinstance(op, dict))]
+        for holder in holders:
+            for index, raw in enumerate(holder.get("parameters") or []):
+                param = follow_refs(copied, raw)
+                types = follow_refs(copied, param.get("schema")).get("type")
+                if param.get("in") in ("query", "header", "cookie") and "content" not in param and \
+                        "array" in (types if isinstance(types, list) else [types]) and \
+                        wire_reader(param, lambda node: follow_refs(copied, node)) == "json_value":
+                    kept = {k: v for k, v in param.items() if k not in ("schema", "style", "explode")}
+                    holder["parameters"][index] = {**kept, "content": {"application/json": {"schema": param["schema"]}}}
+                    named.append(f"{param['in']} {param['name']} of {path}")
+    if not named:
+        return document, []
+    return copied, [f"sent as JSON, as the generated client writes them (no OpenAPI style does): {', '.join(named)}"]
 
 
 def _objects_as_modelled(document: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -369,16 +395,17 @@ def _strategy(operation: Any, negative: bool) -> Any:
 def _exercise(operation: Any, outcome: Outcome, hypothesis: Callable[[Callable[..., None]], Callable[[], None]],
               base_url: str | None, shown_url: str, credentials: Callable[[Any], dict[str, str]],
               before_call: Callable[[Any], None] | None, judged: Callable[..., Any],
-              succeeds: bool) -> Callable[[], None]:
+              succeeds: bool, certified: bool) -> Callable[[], None]:
     """The hypothesis test of one operation: each generated case sent and judged, each failure recorded. An
-    operation that documents no success is not expected to accept valid data."""
+    operation that documents no success is not expected to accept valid data; one a client certificate alone may
+    call (`certified`), not to refuse a request without credentials."""
     from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import positive_data_acceptance
+    from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
     # an operation that documents no success is not expected to accept valid data, nor, when all it documents
     # are server errors, to answer anything else
-    excluded = [] if succeeds else [positive_data_acceptance] + (
-        [not_a_server_error] if _documents_only_server_errors(operation) else [])
+    excluded = ([] if succeeds else [positive_data_acceptance] + (
+        [not_a_server_error] if _documents_only_server_errors(operation) else [])) + ([ignored_auth] if certified else [])
     # an operation that documents no response at all (OpenAPI 3.1 allows it): only "no 5xx" can be asked of it
     only: dict[str, Any] = {} if _documents_responses(operation) else {"checks": [not_a_server_error]}
 
@@ -483,10 +510,11 @@ def _secured(document: dict[str, Any], operation: Any) -> bool:
     return bool(requirements) and all(requirement for requirement in requirements)
 
 
-def _needs_certificate(document: dict[str, Any], operation: Any) -> bool:
+def _certificate_suffices(document: dict[str, Any], operation: Any) -> bool:
+    """Whether one of the operation's security alternatives asks for client certificates (mutualTLS) only."""
     schemes = (document.get("components") or {}).get("securitySchemes") or {}
-    return all(any(follow_refs(document, schemes.get(name)).get("type") == "mutualTLS" for name in requirement)
-               for requirement in _requirements(document, operation))
+    return any(requirement and all(follow_refs(document, schemes.get(name)).get("type") == "mutualTLS"
+                                   for name in requirement) for requirement in _requirements(document, operation))
 
 
 def _unauthenticated(operation: Any, base_url: str | None, shown_url: str,

@@ -136,6 +136,7 @@ def not_required(document: dict[str, Any], annotation: str) -> dict[str, Any]:
     for _, schema in schema_nodes(copied):
         properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         if isinstance(schema.get("required"), list):
-            schema["required"] = [name for name in schema["required"]
-                                  if not follow_refs(copied, properties.get(name)).get(annotation)]
+            schema["required"] = [name for name in schema["required"] if not (
+                isinstance(properties.get(name), dict) and properties[name].get(annotation)  # beside a $ref, too
+                or follow_refs(copied, properties.get(name)).get(annotation))]
     return copied

@@ -420,6 +420,9 @@ def _rule_object_type_implied(spec: LoadedSpec) -> Iterator[Diagnostic]:
                               "too, but the generated model takes only an object; write `type: object`")
 
 
+NAMED_SUBSCHEMAS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "schemas")
+
+
 def implied_objects(document: dict[str, Any]) -> list[str]:
     """Pointers of the schemas with `properties` but no `type` (nor a composition or `$ref` to give one): JSON
     Schema admits any value that is not an object there, while the generated model, like every peer's, takes only an
@@ -431,7 +434,10 @@ def implied_objects(document: dict[str, Any]) -> list[str]:
         if not isinstance(schema.get("properties"), dict) or not schema["properties"] or "type" in schema or any(
                 key in schema for key in ("allOf", "oneOf", "anyOf", "$ref", "not", "enum", "const")):
             continue
-        *holder, keyword, _ = split_pointer(pointer)
+        tokens = split_pointer(pointer)
+        if any(token == "not" and tokens[i - 1] not in NAMED_SUBSCHEMAS for i, token in enumerate(tokens) if i):
+            continue  # under `not`: what a value must not be, of which no model is made
+        *holder, keyword, _ = tokens
         parent = nodes.get(pointer_of(holder), {}) if keyword in ("allOf", "oneOf", "anyOf") else {}
         siblings = parent.get(keyword) if keyword == "allOf" else []
         if _is_object_type(parent.get("type")) or any(isinstance(part, dict) and (

@@ -95,7 +95,8 @@ def emit_models(document: dict[str, Any], source_file: str,
     # Only components (and inline schemas) are modelled, so an edit to operations alone reuses the last run's models.
     rest = {key: value for key, value in document.items() if key not in ("paths", "webhooks")}
     rest["components"] = {**(rest.get("components") or {}), "schemas": {**components, **hoisted}}
-    cached = cache_dir("models") / f"{_digest(json.dumps(rest))}.json"  # what is modelled, before the rewrites below
+    # what is modelled, before the rewrites below (which of the schemas were hoisted from operations changes them)
+    cached = cache_dir("models") / f"{_digest(json.dumps([rest, sorted(hoisted)]))}.json"
     try:
         fields = json.loads(cached.read_text(encoding="utf-8"))
         return ModelsModule(**{**fields, "warnings": [Finding(**w) for w in fields["warnings"]]})

@@ -122,7 +122,12 @@ def _own_database(url: str, name: str) -> str:
 
     with psycopg.connect(url, autocommit=True) as conn:
         if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
-            conn.execute(f'create database "{name}"')
+            try:
+                conn.execute(f'create database "{name}"')
+            except psycopg.errors.InsufficientPrivilege:
+                raise pytest.UsageError(f"each pytest-xdist worker needs a database of its own, and the role of "
+                                        f"TEST_DATABASE_URL may not create {name!r}: grant it CREATEDB, or run one "
+                                        f"process (make test TEST_WORKERS=0)") from None
     return urlparse(url)._replace(path=f"/{name}").geturl()
 
 

@@ -222,3 +222,16 @@ def test_pattern_verdicts_are_remembered_between_runs(tmp_path: Path) -> None:
     without_pydantic = "import sys; sys.modules['pydantic_core'] = None; " + ask.removeprefix("import sys; ")
     assert subprocess.run([sys.executable, "-c", without_pydantic], env=env, cwd=ROOT, capture_output=True, text=True,
                           check=True).stdout.strip() == verdicts
+
+
+def test_the_models_cache_tells_a_hoisted_schema_from_a_component(tmp_path: Path) -> None:
+    """The same schemas, one written inline in its operation, the other a component: `AnyPet` holds the component
+    (a subtype) and not the inline body, whichever the cache saw first."""
+    fixtures = HERE / "fixtures" / "hoisted"
+    env = {**os.environ, "SPECGEN_CACHE": str(tmp_path / "cache")}
+    for name in ("inline", "component"):
+        subprocess.run([sys.executable, "-m", "generator", "-q", "generate", str(fixtures / f"{name}.yaml"),
+                        "--out", str(tmp_path / name), "--package", "h", "--force"], env=env, cwd=ROOT, check=True)
+    union = (tmp_path / "component" / "h" / "models" / "_any_pet.py").read_text()
+    assert "CreateDogBody" in union
+    assert "CreateDogBody" not in (tmp_path / "inline" / "h" / "models" / "_any_pet.py").read_text()

@@ -352,3 +352,22 @@ def test_a_composition_part_is_an_object_where_a_31_type_list_beside_it_says_so(
                     "    C:\n      anyOf:\n        - {type: [string, 'null']}\n        - properties: {c: {type: string}}\n")
     implied = [d.pointer for d in lint(load_spec(spec)) if d.rule == "object-type-implied"]
     assert implied == ["/components/schemas/C/anyOf/1"]
+
+
+def test_implied_objects_skip_what_a_value_must_not_be() -> None:
+    from generator.lint import implied_objects
+
+    document = {"openapi": "3.1.0", "components": {"schemas": {
+        "NotAdmin": {"not": {"properties": {"admin": {"const": True}}, "required": ["admin"]}},
+        "Open": {"properties": {"not": {"properties": {"x": {"type": "string"}}}}}}}}
+    assert implied_objects(document) == ["/components/schemas/Open", "/components/schemas/Open/properties/not"]
+
+
+def test_not_required_reads_an_annotation_beside_a_ref() -> None:
+    from generator.diagnostics import not_required
+
+    document = {"components": {"schemas": {"Secret": {"type": "string"}, "Login": {
+        "type": "object", "required": ["user", "password"],
+        "properties": {"user": {"type": "string"}, "password": {"$ref": "#/components/schemas/Secret", "writeOnly": True}}}}}}
+    assert not_required(document, "writeOnly")["components"]["schemas"]["Login"]["required"] == ["user"]
+    assert document["components"]["schemas"]["Login"]["required"] == ["user", "password"]  # a copy

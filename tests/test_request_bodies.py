@@ -74,6 +74,9 @@ def app(bodies: Any) -> Any:
         async def add_shape(self, request: Any, principal: Any) -> Any:
             return h.AddShape200(received(f"{type(request.body).__name__} {request.body.model_dump_json()}"))
 
+        async def add_figure(self, request: Any, principal: Any) -> Any:
+            return h.AddFigure200(received(f"{type(request.body).__name__} {request.body.model_dump_json()}"))
+
     return server.create_app(server.Handlers(bodies=Handlers()), Keys())
 
 
@@ -131,6 +134,18 @@ def test_a_discriminated_form_is_read_as_the_option_its_tag_names(app: Any, bodi
     assert unnamed.status_code == 400 and unnamed.json()["errors"][0]["pointer"] == "#body/shape", unnamed.text
     wrong = raw(app, "POST", "/animals", data={"kind": "dog", "name": "Rex"})  # a Dog barks, or not
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["pointer"] == "#body/barks", wrong.text
+
+
+def test_a_form_of_options_no_tag_tells_apart_is_the_one_that_knows_its_fields(app: Any, bodies: Any) -> None:
+    """Options ignore fields they do not name, so the first would take any form: the one naming them all comes first."""
+    square = raw(app, "POST", "/figures", data={"shape": "s", "side": "2"})
+    assert square.json() == {"summary": 'Square {"shape":"s","side":2}'}
+    circle = raw(app, "POST", "/figures", data={"shape": "c", "radius": "0.5"})
+    assert circle.json() == {"summary": 'Circle {"shape":"c","radius":0.5}'}
+    neither = raw(app, "POST", "/figures", data={"shape": "c", "radius": "wide"})
+    assert neither.status_code == 400 and neither.json()["errors"][0]["pointer"] == "#body/radius", neither.text
+    assert call(app, bodies, "add_figure", body=bodies[2].Square(shape="s", side=3)).summary == \
+        'Square {"shape":"s","side":3}'
 
 
 def test_text_and_bytes_bodies(app: Any, bodies: Any) -> None:

@@ -378,3 +378,22 @@ def test_a_value_without_its_tag_is_an_option_that_does_not_require_one_and_is_w
     assert notes.dump_json(Note(text="hi")) == b'{"text":"hi","kind":"note"}'
     assert notes.dump_python(Sealed(size=1)) == {"size": 1}  # the option refuses a `kind`: written as it is
     assert notes.dump_python(Leaf(kind="mine", value=1)) == {"kind": "mine", "value": 1}  # its own tag kept
+
+
+def test_an_array_no_style_writes_goes_as_its_items_json_joined_and_comes_back() -> None:
+    """A header (or non-exploded query) array of objects: the client joins its items' JSON with commas, the server
+    reads that, or one JSON array (what `content: application/json` would send)."""
+
+    class Line(BaseModel):
+        sku: str
+        qty: int = 1
+
+    sent = _base.header_values(("lines", [Line(sku="a,b"), Line(sku="c", qty=2)]))
+    assert sent == {"lines": '{"sku":"a,b"},{"sku":"c","qty":2}'}
+    read = _routing.json_value(sent["lines"], list[Line], "lines", "header")
+    assert read == [Line(sku="a,b"), Line(sku="c", qty=2)]
+    assert _routing.json_value('[{"sku":"x"}]', list[Line], "lines", "header") == [Line(sku="x")]
+    assert _routing.json_value('{"sku":"x"}', list[Line], "lines", "header") == [Line(sku="x")]  # one item
+    assert _routing.json_value("[1,2],[3]", list[list[int]], "grid") == [[1, 2], [3]]
+    with pytest.raises(Problem):
+        _routing.json_value('{"qty":1}', list[Line], "lines", "header")

@@ -310,9 +310,12 @@ class BaseClient:
         """Headers, query and cookies that present the credentials one call needs: those of the first of its
         security alternatives this client holds every credential for (none for an operation anyone may call);
         `None` (a call made by hand) presents them all. A credential is never sent where it is not asked for. A
-        client certificate (mutualTLS) is the transport's (`httpx.HTTPTransport(cert=...)`): taken as held."""
+        client certificate (mutualTLS) is the transport's (`httpx.HTTPTransport(cert=...)`): taken as held, after
+        the alternatives the client's own credentials meet."""
         held = {*self.credentials, *(name for name, scheme in SCHEMES.items() if scheme[0] == "mutualTLS")}
-        met = [r for r in security or () if r and all(name in held for name in r)]
+        met = [r for r in security or () if r and all(name in self.credentials for name in r)] or [
+            r for r in security or () if r and all(name in held for name in r)
+        ]
         if security is None:
             wanted: tuple[str, ...] = tuple(sorted(self.credentials))
         elif met:

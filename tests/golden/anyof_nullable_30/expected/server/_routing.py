@@ -263,19 +263,23 @@ def pipe_list(value: str | None, annotation: Any, name: str, location: str = "qu
 
 
 def json_value(value: str | None, annotation: Any, name: str, location: str = "query") -> Any:
-    """A parameter FastAPI cannot read itself (a union with an object, an array of arrays): its text as JSON, or
-    else as plain text, validated as the declared type; None when absent."""
+    """A parameter FastAPI cannot read itself (a union with an object, an array of arrays): its text as JSON (an
+    array also as its items' JSON texts joined with commas, as the client writes it), or else as plain text,
+    validated as the declared type; None when absent."""
     if value is None:
         return None
-    if not value.strip() and any(get_origin(a) is list for a in (annotation, *get_args(annotation))):
+    is_list = any(get_origin(a) is list for a in (annotation, *get_args(annotation)))
+    if not value.strip() and is_list:
         return adapter(annotation).validate_python([])  # an empty array, as RFC 6570 writes one
-    try:
-        return adapter(annotation).validate_json(value)
-    except ValidationError:
+    for text in (value, f"[{value}]") if is_list else (value,):
         try:
-            return adapter(annotation).validate_strings(value)
-        except ValidationError as exc:
-            raise invalid_parameter(name, exc, location) from None
+            return adapter(annotation).validate_json(text)
+        except ValidationError:
+            pass
+    try:
+        return adapter(annotation).validate_strings(value)
+    except ValidationError as exc:
+        raise invalid_parameter(name, exc, location) from None
 
 
 def path_value(raw: str, annotation: Any, name: str, style: str, explode: bool, shape: str) -> Any:
@@ -651,40 +655,51 @@ def _local(tag: str) -> str:
 
 def validate_form(fields: dict[str, Any], annotation: Any, where: str = "#body", what: str = "form body") -> Any:
     """Form values are strings: each is read as its field's type (`"3"` as 3), one field at a time. Of a union,
-    the first model that admits them: of a discriminated union, the options its tag allows."""
-    options = form_models(annotation, fields)
-    if options is None:
+    the model that admits them and knows most of them (a discriminated union: of the options its tag allows)."""
+    found = form_models(annotation, fields)
+    if found is None:
         return fields
+    options, tag = found
     if not options:
-        tag = next(m.property for m in _metadata(annotation) if hasattr(m, "options_for"))
         told = f"{fields[tag]!r} names no option" if tag in fields else "missing"
         raise Problem(400, f"invalid {what}", errors=[(f"{where}/{tag}", f"discriminator {tag}: {told}")])
-    first: Problem | None = None
+    problems: list[Problem] = []
     for option in options:
         try:
             return _validate_form_model(fields, option, where, what)
         except Problem as problem:
-            first = first or problem
-    assert first is not None
-    raise first
+            problems.append(problem)
+    raise problems[0]
 
 
-def form_models(annotation: Any, fields: dict[str, Any]) -> list[type[BaseModel]] | None:
-    """The models a form (or an object query parameter) of type `annotation` may be read as, in order: the model,
-    a union's models, or those a discriminated union's tag in `fields` allows; None when it names no model."""
-    value = getattr(annotation, "__value__", annotation)  # a type alias: what it names
+def form_models(annotation: Any, fields: dict[str, Any]) -> tuple[list[type[BaseModel]], str] | None:
+    """The models a form (or an object query parameter) of type `annotation` may be read as, best first (those
+    that know the most of its fields), and the discriminator's property ("" for none): the model, a union's
+    models, or those a discriminated union's tag in `fields` allows; None when it names no model."""
+    value = _unaliased(annotation)
+    members = [m for m in get_args(value) if m is not type(None)] if get_origin(value) in (Union, UnionType) else []
+    if len(members) == 1:  # `X | None`: a body that may be left out is read as X
+        value = _unaliased(members[0])
+    chooser = (
+        next((m for m in get_args(value)[1:] if hasattr(m, "options_for")), None)
+        if get_origin(value) is Annotated
+        else None
+    )
     union = get_args(value)[0] if get_origin(value) is Annotated else value
     options = get_args(union) if get_origin(union) in (Union, UnionType) else (union,)
-    chooser = next((m for m in _metadata(annotation) if hasattr(m, "options_for")), None)
     models = [o for o in options if isinstance(o, type) and issubclass(o, BaseModel)]
     if not models:
         return None
-    return [o for o in chooser.options_for(options, fields) if o in models] if chooser else models
+    allowed = [o for o in chooser.options_for(options, fields) if o in models] if chooser else models
+
+    def unknown(model: type[BaseModel]) -> int:
+        return len(set(fields) - {field.alias or name for name, field in model.model_fields.items()})
+
+    return sorted(allowed, key=unknown), chooser.property if chooser else ""
 
 
-def _metadata(annotation: Any) -> tuple[Any, ...]:
-    value = getattr(annotation, "__value__", annotation)
-    return tuple(get_args(value)[1:]) if get_origin(value) is Annotated else ()
+def _unaliased(annotation: Any) -> Any:
+    return getattr(annotation, "__value__", annotation)  # a type alias: what it names
 
 
 def _validate_form_model(fields: dict[str, Any], annotation: type[BaseModel], where: str, what: str) -> Any:
