@@ -53,8 +53,8 @@ golden: $(STAMP)
 $(OAS_EXAMPLES):
 	npm install --silent --no-save --no-audit --no-fund --prefix .cache/oas-examples @readme/oas-examples@8.2.2 >/dev/null
 
+# pytest: the same generated cases every run; a test file's tests on one core, as module fixtures and pass rates need
 test: lint check style breaking $(OAS_EXAMPLES)
-	# the same generated cases every run; a test file's tests on one core, as module fixtures and pass rates need
 	OAS_EXAMPLES=$(OAS_EXAMPLES) PYTHONHASHSEED=0 $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 conformance-deep: $(STAMP)

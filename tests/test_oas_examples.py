@@ -71,8 +71,6 @@ MOCK_KEY = "conformance-key"
 # refused with 415, a 400/403 the spec does not document, a oneOf whose members overlap). Strict xfail: one that
 # starts passing must leave this list.
 MOCK_KNOWN_FAILURES: dict[str, str] = {
-    "3.1/train-travel.json": "a payment's source is anyOf Card, BankAccount with unevaluatedProperties: false, so one "
-                             "value may be both; each option's model refuses the other's properties",
 }
 
 
