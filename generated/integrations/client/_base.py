@@ -300,10 +300,12 @@ class BaseClient:
                 continue
             if kind == "apiKey" and api_key is not None:
                 chosen[name] = api_key
-            elif kind not in ("apiKey", "mutualTLS") and http_scheme in ("bearer", "") and bearer_token is not None:
+            elif kind != "apiKey" and http_scheme in ("bearer", "") and bearer_token is not None:
                 chosen[name] = bearer_token
         self.credentials = {
-            name: value for name, value in chosen.items() if name in SCHEMES and SCHEMES[name][0] != "mutualTLS"
+            name: value
+            for name, value in chosen.items()  # a client certificate is the transport's
+            if name in SCHEMES and SCHEMES[name][0] != "mutualTLS"
         }
 
     def authorization(self, security: Security | None) -> tuple[dict[str, str], Query, dict[str, str]]:

@@ -687,18 +687,19 @@ def form_models(annotation: Any, fields: dict[str, Any]) -> tuple[list[type[Base
         return None
     allowed = [o for o in chooser.options_for(options, fields) if o in models] if chooser else models
 
-    def unknown(model: type[BaseModel]) -> int:
-        return len(set(fields) - {field.alias or name for name, field in model.model_fields.items()})
-
-    return sorted(allowed, key=unknown), chooser.property if chooser else ""
+    return sorted(allowed, key=lambda model: len(set(fields) - _wire_names(model))), chooser.property if chooser else ""
 
 
 def _unaliased(annotation: Any) -> Any:
     return getattr(annotation, "__value__", annotation)  # a type alias: what it names
 
 
+def _wire_names(model: type[BaseModel]) -> set[str]:
+    return {field.alias or name for name, field in model.model_fields.items()}
+
+
 def _validate_form_model(fields: dict[str, Any], annotation: type[BaseModel], where: str, what: str) -> Any:
-    known = {field.alias or name for name, field in annotation.model_fields.items()}
+    known = _wire_names(annotation)
     typed: dict[str, Any] = {key: value for key, value in fields.items() if key not in known}  # the model judges extras
     errors: list[tuple[str, str]] = []
     for name, field in annotation.model_fields.items():
