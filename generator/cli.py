@@ -8,6 +8,7 @@ import sys
 import traceback
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from .config import Settings, load_settings
 from .diagnostics import Diagnostic, Level, SpecError
@@ -139,6 +140,16 @@ def _diff(args: argparse.Namespace) -> int:
             print(change)
         print(f"specgen: {args.base} → {args.revision}: {summary(report)}", file=sys.stderr)
     return 1 if report.failed(Level.WARNING if args.fail_on == "warning" else Level.ERROR) else 0
+
+
+def run() -> NoReturn:
+    """The console script: `main`, then out without tearing the interpreter down. Freeing every object
+    datamodel-code-generator built takes a tenth of a cold run, and nothing is left to clean up: files are
+    written and closed, worker processes joined."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
