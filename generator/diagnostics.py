@@ -96,11 +96,11 @@ def follow_refs(document: dict[str, Any], node: Any) -> dict[str, Any]:
 
 
 DATA_KEYWORDS = ("default", "example", "examples", "enum", "const")  # values, not schemas: never rewritten
+SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")  # name → schema
 
 
 def schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every schema object: under components/schemas and every `schema` key, and their subschemas."""
-    subschema_maps = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
     subschema_lists = ("allOf", "anyOf", "oneOf", "prefixItems")
     subschema_single = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames")
 
@@ -108,7 +108,7 @@ def schema_nodes(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
         if not isinstance(schema, dict) or "$ref" in schema and len(schema) == 1:
             return
         yield pointer, schema
-        for key in subschema_maps:
+        for key in SUBSCHEMA_MAPS:
             for name, sub in (schema.get(key) or {}).items() if isinstance(schema.get(key), dict) else ():
                 yield from visit(join_pointer(join_pointer(pointer, key), name), sub)
         for key in subschema_lists:

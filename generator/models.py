@@ -14,21 +14,26 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+import heapq
 import json
+import math
+import os
 import re
 import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from functools import cache
+from functools import cache, partial
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from .cache import cache_dir, installed_version, store, toolchain_digest
-from .diagnostics import (DATA_KEYWORDS, Diagnostic, Finding, SpecError, escape_pointer_token, follow_refs,
-                          join_pointer, not_required, pointer_of, schema_nodes, split_pointer, unescape_pointer_token,
-                          walk)
+from .diagnostics import (DATA_KEYWORDS, SUBSCHEMA_MAPS, Diagnostic, Finding, SpecError, escape_pointer_token,
+                          follow_refs, join_pointer, not_required, pointer_of, schema_nodes, split_pointer,
+                          unescape_pointer_token, walk)
 from .naming import class_name, numbered, snake_name, status_suffix, unique
+
 
 @dataclass(frozen=True)
 class ModelsModule:
@@ -86,8 +91,9 @@ def _needs_model(schema: Any) -> bool:
 
 
 def emit_models(document: dict[str, Any], source_file: str,
-                inline: dict[str, dict[str, Any]] | None = None) -> ModelsModule:
-    """Models of the component schemas, and of the inline schemas that `inline_schemas` named."""
+                inline: dict[str, dict[str, Any]] | None = None, shards: int | None = None) -> ModelsModule:
+    """Models of the component schemas, and of the inline schemas that `inline_schemas` named. datamodel-code-
+    generator runs on `shards` parts of the schemas at once (by default as many as their size calls for)."""
     components = dict((document.get("components") or {}).get("schemas") or {})
     hoisted = inline or {}
     if not components and not hoisted:
@@ -96,7 +102,8 @@ def emit_models(document: dict[str, Any], source_file: str,
     rest = {key: value for key, value in document.items() if key not in ("paths", "webhooks")}
     rest["components"] = {**(rest.get("components") or {}), "schemas": {**components, **hoisted}}
     # what is modelled, before the rewrites below (which of the schemas were hoisted from operations changes them)
-    cached = cache_dir("models") / f"{_digest(json.dumps([rest, sorted(hoisted)]))}.json"
+    shards = shards or shard_count(rest["components"]["schemas"])
+    cached = cache_dir("models") / f"{_digest(json.dumps([rest, sorted(hoisted), shards]))}.json"
     try:
         fields = json.loads(cached.read_text(encoding="utf-8"))
         return ModelsModule(**{**fields, "warnings": [Finding(**w) for w in fields["warnings"]]})
@@ -133,9 +140,9 @@ def emit_models(document: dict[str, Any], source_file: str,
                  for tokens, pattern, why in unsupported]
     unchecked += [Finding(shown([*tokens, "type"]), "type-invalid", "`type` is neither a type name nor a list of "
                           "them: the schema is modelled as if it had none") for tokens in untyped]
-    with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp, warnings.catch_warnings(record=True) as said:
+    with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
-        source, emitted, fallbacks = _modelled(rest, Path(tmp) / "models.json", source_file, shown)
+        source, emitted, fallbacks = _modelled(rest, source_file, shown, shards)
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
     retagged, read = _discriminated(source, discriminators, emitted, rest, original)
@@ -163,8 +170,8 @@ MESSAGE_LENGTH = 300
 FALLBACKS = 3  # schemas datamodel-code-generator cannot model that are typed as any value before generation stops
 
 
-def _modelled(rest: dict[str, Any], metadata: Path, source_file: str,
-              shown: Callable[[list[str]], str]) -> tuple[Any, list[dict[str, Any]], list[Finding]]:
+def _modelled(rest: dict[str, Any], source_file: str, shown: Callable[[list[str]], str],
+              shards: int) -> tuple[Any, list[dict[str, Any]], list[Finding]]:
     """datamodel-code-generator's module and metadata for `rest`, and the fallbacks it took, each a warning:
     where it cannot split readOnly models into request and response variants (and the spec has no writeOnly
     property), one model per schema; where it fails on a schema it names that holds no writeOnly property, that
@@ -173,16 +180,14 @@ def _modelled(rest: dict[str, Any], metadata: Path, source_file: str,
     fallbacks: list[Finding] = []
     split, failed = True, 0
     while True:
-        modelled = json.dumps(rest)
         try:
-            source = _generate(modelled, metadata, split)
-            return source, json.loads(metadata.read_text(encoding="utf-8"))["models"], fallbacks
+            return (*_generated_in_shards(rest, split, shards), fallbacks)
         except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
             error = exc
         message = _said(error)
         named = re.search(r"#(/components/schemas/[^'\s#]+)", message)  # the first schema it names, if any
         tokens = split_pointer(named.group(1)) if named else []
-        if split and "can not resolve classes" in message and '"writeOnly": true' not in modelled:
+        if split and "can not resolve classes" in message and '"writeOnly": true' not in json.dumps(rest):
             split, rest = False, not_required(rest, "readOnly")
             fallbacks.append(Finding("/components/schemas", "models-unsplit",
                                      "datamodel-code-generator could not split the models with readOnly properties "
@@ -229,7 +234,7 @@ def _holds_write_only(document: dict[str, Any], schema: Any) -> bool:
             if isinstance(ref, str) and ref.startswith("#") and ref not in seen:
                 seen.add(ref)
                 pending.append(follow_refs(document, {"$ref": ref}))
-            pending.extend(value for key, value in node.items() if key not in VALUE_KEYWORDS)
+            pending.extend(value for key, value in node.items() if key not in DATA_KEYWORDS)
         elif isinstance(node, list):
             pending.extend(node)
     return False
@@ -310,9 +315,6 @@ def _pattern_verdicts() -> tuple[Path, dict[str, str | None]]:
         return path, {}
 
 
-VALUE_KEYWORDS = ("example", "examples", "default", "enum", "const")  # data, not schemas: left as written
-
-
 def _unsupported_patterns(document: dict[str, Any]) -> list[tuple[list[str], str, str]]:
     """(path of tokens, pattern, why) for each schema pattern under components that pydantic cannot compile:
     with it, the models module would not import."""
@@ -323,7 +325,7 @@ def _unsupported_patterns(document: dict[str, Any]) -> list[tuple[list[str], str
             if isinstance(node.get("pattern"), str):
                 found.append((tokens, node["pattern"]))
             for key, value in node.items():
-                if key not in VALUE_KEYWORDS:
+                if key not in DATA_KEYWORDS:
                     visit(value, [*tokens, key])
         elif isinstance(node, list):
             for index, value in enumerate(node):
@@ -788,6 +790,304 @@ def _variant_paths_name_no_file() -> None:
     JsonSchemaParser._ref_schema_exists = variant_exists  # type: ignore[method-assign]
 
 
+SHARD_BYTES = 3_000_000  # of schemas (as JSON) per run of datamodel-code-generator, whose time grows faster
+UNSHARDED_BYTES = 40_000  # below this one run: a second costs more than it saves
+MAX_SHARDS = 8
+
+
+def shard_count(schemas: dict[str, Any]) -> int:
+    """How many runs of datamodel-code-generator share the schemas out: decided by their size alone, never by
+    the machine's cores, so that every machine writes the same models. Its time grows faster than the schemas
+    (GitHub's 5 MB take 57 s in one run, 13 s and 14 s in two)."""
+    size = len(json.dumps(schemas))
+    return 1 if size < UNSHARDED_BYTES else min(max(math.ceil(size / SHARD_BYTES), 2), MAX_SHARDS)
+
+
+def _generated_in_shards(rest: dict[str, Any], split: bool, count: int) -> tuple[str, list[dict[str, Any]]]:
+    """datamodel-code-generator's module for `rest` and its model metadata: of `count` runs at once (on as many
+    cores as there are), merged by `_merged`, where the schemas can be shared out; else of one run. Its warnings
+    are warned here, in the order of the runs."""
+    schemas = rest["components"]["schemas"]
+    shares = _shares(schemas, count) if count > 1 else None
+    if shares is None:
+        return _said_again(_generated(json.dumps(rest), split))
+    import datamodel_code_generator.model.pydantic_v2  # imported before the workers fork: each needs them, and
+    import datamodel_code_generator.parser.openapi  # noqa: F401  importing them takes a second
+
+    _variant_paths_name_no_file()
+    outside = {key: value for key, value in rest.items() if key != "components"}
+    documents = [json.dumps({**outside, "components": {"schemas": {n: s for n, s in schemas.items() if n in seen}}})
+                 for _, seen in shares]
+    with get_context("fork").Pool(min(len(documents), len(os.sched_getaffinity(0)))) as pool:
+        runs = pool.map(partial(_generated_or_error, split=split), documents)
+    if failed := next((run for run in runs if isinstance(run, str)), None):
+        raise ModelsFailed(failed)  # the first run's error that has one: the schema it names is dealt with
+    parts = [_said_again(run) for run in runs if not isinstance(run, str)]
+    try:
+        return _merged(parts, [owned for owned, _ in shares])
+    except _Unmergeable:
+        return _said_again(_generated(json.dumps(rest), split))
+
+
+class ModelsFailed(Exception):
+    """datamodel-code-generator's error in a worker process, as it said it."""
+
+
+class _Unmergeable(Exception):
+    """The runs' modules do not fit together as `_merged` expects: one run over all the schemas decides."""
+
+
+def _generated(modelled: str, split: bool) -> tuple[Any, list[dict[str, Any]], list[str]]:
+    """datamodel-code-generator's module, its model metadata and what it warned."""
+    with tempfile.TemporaryDirectory(prefix="specgen-models-") as tmp, warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        source = _generate(modelled, Path(tmp) / "models.json", split)
+        records = json.loads((Path(tmp) / "models.json").read_text(encoding="utf-8"))["models"]
+    return source, records, [str(w.message) for w in said]
+
+
+def _generated_or_error(modelled: str, split: bool) -> tuple[Any, list[dict[str, Any]], list[str]] | str:
+    """`_generated` in a worker: its error is sent back as what it said."""
+    try:
+        return _generated(modelled, split)
+    except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
+        return str(exc) or type(exc).__name__
+
+
+def _said_again(run: tuple[Any, list[dict[str, Any]], list[str]]) -> tuple[Any, list[dict[str, Any]]]:
+    for message in run[2]:
+        warnings.warn(message, stacklevel=2)
+    return run[0], run[1]
+
+
+def _shares(schemas: dict[str, Any], count: int) -> list[tuple[list[str], set[str]]] | None:
+    """For each of up to `count` runs, the schemas it owns (each schema has one owner) and the schemas its
+    document holds: those and the schemas they refer to. None where a schema refers outside
+    `#/components/schemas`, or all of them go to one run. Largest first, a schema goes with the schemas it refers
+    to (those no run owns yet) to the run whose document it adds least to while that stays near an even share."""
+    needs: dict[str, set[str]] = {}
+    for name, schema in schemas.items():
+        referred = _referred(schema)
+        if referred is None:
+            return None
+        needs[name] = referred
+    closure = {name: _closure(name, needs) for name in schemas}
+    size = {name: len(json.dumps(schema)) for name, schema in schemas.items()}
+    weight = {name: sum(size[n] for n in closure[name]) for name in schemas}
+    share = sum(size.values()) * 1.05 / count
+    documents: list[set[str]] = [set() for _ in range(count)]
+    owned: list[list[str]] = [[] for _ in range(count)]
+    loads = [0] * count
+    owner: dict[str, int] = {}
+    for name in sorted(schemas, key=lambda n: (-weight[n], n)):
+        if name in owner:
+            continue
+        added = [sum(size[n] for n in closure[name] - document) for document in documents]
+        fitting = [i for i in range(count) if loads[i] + added[i] <= share]
+        best = min(fitting, key=lambda i: (added[i], loads[i], i)) if fitting else min(
+            range(count), key=lambda i: (loads[i] + added[i], i))
+        for taken in sorted(closure[name] - owner.keys()):
+            owner[taken] = best
+            owned[best].append(taken)
+        documents[best] |= closure[name]
+        loads[best] += added[best]
+    shares = [(names, document) for names, document in zip(owned, documents) if names]
+    return shares if len(shares) > 1 else None
+
+
+def _referred(schema: Any) -> set[str] | None:
+    """The component schemas a schema refers to (by `$ref` or a discriminator's mapping), or None where it refers
+    to anything else (another component, a file, an anchor). Examples, defaults and enums are data: a `$ref` in
+    them is a value, not a reference."""
+    found: set[str] = set()
+    pending: list[tuple[Any, bool]] = [(schema, False)]  # (node, whether its keys are names rather than keywords)
+    while pending:
+        node, named = pending.pop()
+        if isinstance(node, list):
+            pending.extend((item, False) for item in node)
+        if not isinstance(node, dict):
+            continue
+        if named:
+            pending.extend((value, False) for value in node.values())
+            continue
+        if any(isinstance(node.get(key), str) for key in ("$id", "$anchor", "$dynamicRef", "$recursiveRef")):
+            return None
+        targets = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        mapping = node.get("discriminator", {}).get("mapping") if isinstance(node.get("discriminator"), dict) else None
+        targets += [t if "#" in t or "/" in t else SCHEMAS + escape_pointer_token(t)  # a bare name is a schema's
+                    for t in (mapping.values() if isinstance(mapping, dict) else []) if isinstance(t, str)]
+        for target in targets:
+            if not target.startswith(SCHEMAS):
+                return None
+            found.add(unescape_pointer_token(target[len(SCHEMAS):].split("/")[0]))
+        pending.extend((value, key in SUBSCHEMA_MAPS) for key, value in node.items() if key not in DATA_KEYWORDS)
+    return found
+
+
+def _closure(name: str, needs: dict[str, set[str]]) -> set[str]:
+    seen, work = set(), [name]
+    while work:
+        current = work.pop()
+        if current not in seen:
+            seen.add(current)
+            work.extend(needs.get(current, ()))
+    return seen
+
+
+def _merged(runs: list[tuple[Any, list[dict[str, Any]]]], owned: list[list[str]]) -> tuple[str, list[dict[str, Any]]]:
+    """One module and metadata of the runs', as one run over all the schemas writes them but for the names of
+    inline models that two runs both named alike (numbered in run order, component models first). Each run keeps
+    the models of the schemas it owns (and of inline schemas only it made a model of); where it made a model of a
+    schema another run owns, that model is left out and its uses name the owner's: the same (source, occurrence)
+    in the metadata, checked by its fields."""
+    owner = {name: run for run, names in enumerate(owned) for name in names}
+    read = []
+    theirs: list[dict[tuple[str, int], dict[str, Any]]] = []  # per run: the records of schemas it owns, by key
+    for number, (source, records) in enumerate(runs):
+        if not isinstance(source, str):
+            raise _Unmergeable
+        units, imports = _units(source)
+        occurrences: dict[str, int] = {}
+        keyed = []
+        for record in records:
+            ref = record.get("source_ref") or ""
+            occurrences[ref] = occurrences.get(ref, -1) + 1
+            keyed.append(((ref, occurrences[ref]), record, _component(record)))
+        theirs.append({key: record for key, record, component in keyed if owner.get(component or "") == number})
+        read.append((units, imports, keyed))
+    kept: list[list[_Unit]] = []
+    records_kept: list[list[dict[str, Any]]] = []
+    dropped: list[dict[str, tuple[int, str]]] = []  # per run: a model left out → (owner run, the owner's model)
+    components: list[set[str]] = []  # per run: the models of a component it owns
+    for number, (units, _, keyed) in enumerate(read):
+        by_class: dict[str, list[tuple[tuple[str, int], dict[str, Any], str | None]]] = {}
+        for entry in keyed:
+            by_class.setdefault(entry[1]["class_name"], []).append(entry)
+        foreign: set[tuple[str, int]] = set()  # the keys of records another run's models stand for
+        dropped.append({})
+        for unit in units:
+            found = by_class.get(unit.name, [])
+            if not found or any(owner.get(component or "") in (None, number) for _, _, component in found):
+                continue
+            twins = [theirs[owner[component or ""]].get(key) for key, _, component in found]
+            if any(twin is None for twin in twins):
+                if any(len(record.get("source_path") or []) == 3 for _, record, _ in found):
+                    raise _Unmergeable  # a component's model its owner did not make
+                continue  # an inline model only this run made: its own copy
+            if any(_fields(twin) != _fields(record) for twin, (_, record, _) in zip(twins, found)) or len(
+                    {(owner[component or ""], twin["class_name"]) for twin, (_, _, component) in zip(twins, found)}) > 1:
+                raise _Unmergeable
+            foreign |= {key for key, _, _ in found}
+            dropped[-1][unit.name] = (owner[found[0][2] or ""], twins[0]["class_name"])
+        kept.append([unit for unit in units if unit.name not in dropped[-1]])
+        records_kept.append([record for key, record, _ in keyed if key not in foreign])
+        components.append({record["class_name"] for _, record, component in keyed if owner.get(component or "") == number
+                           and len(record.get("source_path") or []) == 3})
+    taken = set().union(*(imports.keys() for _, imports, _ in read))
+    final: list[dict[str, str]] = [{} for _ in runs]
+    for component_models in (True, False):  # components keep the names one run gives them
+        for number, units in enumerate(kept):
+            for unit in units:
+                if unit.name not in final[number] and (unit.name in components[number]) == component_models:
+                    final[number][unit.name] = next(n for n in numbered(unit.name) if n not in taken)
+                    taken.add(final[number][unit.name])
+    merged: list[_Unit] = []
+    emitted: list[dict[str, Any]] = []
+    imports: dict[str, tuple[str, str]] = {}
+    for number, units in enumerate(kept):
+        try:
+            names = {**final[number], **{name: final[run][model] for name, (run, model) in dropped[number].items()}}
+        except KeyError:
+            raise _Unmergeable from None  # the owner's model is not in its module
+        changed = {old: new for old, new in names.items() if old != new}
+        merged += [_Unit(names[u.name], _renamed(u.text, changed), {changed.get(n, n) for n in u.uses},
+                         _renamed(u.rebuild, changed), {changed.get(n, n) for n in u.eager}) for u in units]
+        emitted += [{**r, "class_name": names.get(r["class_name"], r["class_name"]),
+                     "name": names.get(r["name"], r["name"]) if r.get("name") == r["class_name"] else r.get("name")}
+                    for r in records_kept[number]]
+        for name, source in read[number][1].items():
+            if imports.setdefault(name, source) != source:
+                raise _Unmergeable  # one name imported from two places
+    ordered = _in_definition_order(merged)
+    head = ["from __future__ import annotations", ""] + [f"from {module} import {what}"
+                                                         for module, what in sorted(imports.values())]
+    return ("\n".join(head) + "\n\n\n" + "".join(_line_ended(u.text) for u in ordered)
+            + "".join(_line_ended(u.rebuild) for u in ordered if u.rebuild)), emitted
+
+
+def _component(record: dict[str, Any]) -> str | None:
+    """The component schema a model of datamodel-code-generator's metadata was made of, or of part of."""
+    path = record.get("source_path") or []
+    return str(path[2]) if len(path) >= 3 and path[:2] == ["components", "schemas"] else None
+
+
+def _fields(record: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
+    return [(f.get("name"), f.get("original_name"), f.get("required")) for f in record.get("fields") or []]
+
+
+def _line_ended(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+def _renamed(text: str, names: dict[str, str]) -> str:
+    """Python source with the models in `names` renamed where it names them: names, class names, the types
+    written as strings (`list["Pet"]`) and a type alias's own name; never a string that is data (a tag)."""
+    if not names or names.keys().isdisjoint(IDENTIFIER.findall(text)):
+        return text
+    lines = [line.encode() for line in text.splitlines(keepends=True)]
+    edits: list[tuple[ast.AST, str]] = []
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):  # not a field's
+            edits.append((node, names[node.id]))
+        elif isinstance(node, ast.ClassDef) and node.name in names:
+            start = lines[node.lineno - 1].index(b"class ", node.col_offset) + len(b"class ")
+            edits.append((ast.Name(node.name, lineno=node.lineno, col_offset=start, end_lineno=node.lineno,
+                                   end_col_offset=start + len(node.name.encode())), names[node.name]))
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign):  # an alias
+            edits += [(target, names[target.id]) for target in statement.targets
+                      if isinstance(target, ast.Name) and target.id in names]
+        constants = _type_string_nodes(statement)
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call) and statement.value.args:
+            constants += [a for a in statement.value.args[:1] if isinstance(a, ast.Constant)]  # TypeAliasType("X", …)
+        for constant in constants:
+            if constant.lineno == constant.end_lineno:
+                written = lines[constant.lineno - 1][constant.col_offset:constant.end_col_offset].decode()
+                renamed = IDENTIFIER.sub(lambda m: names.get(m.group(), m.group()), written)
+                if renamed != written:
+                    edits.append((constant, renamed))
+    return _edited(text, edits)
+
+
+def _in_definition_order(units: list[_Unit]) -> list[_Unit]:
+    """`units` in their order, but each after the models its definition runs (its bases, defaults, an alias's
+    value): two runs' modules ordered each theirs, not one for the other."""
+    index = {unit.name: i for i, unit in enumerate(units)}
+    needs = [{index[n] for n in unit.eager if n in index} - {i} for i, unit in enumerate(units)]
+    users: list[list[int]] = [[] for _ in units]
+    for i, needed in enumerate(needs):
+        for n in needed:
+            users[n].append(i)
+    waiting = [len(needed) for needed in needs]
+    ready = [i for i, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        i = heapq.heappop(ready)
+        ordered.append(units[i])
+        for user in users[i]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                heapq.heappush(ready, user)
+    if len(ordered) < len(units):
+        raise _Unmergeable  # models whose definitions need each other
+    return ordered
+
+
 def _digest(modelled: str) -> str:
     """The models of `modelled` depend on it, on the rewrites and options here, and on datamodel-code-generator's
     version: all in the toolchain's digest."""
@@ -829,6 +1129,7 @@ class _Unit:
     text: str
     uses: set[str]  # names of other models and of imported names
     rebuild: str = ""
+    eager: set[str] = field(default_factory=set)  # the names its definition runs (bases, defaults, an alias's value)
 
 
 def _units(source: str) -> tuple[list[_Unit], dict[str, tuple[str, str]]]:
@@ -847,10 +1148,11 @@ def _units(source: str) -> tuple[list[_Unit], dict[str, tuple[str, str]]]:
             for alias in node.names:
                 imports[alias.asname or alias.name] = ("." * node.level + node.module, alias.name + (f" as {alias.asname}" if alias.asname else ""))
         elif isinstance(node, ast.ClassDef):
-            units.append(by_name.setdefault(node.name, _Unit(node.name, text, names - {node.name})))
+            units.append(by_name.setdefault(node.name, _Unit(node.name, text, names - {node.name}, "",
+                                                             _eager_names(node) - {node.name})))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            units.append(by_name.setdefault(name, _Unit(name, text, names - {name})))
+            units.append(by_name.setdefault(name, _Unit(name, text, names - {name}, "", _eager_names(node) - {name})))
         elif (rebuilt := _rebuilt(node)) is not None and rebuilt in by_name:  # `Foo.model_rebuild()`: runs after
             by_name[rebuilt].rebuild += text  # every model of Foo's module exists
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and units:
@@ -875,7 +1177,24 @@ def _names_used(node: ast.stmt) -> set[str]:
     return names
 
 
+def _eager_names(node: ast.stmt) -> set[str]:
+    """The names a model's definition runs when it is defined: all but its field annotations (postponed by
+    `from __future__ import annotations`) and its quoted types."""
+    if isinstance(node, ast.ClassDef):
+        parts: list[ast.AST] = [*node.bases, *node.keywords, *node.decorator_list]
+        parts += [s.value for s in node.body if isinstance(s, ast.AnnAssign) and s.value is not None]
+        parts += [s for s in node.body if not isinstance(s, ast.AnnAssign)]
+    else:
+        parts = [node.value] if isinstance(node, ast.Assign) else []
+    return {child.id for part in parts for child in ast.walk(part) if isinstance(child, ast.Name)}
+
+
 def _type_strings(node: ast.stmt) -> list[str]:
+    """The strings written where a type goes (see `_type_string_nodes`)."""
+    return [str(constant.value) for constant in _type_string_nodes(node)]
+
+
+def _type_string_nodes(node: ast.stmt) -> list[ast.Constant]:
     """The strings written where a type goes (base classes, field annotations, the value of a type alias), outside
     calls (`Field(...)`) and `Literal[...]`."""
     if isinstance(node, ast.ClassDef):
@@ -886,14 +1205,15 @@ def _type_strings(node: ast.stmt) -> list[str]:
         types = [node.value]
     else:
         types = []
-    found, work = [], types
+    found: list[ast.Constant] = []
+    work = types
     while work:
         child = work.pop()
         if isinstance(child, ast.Call) or isinstance(child, ast.Subscript) and isinstance(
                 child.value, ast.Name) and child.value.id == "Literal":
             continue
         if isinstance(child, ast.Constant) and isinstance(child.value, str) and TYPE_TEXT.fullmatch(child.value):
-            found.append(child.value)
+            found.append(child)
         work.extend(ast.iter_child_nodes(child))
     return found
 
