@@ -8,12 +8,15 @@ user's import.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 LINE_LENGTH = 120
 TARGET_VERSION = "py311"
+MEMORY_FOLDER = Path("/dev/shm")  # Linux's memory-backed folder
 
 
 class FormattingError(RuntimeError):
@@ -33,7 +36,7 @@ def format_modules(sources: dict[str, str]) -> dict[str, str]:
     """Each module (path in the package → source) as ruff formats it, once ruff finds no error in any."""
     if not sources:
         return {}
-    with tempfile.TemporaryDirectory(prefix="specgen-format-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="specgen-format-", dir=_scratch(sum(map(len, sources.values())))) as tmp:
         root = Path(tmp)
         paths = {name: root / name for name in sources}
         for name, path in paths.items():
@@ -45,3 +48,14 @@ def format_modules(sources: dict[str, str]) -> dict[str, str]:
                 said = (done.stderr + done.stdout).replace(f"{root}/", "").strip()
                 raise FormattingError(said or f"ruff {command} exited {done.returncode}")
         return {name: path.read_text(encoding="utf-8") for name, path in paths.items()}
+
+
+def _scratch(size: int) -> Path | None:
+    """Where ruff's copies of `size` bytes of modules go: in memory where there is room. On disk, the thousands
+    of files of a big API, deleted just before the package itself is written, made those writes ten times
+    slower (seen: 3.3 s instead of 0.17 s for 4,800 files, on ext4 mounted with `discard`). None: the default."""
+    try:
+        room = shutil.disk_usage(MEMORY_FOLDER).free
+    except OSError:
+        return None
+    return MEMORY_FOLDER if room > 4 * size + (64 << 20) and os.access(MEMORY_FOLDER, os.W_OK) else None

@@ -142,18 +142,19 @@ def emit_models(document: dict[str, Any], source_file: str,
                           "them: the schema is modelled as if it had none") for tokens in untyped]
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
-        source, emitted, fallbacks = _modelled(rest, source_file, shown, shards)
+        source, emitted, parsed, fallbacks = _modelled(rest, source_file, shown, shards)
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
-    retagged, read = _discriminated(source, discriminators, emitted, rest, original)
-    if left := [d for d in discriminators if re.search(rf"\b{d.field}\b", retagged)]:  # a shape not read there
+    parsed, read = _discriminated(parsed or _units(source), discriminators, emitted, rest, original)
+    if left := [d for d in discriminators if any(re.search(rf"\b{d.field}\b", u.text) for u in parsed[0])]:
+        # a shape not read there
         raise SpecError([Diagnostic(source_file, 0, shown(list(left[0].owner)), "models", "datamodel-code-generator "
                                     "wrote this discriminator in a form specgen does not read")])
     for model in emitted:  # bound under the names the document uses
         path = model.get("source_path") or []
         if len(path) == 3 and path[2] in original:
             model["source_path"] = [*path[:2], original[path[2]]]
-    models = _module(retagged, emitted)
+    models = _module(parsed, emitted)
     models.subtypes.update({parent: union for union, parent in unions.items()})
     ignored = [Finding(shown([*told.owner[:2], told.parent] if told.parent else list(told.owner)) + "/discriminator",
                        "discriminator-ignored", f"datamodel-code-generator wrote this union in a form specgen does "
@@ -171,8 +172,8 @@ FALLBACKS = 3  # schemas datamodel-code-generator cannot model that are typed as
 
 
 def _modelled(rest: dict[str, Any], source_file: str, shown: Callable[[list[str]], str],
-              shards: int) -> tuple[Any, list[dict[str, Any]], list[Finding]]:
-    """datamodel-code-generator's module and metadata for `rest`, and the fallbacks it took, each a warning:
+              shards: int) -> tuple[Any, list[dict[str, Any]], Parsed | None, list[Finding]]:
+    """datamodel-code-generator's module, metadata and (of merged runs) units for `rest`, and the fallbacks it took, each a warning:
     where it cannot split readOnly models into request and response variants (and the spec has no writeOnly
     property), one model per schema; where it fails on a schema it names that holds no writeOnly property, that
     schema is any value, and it is tried again. Any other failure is the error of the schema it names. `shown`
@@ -493,23 +494,32 @@ def _set(node: Any, tokens: list[str], value: Any) -> Any:
     return {**node, tokens[0]: _set(node[tokens[0]], tokens[1:], value)}
 
 
-def _discriminated(source: str, discriminators: list[_Discriminator], emitted: list[dict[str, Any]],
-                   document: dict[str, Any], original: dict[str, str]) -> tuple[str, set[int]]:
-    """datamodel-code-generator's module with each union it tagged by a `specgen_tag_<n>` property validated by
+def _discriminated(parsed: Parsed, discriminators: list[_Discriminator], emitted: list[dict[str, Any]],
+                   document: dict[str, Any], original: dict[str, str]) -> tuple[Parsed, set[int]]:
+    """datamodel-code-generator's module (its units) with each union it tagged by a `specgen_tag_<n>` property validated by
     `Discriminated` on the property the document names, and the `specgen_tag_<n>` fields it added to the options
     taken out. Each option's tags are the document's: its mapping, the schema names of the options (as the document
     writes them) and the values an option fixes its tag to; where an option is no schema of its own, none. A
     union of allOf subtypes also admits their parent, as the document does (a value whose tag names no subtype).
     `document` is the one modelled (dotless names), `original` its dotless names → the document's. Also returns
-    the discriminators read: those of a union datamodel-code-generator wrote as one."""
+    the discriminators read: those of a union datamodel-code-generator wrote as one. Only the models that
+    name a tag, and the classes their options are or extend, are parsed (a big API's module takes seconds)."""
+    units, imports = parsed
     if not discriminators:
-        return source, set()
+        return parsed, set()
     read: set[int] = set()
     by_field = {d.field: i for i, d in enumerate(discriminators)}
-    tree = ast.parse(source)
+    named = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in by_field))
+    unit_of = {unit.name: unit for unit in units}
+
+    @cache
+    def class_of(name: str) -> ast.ClassDef | None:
+        node = ast.parse(unit_of[name].text).body[0] if name in unit_of else None
+        return node if isinstance(node, ast.ClassDef) else None
+
+    tagging = {unit.name: class_of(unit.name) or ast.parse(unit.text).body[0] for unit in units
+               if named.search(unit.text)}
     given: dict[int, dict[str, list[str]]] = {}  # discriminator → option class → the tags it was given
-    bases = {node.name: [b.id for b in node.bases if isinstance(b, ast.Name)]
-             for node in tree.body if isinstance(node, ast.ClassDef)}
     classes: dict[tuple[str, ...], list[str]] = {}
     for model in emitted:
         classes.setdefault(tuple(model.get("source_path") or ()), []).append(model["class_name"])
@@ -522,7 +532,8 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
     def ancestors(name: str) -> set[str]:
         found, work = set(), [name]
         while work:
-            for base in bases.get(work.pop(), []):
+            node = class_of(work.pop())
+            for base in [b.id for b in node.bases if isinstance(b, ast.Name)] if node else []:
                 if base not in found:
                     found.add(base)
                     work.append(base)
@@ -530,17 +541,16 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
 
     python_names = {model["class_name"]: {f.get("original_name"): f.get("name") for f in model.get("fields") or []}
                     for model in emitted}
-    defined = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
 
     def own_tags(name: str, prop: str) -> list[str]:
         """The values an option class (or a class it extends) fixes its tag property to (`const: cat`)."""
         for owner in (name, *sorted(ancestors(name))):
             field = python_names.get(owner, {}).get(prop)
-            for statement in defined[owner].body if field and owner in defined else []:
+            for statement in node.body if field and (node := class_of(owner)) else []:
                 if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) \
                         and statement.target.id == field:
-                    enums = [defined[n.id] for n in ast.walk(statement.annotation) if isinstance(n, ast.Name)
-                             and n.id in defined and any(_option_name(b).endswith("Enum") for b in defined[n.id].bases)]
+                    enums = [enum for n in ast.walk(statement.annotation) if isinstance(n, ast.Name)
+                             and (enum := class_of(n.id)) and any(_option_name(b).endswith("Enum") for b in enum.bases)]
                     return _literals(statement) + [member.value.value for enum in enums for member in enum.body
                                                    if isinstance(member, ast.Assign)
                                                    and isinstance(member.value, ast.Constant)
@@ -555,8 +565,8 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
         fixed = [t for t in own_tags(name, discriminators[number].property) if t not in documented]
         return documented + fixed or given.get(number, {}).get(name, [])
 
-    edits: list[tuple[ast.AST, str]] = []
-    for node in tree.body:
+    edits: dict[str, list[tuple[ast.AST, str]]] = {name: [] for name in tagging}  # model → its edits
+    for name, node in tagging.items():
         removed: list[ast.stmt] = []
         for index, statement in enumerate(node.body if isinstance(node, ast.ClassDef) else []):
             target = statement.target if isinstance(statement, ast.AnnAssign) else None
@@ -569,7 +579,7 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
                 if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
                     removed.append(following)  # its docstring
         every = removed and len(removed) == len(node.body)
-        edits += [(statement, "pass" if every and i == 0 else "") for i, statement in enumerate(removed)]
+        edits[name] += [(statement, "pass" if every and i == 0 else "") for i, statement in enumerate(removed)]
 
     def rewritten(annotated: ast.Subscript, number: int, field: ast.Call) -> ast.expr:
         """`Annotated[A | B | MISSING, Field(discriminator=...)]` → `Annotated[A | B, _Discriminated(...)] | MISSING`."""
@@ -627,8 +637,8 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
                                 return rewritten(node, by_field[keyword.value.value], part)
             return node
 
-    marked = {number for number, line in enumerate(source.splitlines(), 1) if any(f in line for f in by_field)}
-    for node in tree.body:
+    for name, node in tagging.items():
+        marked = {number for number, line in enumerate(unit_of[name].text.splitlines(), 1) if named.search(line)}
         statements = [s for s in node.body if isinstance(s, ast.AnnAssign)] if isinstance(node, ast.ClassDef) else [node]
         for statement in statements:
             expression = statement.annotation if isinstance(statement, ast.AnnAssign) else getattr(statement, "value", None)
@@ -637,16 +647,15 @@ def _discriminated(source: str, discriminators: list[_Discriminator], emitted: l
             retag = Retag()
             changed = retag.visit(copy.deepcopy(expression))
             if retag.changed:
-                edits.append((expression, ast.unparse(changed)))
-    text = _edited(source, edits)
-    kept = " ".join(text for _, text in edits)
-    imports = [f"from .{RUNTIME_MODULE} import Discriminated as _Discriminated"] if edits else []
-    imports += [f"from pydantic import {name}" for name in ("Field", "MISSING") if name in kept]
-    imports += ["from typing import Annotated"] if "Annotated[" in kept else []
-    if imports:  # the names the rewritten lines use (`_package` imports in each module only those it uses)
-        text = text.replace("from __future__ import annotations\n",
-                            "from __future__ import annotations\n\n" + "\n".join(imports) + "\n", 1)
-    return text, read
+                edits[name].append((expression, ast.unparse(changed)))
+    edited = {name: replace(_units(_edited(unit_of[name].text, found))[0][0], rebuild=unit_of[name].rebuild)
+              for name, found in edits.items() if found}
+    kept = " ".join(text for found in edits.values() for _, text in found)
+    used = {"_Discriminated": (f".{RUNTIME_MODULE}", "Discriminated as _Discriminated")} if edited else {}
+    used |= {name: ("pydantic", name) for name in ("Field", "MISSING") if name in kept}
+    used |= {"Annotated": ("typing", "Annotated")} if "Annotated[" in kept else {}
+    # the names the rewritten lines use (`_package` imports in each module only those it uses)
+    return ([edited.get(unit.name, unit) for unit in units], {**used, **imports}), read
 
 
 def _document_tags(document: dict[str, Any], told: _Discriminator, original: dict[str, str]) -> dict[str, str]:
@@ -803,14 +812,16 @@ def shard_count(schemas: dict[str, Any]) -> int:
     return 1 if size < UNSHARDED_BYTES else min(max(math.ceil(size / SHARD_BYTES), 2), MAX_SHARDS)
 
 
-def _generated_in_shards(rest: dict[str, Any], split: bool, count: int) -> tuple[str, list[dict[str, Any]]]:
+def _generated_in_shards(rest: dict[str, Any], split: bool,
+                         count: int) -> tuple[str, list[dict[str, Any]], Parsed | None]:
     """datamodel-code-generator's module for `rest` and its model metadata: of `count` runs at once (on as many
     cores as there are), merged by `_merged`, where the schemas can be shared out; else of one run. Its warnings
-    are warned here, in the order of the runs."""
+    are warned here, in the order of the runs. Merged runs also give the module's units (which one run leaves
+    to `_module` to read)."""
     schemas = rest["components"]["schemas"]
     shares = _shares(schemas, count) if count > 1 else None
     if shares is None:
-        return _said_again(_generated(json.dumps(rest), split))
+        return (*_said_again(_generated(json.dumps(rest), split)), None)
     import datamodel_code_generator.model.pydantic_v2  # imported before the workers fork: each needs them, and
     import datamodel_code_generator.parser.openapi  # noqa: F401  importing them takes a second
 
@@ -822,11 +833,12 @@ def _generated_in_shards(rest: dict[str, Any], split: bool, count: int) -> tuple
         runs = pool.map(partial(_generated_or_error, split=split), documents)
     if failed := next((run for run in runs if isinstance(run, str)), None):
         raise ModelsFailed(failed)  # the first run's error that has one: the schema it names is dealt with
-    parts = [_said_again(run) for run in runs if not isinstance(run, str)]
+    for run in runs:
+        _said_again(run[:3])
     try:
-        return _merged(parts, [owned for owned, _ in shares])
+        return _merged([(records, parsed) for _, records, _, parsed in runs], [owned for owned, _ in shares])
     except _Unmergeable:
-        return _said_again(_generated(json.dumps(rest), split))
+        return (*_said_again(_generated(json.dumps(rest), split)), None)
 
 
 class ModelsFailed(Exception):
@@ -846,12 +858,14 @@ def _generated(modelled: str, split: bool) -> tuple[Any, list[dict[str, Any]], l
     return source, records, [str(w.message) for w in said]
 
 
-def _generated_or_error(modelled: str, split: bool) -> tuple[Any, list[dict[str, Any]], list[str]] | str:
-    """`_generated` in a worker: its error is sent back as what it said."""
+def _generated_or_error(modelled: str, split: bool) -> tuple[Any, list[dict[str, Any]], list[str], Parsed | None] | str:
+    """`_generated` in a worker, and its module read into units there, on that core; its error is sent back as
+    what it said."""
     try:
-        return _generated(modelled, split)
+        source, records, said = _generated(modelled, split)
     except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
         return str(exc) or type(exc).__name__
+    return source, records, said, _units(source) if isinstance(source, str) else None
 
 
 def _said_again(run: tuple[Any, list[dict[str, Any]], list[str]]) -> tuple[Any, list[dict[str, Any]]]:
@@ -934,8 +948,10 @@ def _closure(name: str, needs: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def _merged(runs: list[tuple[Any, list[dict[str, Any]]]], owned: list[list[str]]) -> tuple[str, list[dict[str, Any]]]:
-    """One module and metadata of the runs', as one run over all the schemas writes them but for the names of
+def _merged(runs: list[tuple[list[dict[str, Any]], Parsed | None]],
+            owned: list[list[str]]) -> tuple[str, list[dict[str, Any]], Parsed]:
+    """One module, its units and the metadata of the runs' (their metadata and units), as one run over all the
+    schemas writes them but for the names of
     inline models that two runs both named alike (numbered in run order, component models first). Each run keeps
     the models of the schemas it owns (and of inline schemas only it made a model of); where it made a model of a
     schema another run owns, that model is left out and its uses name the owner's: the same (source, occurrence)
@@ -943,10 +959,10 @@ def _merged(runs: list[tuple[Any, list[dict[str, Any]]]], owned: list[list[str]]
     owner = {name: run for run, names in enumerate(owned) for name in names}
     read = []
     theirs: list[dict[tuple[str, int], dict[str, Any]]] = []  # per run: the records of schemas it owns, by key
-    for number, (source, records) in enumerate(runs):
-        if not isinstance(source, str):
+    for number, (records, parsed) in enumerate(runs):
+        if parsed is None:  # no module
             raise _Unmergeable
-        units, imports = _units(source)
+        units, imports = parsed
         occurrences: dict[str, int] = {}
         keyed = []
         for record in records:
@@ -1000,8 +1016,9 @@ def _merged(runs: list[tuple[Any, list[dict[str, Any]]]], owned: list[list[str]]
         except KeyError:
             raise _Unmergeable from None  # the owner's model is not in its module
         changed = {old: new for old, new in names.items() if old != new}
-        merged += [_Unit(names[u.name], _renamed(u.text, changed), {changed.get(n, n) for n in u.uses},
-                         _renamed(u.rebuild, changed), {changed.get(n, n) for n in u.eager}) for u in units]
+        merged += [_Unit(names[u.name], _line_ended(_renamed(u.text, changed)), {changed.get(n, n) for n in u.uses},
+                         u.rebuild and _line_ended(_renamed(u.rebuild, changed)), {changed.get(n, n) for n in u.eager})
+                   for u in units]
         emitted += [{**r, "class_name": names.get(r["class_name"], r["class_name"]),
                      "name": names.get(r["name"], r["name"]) if r.get("name") == r["class_name"] else r.get("name")}
                     for r in records_kept[number]]
@@ -1011,8 +1028,8 @@ def _merged(runs: list[tuple[Any, list[dict[str, Any]]]], owned: list[list[str]]
     ordered = _in_definition_order(merged)
     head = ["from __future__ import annotations", ""] + [f"from {module} import {what}"
                                                          for module, what in sorted(imports.values())]
-    return ("\n".join(head) + "\n\n\n" + "".join(_line_ended(u.text) for u in ordered)
-            + "".join(_line_ended(u.rebuild) for u in ordered if u.rebuild)), emitted
+    return ("\n".join(head) + "\n\n\n" + "".join(u.text for u in ordered) + "".join(u.rebuild for u in ordered),
+            emitted, (ordered, imports))
 
 
 def _component(record: dict[str, Any]) -> str | None:
@@ -1096,11 +1113,12 @@ def _digest(modelled: str) -> str:
     return h.hexdigest()
 
 
-def _module(source: str, emitted: list[dict[str, Any]]) -> ModelsModule:
-    """The models package, and the classes datamodel-code-generator emitted for each component schema, read
-    from its model metadata by source reference: a component it renamed (`Vault` → `Vault3Request`, because an
-    inline object took the name `Vault`) is bound to what it became, never to a namesake."""
-    units, imports = _units(source)
+def _module(parsed: Parsed, emitted: list[dict[str, Any]]) -> ModelsModule:
+    """The models package of a module's units, and the classes datamodel-code-generator emitted for each
+    component schema, read from its model metadata by source reference: a component it renamed (`Vault` →
+    `Vault3Request`, because an inline object took the name `Vault`) is bound to what it became, never to a
+    namesake."""
+    units, imports = parsed
     classes: dict[str, list[str]] = {}
     for model in emitted:
         path = model.get("source_path") or []
@@ -1132,7 +1150,10 @@ class _Unit:
     eager: set[str] = field(default_factory=set)  # the names its definition runs (bases, defaults, an alias's value)
 
 
-def _units(source: str) -> tuple[list[_Unit], dict[str, tuple[str, str]]]:
+Parsed = tuple[list[_Unit], dict[str, tuple[str, str]]]  # a module's models in order, and its imported names
+
+
+def _units(source: str) -> Parsed:
     """The module's models in order, and each imported name → (module, what `import` names: `x` or `x as y`)."""
     lines = source.splitlines(keepends=True)
     body = ast.parse(source).body

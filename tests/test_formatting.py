@@ -23,6 +23,26 @@ def test_modules_are_formatted_in_one_call() -> None:
     assert formatted == {"a.py": "x = [1, 2]\n", "pkg/b.py": "def f(a):\n    return a\n"}
 
 
+def test_the_copies_ruff_formats_are_kept_in_memory_where_there_is_room(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[str] = []
+    real = formatting.tempfile.TemporaryDirectory
+
+    def recorded(**options: str) -> object:
+        made.append(str(options.get("dir")))
+        return real(**options)
+
+    monkeypatch.setattr(formatting.tempfile, "TemporaryDirectory", recorded)
+    monkeypatch.setattr(formatting, "MEMORY_FOLDER", tmp_path)  # a folder with room: used
+    assert formatting.format_modules({"a.py": "x = [1,\n  2]\n"}) == {"a.py": "x = [1, 2]\n"}
+    monkeypatch.setattr(formatting, "MEMORY_FOLDER", tmp_path / "absent")  # none there: the default folder
+    assert formatting.format_modules({"a.py": "x = [1,\n  2]\n"}) == {"a.py": "x = [1, 2]\n"}
+    assert made == [str(tmp_path), "None"]
+    monkeypatch.setattr(formatting, "MEMORY_FOLDER", tmp_path)
+    assert formatting._scratch(1) == tmp_path
+    assert formatting._scratch(formatting.shutil.disk_usage(tmp_path).free) is None  # no room: the default
+
+
 def test_the_users_ruff_configuration_does_not_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 40\n[tool.ruff.format]\nquote-style = 'single'\n")
     monkeypatch.chdir(tmp_path)

@@ -149,3 +149,11 @@ def test_a_failure_in_a_worker_is_the_error_of_the_schema_it_names(monkeypatch: 
     document["info"]["version"] = "2"  # not the cached run
     with pytest.raises(SpecError, match="cannot model #/components/schemas/Car"):
         emit_models(document, "openapi.json", shards=2)
+
+
+def test_the_merged_units_are_those_the_merged_module_reads_as() -> None:
+    document = _document()
+    rest = {"openapi": document["openapi"], "info": document["info"], "components": document["components"]}
+    source, _, parsed = models_stage._generated_in_shards(rest, True, 2)
+    assert parsed is not None
+    assert parsed[0] and parsed == models_stage._units(source)  # so `_module` need not parse it again

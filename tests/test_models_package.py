@@ -11,7 +11,7 @@ import pytest
 
 from generator import pipeline
 from generator.diagnostics import SpecError
-from generator.models import _cycles, _module
+from generator.models import _cycles, _module, _units
 
 HERE = Path(__file__).parent
 
@@ -131,7 +131,7 @@ def test_model_rebuild_calls_follow_their_model_and_docstrings_their_alias() -> 
     )
     emitted = [{"class_name": "Node", "source_path": ["components", "schemas", "Node"]},
                {"class_name": "Name", "source_path": ["components", "schemas", "Name"]}]
-    models = _module(source, emitted)
+    models = _module(_units(source), emitted)
     assert models.request_class == models.response_class == {"Node": "Node", "Name": "Name"}
     assert models.modules == {"Node": "_node", "Name": "_name"}
     assert models.files["models/_node.py"].rstrip().endswith("Node.model_rebuild()")
@@ -146,7 +146,7 @@ def test_a_forward_reference_in_a_string_ties_the_cycle_together() -> None:
         "\n\nclass Predicate(BaseModel):\n    either: PredicateList | None = None\n"
     )
     emitted = [{"class_name": name, "source_path": ["components", "schemas", name]} for name in ("PredicateList", "Predicate")]
-    assert _module(source, emitted).modules == {"PredicateList": "_predicate_list", "Predicate": "_predicate_list"}
+    assert _module(_units(source), emitted).modules == {"PredicateList": "_predicate_list", "Predicate": "_predicate_list"}
 
 
 def test_dotted_component_names_stay_in_one_package(tmp_path: Path) -> None:
