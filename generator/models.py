@@ -1188,8 +1188,9 @@ TYPE_TEXT = re.compile(r"[A-Za-z_][\w.]*(\[[\w\[\]., |]*\])?( \| [\w\[\]., |]+)*
 
 def _names_used(node: ast.stmt) -> set[str]:
     """The names a statement uses, forward references written as strings in its types included (`list["Predicate"]`
-    in a type alias, a quoted annotation); a string elsewhere (an enum's value, a tag, a Field argument) is data."""
-    names = {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+    in a type alias, a quoted annotation); a string elsewhere (an enum's value, a tag, a Field argument) is data,
+    and so is a name it assigns (a field named `Location` uses no model `Location`)."""
+    names = {child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)}
     for text in _type_strings(node):
         try:
             names |= {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}

@@ -45,7 +45,8 @@ def _document() -> dict[str, Any]:
                 "owner": car_owner, "kind": OWNER_LITERAL, "tag": {"$ref": "#/components/schemas/Tag"},
                 "wheels": {"type": "integer", "description": "y" * 200}}},
             "Boat": {"type": "object", "properties": {"hull": {"$ref": "#/components/schemas/Hull"}}},
-            "Hull": {"type": "object", "properties": {"example": {"$ref": "#/components/schemas/Tag"}}},
+            "Hull": {"type": "object", "properties": {"example": {"$ref": "#/components/schemas/Tag"},
+                                                      "Owner": {"type": "string"}}},  # a field, named like a model
         }},
     }
 
