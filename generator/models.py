@@ -173,10 +173,10 @@ FALLBACKS = 3  # schemas datamodel-code-generator cannot model that are typed as
 
 def _modelled(rest: dict[str, Any], source_file: str, shown: Callable[[list[str]], str],
               shards: int) -> tuple[Any, list[dict[str, Any]], Parsed | None, list[Finding]]:
-    """datamodel-code-generator's module, metadata and (of merged runs) units for `rest`, and the fallbacks it took, each a warning:
-    where it cannot split readOnly models into request and response variants (and the spec has no writeOnly
-    property), one model per schema; where it fails on a schema it names that holds no writeOnly property, that
-    schema is any value, and it is tried again. Any other failure is the error of the schema it names. `shown`
+    """datamodel-code-generator's module, metadata and (of merged runs) units for `rest`, and the fallbacks it took,
+    each a warning: where it cannot split readOnly models into request and response variants (and the spec has no
+    writeOnly property), one model per schema; where it fails on a schema it names that holds no writeOnly property,
+    that schema is any value, and it is tried again. Any other failure is the error of the schema it names. `shown`
     turns the tokens of a modelled schema into its pointer in the document."""
     fallbacks: list[Finding] = []
     split, failed = True, 0
@@ -496,13 +496,13 @@ def _set(node: Any, tokens: list[str], value: Any) -> Any:
 
 def _discriminated(parsed: Parsed, discriminators: list[_Discriminator], emitted: list[dict[str, Any]],
                    document: dict[str, Any], original: dict[str, str]) -> tuple[Parsed, set[int]]:
-    """datamodel-code-generator's module (its units) with each union it tagged by a `specgen_tag_<n>` property validated by
-    `Discriminated` on the property the document names, and the `specgen_tag_<n>` fields it added to the options
-    taken out. Each option's tags are the document's: its mapping, the schema names of the options (as the document
-    writes them) and the values an option fixes its tag to; where an option is no schema of its own, none. A
-    union of allOf subtypes also admits their parent, as the document does (a value whose tag names no subtype).
-    `document` is the one modelled (dotless names), `original` its dotless names → the document's. Also returns
-    the discriminators read: those of a union datamodel-code-generator wrote as one. Only the models that
+    """datamodel-code-generator's module (its units) with each union it tagged by a `specgen_tag_<n>` property
+    validated by `Discriminated` on the property the document names, and the `specgen_tag_<n>` fields it added to
+    the options taken out. Each option's tags are the document's: its mapping, the schema names of the options (as
+    the document writes them) and the values an option fixes its tag to; where an option is no schema of its own,
+    none. A union of allOf subtypes also admits their parent, as the document does (a value whose tag names no
+    subtype). `document` is the one modelled (dotless names), `original` its dotless names → the document's. Also
+    returns the discriminators read: those of a union datamodel-code-generator wrote as one. Only the models that
     name a tag, and the classes their options are or extend, are parsed (a big API's module takes seconds)."""
     units, imports = parsed
     if not discriminators:
@@ -858,7 +858,8 @@ def _generated(modelled: str, split: bool) -> tuple[Any, list[dict[str, Any]], l
     return source, records, [str(w.message) for w in said]
 
 
-def _generated_or_error(modelled: str, split: bool) -> tuple[Any, list[dict[str, Any]], list[str], Parsed | None] | str:
+def _generated_or_error(modelled: str,
+                        split: bool) -> tuple[Any, list[dict[str, Any]], list[str], Parsed | None] | str:
     """`_generated` in a worker, and its module read into units there, on that core; its error is sent back as
     what it said."""
     try:
@@ -950,12 +951,11 @@ def _closure(name: str, needs: dict[str, set[str]]) -> set[str]:
 
 def _merged(runs: list[tuple[list[dict[str, Any]], Parsed | None]],
             owned: list[list[str]]) -> tuple[str, list[dict[str, Any]], Parsed]:
-    """One module, its units and the metadata of the runs' (their metadata and units), as one run over all the
-    schemas writes them but for the names of
-    inline models that two runs both named alike (numbered in run order, component models first). Each run keeps
-    the models of the schemas it owns (and of inline schemas only it made a model of); where it made a model of a
-    schema another run owns, that model is left out and its uses name the owner's: the same (source, occurrence)
-    in the metadata, checked by its fields."""
+    """One module, its units and metadata of the runs' (their metadata and units), as one run over all the schemas
+    writes them but for the names of inline models that two runs both named alike (numbered in run order, component
+    models first). Each run keeps the models of the schemas it owns (and of inline schemas only it made a model of);
+    where it made a model of a schema another run owns, that model is left out and its uses name the owner's: the
+    same (source, occurrence) in the metadata, checked by its fields."""
     owner = {name: run for run, names in enumerate(owned) for name in names}
     read = []
     theirs: list[dict[tuple[str, int], dict[str, Any]]] = []  # per run: the records of schemas it owns, by key
