@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import traceback
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # the stages are imported once a run has work to do: a no-op 
     from .load import LoadedSpec
 
 Progress = Callable[[str], None]
+VALIDATION_NICENESS = 10
 
 
 def _quiet(_: str) -> None:
@@ -108,14 +110,15 @@ def validation_findings(spec_path: Path, settings: Settings) -> tuple[list[Diagn
 
 class InChild:
     """`work()` in a forked process, so that it runs on another core; `result()` waits for what it returns.
-    Leaving the `with` block ends the process if nobody asked for its result."""
+    Leaving the `with` block ends the process if nobody asked for its result. A `niceness` above 0 lowers its
+    priority: it yields its core to the parent's own workers, and takes the cores they leave idle."""
 
-    def __init__(self, work: Callable[[], object]):
+    def __init__(self, work: Callable[[], object], niceness: int = 0):
         from multiprocessing import get_context  # not imported by a no-op run
 
         context = get_context("fork")
         self._results, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run_and_send, args=(work, sender), daemon=True)
+        self._process = context.Process(target=_run_and_send, args=(work, sender, niceness), daemon=True)
         self._process.start()
         sender.close()
         self._outcome: tuple[bool, Any] | None = None
@@ -143,8 +146,9 @@ class InChild:
         return value
 
 
-def _run_and_send(work: Callable[[], object], sender: Connection) -> None:
+def _run_and_send(work: Callable[[], object], sender: Connection, niceness: int) -> None:
     try:
+        os.nice(niceness)
         result = (True, work())
     except BaseException as exc:  # sent to the parent, which raises it there
         result = (False, "".join(traceback.format_exception(exc)))
@@ -161,7 +165,10 @@ def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force:
         progress("up to date")
         return Outcome(destination, True, ())
     progress("load, and validate beside")
-    with InChild(partial(validation_findings, spec_path, settings or Settings())) as validation:
+    # Validation yields to datamodel-code-generator's runs, on which the end of generation waits, and takes the
+    # cores they leave idle (while the parent alone loads or renders).
+    validating = partial(validation_findings, spec_path, settings or Settings())
+    with InChild(validating, niceness=VALIDATION_NICENESS) as validation:
         from .load import load_spec
 
         spec = load_spec(spec_path)

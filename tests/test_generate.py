@@ -198,6 +198,13 @@ def test_a_worker_failure_is_one_line_with_its_traceback_kept_for_verbose() -> N
     assert "Traceback" in caught.value.__notes__[0]
 
 
+def test_a_worker_may_run_at_a_lower_priority_than_its_parent() -> None:
+    with pipeline.InChild(lambda: os.nice(0), niceness=pipeline.VALIDATION_NICENESS) as worker:
+        assert worker.result() == min(os.nice(0) + pipeline.VALIDATION_NICENESS, 19)
+    with pipeline.InChild(lambda: os.nice(0)) as worker:
+        assert worker.result() == os.nice(0)
+
+
 def test_an_operation_edit_reuses_the_models_without_their_tools(tmp_path: Path, spec_copy: Path) -> None:
     """Models, and pydantic's verdicts on patterns, are cached by what they are made from: a warm run after an
     edit to one operation imports neither datamodel-code-generator nor pydantic."""
