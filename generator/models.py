@@ -103,24 +103,9 @@ def emit_models(document: dict[str, Any], source_file: str,
     rest["components"] = {**(rest.get("components") or {}), "schemas": {**components, **hoisted}}
     # what is modelled, before the rewrites below (which of the schemas were hoisted from operations changes them)
     shards = shards or shard_count(rest["components"]["schemas"])
-    cached = cache_dir("models") / f"{_digest(json.dumps([rest, sorted(hoisted), shards]))}.json"
-    try:
-        fields = json.loads(cached.read_text(encoding="utf-8"))
-        return ModelsModule(**{**fields, "warnings": [Finding(**w) for w in fields["warnings"]]})
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
     dotless = _dotless_names(rest["components"]["schemas"])
-    if dotless:  # datamodel-code-generator makes `media.v1.thing` a module path; we want one package of models
-        rest = _renamed_refs(rest, dotless)
-        rest["components"]["schemas"] = {dotless.get(n, n): v for n, v in rest["components"]["schemas"].items()}
     original = {modelled_name: name for name, modelled_name in dotless.items()}
-    nodes = list(schema_nodes(rest))  # walked once: the rewrites below keep every schema where it was
-    rest, unions, tagging = _subtype_unions(rest, nodes, set(hoisted))
-    rest, discriminators = _untied_discriminators(rest, unions, tagging)
-    unsupported = _unsupported_patterns(rest)
-    untyped = _invalid_types(nodes)
-    if unsupported or untyped:
-        rest = _without(rest, [(tokens, "pattern") for tokens, _, _ in unsupported] + [(t, "type") for t in untyped])
+
     @cache
     def located() -> dict[str, str]:  # hoisted name → where its operation writes it, found when first needed
         return _hoisted_pointers(document, hoisted)
@@ -135,10 +120,28 @@ def emit_models(document: dict[str, Any], source_file: str,
             return located()[name] + pointer_of(tokens[3:])
         return pointer_of([*tokens[:2], name, *tokens[3:]])
 
-    unchecked = [Finding(shown([*tokens, "pattern"]), "pattern-unsupported",
+    # The warnings are cached as pointers into the modelled schemas (which is all the cache is keyed by): where
+    # the document writes them (the path of an inline schema's operation) is found on each run.
+    cached = cache_dir("models") / f"{_digest(json.dumps([rest, sorted(hoisted), shards]))}.json"
+    try:
+        fields = json.loads(cached.read_text(encoding="utf-8"))
+        return _placed(ModelsModule(**{**fields, "warnings": [Finding(**w) for w in fields["warnings"]]}), shown)
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    if dotless:  # datamodel-code-generator makes `media.v1.thing` a module path; we want one package of models
+        rest = _renamed_refs(rest, dotless)
+        rest["components"]["schemas"] = {dotless.get(n, n): v for n, v in rest["components"]["schemas"].items()}
+    nodes = list(schema_nodes(rest))  # walked once: the rewrites below keep every schema where it was
+    rest, unions, tagging = _subtype_unions(rest, nodes, set(hoisted))
+    rest, discriminators = _untied_discriminators(rest, unions, tagging)
+    unsupported = _unsupported_patterns(rest)
+    untyped = _invalid_types(nodes)
+    if unsupported or untyped:
+        rest = _without(rest, [(tokens, "pattern") for tokens, _, _ in unsupported] + [(t, "type") for t in untyped])
+    unchecked = [Finding(pointer_of([*tokens, "pattern"]), "pattern-unsupported",
                          f"pattern {pattern!r} cannot be compiled by pydantic ({why}); values are not checked against it")
                  for tokens, pattern, why in unsupported]
-    unchecked += [Finding(shown([*tokens, "type"]), "type-invalid", "`type` is neither a type name nor a list of "
+    unchecked += [Finding(pointer_of([*tokens, "type"]), "type-invalid", "`type` is neither a type name nor a list of "
                           "them: the schema is modelled as if it had none") for tokens in untyped]
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
@@ -156,15 +159,19 @@ def emit_models(document: dict[str, Any], source_file: str,
             model["source_path"] = [*path[:2], original[path[2]]]
     models = _module(parsed, emitted)
     models.subtypes.update({parent: union for union, parent in unions.items()})
-    ignored = [Finding(shown([*told.owner[:2], told.parent] if told.parent else list(told.owner)) + "/discriminator",
+    ignored = [Finding(pointer_of([*told.owner[:2], told.parent] if told.parent else list(told.owner)) + "/discriminator",
                        "discriminator-ignored", f"datamodel-code-generator wrote this union in a form specgen does "
                        f"not tag: a value is whichever option admits it, whatever its {told.property!r} says")
                for number, told in enumerate(discriminators) if number not in read]
-    formats = [replace(f, pointer=shown(split_pointer(f.pointer)))  # where the spec writes it, as it names it
-               for f in _unknown_formats(rest, [str(w.message) for w in said])]
+    formats = _unknown_formats(rest, [str(w.message) for w in said])
     models.warnings.extend(fallbacks + unchecked + ignored + formats)
     store(cached, json.dumps(asdict(models)))
-    return models
+    return _placed(models, shown)
+
+
+def _placed(models: ModelsModule, shown: Callable[[list[str]], str]) -> ModelsModule:
+    """`models` with each warning's pointer where the document writes it, as it names it (`shown`)."""
+    return replace(models, warnings=[replace(f, pointer=shown(split_pointer(f.pointer))) for f in models.warnings])
 
 
 MESSAGE_LENGTH = 300
@@ -176,8 +183,8 @@ def _modelled(rest: dict[str, Any], source_file: str, shown: Callable[[list[str]
     """datamodel-code-generator's module, metadata and (of merged runs) units for `rest`, and the fallbacks it took,
     each a warning: where it cannot split readOnly models into request and response variants (and the spec has no
     writeOnly property), one model per schema; where it fails on a schema it names that holds no writeOnly property,
-    that schema is any value, and it is tried again. Any other failure is the error of the schema it names. `shown`
-    turns the tokens of a modelled schema into its pointer in the document."""
+    that schema is any value, and it is tried again. Any other failure is the error of the schema it names, where
+    `shown` places it in the document (a warning stays at the modelled schema's pointer: see `_placed`)."""
     fallbacks: list[Finding] = []
     split, failed = True, 0
     while True:
@@ -197,8 +204,8 @@ def _modelled(rest: dict[str, Any], source_file: str, shown: Callable[[list[str]
                                      "and responses may lack them"))
         elif tokens and failed < FALLBACKS and (lighter := _replaced(rest, tokens)) is not None:
             rest, failed = lighter, failed + 1
-            fallbacks.append(Finding(shown(tokens), "model-failed", f"datamodel-code-generator cannot model this "
-                                                                    f"schema ({message}): it is typed as any value"))
+            fallbacks.append(Finding(pointer_of(tokens), "model-failed", f"datamodel-code-generator cannot model "
+                                                                         f"this schema ({message}): it is typed as any value"))
         else:
             raise SpecError([Diagnostic(source_file, 0, shown(tokens) if tokens else "/components/schemas", "models",
                                         message)]) from error

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import models as models_stage
 from generator import pipeline
 from generator.diagnostics import SpecError
 from generator.models import _cycles, _module, _units
@@ -244,6 +245,26 @@ def test_a_schema_datamodel_code_generator_cannot_model_is_any_value_with_a_warn
         ("model-failed", "/components/schemas/Odd")]
     code = "from mf import models; print(models.Good(name='n', odd=[1, 'any']).odd)"
     assert run(tmp_path / "out", code) == "[1, 'any']"
+
+
+def test_a_cached_warning_of_an_inline_schema_follows_its_operation_to_a_new_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The models are cached by what is modelled, which a path's name is not: their warnings are placed anew."""
+    spec = tmp_path / "openapi.yaml"
+    text = ("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: get_a\n"
+            "      responses:\n        '200':\n          description: ok\n          content:\n"
+            "            application/json:\n              schema:\n                type: object\n"
+            "                properties:\n                  kind: {type: {type: string}}\n")
+    spec.write_text(text)
+    monkeypatch.setenv("SPECGEN_CACHE", str(tmp_path / "cache"))
+    first = pipeline.generate(spec, tmp_path / "out", "inl", force=True)
+    spec.write_text(text.replace("  /a:", "  /b:"))
+    monkeypatch.setattr(models_stage, "_generated_in_shards", None)  # the models come from the cache
+    second = pipeline.generate(spec, tmp_path / "out", "inl", force=True)
+    assert [w.pointer for w in first.warnings if w.rule == "type-invalid"] == [
+        "/paths/~1a/get/responses/200/content/application~1json/schema/properties/kind/type"]
+    assert [w.pointer for w in second.warnings if w.rule == "type-invalid"] == [
+        "/paths/~1b/get/responses/200/content/application~1json/schema/properties/kind/type"]
 
 
 def test_a_fallback_in_an_inline_schema_is_reported_where_its_operation_writes_it(tmp_path: Path) -> None:
