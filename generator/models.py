@@ -32,6 +32,7 @@ from .cache import cache_dir, installed_version, store, toolchain_digest
 from .diagnostics import (DATA_KEYWORDS, SUBSCHEMA_MAPS, Diagnostic, Finding, SpecError, escape_pointer_token,
                           follow_refs, join_pointer, not_required, pointer_of, schema_nodes, split_pointer,
                           unescape_pointer_token, walk)
+from .forking import frozen_heap
 from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 
@@ -836,7 +837,7 @@ def _generated_in_shards(rest: dict[str, Any], split: bool,
     outside = {key: value for key, value in rest.items() if key != "components"}
     documents = [json.dumps({**outside, "components": {"schemas": {n: s for n, s in schemas.items() if n in seen}}})
                  for _, seen in shares]
-    with get_context("fork").Pool(min(len(documents), len(os.sched_getaffinity(0)))) as pool:
+    with frozen_heap(), get_context("fork").Pool(min(len(documents), len(os.sched_getaffinity(0)))) as pool:
         runs = pool.map(partial(_generated_or_error, split=split), documents)
     if failed := next((run for run in runs if isinstance(run, str)), None):
         raise ModelsFailed(failed)  # the first run's error that has one: the schema it names is dealt with
@@ -886,15 +887,16 @@ def _shares(schemas: dict[str, Any], count: int) -> list[tuple[list[str], set[st
     """For each of up to `count` runs, the schemas it owns (each schema has one owner) and the schemas its
     document holds: those and the schemas they refer to. None where a schema refers outside
     `#/components/schemas`, or all of them go to one run. Largest first, a schema goes with the schemas it refers
-    to (those no run owns yet) to the run whose document it adds least to while that stays near an even share."""
+    to (those no run owns yet) to the run whose document it adds least to while that stays near an even share.
+    A schema's size is the number of schema objects it holds, which datamodel-code-generator's time follows."""
     needs: dict[str, set[str]] = {}
+    size: dict[str, int] = {}
     for name, schema in schemas.items():
-        referred = _referred(schema)
-        if referred is None:
+        read = _referred_and_counted(schema)
+        if read is None:
             return None
-        needs[name] = referred
+        needs[name], size[name] = read
     closure = {name: _closure(name, needs) for name in schemas}
-    size = {name: len(json.dumps(schema)) for name, schema in schemas.items()}
     weight = {name: sum(size[n] for n in closure[name]) for name in schemas}
     share = sum(size.values()) * 1.05 / count
     documents: list[set[str]] = [set() for _ in range(count)]
@@ -917,11 +919,13 @@ def _shares(schemas: dict[str, Any], count: int) -> list[tuple[list[str], set[st
     return shares if len(shares) > 1 else None
 
 
-def _referred(schema: Any) -> set[str] | None:
-    """The component schemas a schema refers to (by `$ref` or a discriminator's mapping), or None where it refers
-    to anything else (another component, a file, an anchor). Examples, defaults and enums are data: a `$ref` in
-    them is a value, not a reference."""
+def _referred_and_counted(schema: Any) -> tuple[set[str], int] | None:
+    """The component schemas a schema refers to (by `$ref` or a discriminator's mapping), and how many schema
+    objects it holds; None where it refers to anything else (another component, a file, an anchor). Examples,
+    defaults and enums are data: a `$ref` in them is a value, not a reference. datamodel-code-generator's time
+    follows the count of objects (GitHub's shares: 0.68-0.75 ms each) better than the JSON's size (8-11 s/MB)."""
     found: set[str] = set()
+    counted = 0
     pending: list[tuple[Any, bool]] = [(schema, False)]  # (node, whether its keys are names rather than keywords)
     while pending:
         node, named = pending.pop()
@@ -942,8 +946,9 @@ def _referred(schema: Any) -> set[str] | None:
             if not target.startswith(SCHEMAS):
                 return None
             found.add(unescape_pointer_token(target[len(SCHEMAS):].split("/")[0]))
+        counted += 1
         pending.extend((value, key in SUBSCHEMA_MAPS) for key, value in node.items() if key not in DATA_KEYWORDS)
-    return found
+    return found, counted
 
 
 def _closure(name: str, needs: dict[str, set[str]]) -> set[str]:

@@ -5,24 +5,21 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import json
-import os
 import sys
 import tempfile
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .cache import toolchain_digest
 from .config import Settings
 from .diagnostics import Diagnostic, Level, SpecError
+from .forking import InChild
 from .write import LastRun, Package, finish, is_up_to_date, write_package
 
 if TYPE_CHECKING:  # the stages are imported once a run has work to do: a no-op run stays fast
-    from multiprocessing.connection import Connection
-
     from .load import LoadedSpec
 
 Progress = Callable[[str], None]
@@ -106,53 +103,6 @@ def validation_findings(spec_path: Path, settings: Settings) -> tuple[list[Diagn
 
     found = lint(load_spec(spec_path), settings, house_rules=settings.enforces_house_rules())
     return [d for d in found if d.rule in VALIDATOR_RULES], errors([d for d in found if d.rule not in VALIDATOR_RULES])
-
-
-class InChild:
-    """`work()` in a forked process, so that it runs on another core; `result()` waits for what it returns.
-    Leaving the `with` block ends the process if nobody asked for its result. A `niceness` above 0 lowers its
-    priority: it yields its core to the parent's own workers, and takes the cores they leave idle."""
-
-    def __init__(self, work: Callable[[], object], niceness: int = 0):
-        from multiprocessing import get_context  # not imported by a no-op run
-
-        context = get_context("fork")
-        self._results, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run_and_send, args=(work, sender, niceness), daemon=True)
-        self._process.start()
-        sender.close()
-        self._outcome: tuple[bool, Any] | None = None
-
-    def __enter__(self) -> InChild:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._outcome is None:
-            self._process.terminate()
-        self._process.join()
-        self._results.close()
-
-    def result(self) -> Any:
-        if self._outcome is None:
-            try:
-                self._outcome = self._results.recv()
-            except EOFError:
-                self._outcome = (False, "the worker process died")
-        ok, value = self._outcome
-        if not ok:  # the worker's traceback goes with the error, shown with -v
-            error = RuntimeError(f"in a worker process: {value.strip().splitlines()[-1]}")
-            error.add_note(value)
-            raise error
-        return value
-
-
-def _run_and_send(work: Callable[[], object], sender: Connection, niceness: int) -> None:
-    try:
-        os.nice(niceness)
-        result = (True, work())
-    except BaseException as exc:  # sent to the parent, which raises it there
-        result = (False, "".join(traceback.format_exception(exc)))
-    sender.send(result)
 
 
 def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force: bool = False, strict: bool = False,

@@ -1,0 +1,74 @@
+"""Work in forked processes, on the other cores: a stage beside the parent (`InChild`), or a pool of workers that
+`frozen_heap` starts."""
+
+from __future__ import annotations
+
+import gc
+import os
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Processes forked inside leave the parent's objects out of their garbage collections, which would otherwise
+    walk every object the fork gave them (a big document and its copies) and write to their pages, which copies
+    them. Only the fork needs it: the parent collects its own objects again on leaving."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+class InChild:
+    """`work()` in a forked process, so that it runs on another core; `result()` waits for what it returns.
+    Leaving the `with` block ends the process if nobody asked for its result. A `niceness` above 0 lowers its
+    priority: it yields its core to the parent's own workers, and takes the cores they leave idle."""
+
+    def __init__(self, work: Callable[[], object], niceness: int = 0):
+        from multiprocessing import get_context  # not imported by a no-op run
+
+        context = get_context("fork")
+        self._results, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run_and_send, args=(work, sender, niceness), daemon=True)
+        with frozen_heap():
+            self._process.start()
+        sender.close()
+        self._outcome: tuple[bool, Any] | None = None
+
+    def __enter__(self) -> InChild:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._outcome is None:
+            self._process.terminate()
+        self._process.join()
+        self._results.close()
+
+    def result(self) -> Any:
+        if self._outcome is None:
+            try:
+                self._outcome = self._results.recv()
+            except EOFError:
+                self._outcome = (False, "the worker process died")
+        ok, value = self._outcome
+        if not ok:  # the worker's traceback goes with the error, shown with -v
+            error = RuntimeError(f"in a worker process: {value.strip().splitlines()[-1]}")
+            error.add_note(value)
+            raise error
+        return value
+
+
+def _run_and_send(work: Callable[[], object], sender: Connection, niceness: int) -> None:
+    try:
+        os.nice(niceness)
+        result = (True, work())
+    except BaseException as exc:  # sent to the parent, which raises it there
+        result = (False, "".join(traceback.format_exception(exc)))
+    sender.send(result)
