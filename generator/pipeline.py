@@ -17,7 +17,7 @@ from .cache import toolchain_digest
 from .config import Settings
 from .diagnostics import Diagnostic, Level, SpecError
 from .forking import InChild
-from .write import LastRun, Package, finish, is_up_to_date, write_package
+from .write import LastRun, Package, Staging, finish, is_up_to_date, joined
 
 if TYPE_CHECKING:  # the stages are imported once a run has work to do: a no-op run stays fast
     from .load import LoadedSpec
@@ -57,13 +57,15 @@ def _display_source(spec_path: Path) -> str:
         return spec_path.name
 
 
-def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, validation: InChild, *,
+def build_files(spec: LoadedSpec, package: str, source: str, staging: Staging, validation: InChild, *,
                 strict: bool = False, progress: Progress = _quiet) -> tuple[Package, list[Diagnostic]]:
-    """Every output file, and the warnings of every stage; what `last` wrote is reused where nothing changed.
+    """Every output file, written in `staging`, and the warnings of every stage; what the last run wrote is
+    reused where nothing changed.
 
-    `validation` runs beside, on another core. Its findings explain a failure of the stages better than the
-    failure does; where the stages succeed they are warnings, as are the stages' own findings (a renamed
-    model, a type that fell back to Any), unless `strict` makes every warning an error."""
+    `validation` runs beside, on another core, as do the formatting and writing of the models (thousands of
+    modules in a big API) while the IR is built and rendered. The validator's findings explain a failure of the
+    stages better than the failure does; where the stages succeed they are warnings, as are the stages' own
+    findings (a renamed model, a type that fell back to Any), unless `strict` makes every warning an error."""
     from .build_ir import build_api
     from .models import emit_models, inline_schemas
     from .render import render
@@ -72,13 +74,15 @@ def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, vali
         progress("models")
         inline = inline_schemas(spec.document)
         models = emit_models(spec.document, spec.display(spec.root), inline)
-        progress("ir")
-        api, findings = build_api(spec.document, models, package, inline)
-        progress("render and format")
-        files = {**models.files, "openapi.json": json.dumps(spec.document, indent=2) + "\n", **render(api)}
+        progress("ir, render and format")
+        with InChild(partial(_staged_models, staging, models.files, spec.document, source)) as models_written:
+            api, findings = build_api(spec.document, models, package, inline)
+            rendered = finish(render(api), source, staging.last)
+            staging.write(rendered)
+            parts = [models_written.result(), rendered]
         operations = {f"{op.method.upper()} {op.path}": f"{tag.py_name}.{op.py_name}"
                       for tag in api.tags for op in tag.operations}
-        finished = replace(finish(files, source, last), operations=dict(sorted(operations.items())))
+        finished = replace(joined(parts), operations=dict(sorted(operations.items())))
     except Exception:
         if problems := [*validation.result()[0], *validation.result()[1]]:
             raise SpecError(problems) from None
@@ -92,6 +96,13 @@ def build_files(spec: LoadedSpec, package: str, source: str, last: LastRun, vali
     if strict and warnings:
         raise SpecError([replace(d, level=Level.ERROR) for d in warnings])
     return finished, warnings
+
+
+def _staged_models(staging: Staging, models: dict[str, str], document: dict[str, object], source: str) -> Package:
+    """The models' modules and the bundled document, formatted and written in `staging` (in a worker)."""
+    package = finish({**models, "openapi.json": json.dumps(document, indent=2) + "\n"}, source, staging.last)
+    staging.write(package)
+    return package
 
 
 def validation_findings(spec_path: Path, settings: Settings) -> tuple[list[Diagnostic], list[Diagnostic]]:
@@ -118,15 +129,15 @@ def generate(spec_path: str | Path, out_dir: str | Path, package: str, *, force:
     # Validation yields to datamodel-code-generator's runs, on which the end of generation waits, and takes the
     # cores they leave idle (while the parent alone loads or renders).
     validating = partial(validation_findings, spec_path, settings or Settings())
-    with InChild(validating, niceness=VALIDATION_NICENESS) as validation:
+    with InChild(validating, niceness=VALIDATION_NICENESS) as validation, Staging(destination, last) as staging:
         from .load import load_spec
 
         spec = load_spec(spec_path)
-        built, warnings = build_files(spec, package, _display_source(spec_path), last, validation, strict=strict,
+        built, warnings = build_files(spec, package, _display_source(spec_path), staging, validation, strict=strict,
                                       progress=progress)
-    input_files = [spec.display(p) for p in spec.files]
-    progress("write")
-    write_package(destination, built, inputs_digest(spec.root, input_files, package), input_files, last)
+        input_files = [spec.display(p) for p in spec.files]
+        progress("write")
+        staging.commit(built, inputs_digest(spec.root, input_files, package), input_files)
     before = last.operations if last.operations is not None else built.operations  # a first run adds nothing
     added = tuple(pair for pair in built.operations.items() if pair not in before.items())  # a rename: one of each
     removed = tuple(pair for pair in before.items() if pair not in built.operations.items())

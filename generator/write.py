@@ -76,33 +76,69 @@ def finish(files: dict[str, str], source: str, last: LastRun) -> Package:
     return Package({name: done[name] for name in sorted(done)}, sources)
 
 
-def write_package(destination: Path, package: Package, inputs_digest: str, input_files: list[str],
-                  last: LastRun) -> None:
-    destination = destination.resolve()
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    digests = {name: file_digest(text) for name, text in package.files.items()}
-    manifest = {"inputs": inputs_digest, "input_files": sorted(input_files), "sources": package.sources,
-                "files": digests, "operations": package.operations}
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-new-", dir=destination.parent))
-    try:
+def joined(parts: list[Package]) -> Package:
+    """One package of parts formatted and written apart; a file in two of them is a bug of ours (one would
+    overwrite the other)."""
+    files: dict[str, str] = {}
+    for part in parts:
+        if twice := files.keys() & part.files.keys():
+            raise RuntimeError(f"two parts of the package write {sorted(twice)[0]}")
+        files.update(part.files)
+    sources = {name: digest for part in parts for name, digest in part.sources.items()}
+    return Package({name: files[name] for name in sorted(files)}, dict(sorted(sources.items())))
+
+
+class Staging:
+    """The package's next tree, written in parts (by more than one process) in a temporary folder beside its
+    destination and swapped in by `commit`. Left without a commit it is deleted, with the folders above it
+    that it made: the destination stays as it was."""
+
+    def __init__(self, destination: Path, last: LastRun):
+        self.destination = destination.resolve()
+        self.last = last
+        self._made = [folder for folder in (self.destination.parent, *self.destination.parent.parents)
+                      if not folder.exists()]
+        self.destination.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f".{self.destination.name}-new-", dir=self.destination.parent))
+        self._committed = False
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._committed:
+            return
+        shutil.rmtree(self.folder, ignore_errors=True)
+        for folder in self._made:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # no longer empty: something else writes there
+                break
+
+    def write(self, package: Package) -> None:
+        """The package's files in the staging folder; a file the last run wrote as it is now is linked."""
         for name, text in package.files.items():
-            path = staging / name
+            path = self.folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            if not (last.files.get(name) == digests[name] and last.text(name) is not None
-                    and _linked(last.folder / name, path)):
+            if not (self.last.files.get(name) == file_digest(text) and self.last.text(name) is not None
+                    and _linked(self.last.folder / name, path)):
                 path.write_text(text, encoding="utf-8")
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        old = destination.parent / f".{destination.name}-old"
+
+    def commit(self, package: Package, inputs_digest: str, input_files: list[str]) -> None:
+        """The manifest of `package` (every part written), and the staging folder in the destination's place."""
+        manifest = {"inputs": inputs_digest, "input_files": sorted(input_files), "sources": package.sources,
+                    "files": {name: file_digest(text) for name, text in package.files.items()},
+                    "operations": package.operations}
+        (self.folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        old = self.destination.parent / f".{self.destination.name}-old"
         if old.exists():
             shutil.rmtree(old)
-        if destination.exists():
-            destination.rename(old)
-        staging.rename(destination)
+        if self.destination.exists():
+            self.destination.rename(old)
+        self.folder.rename(self.destination)
+        self._committed = True
         if old.exists():
             shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _linked(existing: Path, new: Path) -> bool:

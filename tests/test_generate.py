@@ -69,6 +69,45 @@ def test_a_failed_generation_leaves_the_output_as_it_was(tmp_path: Path, spec_co
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small", "spec"]  # no staging folder left behind
 
 
+def test_a_failure_in_the_models_worker_leaves_the_output_as_it_was(tmp_path: Path, spec_copy: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import write
+
+    out = pipeline.generate(spec_copy, tmp_path, "small").destination
+    before = tree(out)
+    real = write.format_modules
+
+    def failing_on_models(modules: dict[str, str]) -> dict[str, str]:
+        if any(name.startswith("models/_") for name in modules):
+            raise OSError("disk full")
+        return real(modules)
+
+    monkeypatch.setattr(write, "format_modules", failing_on_models)
+    spec_copy.write_text(spec_copy.read_text().replace("name: {type: string, minLength: 1}",
+                                                       "name: {type: string, minLength: 2}"))
+    with pytest.raises(RuntimeError, match="in a worker process: OSError: disk full"):
+        pipeline.generate(spec_copy, tmp_path, "small")
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small", "spec"]
+
+
+def test_a_failed_first_generation_leaves_no_output_folder(tmp_path: Path, spec_copy: Path) -> None:
+    spec_copy.write_text(spec_copy.read_text().replace("openapi: 3.1.0", "openapi: 3.1.0\npaths: 7"))
+    with pytest.raises(SpecError):
+        pipeline.generate(spec_copy, tmp_path / "out" / "deeper", "small")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec"]
+
+
+def test_two_parts_of_a_package_never_write_one_file() -> None:
+    from generator.write import Package, joined
+
+    models = Package({"models/_pet.py": "a", "openapi.json": "{}"}, {"models/_pet.py": "1"})
+    rendered = Package({"models/__init__.py": "b"}, {"models/__init__.py": "2"})
+    assert list(joined([models, rendered]).files) == ["models/__init__.py", "models/_pet.py", "openapi.json"]
+    with pytest.raises(RuntimeError, match="two parts of the package write openapi.json"):
+        joined([models, Package({"openapi.json": "[]"}, {})])
+
+
 def test_cli_reports_a_broken_spec_without_a_traceback(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "generator", "generate", str(HERE / "failures" / "bad_ref" / "openapi.yaml"),
@@ -148,18 +187,28 @@ def test_a_regeneration_formats_only_modules_that_changed(tmp_path: Path, spec_c
     out = pipeline.generate(spec_copy, tmp_path, "small").destination
     unchanged = out / "models" / "_pet_request.py"
     inode = unchanged.stat().st_ino
-    formatted: list[str] = []
+    log = tmp_path / "formatted.txt"  # the models are formatted in a worker process: it tells the test here
+
+    def formatted() -> list[str]:
+        return log.read_text().splitlines() if log.exists() else []
+
+    def spied(modules: dict[str, str]) -> dict[str, str]:
+        with log.open("a") as told:
+            told.writelines(f"{name}\n" for name in modules)
+        return real(modules)
+
     real = write.format_modules
-    monkeypatch.setattr(write, "format_modules", lambda modules: formatted.extend(modules) or real(modules))
+    monkeypatch.setattr(write, "format_modules", spied)
     spec_copy.write_text(spec_copy.read_text().replace("List pets", "List all pets"))
     pipeline.generate(spec_copy, tmp_path, "small")
-    assert formatted and "models/_pet_request.py" not in formatted and "client/resources.py" in formatted
+    assert formatted() and "models/_pet_request.py" not in formatted() and "client/resources.py" in formatted()
     assert unchanged.stat().st_ino == inode  # linked into the new tree, not written again
-    formatted.clear()
+    log.unlink()
     (out / "server" / "handlers.py").write_text("# edited by hand\n")  # a touched file is never reused
+    (out / "models" / "_pet_request.py").write_text("# edited by hand\n")
     spec_copy.write_text(spec_copy.read_text().replace("List all pets", "List every pet"))
     pipeline.generate(spec_copy, tmp_path, "small")
-    assert "server/handlers.py" in formatted
+    assert {"server/handlers.py", "models/_pet_request.py"} <= set(formatted())
     fresh = pipeline.generate(spec_copy, tmp_path / "fresh", "small", force=True).destination
     assert tree(fresh) == tree(out)
 
@@ -242,3 +291,15 @@ def test_the_models_cache_tells_a_hoisted_schema_from_a_component(tmp_path: Path
     union = (tmp_path / "component" / "h" / "models" / "_any_pet.py").read_text()
     assert "CreateDogBody" in union
     assert "CreateDogBody" not in (tmp_path / "inline" / "h" / "models" / "_any_pet.py").read_text()
+
+
+@pytest.mark.parametrize("text", ["", "List pets.", "x" * 108, "x" * 109, "word " * 30, "a\tb", "two\nlines",
+                                  "trailing nbsp\u00a0", " leading", 'says """ and \\', "inner\u00a0space"])
+def test_docstring_prose_is_wrapped_as_textwrap_wraps_it(text: str) -> None:
+    import textwrap
+
+    from generator.render import _doc, _paragraph
+
+    indent = " " * 8
+    assert _paragraph(text, indent) == textwrap.fill(_doc(text), width=116, initial_indent=indent,
+                                                     subsequent_indent=indent).lstrip(" ")
