@@ -150,8 +150,7 @@ def emit_models(document: dict[str, Any], source_file: str,
     if not isinstance(source, str):
         raise SpecError([Diagnostic(source_file, 0, "/components/schemas", "models", "no single models module")])
     parsed, read = _discriminated(parsed or _units(source), discriminators, emitted, rest, original)
-    if left := [d for d in discriminators if any(re.search(rf"\b{d.field}\b", u.text) for u in parsed[0])]:
-        # a shape not read there
+    if left := _fields_left(discriminators, parsed[0]):  # a shape not read there
         raise SpecError([Diagnostic(source_file, 0, shown(list(left[0].owner)), "models", "datamodel-code-generator "
                                     "wrote this discriminator in a form specgen does not read")])
     for model in emitted:  # bound under the names the document uses
@@ -164,7 +163,7 @@ def emit_models(document: dict[str, Any], source_file: str,
                        "discriminator-ignored", f"datamodel-code-generator wrote this union in a form specgen does "
                        f"not tag: a value is whichever option admits it, whatever its {told.property!r} says")
                for number, told in enumerate(discriminators) if number not in read]
-    formats = _unknown_formats(rest, [str(w.message) for w in said])
+    formats = _unknown_formats(nodes, [str(w.message) for w in said])
     models.warnings.extend(fallbacks + unchecked + ignored + formats)
     store(cached, json.dumps(asdict(models)))
     return _placed(models, shown)
@@ -365,14 +364,14 @@ def _without(document: dict[str, Any], keywords: list[tuple[list[str], str]]) ->
     return document
 
 
-def _unknown_formats(document: dict[str, Any], said: list[str]) -> list[Finding]:
+def _unknown_formats(nodes: list[tuple[str, dict[str, Any]]], said: list[str]) -> list[Finding]:
     """datamodel-code-generator's warnings about formats it does not know (`format of 'url' not understood`),
-    each placed at the first schema with that format."""
+    each placed at the first schema object of `nodes` with that format."""
     formats = dict.fromkeys(m.group(1) for text in said if (m := re.search(r"format of '([^']*)' not understood", text)))
     found: dict[str, str] = {}
     if formats:
-        for pointer, node in walk(document):
-            if isinstance(node, dict) and isinstance(node.get("format"), str) and node["format"] in formats:
+        for pointer, node in nodes:
+            if isinstance(node.get("format"), str) and node["format"] in formats:
                 found.setdefault(node["format"], pointer)
     return [Finding(found.get(name, "/components/schemas"), "unknown-format",
                     f"format {name!r} is not one the models know; the value is typed by its type alone")
@@ -490,6 +489,17 @@ def _untied_discriminators(document: dict[str, Any], unions: dict[str, str],
         told.append(_Discriminator(discriminator["propertyName"], field, tuple(tokens), parent))
         document = _set(document, [*tokens, "discriminator"], {**discriminator, "propertyName": field})
     return document, told
+
+
+def _fields_left(discriminators: list[_Discriminator], units: list[_Unit]) -> list[_Discriminator]:
+    """The discriminators whose stand-in property a unit still names: one search of each unit for all of them
+    (the stand-ins share a prefix and differ in a number), not one per discriminator."""
+    if not discriminators:
+        return []
+    prefixes = "|".join(sorted({re.escape(d.field.rstrip("0123456789")) for d in discriminators}))
+    named = re.compile(rf"\b(?:{prefixes})\d+\b")
+    written = {field for unit in units for field in named.findall(unit.text)}
+    return [d for d in discriminators if d.field in written]
 
 
 def _set(node: Any, tokens: list[str], value: Any) -> Any:
@@ -756,6 +766,7 @@ def _generate(modelled: str, metadata: Path, split: bool = True) -> Any:
     from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
 
     _variant_paths_name_no_file()
+    _compact_model_metadata()
 
     return generate(
         modelled,
@@ -805,6 +816,22 @@ def _variant_paths_name_no_file() -> None:
 
     variant_exists.names_no_file = True  # type: ignore[attr-defined]
     JsonSchemaParser._ref_schema_exists = variant_exists  # type: ignore[method-assign]
+
+
+def _compact_model_metadata() -> None:
+    """datamodel-code-generator writes its model metadata indented, which Python's JSON encoder does in Python
+    (0.2 s of each of GitHub's runs); `_generated` alone reads it, and needs no indent."""
+    from datamodel_code_generator import model_metadata
+
+    if getattr(model_metadata.dump_model_metadata, "compact", False):
+        return
+
+    def compact(metadata: Any) -> str:
+        return json.dumps(metadata if metadata is not None else model_metadata.model_metadata_payload([]),
+                          ensure_ascii=False)
+
+    compact.compact = True  # type: ignore[attr-defined]
+    model_metadata.dump_model_metadata = compact  # type: ignore[assignment]
 
 
 SHARD_BYTES = 3_000_000  # of schemas (as JSON) per run of datamodel-code-generator, whose time grows faster
@@ -1069,7 +1096,7 @@ def _renamed(text: str, names: dict[str, str]) -> str:
     lines = [line.encode() for line in text.splitlines(keepends=True)]
     edits: list[tuple[ast.AST, str]] = []
     tree = ast.parse(text)
-    for node in ast.walk(tree):
+    for node in _descendants(tree):
         if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):  # not a field's
             edits.append((node, names[node.id]))
         elif isinstance(node, ast.ClassDef) and node.name in names:
@@ -1202,7 +1229,8 @@ def _names_used(node: ast.stmt) -> set[str]:
     """The names a statement uses, forward references written as strings in its types included (`list["Predicate"]`
     in a type alias, a quoted annotation); a string elsewhere (an enum's value, a tag, a Field argument) is data,
     and so is a name it assigns (a field named `Location` uses no model `Location`)."""
-    names = {child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)}
+    names = {child.id for child in _descendants(node)
+             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)}
     for text in _type_strings(node):
         try:
             names |= {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
@@ -1220,7 +1248,21 @@ def _eager_names(node: ast.stmt) -> set[str]:
         parts += [s for s in node.body if not isinstance(s, ast.AnnAssign)]
     else:
         parts = [node.value] if isinstance(node, ast.Assign) else []
-    return {child.id for part in parts for child in ast.walk(part) if isinstance(child, ast.Name)}
+    return {child.id for part in parts for child in _descendants(part) if isinstance(child, ast.Name)}
+
+
+def _descendants(node: ast.AST) -> list[ast.AST]:
+    """`node` and every node under it, as `ast.walk` finds them but in another order, in half its time (it
+    runs over every model a big API has, several times)."""
+    found = [node]
+    for child in found:  # grows while it is read
+        for name in child._fields:
+            value = getattr(child, name, None)
+            if isinstance(value, list):
+                found.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                found.append(value)
+    return found
 
 
 def _type_strings(node: ast.stmt) -> list[str]:
@@ -1274,7 +1316,7 @@ def _package(units: list[_Unit], imports: dict[str, tuple[str, str]]) -> tuple[d
         imported: dict[str, list[str]] = {}
         for name in sorted(used & imports.keys()):
             imported.setdefault(imports[name][0], []).append(imports[name][1])
-        for name in sorted(used & module_of.keys() - own):
+        for name in sorted((used - own) & module_of.keys()):  # never `module_of.keys() - own`: all names, per module
             imported.setdefault(f".{module_of[name]}", []).append(name)
         sections = [["from __future__ import annotations"]] + [
             [f"from {source} import {', '.join(names)}" for source, names in sorted(imported.items())
