@@ -371,3 +371,22 @@ def test_not_required_reads_an_annotation_beside_a_ref() -> None:
         "properties": {"user": {"type": "string"}, "password": {"$ref": "#/components/schemas/Secret", "writeOnly": True}}}}}}
     assert not_required(document, "writeOnly")["components"]["schemas"]["Login"]["required"] == ["user"]
     assert document["components"]["schemas"]["Login"]["required"] == ["user", "password"]  # a copy
+
+
+def test_the_per_type_subscriptable_check_answers_as_pathables_protocol() -> None:
+    from collections import OrderedDict, UserDict
+
+    import pathable.accessors
+    import pathable.protocols
+
+    from generator.lint import _subscriptable_checked_per_type
+
+    class WithoutItems(dict[str, Any]):
+        __getitem__ = None  # type: ignore[assignment]
+
+    values = [{}, [], "s", b"b", (), range(3), OrderedDict(), UserDict(), 1, 1.5, None, set(), object(), WithoutItems()]
+    expected = [isinstance(value, pathable.protocols.Subscriptable) for value in values]
+    _subscriptable_checked_per_type()
+    assert pathable.accessors.Subscriptable is not pathable.protocols.Subscriptable  # it replaced the check
+    assert [isinstance(value, pathable.accessors.Subscriptable) for value in values] == expected
+    assert expected == [True] * 8 + [False] * 6
