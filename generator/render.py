@@ -61,11 +61,19 @@ def _doc(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
 
 
+PARAGRAPH_WIDTH = 116
+UNWRAPPED_WHITESPACE = re.compile(r"[\t\n\x0b\x0c\r]")  # what textwrap turns into spaces
+
+
 def _paragraph(text: object, indent: str) -> str:
-    """Docstring prose wrapped to the line length at `indent`, made safe like `doc`."""
+    """Docstring prose wrapped to the line length at `indent`, made safe like `doc`. Most prose fits on its
+    line as it is, which is what textwrap would give: only the rest is wrapped (thousands in a big API)."""
     import textwrap
 
-    return textwrap.fill(_doc(text), width=116, initial_indent=indent, subsequent_indent=indent).lstrip(" ")
+    safe = _doc(text)
+    if len(indent) + len(safe) <= PARAGRAPH_WIDTH and safe == safe.strip() and not UNWRAPPED_WHITESPACE.search(safe):
+        return safe
+    return textwrap.fill(safe, width=PARAGRAPH_WIDTH, initial_indent=indent, subsequent_indent=indent).lstrip(" ")
 
 
 def _toml_string(text: str) -> str:
