@@ -32,7 +32,7 @@ from .cache import cache_dir, installed_version, store, toolchain_digest
 from .diagnostics import (DATA_KEYWORDS, SUBSCHEMA_MAPS, Diagnostic, Finding, SpecError, escape_pointer_token,
                           follow_refs, join_pointer, not_required, pointer_of, schema_nodes, split_pointer,
                           unescape_pointer_token, walk)
-from .forking import frozen_heap
+from .forking import uncollected
 from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 
@@ -864,8 +864,9 @@ def _generated_in_shards(rest: dict[str, Any], split: bool,
     outside = {key: value for key, value in rest.items() if key != "components"}
     documents = [json.dumps({**outside, "components": {"schemas": {n: s for n, s in schemas.items() if n in seen}}})
                  for _, seen in shares]
-    with frozen_heap(), get_context("fork").Pool(min(len(documents), len(os.sched_getaffinity(0)))) as pool:
-        runs = pool.map(partial(_generated_or_error, split=split), documents)
+    workers = min(len(documents), len(os.sched_getaffinity(0)))
+    with get_context("fork").Pool(workers, initializer=uncollected, maxtasksperchild=1) as pool:  # a run each
+        runs = pool.map(partial(_generated_or_error, split=split), documents, chunksize=1)
     if failed := next((run for run in runs if isinstance(run, str)), None):
         raise ModelsFailed(failed)  # the first run's error that has one: the schema it names is dealt with
     for run in runs:

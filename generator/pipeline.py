@@ -107,8 +107,8 @@ def _staged_models(staging: Staging, models: dict[str, str], document: dict[str,
 
 def validation_findings(spec_path: Path, settings: Settings) -> tuple[list[Diagnostic], list[Diagnostic]]:
     """The validator's findings (at their configured levels), and the house rules' findings `settings` make
-    errors (none run otherwise: their warnings are `lint`'s to show). Run in a worker process from the start, it loads the spec on its own, so
-    importing the validator overlaps the parent's own imports and load."""
+    errors (none run otherwise: their warnings are `lint`'s to show). Run in a worker process from the start, it
+    loads the spec on its own, so importing the validator overlaps the parent's own imports and load."""
     from .lint import VALIDATOR_RULES, errors, lint
     from .load import load_spec
 

@@ -247,6 +247,14 @@ def test_a_worker_failure_is_one_line_with_its_traceback_kept_for_verbose() -> N
     assert "Traceback" in caught.value.__notes__[0]
 
 
+def test_a_worker_collects_no_garbage_and_its_parent_still_does() -> None:
+    import gc
+
+    with pipeline.InChild(gc.isenabled) as worker:
+        assert worker.result() is False
+    assert gc.isenabled()
+
+
 def test_a_worker_may_run_at_a_lower_priority_than_its_parent() -> None:
     with pipeline.InChild(lambda: os.nice(0), niceness=pipeline.VALIDATION_NICENESS) as worker:
         assert worker.result() == min(os.nice(0) + pipeline.VALIDATION_NICENESS, 19)
