@@ -1,7 +1,7 @@
 """Format every module (ruff, see formatting.py) and write the package atomically.
 
-The package is built in a temporary folder beside its destination and swapped in with renames, so a failure
-at any point leaves the previous output as it was. What the last run wrote is reused where nothing changed:
+The package is built in a temporary folder beside its destination, in parts that more than one process may
+write, and swapped in with renames, so a failure at any point leaves the previous output as it was. What the last run wrote is reused where nothing changed:
 a module whose unformatted text is the same is neither formatted nor compiled again, and a file whose content
 is the same is hard-linked into the new tree rather than written.
 """
