@@ -255,6 +255,59 @@ def test_a_worker_collects_no_garbage_and_its_parent_still_does() -> None:
     assert gc.isenabled()
 
 
+def test_a_worker_its_parent_ends_cleans_up_after_itself(tmp_path: Path) -> None:
+    """As the models' worker, formatting in a temporary folder with ruff, when building the IR fails."""
+    import tempfile
+    import time
+
+    marker = tmp_path / "pid"
+    waiting = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+
+    def format_in_a_temporary_folder() -> None:
+        with tempfile.TemporaryDirectory(dir=tmp_path):
+            subprocess.run([sys.executable, "-c", waiting], check=True)
+
+    with pipeline.InChild(format_in_a_temporary_folder):
+        for _ in range(200):
+            if marker.exists() and marker.read_text():
+                break
+            time.sleep(0.05)
+    assert [p.name for p in tmp_path.iterdir()] == ["pid"]  # the folder is gone
+    with pytest.raises(ProcessLookupError):  # and so is the process it waited for
+        os.kill(int(marker.read_text()), 0)
+
+
+def test_a_worker_error_says_all_it_said() -> None:
+    def fail() -> None:
+        raise ValueError("ruff refused:\nmodels/_pet.py:1:1: invalid syntax")
+
+    with pipeline.InChild(fail) as worker, pytest.raises(RuntimeError) as caught:
+        worker.result()
+    assert str(caught.value) == "in a worker process: ValueError: ruff refused:\nmodels/_pet.py:1:1: invalid syntax"
+
+
+def test_a_pool_worker_frees_the_garbage_of_its_last_run_before_the_next() -> None:
+    def two_runs() -> tuple[bool, bool]:
+        import weakref
+
+        from generator.forking import between_runs
+
+        class Node:
+            pass
+
+        between_runs()  # the first run: nothing to free
+        node = Node()
+        node.itself = node  # type: ignore[attr-defined]
+        ref = weakref.ref(node)
+        del node
+        kept = ref() is not None  # garbage, not collected while it works
+        between_runs()
+        return kept, ref() is None
+
+    with pipeline.InChild(two_runs) as worker:
+        assert worker.result() == (True, True)
+
+
 def test_a_worker_may_run_at_a_lower_priority_than_its_parent() -> None:
     with pipeline.InChild(lambda: os.nice(0), niceness=pipeline.VALIDATION_NICENESS) as worker:
         assert worker.result() == min(os.nice(0) + pipeline.VALIDATION_NICENESS, 19)
