@@ -217,6 +217,9 @@ def _subscriptable_checked_per_type() -> None:
         return  # done already, or a pathable that no longer reads it from there (pinned in pyproject.toml)
 
     class Subscriptable(abc.ABC):
+        def __class_getitem__(cls, _: object) -> type:  # written `Subscriptable[K, V]` in pathable's annotations
+            return cls
+
         @classmethod
         def __subclasshook__(cls, other: type) -> bool:  # a member set to None is absent, as for the Protocol
             found = [next((vars(kind)[m] for kind in other.__mro__ if m in vars(kind)), None)

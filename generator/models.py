@@ -32,7 +32,7 @@ from .cache import cache_dir, installed_version, store, toolchain_digest
 from .diagnostics import (DATA_KEYWORDS, SUBSCHEMA_MAPS, Diagnostic, Finding, SpecError, escape_pointer_token,
                           follow_refs, join_pointer, not_required, pointer_of, schema_nodes, split_pointer,
                           unescape_pointer_token, walk)
-from .forking import uncollected
+from .forking import between_runs, uncollected
 from .naming import class_name, numbered, snake_name, status_suffix, unique
 
 
@@ -865,7 +865,7 @@ def _generated_in_shards(rest: dict[str, Any], split: bool,
     documents = [json.dumps({**outside, "components": {"schemas": {n: s for n, s in schemas.items() if n in seen}}})
                  for _, seen in shares]
     workers = min(len(documents), len(os.sched_getaffinity(0)))
-    with get_context("fork").Pool(workers, initializer=uncollected, maxtasksperchild=1) as pool:  # a run each
+    with get_context("fork").Pool(workers, initializer=uncollected) as pool:
         runs = pool.map(partial(_generated_or_error, split=split), documents, chunksize=1)
     if failed := next((run for run in runs if isinstance(run, str)), None):
         raise ModelsFailed(failed)  # the first run's error that has one: the schema it names is dealt with
@@ -898,6 +898,7 @@ def _generated_or_error(modelled: str,
                         split: bool) -> tuple[Any, list[dict[str, Any]], list[str], Parsed | None] | str:
     """`_generated` in a worker, and its module read into units there, on that core; its error is sent back as
     what it said."""
+    between_runs()
     try:
         source, records, said = _generated(modelled, split)
     except Exception as exc:  # datamodel-code-generator raises many kinds; all mean "cannot model this"
@@ -1253,8 +1254,8 @@ def _eager_names(node: ast.stmt) -> set[str]:
 
 
 def _descendants(node: ast.AST) -> list[ast.AST]:
-    """`node` and every node under it, as `ast.walk` finds them but in another order, in half its time (it
-    runs over every model a big API has, several times)."""
+    """`node` and every node under it, in `ast.walk`'s order, in half its time (it runs over every model a big
+    API has, several times)."""
     found = [node]
     for child in found:  # grows while it is read
         for name in child._fields:

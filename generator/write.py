@@ -1,9 +1,10 @@
 """Format every module (ruff, see formatting.py) and write the package atomically.
 
 The package is built in a temporary folder beside its destination, in parts that more than one process may
-write, and swapped in with renames, so a failure at any point leaves the previous output as it was. What the last run wrote is reused where nothing changed:
-a module whose unformatted text is the same is neither formatted nor compiled again, and a file whose content
-is the same is hard-linked into the new tree rather than written.
+write, and swapped in with renames, so a failure at any point leaves the previous output as it was. What the
+last run wrote is reused where nothing changed: a module whose unformatted text is the same is neither
+formatted nor compiled again, and a file whose content is the same is hard-linked into the new tree rather
+than written.
 """
 
 from __future__ import annotations
@@ -98,9 +99,13 @@ class Staging:
         self.last = last
         self._made = [folder for folder in (self.destination.parent, *self.destination.parent.parents)
                       if not folder.exists()]
-        self.destination.parent.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=f".{self.destination.name}-new-", dir=self.destination.parent))
         self._committed = False
+        self.destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder = Path(tempfile.mkdtemp(prefix=f".{self.destination.name}-new-", dir=self.destination.parent))
+        except BaseException:
+            self._remove_made()
+            raise
 
     def __enter__(self) -> Staging:
         return self
@@ -109,6 +114,9 @@ class Staging:
         if self._committed:
             return
         shutil.rmtree(self.folder, ignore_errors=True)
+        self._remove_made()
+
+    def _remove_made(self) -> None:
         for folder in self._made:  # deepest first
             try:
                 folder.rmdir()

@@ -288,6 +288,16 @@ def test_an_unknown_format_in_a_dotted_schema_is_reported_under_the_name_the_spe
         ("/components/schemas/microsoft.graph.rgb/properties/b", 9)]
 
 
+def test_an_unknown_format_is_reported_at_a_schema_never_at_an_example_that_holds_the_word(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+                    "    Field:\n      type: object\n      example: {name: b, format: uint8}\n      properties:\n"
+                    "        b: {type: integer, format: uint8}\n")
+    outcome = pipeline.generate(spec, tmp_path / "out", "fmt", force=True)
+    assert [(w.pointer, w.line) for w in outcome.warnings if w.rule == "unknown-format"] == [
+        ("/components/schemas/Field/properties/b", 10)]
+
+
 def test_a_discriminator_datamodel_code_generator_wrote_no_tagged_union_for_is_reported(tmp_path: Path) -> None:
     """A oneOf that is a part of allOf: datamodel-code-generator writes a plain union of the combined models, which
     specgen cannot tag, so a value is any option that admits it: said, where the discriminator is written."""
