@@ -278,24 +278,20 @@ def test_a_fallback_in_an_inline_schema_is_reported_where_its_operation_writes_i
         ("/paths/~1a/get/responses/200/content/application~1json/schema/properties/kind/type", 15)]
 
 
-def test_an_unknown_format_in_a_dotted_schema_is_reported_under_the_name_the_spec_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("schema", "expected"), [
+    # a dotted schema: under the name the spec writes
+    ("    microsoft.graph.rgb:\n      type: object\n      properties:\n        b: {type: integer, format: uint8}\n",
+     ("/components/schemas/microsoft.graph.rgb/properties/b", 9)),
+    # at a schema, never at an example that holds the word
+    ("    Field:\n      type: object\n      example: {name: b, format: uint8}\n      properties:\n"
+     "        b: {type: integer, format: uint8}\n", ("/components/schemas/Field/properties/b", 10)),
+])
+def test_an_unknown_format_is_reported_at_the_first_schema_that_has_it(tmp_path: Path, schema: str,
+                                                                       expected: tuple[str, int]) -> None:
     spec = tmp_path / "openapi.yaml"
-    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
-                    "    microsoft.graph.rgb:\n      type: object\n      properties:\n"
-                    "        b: {type: integer, format: uint8}\n")
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n" + schema)
     outcome = pipeline.generate(spec, tmp_path / "out", "fmt", force=True)
-    assert [(w.pointer, w.line) for w in outcome.warnings if w.rule == "unknown-format"] == [
-        ("/components/schemas/microsoft.graph.rgb/properties/b", 9)]
-
-
-def test_an_unknown_format_is_reported_at_a_schema_never_at_an_example_that_holds_the_word(tmp_path: Path) -> None:
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
-                    "    Field:\n      type: object\n      example: {name: b, format: uint8}\n      properties:\n"
-                    "        b: {type: integer, format: uint8}\n")
-    outcome = pipeline.generate(spec, tmp_path / "out", "fmt", force=True)
-    assert [(w.pointer, w.line) for w in outcome.warnings if w.rule == "unknown-format"] == [
-        ("/components/schemas/Field/properties/b", 10)]
+    assert [(w.pointer, w.line) for w in outcome.warnings if w.rule == "unknown-format"] == [expected]
 
 
 def test_a_discriminator_datamodel_code_generator_wrote_no_tagged_union_for_is_reported(tmp_path: Path) -> None:
