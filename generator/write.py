@@ -63,6 +63,7 @@ class Package:
     files: dict[str, str]  # path in the package → content, sorted
     sources: dict[str, str]  # module → digest of its text before formatting
     operations: dict[str, str] = field(default_factory=dict)  # "METHOD /path" → handler method (`tag.method`)
+    digests: dict[str, str] = field(default_factory=dict)  # file → digest of its content, taken once
 
 
 def finish(files: dict[str, str], source: str, last: LastRun) -> Package:
@@ -74,7 +75,8 @@ def finish(files: dict[str, str], source: str, last: LastRun) -> Package:
               if last.sources.get(name) == digest and (text := last.text(name)) is not None}
     formatted = format_modules({name: text for name, text in modules.items() if name not in reused})
     done = {**files, **reused, **formatted}
-    return Package({name: done[name] for name in sorted(done)}, sources)
+    return Package({name: done[name] for name in sorted(done)}, sources,
+                   digests={name: file_digest(done[name]) for name in sorted(done)})
 
 
 def joined(parts: list[Package]) -> Package:
@@ -86,7 +88,9 @@ def joined(parts: list[Package]) -> Package:
             raise RuntimeError(f"two parts of the package write {sorted(twice)[0]}")
         files.update(part.files)
     sources = {name: digest for part in parts for name, digest in part.sources.items()}
-    return Package({name: files[name] for name in sorted(files)}, dict(sorted(sources.items())))
+    digests = {name: digest for part in parts for name, digest in part.digests.items()}
+    return Package({name: files[name] for name in sorted(files)}, dict(sorted(sources.items())),
+                   digests=dict(sorted(digests.items())))
 
 
 class Staging:
@@ -128,14 +132,14 @@ class Staging:
         for name, text in package.files.items():
             path = self.folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            if not (self.last.files.get(name) == file_digest(text) and self.last.text(name) is not None
+            if not (self.last.files.get(name) == package.digests[name] and self.last.text(name) is not None
                     and _linked(self.last.folder / name, path)):
                 path.write_text(text, encoding="utf-8")
 
     def commit(self, package: Package, inputs_digest: str, input_files: list[str]) -> None:
         """The manifest of `package` (every part written), and the staging folder in the destination's place."""
         manifest = {"inputs": inputs_digest, "input_files": sorted(input_files), "sources": package.sources,
-                    "files": {name: file_digest(text) for name, text in package.files.items()},
+                    "files": package.digests,
                     "operations": package.operations}
         (self.folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         old = self.destination.parent / f".{self.destination.name}-old"

@@ -101,9 +101,12 @@ def test_a_failed_first_generation_leaves_no_output_folder(tmp_path: Path, spec_
 def test_two_parts_of_a_package_never_write_one_file() -> None:
     from generator.write import Package, joined
 
-    models = Package({"models/_pet.py": "a", "openapi.json": "{}"}, {"models/_pet.py": "1"})
-    rendered = Package({"models/__init__.py": "b"}, {"models/__init__.py": "2"})
-    assert list(joined([models, rendered]).files) == ["models/__init__.py", "models/_pet.py", "openapi.json"]
+    models = Package({"models/_pet.py": "a", "openapi.json": "{}"}, {"models/_pet.py": "1"},
+                     digests={"models/_pet.py": "da", "openapi.json": "dj"})
+    rendered = Package({"models/__init__.py": "b"}, {"models/__init__.py": "2"}, digests={"models/__init__.py": "db"})
+    whole = joined([models, rendered])
+    assert list(whole.files) == ["models/__init__.py", "models/_pet.py", "openapi.json"]
+    assert whole.digests == {"models/__init__.py": "db", "models/_pet.py": "da", "openapi.json": "dj"}
     with pytest.raises(RuntimeError, match="two parts of the package write openapi.json"):
         joined([models, Package({"openapi.json": "[]"}, {})])
 
